@@ -1,0 +1,53 @@
+"""What a user may see. Every page, API view and report narrows its queryset through `visible`.
+
+A scoped model declares two class attributes:
+- `clinic_lookup`: the ORM path from the model to its Clinic (`"clinic"`, `"patient__clinic"`);
+- `is_clinical`: True when its rows are clinical content that front desk must never read.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Model, QuerySet
+
+from .models import CLINICAL_ROLES, Membership
+
+
+@dataclass(frozen=True)
+class Access:
+    clinic_ids: frozenset[int]
+    clinical_clinic_ids: frozenset[int]
+
+    def may_read_clinical(self, clinic_id: int) -> bool:
+        return clinic_id in self.clinical_clinic_ids
+
+
+NO_ACCESS = Access(frozenset(), frozenset())
+
+
+def access_for(user) -> Access:
+    """The clinics a user works in, and those where their role reads clinical content."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NO_ACCESS
+    cached = getattr(user, "_clinic_access", None)
+    if cached is not None:
+        return cached
+    rows = list(
+        Membership.objects.filter(user=user, is_active=True).values_list("clinic_id", "role")
+    )
+    access = Access(
+        clinic_ids=frozenset(clinic_id for clinic_id, _ in rows),
+        clinical_clinic_ids=frozenset(cid for cid, role in rows if role in CLINICAL_ROLES),
+    )
+    user._clinic_access = access  # one query per request, however many selectors run
+    return access
+
+
+def visible(user, queryset: QuerySet | type[Model]) -> QuerySet:
+    """Narrow `queryset` to the rows `user` may see: their clinics, and clinical rows only for
+    clinical roles. Anything else is simply absent, so a wrong id answers 404."""
+    if not isinstance(queryset, QuerySet):
+        queryset = queryset._default_manager.all()
+    model = queryset.model
+    access = access_for(user)
+    clinic_ids = access.clinical_clinic_ids if model.is_clinical else access.clinic_ids
+    return queryset.filter(**{f"{model.clinic_lookup}__in": clinic_ids})

@@ -1,0 +1,353 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from clinic.models import Clinic
+
+
+def score_0_to_10(field: str, *, nullable: bool = False) -> Q:
+    in_range = Q(**{f"{field}__gte": 0, f"{field}__lte": 10})
+    return in_range | Q(**{f"{field}__isnull": True}) if nullable else in_range
+
+
+class BodyRegion(models.TextChoices):
+    """Body-chart regions (domain.md), finer than the ACR 2010 widespread pain index areas."""
+
+    HEAD = "head", _("Head")
+    JAW = "jaw", _("Jaw")
+    NECK_FRONT = "neck_front", _("Neck (front)")
+    NECK_BACK = "neck_back", _("Neck (back)")
+    SHOULDER = "shoulder", _("Shoulder")
+    UPPER_ARM = "upper_arm", _("Upper arm")
+    ELBOW = "elbow", _("Elbow")
+    FOREARM = "forearm", _("Forearm")
+    WRIST_HAND = "wrist_hand", _("Wrist / hand")
+    CHEST = "chest", _("Chest")
+    UPPER_BACK = "upper_back", _("Upper back")
+    MID_BACK = "mid_back", _("Mid back")
+    LOWER_BACK = "lower_back", _("Lower back")
+    ABDOMEN = "abdomen", _("Abdomen")
+    BUTTOCK = "buttock", _("Sacrum / buttock")
+    HIP = "hip", _("Hip")
+    GROIN = "groin", _("Groin")
+    THIGH_FRONT = "thigh_front", _("Thigh (front)")
+    THIGH_BACK = "thigh_back", _("Thigh (back)")
+    KNEE = "knee", _("Knee")
+    SHIN = "shin", _("Lower leg (shin)")
+    CALF = "calf", _("Lower leg (calf)")
+    ANKLE_FOOT = "ankle_foot", _("Ankle / foot")
+
+
+class Side(models.TextChoices):
+    """The patient's own side, always in words (left/right confusion is the commonest error)."""
+
+    LEFT = "left", _("Patient's left")
+    RIGHT = "right", _("Patient's right")
+    BOTH = "both", _("Both sides")
+    MIDLINE = "midline", _("Midline")
+
+
+class ActivityProfile(models.TextChoices):
+    ATHLETE = "athlete", _("Athlete")
+    ACTIVE = "active", _("Active")
+    SEDENTARY = "sedentary", _("Sedentary")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message")
+
+
+class Patient(models.Model):
+    clinic_lookup = "clinic"
+    is_clinical = False
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    preferred_language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    preferred_channel = models.CharField(max_length=8, choices=Channel.choices, blank=True)
+    consents_to_email = models.BooleanField(default=False)
+    consents_to_sms = models.BooleanField(default=False)
+    activity_profile = models.CharField(
+        max_length=12, choices=ActivityProfile.choices, default=ActivityProfile.ACTIVE
+    )
+    occupation = models.CharField(max_length=120, blank=True)
+    postures = models.TextField(blank=True, help_text=_("Postures held daily, sport practised."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [
+            models.Index(fields=["clinic", "last_name", "first_name"], name="patient_clinic_name"),
+            models.Index(fields=["clinic", "date_of_birth"], name="patient_clinic_dob"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(activity_profile__in=ActivityProfile.values),
+                name="patient_activity_profile_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def consents_to(self, channel: str) -> bool:
+        return {Channel.EMAIL: self.consents_to_email, Channel.SMS: self.consents_to_sms}[channel]
+
+
+class IntakeInvitation(models.Model):
+    """A one-time intake link. Only a hash of the token is stored: a leaked table opens nothing."""
+
+    clinic_lookup = "clinic"
+    is_clinical = False
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="intake_invitations")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="intake_invitations"
+    )
+    email = models.EmailField()
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="invitation_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Intake invitation #{self.pk}"
+
+
+class DurationCategory(models.TextChoices):
+    """Chronicity of the complaint at intake (domain.md)."""
+
+    ACUTE = "acute", _("Acute (under 6 weeks)")
+    SUBACUTE = "subacute", _("Subacute (6-12 weeks)")
+    CHRONIC = "chronic", _("Chronic (over 12 weeks)")
+
+
+class RedFlag(models.TextChoices):
+    """Intake screening (domain.md). Refer flags stop treatment; caution flags adapt it."""
+
+    DVT = "dvt", _("One calf swollen, hot or red")
+    FEVER = "fever", _("Fever or acute infection")
+    CAUDA_EQUINA = "cauda_equina", _("Saddle numbness or new bladder/bowel trouble")
+    WEIGHT_LOSS_NIGHT_PAIN = "weight_loss_night_pain", _(
+        "Unexplained weight loss, or night pain no position eases"
+    )
+    RECENT_TRAUMA = "recent_trauma", _("Recent significant trauma")
+    ANTICOAGULANTS = "anticoagulants", _("Anticoagulants or a bleeding disorder")
+    OSTEOPOROSIS = "osteoporosis", _("Osteoporosis")
+    RECENT_SURGERY = "recent_surgery", _("Surgery in the last 8 weeks")
+    CANCER = "cancer", _("Cancer, or treatment for it")
+    PREGNANCY = "pregnancy", _("Pregnancy")
+    NEUROPATHY = "neuropathy", _("Diabetes or neuropathy (reduced sensation)")
+    SKIN = "skin", _("Skin condition or open wound in the area")
+    VARICOSE_VEINS = "varicose_veins", _("Varicose veins")
+    STEROID_INJECTION = "steroid_injection", _("Recent corticosteroid injection at the site")
+    HIGH_BLOOD_PRESSURE = "high_blood_pressure", _("Uncontrolled high blood pressure")
+    IMPLANTED_DEVICE = "implanted_device", _("Implanted device")
+
+    @property
+    def refers(self) -> bool:
+        """Refer, don't treat (a stop sign); the others are cautions acknowledged at signing."""
+        return self in {
+            RedFlag.DVT,
+            RedFlag.FEVER,
+            RedFlag.CAUDA_EQUINA,
+            RedFlag.WEIGHT_LOSS_NIGHT_PAIN,
+            RedFlag.RECENT_TRAUMA,
+        }
+
+
+class IntakeSubmission(models.Model):
+    """The patient's answers. `answers` keeps each step as typed so a half-filled form resumes;
+    the fields reports and the chart rely on are columns."""
+
+    clinic_lookup = "clinic"
+    is_clinical = True
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        SUBMITTED = "submitted", _("Submitted")
+        REVIEWED = "reviewed", _("Reviewed")
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="intakes")
+    invitation = models.OneToOneField(
+        IntakeInvitation, on_delete=models.PROTECT, null=True, blank=True, related_name="submission"
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="intakes"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    current_step = models.PositiveSmallIntegerField(default=1)
+    answers = models.JSONField(default=dict, blank=True)
+    chief_complaint = models.TextField(blank=True)
+    onset_date = models.DateField(null=True, blank=True)
+    duration_category = models.CharField(
+        max_length=10, choices=DurationCategory.choices, blank=True
+    )
+    # [{"code": "anticoagulants", "details": "..."}] with codes from RedFlag.
+    red_flags = models.JSONField(default=list, blank=True)
+    medications = models.TextField(blank=True)
+    takes_anticoagulants = models.BooleanField(default=False)
+    goals = models.TextField(blank=True)
+    consent_to_treatment = models.BooleanField(default=False)
+    consent_to_reminders = models.BooleanField(default=False)
+    signature_name = models.CharField(max_length=200, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    red_flags_cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    red_flags_cleared_at = models.DateTimeField(null=True, blank=True)
+    red_flags_clearance_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["clinic", "status", "submitted_at"], name="intake_queue"),
+            models.Index(fields=["patient", "submitted_at"], name="intake_patient_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="in_progress") | Q(submitted_at__isnull=False),
+                name="intake_submitted_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="in_progress")
+                | (Q(consent_to_treatment=True) & Q(signed_at__isnull=False) & ~Q(signature_name="")),
+                name="intake_submitted_is_signed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Intake #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def has_active_red_flags(self) -> bool:
+        return bool(self.red_flags) and self.red_flags_cleared_at is None
+
+
+class PainSource(models.TextChoices):
+    INTAKE = "intake", _("Intake")
+    PRE_SESSION = "pre_session", _("Before session")
+    POST_SESSION = "post_session", _("After session")
+    CHECK_IN = "check_in", _("Check-in")
+
+
+class PainScore(models.Model):
+    """Every 0-10 NPRS rating, whatever its source: one table makes a trend one query.
+
+    "Unable to rate" is its own flag with no number, so it can never be averaged."""
+
+    clinic_lookup = "patient__clinic"
+    is_clinical = True
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="pain_scores")
+    session = models.ForeignKey(
+        "treatments.TreatmentSession",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pain_scores",
+    )
+    recorded_at = models.DateTimeField()
+    source = models.CharField(max_length=12, choices=PainSource.choices)
+    region = models.CharField(max_length=16, choices=BodyRegion.choices)
+    side = models.CharField(max_length=8, choices=Side.choices)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    unable_to_rate = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["recorded_at"]
+        indexes = [
+            models.Index(fields=["patient", "recorded_at"], name="pain_patient_time"),
+            models.Index(
+                fields=["patient", "region", "side", "source", "recorded_at"],
+                name="pain_patient_region_time",
+            ),
+            models.Index(fields=["source", "recorded_at"], name="pain_source_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=score_0_to_10("score", nullable=True), name="pain_0_10"),
+            models.CheckConstraint(
+                condition=(Q(unable_to_rate=False) & Q(score__isnull=False))
+                | (Q(unable_to_rate=True) & Q(score__isnull=True)),
+                name="pain_score_xor_unable",
+            ),
+            models.CheckConstraint(condition=Q(source__in=PainSource.values), name="pain_source_ok"),
+            models.CheckConstraint(condition=Q(region__in=BodyRegion.values), name="pain_region_ok"),
+            models.CheckConstraint(condition=Q(side__in=Side.values), name="pain_side_ok"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_region_display()} {self.score}/10 ({self.get_source_display()})"
+
+
+class FunctionalScore(models.Model):
+    """One PSFS item: an activity the patient names, rated 0-10. PSFS 2.0 reverses the scale,
+    so the instrument version travels with every score."""
+
+    clinic_lookup = "patient__clinic"
+    is_clinical = True
+
+    class Instrument(models.TextChoices):
+        PSFS = "psfs", _("PSFS (0 = unable, 10 = as before)")
+        PSFS_2 = "psfs2", _("PSFS 2.0 (reversed)")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="functional_scores")
+    session = models.ForeignKey(
+        "treatments.TreatmentSession",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="functional_scores",
+    )
+    recorded_at = models.DateTimeField()
+    source = models.CharField(max_length=12, choices=PainSource.choices)
+    instrument = models.CharField(max_length=8, choices=Instrument.choices, default="psfs")
+    item = models.PositiveSmallIntegerField()
+    activity = models.CharField(max_length=200)
+    score = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["recorded_at", "item"]
+        indexes = [models.Index(fields=["patient", "recorded_at"], name="psfs_patient_time")]
+        constraints = [
+            models.CheckConstraint(condition=score_0_to_10("score"), name="psfs_0_10"),
+            models.CheckConstraint(condition=Q(item__gte=1, item__lte=5), name="psfs_item_1_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity}: {self.score}/10"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class TreatmentsConfig(AppConfig):
+    # Django's own django.contrib.sessions owns the label "sessions".
+    name = "sessions"
+    label = "treatments"
+    verbose_name = "Treatments"
