@@ -156,8 +156,9 @@ class RedFlag(models.TextChoices):
     DVT = "dvt", _("One calf swollen, hot or red")
     FEVER = "fever", _("Fever or acute infection")
     CAUDA_EQUINA = "cauda_equina", _("Saddle numbness or new bladder/bowel trouble")
-    WEIGHT_LOSS_NIGHT_PAIN = "weight_loss_night_pain", _(
-        "Unexplained weight loss, or night pain no position eases"
+    WEIGHT_LOSS_NIGHT_PAIN = (
+        "weight_loss_night_pain",
+        _("Unexplained weight loss, or night pain no position eases"),
     )
     RECENT_TRAUMA = "recent_trauma", _("Recent significant trauma")
     ANTICOAGULANTS = "anticoagulants", _("Anticoagulants or a bleeding disorder")
@@ -246,7 +247,11 @@ class IntakeSubmission(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status="in_progress")
-                | (Q(consent_to_treatment=True) & Q(signed_at__isnull=False) & ~Q(signature_name="")),
+                | (
+                    Q(consent_to_treatment=True)
+                    & Q(signed_at__isnull=False)
+                    & ~Q(signature_name="")
+                ),
                 name="intake_submitted_is_signed",
             ),
         ]
@@ -300,14 +305,20 @@ class PainScore(models.Model):
             models.Index(fields=["source", "recorded_at"], name="pain_source_time"),
         ]
         constraints = [
-            models.CheckConstraint(condition=score_0_to_10("score", nullable=True), name="pain_0_10"),
+            models.CheckConstraint(
+                condition=score_0_to_10("score", nullable=True), name="pain_0_10"
+            ),
             models.CheckConstraint(
                 condition=(Q(unable_to_rate=False) & Q(score__isnull=False))
                 | (Q(unable_to_rate=True) & Q(score__isnull=True)),
                 name="pain_score_xor_unable",
             ),
-            models.CheckConstraint(condition=Q(source__in=PainSource.values), name="pain_source_ok"),
-            models.CheckConstraint(condition=Q(region__in=BodyRegion.values), name="pain_region_ok"),
+            models.CheckConstraint(
+                condition=Q(source__in=PainSource.values), name="pain_source_ok"
+            ),
+            models.CheckConstraint(
+                condition=Q(region__in=BodyRegion.values), name="pain_region_ok"
+            ),
             models.CheckConstraint(condition=Q(side__in=Side.values), name="pain_side_ok"),
         ]
 

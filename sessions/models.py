@@ -116,10 +116,6 @@ class TreatmentSession(models.Model):
     def __str__(self) -> str:
         return f"Session #{self.pk} ({self.get_status_display()})"
 
-    @property
-    def is_signed(self) -> bool:
-        return self.status == self.Status.SIGNED
-
     def save(self, *args, **kwargs):
         # Checked against the stored row, so an in-memory copy cannot re-open a signed note.
         if self.pk and TreatmentSession.objects.filter(pk=self.pk, status="signed").exists():
@@ -128,6 +124,10 @@ class TreatmentSession(models.Model):
 
     def delete(self, *args, **kwargs):
         raise SignedRecordLocked("Treatment sessions are clinical records and are never deleted.")
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == self.Status.SIGNED
 
 
 class SessionPart(models.Model):
@@ -192,12 +192,15 @@ class TriggerPoint(SessionPart):
         constraints = [
             models.CheckConstraint(condition=unit_interval("x"), name="tp_x_0_1"),
             models.CheckConstraint(condition=unit_interval("y"), name="tp_y_0_1"),
-            models.CheckConstraint(condition=score_0_to_10("tenderness"), name="tp_tenderness_0_10"),
+            models.CheckConstraint(
+                condition=score_0_to_10("tenderness"), name="tp_tenderness_0_10"
+            ),
             models.CheckConstraint(
                 condition=score_0_to_10("pressure", nullable=True), name="tp_pressure_0_10"
             ),
             models.CheckConstraint(
-                condition=Q(hold_seconds__isnull=True) | Q(hold_seconds__gte=0, hold_seconds__lte=600),
+                condition=Q(hold_seconds__isnull=True)
+                | Q(hold_seconds__gte=0, hold_seconds__lte=600),
                 name="tp_hold_0_600s",
             ),
             models.CheckConstraint(
@@ -221,9 +224,7 @@ class MobilityMeasurement(SessionPart):
         VISUAL = "visual", _("Visual estimate")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="mobility")
-    session = models.ForeignKey(
-        TreatmentSession, on_delete=models.PROTECT, related_name="mobility"
-    )
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="mobility")
     movement = models.ForeignKey(Movement, on_delete=models.PROTECT, related_name="measurements")
     side = models.CharField(max_length=8, choices=Side.choices)
     degrees = models.PositiveSmallIntegerField()
@@ -366,7 +367,8 @@ class Reminder(models.Model):
                 fields=["follow_up", "channel", "kind"], name="reminder_once_per_channel_kind"
             ),
             models.CheckConstraint(
-                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="reminder_sent_has_time"
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="reminder_sent_has_time",
             ),
         ]
 

@@ -1,0 +1,52 @@
+# Two commands from a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PATIENTS ?= 150
+# The host's own Python 3.11; a venv is built from it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+
+.PHONY: run test setup browser migrate lint format bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+setup: $(VENV)/.installed
+
+# Debian's Chromium for the browser tests (never a downloaded browser). Needs root to install.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Chromium from Debian's packages…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: run 'sudo apt-get install -y chromium' (browser tests need it)." >&2; exit 1; \
+	  fi; \
+	fi
+
+migrate: setup
+	$(PY) manage.py migrate --no-input -v 0
+
+# Web server, Celery worker and beat together; Ctrl-C stops all three.
+run: migrate
+	$(PY) manage.py seed_demo --patients $(DEMO_PATIENTS)
+	$(PY) manage.py runall --host $(HOST) --port $(PORT)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: setup browser lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var $(VENV)

@@ -1,0 +1,123 @@
+from django.contrib import admin
+
+from .models import (
+    Addendum,
+    CheckIn,
+    FollowUp,
+    MobilityMeasurement,
+    Movement,
+    Muscle,
+    Reminder,
+    TreatmentSession,
+    TriggerPoint,
+)
+
+
+@admin.register(Muscle)
+class MuscleAdmin(admin.ModelAdmin):
+    list_display = ["name", "region", "chart_view", "chart_x", "chart_y", "snomed_code"]
+    list_filter = ["region", "chart_view"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Movement)
+class MovementAdmin(admin.ModelAdmin):
+    list_display = ["joint", "name", "normal_degrees", "bilateral"]
+    list_filter = ["joint"]
+    search_fields = ["joint", "name"]
+
+
+class TriggerPointInline(admin.TabularInline):
+    model = TriggerPoint
+    extra = 0
+    raw_id_fields = ["muscle"]
+
+
+class AddendumInline(admin.StackedInline):
+    model = Addendum
+    extra = 0
+    readonly_fields = ["created_at"]
+    raw_id_fields = ["author"]
+
+
+@admin.register(TreatmentSession)
+class TreatmentSessionAdmin(admin.ModelAdmin):
+    list_display = ["id", "patient", "therapist", "started_at", "status", "signed_at"]
+    list_filter = ["status", "therapist"]
+    search_fields = ["patient__last_name", "patient__first_name", "therapist__username"]
+    list_select_related = ["patient", "therapist"]
+    raw_id_fields = ["patient", "therapist", "signed_by"]
+    date_hierarchy = "started_at"
+    inlines = [TriggerPointInline, AddendumInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A signed note is a legal record: the admin shows it but cannot change it.
+        if obj is not None and obj.is_signed:
+            return [f.name for f in self.model._meta.fields]
+        return ["signed_at", "signed_by"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TriggerPoint)
+class TriggerPointAdmin(admin.ModelAdmin):
+    list_display = ["muscle", "side", "session", "kind", "tenderness", "hold_seconds", "released"]
+    list_filter = ["kind", "released", "technique", "side", "muscle__region"]
+    search_fields = ["muscle__name", "session__patient__last_name"]
+    list_select_related = ["muscle", "session"]
+    raw_id_fields = ["session", "muscle"]
+
+
+@admin.register(MobilityMeasurement)
+class MobilityMeasurementAdmin(admin.ModelAdmin):
+    list_display = ["patient", "movement", "side", "degrees", "method", "measured_at"]
+    list_filter = ["movement__joint", "method", "side"]
+    search_fields = ["patient__last_name", "movement__name"]
+    list_select_related = ["patient", "movement"]
+    raw_id_fields = ["patient", "session"]
+
+
+@admin.register(Addendum)
+class AddendumAdmin(admin.ModelAdmin):
+    list_display = ["session", "author", "kind", "reason", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["reason", "session__patient__last_name"]
+    list_select_related = ["session", "author"]
+    raw_id_fields = ["session", "author"]
+
+
+class ReminderInline(admin.TabularInline):
+    model = Reminder
+    extra = 0
+    readonly_fields = ["status", "attempts", "claimed_at", "sent_at", "provider_message_id"]
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    list_display = ["patient", "kind", "status", "due_at", "therapist"]
+    list_filter = ["status", "kind", "therapist"]
+    search_fields = ["patient__last_name", "patient__first_name"]
+    list_select_related = ["patient", "therapist"]
+    raw_id_fields = ["patient", "session", "therapist", "created_by"]
+    date_hierarchy = "due_at"
+    inlines = [ReminderInline]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["follow_up", "channel", "kind", "status", "send_at", "attempts", "sent_at"]
+    list_filter = ["status", "channel", "kind"]
+    search_fields = ["follow_up__patient__last_name", "provider_message_id"]
+    list_select_related = ["follow_up"]
+    raw_id_fields = ["follow_up"]
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(admin.ModelAdmin):
+    list_display = ["session", "created_at", "expires_at", "completed_at", "soreness"]
+    list_filter = ["completed_at"]
+    search_fields = ["session__patient__last_name"]
+    raw_id_fields = ["session"]
+    exclude = ["token_hash"]

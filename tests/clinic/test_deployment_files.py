@@ -1,0 +1,28 @@
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_docker_compose_names_the_five_services():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert set(compose["services"]) == {"postgres", "redis", "web", "worker", "beat"}
+    web = compose["services"]["web"]
+    assert "gunicorn" in web["command"]
+    assert compose["services"]["worker"]["command"][:4] == ["celery", "-A", "clinic", "worker"]
+    assert compose["services"]["beat"]["command"][:4] == ["celery", "-A", "clinic", "beat"]
+    for name in ("web", "worker", "beat"):
+        env = compose["services"][name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["CELERY_BROKER_URL"].startswith("redis://redis:")
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    import re
+
+    settings_source = (ROOT / "clinic" / "settings" / "base.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', settings_source))
+    example = (ROOT / ".env.example").read_text()
+    missing = {name for name in read if not re.search(rf"^#? ?{name}=", example, re.M)}
+    assert not missing, f".env.example does not mention {sorted(missing)}"

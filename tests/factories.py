@@ -1,0 +1,104 @@
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from clinic.models import Clinic, Membership, Role
+from patients.models import PainScore, PainSource, Patient
+from sessions.models import FollowUp, Muscle, Reminder, TreatmentSession, TriggerPoint
+
+
+class ClinicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinic
+
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    slug = factory.Sequence(lambda n: f"clinic-{n}")
+    time_zone = "America/Toronto"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password("correct-horse-battery")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    clinic = factory.SubFactory(ClinicFactory)
+    role = Role.THERAPIST
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    clinic = factory.SubFactory(ClinicFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = dt.date(1980, 5, 17)
+    email = factory.Sequence(lambda n: f"patient{n}@example.com")
+
+
+class TreatmentSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TreatmentSession
+
+    patient = factory.SubFactory(PatientFactory)
+    therapist = factory.SubFactory(UserFactory)
+    started_at = factory.LazyFunction(timezone.now)
+    subjective = "Neck stiff after long days at the desk."
+
+
+class TriggerPointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TriggerPoint
+
+    session = factory.SubFactory(TreatmentSessionFactory)
+    muscle = factory.LazyFunction(lambda: Muscle.objects.get(slug="upper-trapezius"))
+    side = "right"
+    chart_view = "back"
+    x = 0.4
+    y = 0.16
+    tenderness = 6
+    hold_seconds = 30
+    pressure = 5
+
+
+class PainScoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PainScore
+
+    patient = factory.SubFactory(PatientFactory)
+    recorded_at = factory.LazyFunction(timezone.now)
+    source = PainSource.PRE_SESSION
+    region = "neck_back"
+    side = "right"
+    score = 6
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FollowUp
+
+    patient = factory.SubFactory(PatientFactory)
+    due_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=7))
+
+
+class ReminderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reminder
+
+    follow_up = factory.SubFactory(FollowUpFactory)
+    channel = "email"
+    kind = Reminder.Kind.BEFORE_48H
+    send_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,65 @@
+"""`make run` from a clean checkout: web, worker and beat come up, serve, and stop on Ctrl-C."""
+
+import shutil
+import subprocess
+import urllib.request
+
+import pytest
+
+from .conftest import ROOT, free_port, send_ping, stop, wait_for
+
+
+def _clean_checkout(target):
+    """The project's files as a fresh clone would have them (tracked and new, nothing ignored)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout.split("\0")  # fmt: skip
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)  # keeps mtimes: make sees the venv as up to date
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (local test server)
+            return response.status, response.read().decode()
+    except OSError:
+        return 0, ""
+
+
+@pytest.mark.integration
+@pytest.mark.smoke
+def test_make_run_starts_web_worker_and_beat_and_ctrl_c_stops_them(process_env, tmp_path):
+    checkout = tmp_path / "checkout"
+    _clean_checkout(checkout)
+    port = free_port()
+    env = {k: v for k, v in process_env.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    env.pop("DJANGO_SETTINGS_MODULE")  # make run uses the development settings
+    log = (tmp_path / "make-run.log").open("w+")
+    run = subprocess.Popen(
+        ["make", "run", f"VENV={ROOT / '.venv'}", f"PORT={port}", "DEMO_PATIENTS=12"],
+        cwd=checkout, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _get(f"{base}/healthz")[0] == 200, timeout=180, what="/healthz")
+        status, page = _get(f"{base}/accounts/login/")
+        assert status == 200 and "Staff sign-in" in page
+
+        marker = send_ping(
+            cwd=checkout, env={**env, "DJANGO_SETTINGS_MODULE": "clinic.settings.dev"}
+        )
+        done = checkout / "var" / "ping" / marker
+        wait_for(done.exists, timeout=60, what="make run's worker to consume a task")
+        assert (checkout / "var" / "clinic.sqlite3").exists()
+    finally:
+        stop(run, timeout=60)
+        log.seek(0)
+        output = log.read()
+    assert run.returncode in (0, 2), output[-3000:]  # make reports 2 when interrupted
+    assert "therapist" in output and "frontdesk" in output, "demo logins were not printed"
+    assert "beat: Starting" in output, output[-3000:]
+    assert _get(f"{base}/healthz")[0] == 0, "the web server still answers after Ctrl-C"
