@@ -1,9 +1,14 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Clinic
+
+# Field validators give forms and the API a per-field message; the CheckConstraints below are
+# the database's own guarantee for every other write path.
+ZERO_TO_TEN = [MinValueValidator(0), MaxValueValidator(10)]
 
 
 def score_0_to_10(field: str, *, nullable: bool = False) -> Q:
@@ -291,7 +296,7 @@ class PainScore(models.Model):
     source = models.CharField(max_length=12, choices=PainSource.choices)
     region = models.CharField(max_length=16, choices=BodyRegion.choices)
     side = models.CharField(max_length=8, choices=Side.choices)
-    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True, validators=ZERO_TO_TEN)
     unable_to_rate = models.BooleanField(default=False)
 
     class Meta:
@@ -348,9 +353,9 @@ class FunctionalScore(models.Model):
     recorded_at = models.DateTimeField()
     source = models.CharField(max_length=12, choices=PainSource.choices)
     instrument = models.CharField(max_length=8, choices=Instrument.choices, default="psfs")
-    item = models.PositiveSmallIntegerField()
+    item = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     activity = models.CharField(max_length=200)
-    score = models.PositiveSmallIntegerField()
+    score = models.PositiveSmallIntegerField(validators=ZERO_TO_TEN)
 
     class Meta:
         ordering = ["recorded_at", "item"]

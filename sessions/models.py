@@ -1,9 +1,12 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from patients.models import BodyRegion, Channel, Patient, Side, score_0_to_10
+from patients.models import ZERO_TO_TEN, BodyRegion, Channel, Patient, Side, score_0_to_10
+
+UNIT = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 
 
 class ChartView(models.TextChoices):
@@ -23,8 +26,8 @@ class Muscle(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     region = models.CharField(max_length=16, choices=BodyRegion.choices)
     chart_view = models.CharField(max_length=5, choices=ChartView.choices)
-    chart_x = models.FloatField()
-    chart_y = models.FloatField()
+    chart_x = models.FloatField(validators=UNIT)
+    chart_y = models.FloatField(validators=UNIT)
     # SNOMED CT body structure, only where a verified code is known (domain.md: never guess).
     snomed_code = models.CharField(max_length=18, blank=True)
 
@@ -80,7 +83,9 @@ class TreatmentSession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treatment_sessions"
     )
     started_at = models.DateTimeField()
-    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(480)]
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
     subjective = models.TextField(blank=True)
     objective = models.TextField(blank=True)
@@ -169,21 +174,30 @@ class TriggerPoint(SessionPart):
     muscle = models.ForeignKey(Muscle, on_delete=models.PROTECT, related_name="trigger_points")
     side = models.CharField(max_length=8, choices=Side.choices)
     chart_view = models.CharField(max_length=5, choices=ChartView.choices)
-    x = models.FloatField()
-    y = models.FloatField()
+    x = models.FloatField(validators=UNIT)
+    y = models.FloatField(validators=UNIT)
     kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.ACTIVE)
-    tenderness = models.PositiveSmallIntegerField()
+    tenderness = models.PositiveSmallIntegerField(validators=ZERO_TO_TEN)
     pressure_pain_threshold = models.DecimalField(
-        max_digits=4, decimal_places=2, null=True, blank=True, help_text=_("kg/cm²")
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.01), MaxValueValidator(20)],
+        help_text=_("kg/cm²"),
     )
     referral_pattern = models.CharField(max_length=200, blank=True)
     local_twitch_response = models.BooleanField(default=False)
     technique = models.CharField(
         max_length=24, choices=Technique.choices, default=Technique.ISCHEMIC_COMPRESSION
     )
-    hold_seconds = models.IntegerField(null=True, blank=True)
-    repetitions = models.PositiveSmallIntegerField(default=1)
-    pressure = models.PositiveSmallIntegerField(null=True, blank=True)
+    hold_seconds = models.IntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(600)]
+    )
+    repetitions = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    pressure = models.PositiveSmallIntegerField(null=True, blank=True, validators=ZERO_TO_TEN)
     released = models.BooleanField(default=False)
 
     class Meta:
@@ -227,7 +241,7 @@ class MobilityMeasurement(SessionPart):
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="mobility")
     movement = models.ForeignKey(Movement, on_delete=models.PROTECT, related_name="measurements")
     side = models.CharField(max_length=8, choices=Side.choices)
-    degrees = models.PositiveSmallIntegerField()
+    degrees = models.PositiveSmallIntegerField(validators=[MaxValueValidator(360)])
     method = models.CharField(max_length=12, choices=Method.choices, default=Method.GONIOMETER)
     measured_at = models.DateTimeField()
 
@@ -390,7 +404,7 @@ class CheckIn(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
-    soreness = models.PositiveSmallIntegerField(null=True, blank=True)
+    soreness = models.PositiveSmallIntegerField(null=True, blank=True, validators=ZERO_TO_TEN)
     unexpected = models.TextField(blank=True)
 
     class Meta:

@@ -1,0 +1,167 @@
+"""Writes to treatment sessions. Each function is one atomic step and re-reads the session under
+a row lock, so two tabs or a late autosave can never overwrite a signed note."""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.permissions import access_for
+from patients.models import PainScore, PainSource, Patient
+from patients.selectors import active_red_flags
+
+from .models import (
+    Addendum,
+    MobilityMeasurement,
+    SignedRecordLocked,
+    TreatmentSession,
+    TriggerPoint,
+)
+
+SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
+SESSION_PAIN_SOURCES = (PainSource.PRE_SESSION, PainSource.POST_SESSION)
+
+
+def _require_clinician(user, patient: Patient) -> None:
+    if not access_for(user).may_read_clinical(patient.clinic_id):
+        raise PermissionDenied("Only clinical staff of the patient's clinic record sessions.")
+
+
+def _lock_draft(session: TreatmentSession) -> TreatmentSession:
+    locked = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    if locked.is_signed:
+        raise SignedRecordLocked(f"Session {session.pk} is signed; write an addendum.")
+    return locked
+
+
+def _validated(instance):
+    instance.full_clean(validate_unique=False)
+    return instance
+
+
+def session_start(
+    *, patient: Patient, therapist, started_at: dt.datetime | None = None
+) -> TreatmentSession:
+    _require_clinician(therapist, patient)
+    session = TreatmentSession(
+        patient=patient, therapist=therapist, started_at=started_at or timezone.now()
+    )
+    session.full_clean()
+    session.save()
+    return session
+
+
+@transaction.atomic
+def session_update(
+    *,
+    session: TreatmentSession,
+    user,
+    fields: dict | None = None,
+    pain: list[dict] | None = None,
+    trigger_points: list[dict] | None = None,
+    mobility: list[dict] | None = None,
+) -> TreatmentSession:
+    """Save a draft. `fields` are the session's own columns (SOAP, start, duration); each list,
+    when given, is the draft's whole set of that kind and replaces the previous one: the page
+    autosaves its full state, so a repeated or late save converges instead of duplicating.
+
+    Raises ValidationError with per-field messages (list items as `trigger_points.2.tenderness`),
+    and nothing is written unless everything is valid."""
+    _require_clinician(user, session.patient)
+    session = _lock_draft(session)
+    errors: dict[str, list[str]] = {}
+
+    for name, value in (fields or {}).items():
+        if name not in (*SOAP_FIELDS, "started_at", "duration_minutes"):
+            raise ValueError(f"{name} is not a session field")
+        setattr(session, name, value)
+    try:
+        session.full_clean()
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+
+    def build(items, factory, prefix):
+        built = []
+        for index, item in enumerate(items or []):
+            instance = factory(item)
+            try:
+                built.append(_validated(instance))
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    errors[f"{prefix}.{index}.{field}"] = messages
+        return built
+
+    scores = build(
+        pain,
+        lambda item: PainScore(
+            patient=session.patient, session=session, recorded_at=item.get("recorded_at")
+            or session.started_at, **{k: v for k, v in item.items() if k != "recorded_at"},
+        ),
+        "pain",
+    )  # fmt: skip
+    if any(s.source not in SESSION_PAIN_SOURCES for s in scores):
+        errors["pain"] = ["Session pain is recorded before or after the session."]
+    points = build(
+        trigger_points, lambda item: TriggerPoint(session=session, **item), "trigger_points"
+    )
+    measures = build(
+        mobility,
+        lambda item: MobilityMeasurement(
+            session=session, patient=session.patient,
+            measured_at=item.get("measured_at") or session.started_at,
+            **{k: v for k, v in item.items() if k != "measured_at"},
+        ),
+        "mobility",
+    )  # fmt: skip
+    if errors:
+        raise ValidationError(errors)
+
+    session.save()
+    if pain is not None:
+        session.pain_scores.filter(source__in=SESSION_PAIN_SOURCES).delete()
+        PainScore.objects.bulk_create(scores)
+    if trigger_points is not None:
+        session.trigger_points.all().delete()
+        TriggerPoint.objects.bulk_create(points)
+    if mobility is not None:
+        session.mobility.all().delete()
+        MobilityMeasurement.objects.bulk_create(measures)
+    return session
+
+
+@transaction.atomic
+def session_sign(
+    *, session: TreatmentSession, user, acknowledge_red_flags: bool = False
+) -> TreatmentSession:
+    """Lock the note. A patient with an active red flag needs the signer's explicit, stored
+    acknowledgement (domain.md: caution flags adapt pressure; refer flags stop treatment)."""
+    _require_clinician(user, session.patient)
+    session = _lock_draft(session)
+    if user.pk != session.therapist_id:
+        raise PermissionDenied("A note is signed by the therapist who wrote it.")
+    if active_red_flags(patient=session.patient) and not acknowledge_red_flags:
+        raise ValidationError(
+            {"acknowledge_red_flags": ["This patient has active red flags: acknowledge them."]}
+        )
+    session.status = TreatmentSession.Status.SIGNED
+    session.signed_at = timezone.now()
+    session.signed_by = user
+    session.red_flags_acknowledged = acknowledge_red_flags
+    # The stored row is still a draft, so the model's lock lets this one transition through.
+    session.save()
+    return session
+
+
+def addendum_add(
+    *, session: TreatmentSession, author, reason: str, text: str, kind: str = "correction"
+) -> Addendum:
+    """Correct or complete a signed note without touching it."""
+    _require_clinician(author, session.patient)
+    session = TreatmentSession.objects.get(pk=session.pk)  # the stored status, not a stale copy
+    if not session.is_signed:
+        raise ValidationError({"session": ["A draft is edited directly; addenda follow signing."]})
+    addendum = Addendum(session=session, author=author, reason=reason, text=text, kind=kind)
+    addendum.full_clean()
+    addendum.save()
+    return addendum
