@@ -1,3 +1,8 @@
+FROM node:20-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=clinic.settings.base
@@ -7,6 +12,7 @@ WORKDIR /app
 COPY pyproject.toml ./
 RUN pip install --no-cache-dir .
 COPY . .
+COPY --from=assets /app/node_modules/chart.js/dist node_modules/chart.js/dist
 RUN SECRET_KEY=build-only python manage.py collectstatic --no-input -v 0 \
  && useradd --system --uid 1001 clinic && mkdir -p var && chown -R clinic var
 

@@ -16,7 +16,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-setup: $(VENV)/.installed
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ (apt-get install -y nodejs npm)." >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV)/.installed node_modules/.package-lock.json
 
 # Debian's Chromium for the browser tests (never a downloaded browser). Needs root to install.
 browser:
@@ -49,4 +54,4 @@ test: setup browser lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf var $(VENV)
+	rm -rf var $(VENV) node_modules
