@@ -31,3 +31,13 @@ def active_red_flags(*, patient: Patient) -> list[dict]:
         red_flags_cleared_at__isnull=True
     )
     return [flag for flags in intakes.values_list("red_flags", flat=True) for flag in flags]
+
+
+def pain_trend(*, patient: Patient) -> QuerySet:
+    """Every rated pain score of one patient, oldest first: one series per region, side and
+    source. Unable-to-rate rows have no number and are left out of the trend."""
+    return (
+        patient.pain_scores.filter(score__isnull=False)
+        .order_by("recorded_at", "id")
+        .values("recorded_at", "source", "region", "side", "score", "session_id")
+    )
