@@ -16,6 +16,8 @@ from .models import CLINICAL_ROLES, Membership
 class Access:
     clinic_ids: frozenset[int]
     clinical_clinic_ids: frozenset[int]
+    # The zone pages are shown in: the user's first clinic's (most staff work in one clinic).
+    time_zone: str | None = None
 
     def may_read_clinical(self, clinic_id: int) -> bool:
         return clinic_id in self.clinical_clinic_ids
@@ -32,11 +34,14 @@ def access_for(user) -> Access:
     if cached is not None:
         return cached
     rows = list(
-        Membership.objects.filter(user=user, is_active=True).values_list("clinic_id", "role")
+        Membership.objects.filter(user=user, is_active=True)
+        .order_by("created_at", "id")
+        .values_list("clinic_id", "role", "clinic__time_zone")
     )
     access = Access(
-        clinic_ids=frozenset(clinic_id for clinic_id, _ in rows),
-        clinical_clinic_ids=frozenset(cid for cid, role in rows if role in CLINICAL_ROLES),
+        clinic_ids=frozenset(clinic_id for clinic_id, _, _ in rows),
+        clinical_clinic_ids=frozenset(cid for cid, role, _ in rows if role in CLINICAL_ROLES),
+        time_zone=rows[0][2] if rows else None,
     )
     user._clinic_access = access  # one query per request, however many selectors run
     return access

@@ -43,7 +43,7 @@ FRONT = (
     Shape(R.GROIN, "rect", 0.395, 0.44, 0.105, 0.09),
     Shape(R.THIGH_FRONT, "rect", 0.33, 0.53, 0.16, 0.19),
     Shape(R.SHIN, "rect", 0.35, 0.76, 0.12, 0.14),
-    Shape(R.SHOULDER, "ellipse", 0.35, 0.19, 0.07, 0.045),
+    Shape(R.SHOULDER, "ellipse", 0.33, 0.185, 0.055, 0.04),
     *LIMBS,
 )
 BACK = (
@@ -56,7 +56,7 @@ BACK = (
     Shape(R.BUTTOCK, "rect", 0.375, 0.445, 0.125, 0.085),
     Shape(R.THIGH_BACK, "rect", 0.33, 0.53, 0.16, 0.19),
     Shape(R.CALF, "rect", 0.35, 0.76, 0.12, 0.14),
-    Shape(R.SHOULDER, "ellipse", 0.35, 0.19, 0.07, 0.045),
+    Shape(R.SHOULDER, "ellipse", 0.33, 0.185, 0.055, 0.04),
     *LIMBS,
 )
 

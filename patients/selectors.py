@@ -1,6 +1,9 @@
-"""Reads about patients. Every function takes the user and goes through `visible`."""
+"""Reads about patients. Every function takes the user and goes through `visible`, or a patient
+that a scoped selector returned."""
 
-from django.db.models import Q, QuerySet
+import datetime as dt
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from clinic.permissions import visible
@@ -11,12 +14,17 @@ from .models import IntakeSubmission, Patient
 def patient_list(*, user, search: str = "") -> QuerySet[Patient]:
     patients = visible(user, Patient).select_related("clinic")
     for term in search.split():
-        patients = patients.filter(
+        match = (
             Q(first_name__icontains=term)
             | Q(last_name__icontains=term)
             | Q(phone__icontains=term)
             | Q(email__icontains=term)
         )
+        try:  # a date of birth typed as 1980-05-17
+            match |= Q(date_of_birth=dt.date.fromisoformat(term))
+        except ValueError:
+            pass
+        patients = patients.filter(match)
     return patients
 
 
@@ -40,4 +48,29 @@ def pain_trend(*, patient: Patient) -> QuerySet:
         patient.pain_scores.filter(score__isnull=False)
         .order_by("recorded_at", "id")
         .values("recorded_at", "source", "region", "side", "score", "session_id")
+    )
+
+
+def latest_intake(*, patient: Patient) -> IntakeSubmission | None:
+    """The patient's most recent submitted intake, for the chart's summary."""
+    return (
+        patient.intakes.exclude(status=IntakeSubmission.Status.IN_PROGRESS)
+        .order_by("-submitted_at")
+        .first()
+    )
+
+
+def patients_needing_attention(*, user) -> QuerySet[Patient]:
+    """Patients with an intake waiting for review or a red flag no therapist has cleared."""
+    intakes = IntakeSubmission.objects.filter(patient=OuterRef("pk"))
+    waiting = intakes.filter(status=IntakeSubmission.Status.SUBMITTED)
+    flagged = (
+        intakes.exclude(status=IntakeSubmission.Status.IN_PROGRESS)
+        .exclude(red_flags=[])
+        .filter(red_flags_cleared_at__isnull=True)
+    )
+    return (
+        visible(user, Patient)
+        .annotate(intake_waiting=Exists(waiting), red_flagged=Exists(flagged))
+        .filter(Q(intake_waiting=True) | Q(red_flagged=True))
     )

@@ -1,10 +1,101 @@
-"""Reads about treatment sessions. Callers pass a patient they got through a scoped selector."""
+"""Reads about treatment sessions. Functions take the user and go through `visible`, or a patient
+that a scoped selector returned."""
 
-from django.db.models import ExpressionWrapper, F, FloatField, QuerySet
+import datetime as dt
 
-from patients.models import Patient
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from .models import MobilityMeasurement
+from clinic.permissions import visible
+from patients.models import Patient, Side
+
+from .models import MobilityMeasurement, TreatmentSession, TriggerPoint
+
+
+def session_get(*, user, session_id: int) -> TreatmentSession:
+    """A session the user may read (clinical staff of its clinic); 404 otherwise."""
+    return get_object_or_404(
+        visible(user, TreatmentSession).select_related("patient__clinic", "therapist", "signed_by"),
+        pk=session_id,
+    )
+
+
+def session_parts(*, session: TreatmentSession) -> TreatmentSession:
+    """The session with its pain scores, trigger points, mobility and addenda loaded."""
+    return (
+        TreatmentSession.objects.filter(pk=session.pk)
+        .select_related("patient__clinic", "therapist", "signed_by")
+        .prefetch_related(
+            "pain_scores",
+            Prefetch("trigger_points", TriggerPoint.objects.select_related("muscle")),
+            Prefetch("mobility", MobilityMeasurement.objects.select_related("movement")),
+            "addenda__author",
+        )
+        .get()
+    )
+
+
+def previous_session(*, session: TreatmentSession) -> TreatmentSession | None:
+    """The patient's session before this one, with its trigger points, so the therapist can
+    re-assess each point and read the last plan."""
+    return (
+        TreatmentSession.objects.filter(patient_id=session.patient_id)
+        .filter(
+            Q(started_at__lt=session.started_at)
+            | Q(started_at=session.started_at, pk__lt=session.pk)
+        )
+        .order_by("-started_at", "-pk")
+        .prefetch_related(Prefetch("trigger_points", TriggerPoint.objects.select_related("muscle")))
+        .first()
+    )
+
+
+def patient_sessions(*, patient: Patient) -> QuerySet[TreatmentSession]:
+    """The chart's timeline: newest first, with each session's trigger-point counts."""
+    return (
+        patient.sessions.select_related("therapist")
+        .annotate(
+            points_found=Count("trigger_points"),
+            points_released=Count("trigger_points", filter=Q(trigger_points__released=True)),
+            addenda_count=Count("addenda", distinct=True),
+        )
+        .order_by("-started_at", "-pk")
+    )
+
+
+def trigger_point_history(*, patient: Patient) -> QuerySet:
+    """Every trigger point of the patient, grouped by muscle and side and ordered in time: the
+    same muscle and side across sessions is how a point is followed (domain.md)."""
+    return (
+        TriggerPoint.objects.filter(session__patient=patient)
+        .order_by("muscle__name", "side", "session__started_at", "pk")
+        .values(
+            "muscle_id",
+            "side",
+            "kind",
+            "tenderness",
+            "released",
+            muscle_name=F("muscle__name"),
+            started_at=F("session__started_at"),
+            side_label=Case(
+                *(When(side=value, then=Value(str(label))) for value, label in Side.choices),
+                output_field=CharField(),
+            ),
+        )
+    )
 
 
 def mobility_trend(*, patient: Patient) -> QuerySet:
@@ -28,3 +119,26 @@ def mobility_trend(*, patient: Patient) -> QuerySet:
         )
         .annotate(percent_of_normal=percent)
     )
+
+
+def sessions_between(*, user, start: dt.datetime, end: dt.datetime) -> QuerySet[TreatmentSession]:
+    return (
+        visible(user, TreatmentSession)
+        .filter(started_at__gte=start, started_at__lt=end)
+        .select_related("patient", "therapist")
+        .order_by("started_at")
+    )
+
+
+def today_bounds() -> tuple[dt.datetime, dt.datetime]:
+    """Midnight to midnight in the active (clinic's) time zone."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + dt.timedelta(days=1)
+
+
+def unsigned_drafts(*, user) -> QuerySet[TreatmentSession]:
+    """Drafts waiting for a signature: a therapist's own; everyone's for a manager."""
+    drafts = visible(user, TreatmentSession).filter(status=TreatmentSession.Status.DRAFT)
+    if not user.memberships.filter(role__in=["manager", "admin"], is_active=True).exists():
+        drafts = drafts.filter(therapist=user)
+    return drafts.select_related("patient", "therapist").order_by("started_at")

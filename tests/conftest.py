@@ -4,7 +4,10 @@ Clinic A ("harbour") has a therapist, a front-desk clerk and a manager; clinic B
 stranger (a therapist) who must never see anything of clinic A.
 """
 
+import importlib
+
 import pytest
+from django.apps import apps
 
 from clinic.models import Role
 from tests.factories import ClinicFactory, MembershipFactory, PatientFactory, UserFactory
@@ -52,3 +55,18 @@ def patient(clinic_a):
 @pytest.fixture
 def patient_b(clinic_b):
     return PatientFactory(clinic=clinic_b, first_name="Other", last_name="Person")
+
+
+@pytest.fixture(autouse=True)
+def _catalogues_after_flush(request):
+    """A transactional test ends by emptying every table, the muscle and movement catalogues
+    that a data migration loaded included: load them again for the transactional tests."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    Muscle = apps.get_model("treatments", "Muscle")
+    if not Muscle.objects.exists():
+        catalogues = importlib.import_module(
+            "sessions.migrations.0002_muscle_and_movement_catalogues"
+        )
+        catalogues.load(apps, None)

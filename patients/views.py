@@ -1,0 +1,16 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from .selectors import patient_list
+
+
+@login_required
+@require_GET
+def patient_index(request):
+    search = request.GET.get("q", "").strip()[:100]
+    page = Paginator(patient_list(user=request.user, search=search), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "patients/patient_list.html", {"page": page, "search": search})

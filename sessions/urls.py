@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("patients/<int:pk>/", views.patient_chart, name="patient_chart"),
+    path("sessions/new/", views.session_new, name="session_new"),
+    path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/draft", views.session_draft, name="session_draft"),
+    path("sessions/<int:pk>/sign", views.session_sign, name="session_sign"),
+    path("sessions/<int:pk>/addenda", views.addendum_create, name="addendum_create"),
+    path("sessions/<int:pk>/follow-up", views.follow_up_plan, name="follow_up_plan"),
+]

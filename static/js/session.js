@@ -1,0 +1,425 @@
+// The session recording page: pain before/after, the trigger-point body map with a hold timer,
+// range of motion and the SOAP note. The page saves the whole draft as the therapist works
+// (POST JSON to the draft URL); a copy is kept in localStorage until the server has it, so a
+// network error or a closed tab loses nothing.
+(function () {
+  "use strict";
+  const data = JSON.parse(document.getElementById("session-data").textContent);
+  const form = document.getElementById("session-form");
+  const statusEl = document.getElementById("save-status");
+  const backupKey = `session-draft-${data.session_id}`;
+  const t = (text) => (window.gettext ? window.gettext(text) : text);
+
+  const muscles = Object.fromEntries(data.muscles.map((m) => [m.id, m]));
+  const movements = Object.fromEntries(data.movements.map((m) => [m.id, m]));
+
+  // --- small DOM helpers -----------------------------------------------------------------------
+  let uid = 0;
+  function el(tag, attrs = {}, children = []) {
+    const node = document.createElement(tag);
+    Object.entries(attrs).forEach(([k, v]) => {
+      if (k === "text") node.textContent = v;
+      else if (k in node && k !== "list") node[k] = v;
+      else node.setAttribute(k, v);
+    });
+    children.forEach((c) => node.appendChild(c));
+    return node;
+  }
+  function select(field, choices, value, label) {
+    const id = `f${++uid}`;
+    const s = el("select", { id, "data-field": field });
+    choices.forEach(([v, text]) => s.add(new Option(text, v)));
+    if (value !== undefined && value !== null) s.value = String(value);
+    return labelled(label, s);
+  }
+  function number(field, value, label, attrs = {}) {
+    const id = `f${++uid}`;
+    const input = el("input", { id, type: "number", inputmode: "decimal", "data-field": field, ...attrs });
+    input.value = value === null || value === undefined ? "" : String(value);
+    return labelled(label, input);
+  }
+  function checkbox(field, checked, label) {
+    const id = `f${++uid}`;
+    const input = el("input", { id, type: "checkbox", "data-field": field });
+    input.checked = Boolean(checked);
+    const wrap = el("span", { class: "field check" }, [input, el("label", { for: id, text: label })]);
+    return wrap;
+  }
+  function text(field, value, label) {
+    const id = `f${++uid}`;
+    const input = el("input", { id, type: "text", "data-field": field, maxlength: "200" });
+    input.value = value || "";
+    return labelled(label, input);
+  }
+  function labelled(label, control) {
+    return el("span", { class: "field" }, [el("label", { for: control.id, text: label, class: "field-label" }), control]);
+  }
+  function removeButton(row, label) {
+    const b = el("button", { type: "button", class: "link remove", text: t("Remove"), "aria-label": label });
+    b.addEventListener("click", () => {
+      row.remove();
+      refreshPoints();
+      changed();
+    });
+    return b;
+  }
+  const read = (row, field) => {
+    const input = row.querySelector(`[data-field="${field}"]`);
+    if (!input) return null;
+    if (input.type === "checkbox") return input.checked;
+    return input.value === "" ? null : input.value;
+  };
+
+  // --- pain rows -------------------------------------------------------------------------------
+  function addPain(source, item = {}) {
+    const body = form.querySelector(`[data-pain-source="${source}"]`);
+    const row = el("tr", { class: "pain-row" });
+    row.dataset.source = source;
+    const cells = [
+      select("region", data.regions, item.region, t("Region")),
+      select("side", data.sides, item.side || "both", t("Side")),
+      number("score", item.score, t("Pain 0-10"), { min: "0", max: "10", step: "1", inputmode: "numeric" }),
+      checkbox("unable_to_rate", item.unable_to_rate, t("Unable to rate")),
+    ];
+    cells.forEach((c) => row.appendChild(el("td", {}, [c])));
+    row.appendChild(el("td", {}, [removeButton(row, t("Remove this pain score"))]));
+    body.appendChild(row);
+    return row;
+  }
+
+  // --- trigger points --------------------------------------------------------------------------
+  const pointsEl = document.getElementById("points");
+  const chart = window.BodyChart.attach(document.getElementById("body-map"), {
+    onPick: (pick) => {
+      const guess = guessMuscle(pick);
+      const card = addPoint({ ...guess, chart_view: pick.view, x: pick.x, y: pick.y });
+      card.querySelector('[data-field="tenderness"]').focus();
+      changed();
+    },
+    onMarker: (key) => {
+      if (key.startsWith("prev-")) {
+        const p = data.previous_points[Number(key.slice(5))];
+        const card = addPoint({
+          muscle_id: p.muscle_id, side: p.side, chart_view: p.chart_view, x: p.x, y: p.y,
+        });
+        card.querySelector('[data-field="tenderness"]').focus();
+        changed();
+      } else {
+        const card = pointsEl.querySelector(`[data-key="${key}"]`);
+        if (card) card.querySelector("select").focus();
+      }
+    },
+  });
+
+  function sideAt(view, x) {
+    if (Math.abs(x - 0.5) < 0.015) return "midline";
+    const viewerLeft = view === "front" ? "right" : "left";
+    return x < 0.5 ? viewerLeft : viewerLeft === "right" ? "left" : "right";
+  }
+
+  // The nearest catalogued muscle on that view (each muscle sits on both halves, mirrored),
+  // preferring muscles of the region that was clicked; the therapist corrects it if needed.
+  function guessMuscle({ view, region, x, y }) {
+    let best = null;
+    data.muscles.forEach((m) => {
+      if (m.chart_view !== view) return;
+      const d = Math.min(Math.hypot(x - m.chart_x, y - m.chart_y), Math.hypot(x - (1 - m.chart_x), y - m.chart_y));
+      const score = m.region === region ? d * 0.5 : d;
+      if (!best || score < best.score) best = { score, id: m.id };
+    });
+    return { muscle_id: best ? best.id : data.muscles[0].id, side: sideAt(view, x) };
+  }
+
+  function addPoint(item) {
+    const key = `p${++uid}`;
+    const card = el("fieldset", { class: "point card" });
+    card.dataset.key = key;
+    card.dataset.view = item.chart_view;
+    card.dataset.x = item.x;
+    card.dataset.y = item.y;
+    const legend = el("legend");
+    card.appendChild(legend);
+    const muscleChoices = data.muscles.map((m) => [m.id, m.name]);
+    const hold = number("hold_seconds", item.hold_seconds, t("Hold (seconds)"), { min: "0", max: "600", inputmode: "numeric" });
+    const timer = el("button", { type: "button", class: "secondary timer", text: t("Start hold timer") });
+    hold.appendChild(timer);
+    const grid = el("div", { class: "point-grid" }, [
+      select("muscle_id", muscleChoices, item.muscle_id, t("Muscle")),
+      select("side", data.sides, item.side, t("Side")),
+      select("kind", data.kinds, item.kind || "active", t("Active or latent")),
+      number("tenderness", item.tenderness, t("Tenderness 0-10"), { min: "0", max: "10", inputmode: "numeric" }),
+      number("pressure_pain_threshold", item.pressure_pain_threshold, t("Pressure-pain threshold (kg/cm²)"), { min: "0", max: "20", step: "0.01" }),
+      text("referral_pattern", item.referral_pattern, t("Referral pattern")),
+      checkbox("local_twitch_response", item.local_twitch_response, t("Local twitch response")),
+      select("technique", data.techniques, item.technique || "ischemic_compression", t("Technique")),
+      hold,
+      number("repetitions", item.repetitions ?? 1, t("Repetitions"), { min: "1", max: "10", inputmode: "numeric" }),
+      number("pressure", item.pressure, t("Pressure 0-10"), { min: "0", max: "10", inputmode: "numeric" }),
+      checkbox("released", item.released, t("Released")),
+    ]);
+    card.appendChild(grid);
+    card.appendChild(removeButton(card, t("Remove this trigger point")));
+    timer.addEventListener("click", () => toggleTimer(timer, hold.querySelector("input")));
+    card.addEventListener("change", () => refreshPoints());
+    pointsEl.appendChild(card);
+    refreshPoints();
+    return card;
+  }
+
+  // Ischemic compression: the therapist holds a point (~30 s) and stops the timer on release.
+  function toggleTimer(button, input) {
+    if (button.dataset.started) {
+      const seconds = Math.round((Date.now() - Number(button.dataset.started)) / 1000);
+      clearInterval(Number(button.dataset.interval));
+      delete button.dataset.started;
+      input.value = String(seconds);
+      button.textContent = t("Start hold timer");
+      button.classList.remove("running");
+      changed();
+      return;
+    }
+    button.dataset.started = String(Date.now());
+    button.textContent = t("Stop hold timer");
+    button.classList.add("running");
+    button.dataset.interval = String(
+      setInterval(() => {
+        input.value = String(Math.round((Date.now() - Number(button.dataset.started)) / 1000));
+      }, 250),
+    );
+  }
+
+  function refreshPoints() {
+    chart.clearMarkers("current");
+    const cards = [...pointsEl.querySelectorAll(".point")];
+    cards.forEach((card, i) => {
+      const m = muscles[read(card, "muscle_id")];
+      const side = data.sides.find(([v]) => v === read(card, "side"));
+      const label = `${i + 1}. ${m ? m.name : ""} — ${side ? side[1] : ""}`;
+      card.querySelector("legend").textContent = label;
+      chart.addMarker({
+        key: card.dataset.key, view: card.dataset.view, x: Number(card.dataset.x), y: Number(card.dataset.y),
+        label, className: "current",
+      });
+    });
+    document.getElementById("points-empty").hidden = cards.length > 0;
+  }
+
+  // --- range of motion -------------------------------------------------------------------------
+  const mobilityBody = document.getElementById("mobility");
+  function addMobility(item = {}) {
+    const row = el("tr", { class: "mobility-row" });
+    const choices = data.movements.map((m) => [m.id, `${m.joint} — ${m.name}`]);
+    const normal = el("span", { class: "normal" });
+    const cells = [
+      select("movement_id", choices, item.movement_id, t("Movement")),
+      select("side", data.sides, item.side || "right", t("Side")),
+      number("degrees", item.degrees, t("Degrees"), { min: "0", max: "360", inputmode: "numeric" }),
+      normal,
+      select("method", data.methods, item.method || "goniometer", t("Method")),
+    ];
+    cells.forEach((c) => row.appendChild(el("td", {}, [c])));
+    row.appendChild(el("td", {}, [removeButton(row, t("Remove this measurement"))]));
+    const showNormal = () => {
+      const m = movements[read(row, "movement_id")];
+      const degrees = Number(read(row, "degrees"));
+      const percent = m && read(row, "degrees") !== null ? ` · ${Math.round((100 * degrees) / m.normal_degrees)}%` : "";
+      normal.textContent = m ? `${m.normal_degrees}°${percent}` : "";
+    };
+    row.addEventListener("input", showNormal);
+    row.addEventListener("change", showNormal);
+    mobilityBody.appendChild(row);
+    showNormal();
+    return row;
+  }
+
+  // --- state: collect, restore -----------------------------------------------------------------
+  let sentRows = { pain: [], trigger_points: [], mobility: [] };
+
+  function collect() {
+    const rows = {
+      pain: [...form.querySelectorAll(".pain-row")].sort((a, b) =>
+        a.dataset.source === b.dataset.source ? 0 : a.dataset.source === "pre_session" ? -1 : 1),
+      trigger_points: [...pointsEl.querySelectorAll(".point")],
+      mobility: [...mobilityBody.querySelectorAll(".mobility-row")],
+    };
+    const fields = {};
+    form.querySelectorAll(".soap [data-field]").forEach((input) => { fields[input.dataset.field] = input.value; });
+    const payload = {
+      fields,
+      pain: rows.pain.map((r) => ({
+        source: r.dataset.source, region: read(r, "region"), side: read(r, "side"),
+        score: read(r, "score"), unable_to_rate: read(r, "unable_to_rate"),
+      })),
+      trigger_points: rows.trigger_points.map((c) => ({
+        muscle_id: read(c, "muscle_id"), side: read(c, "side"), chart_view: c.dataset.view,
+        x: Number(c.dataset.x), y: Number(c.dataset.y), kind: read(c, "kind"),
+        tenderness: read(c, "tenderness"), pressure_pain_threshold: read(c, "pressure_pain_threshold"),
+        referral_pattern: read(c, "referral_pattern") || "", local_twitch_response: read(c, "local_twitch_response"),
+        technique: read(c, "technique"), hold_seconds: read(c, "hold_seconds"),
+        repetitions: read(c, "repetitions"), pressure: read(c, "pressure"), released: read(c, "released"),
+      })),
+      mobility: rows.mobility.map((r) => ({
+        movement_id: read(r, "movement_id"), side: read(r, "side"), degrees: read(r, "degrees"), method: read(r, "method"),
+      })),
+    };
+    return { payload, rows };
+  }
+
+  function restore(state) {
+    form.querySelectorAll(".pain-row, .mobility-row").forEach((r) => r.remove());
+    pointsEl.replaceChildren();
+    Object.entries(state.fields || {}).forEach(([name, value]) => {
+      const input = form.querySelector(`.soap [data-field="${name}"]`);
+      if (input) input.value = value === null || value === undefined ? "" : String(value);
+    });
+    (state.pain || []).forEach((p) => addPain(p.source, p));
+    (state.trigger_points || []).forEach((p) => addPoint(p));
+    (state.mobility || []).forEach((m) => addMobility(m));
+    refreshPoints();
+  }
+
+  // --- saving ----------------------------------------------------------------------------------
+  let timer = null;
+  let inFlight = false;
+  let again = false;
+  let dirty = false;
+
+  function setStatus(message, kind) {
+    statusEl.textContent = message;
+    statusEl.className = `save-status ${kind || ""}`;
+  }
+
+  function changed() {
+    dirty = true;
+    localStorage.setItem(backupKey, JSON.stringify({ at: Date.now(), state: collect().payload }));
+    setStatus(t("Unsaved changes…"), "pending");
+    clearTimeout(timer);
+    timer = setTimeout(save, 800);
+  }
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function clearErrors() {
+    form.querySelectorAll(".field-error").forEach((e) => e.remove());
+    form.querySelectorAll("[aria-invalid]").forEach((e) => {
+      e.removeAttribute("aria-invalid");
+      e.classList.remove("invalid");
+    });
+  }
+
+  function showErrors(errors) {
+    clearErrors();
+    const general = [];
+    Object.entries(errors).forEach(([key, messages]) => {
+      const parts = key.split(".");
+      let input = null;
+      if (parts.length === 3 && sentRows[parts[0]]) {
+        const row = sentRows[parts[0]][Number(parts[1])];
+        const name = parts[2];
+        input = row && (row.querySelector(`[data-field="${name}"]`) || row.querySelector(`[data-field="${name}_id"]`));
+      } else if (parts.length === 1) {
+        input = form.querySelector(`.soap [data-field="${key}"]`);
+      }
+      if (!input) {
+        general.push(...messages);
+        return;
+      }
+      input.setAttribute("aria-invalid", "true");
+      input.classList.add("invalid");
+      const message = el("span", { class: "field-error error", id: `${input.id}-error`, text: messages.join(" ") });
+      input.setAttribute("aria-describedby", message.id);
+      input.insertAdjacentElement("afterend", message);
+    });
+    return general;
+  }
+
+  async function save({ keepalive = false } = {}) {
+    clearTimeout(timer);
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    const { payload, rows } = collect();
+    inFlight = true;
+    setStatus(t("Saving…"), "pending");
+    try {
+      const response = await fetch(data.draft_url, {
+        method: "POST", keepalive, credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify(payload),
+      });
+      sentRows = rows;
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) {
+        dirty = false;
+        clearErrors();
+        localStorage.removeItem(backupKey);
+        setStatus(`${t("Saved")} ${new Date().toLocaleTimeString()}`, "ok");
+      } else if (response.status === 400) {
+        const general = showErrors(body.errors || {});
+        setStatus(`${t("Not saved: correct the highlighted fields.")} ${general.join(" ")}`, "bad");
+      } else {
+        setStatus(((body.errors || {}).__all__ || [t("Not saved.")]).join(" "), "bad");
+      }
+    } catch (error) {
+      setStatus(t("Not saved: the connection failed. Your changes are kept on this device and will be saved when it is back."), "bad");
+      clearTimeout(timer);
+      timer = setTimeout(save, 5000);
+    } finally {
+      inFlight = false;
+      if (again) {
+        again = false;
+        save();
+      }
+    }
+  }
+
+  // --- wiring ----------------------------------------------------------------------------------
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  form.addEventListener("submit", (event) => event.preventDefault());
+  form.querySelectorAll("[data-add-pain]").forEach((b) =>
+    b.addEventListener("click", () => {
+      addPain(b.dataset.addPain).querySelector("select").focus();
+      changed();
+    }));
+  document.getElementById("add-mobility").addEventListener("click", () => {
+    addMobility().querySelector("select").focus();
+    changed();
+  });
+  // Save before leaving: on tab switch or close, a keepalive request survives the page.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden" && dirty) save({ keepalive: true });
+  });
+  window.addEventListener("pagehide", () => {
+    if (dirty) save({ keepalive: true });
+  });
+  // Signing flushes the draft first, so what is signed is what is on screen.
+  document.getElementById("sign-form").addEventListener("submit", async (event) => {
+    if (!dirty) return;
+    event.preventDefault();
+    await save();
+    if (!dirty) event.target.submit();
+  });
+
+  data.previous_points.forEach((p, i) => {
+    chart.addMarker({
+      key: `prev-${i}`, view: p.chart_view, x: p.x, y: p.y, className: "previous",
+      label: `${t("Last session")}: ${p.muscle} (${p.tenderness}/10${p.released ? ", " + t("released") : ""})`,
+    });
+  });
+
+  // A copy newer than the server's draft holds changes that never reached it: put them back.
+  const backup = JSON.parse(localStorage.getItem(backupKey) || "null");
+  if (backup && backup.at > Date.parse(data.updated_at)) {
+    restore(backup.state);
+    setStatus(t("Restored changes that had not been saved yet; saving…"), "pending");
+    dirty = true;
+    save();
+  } else {
+    restore(data.state);
+  }
+})();
