@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Clinic, Membership
+from .models import AuditEvent, Clinic, Membership
 
 
 class MembershipInline(admin.TabularInline):
@@ -24,3 +24,32 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "clinic__name"]
     list_select_related = ["user", "clinic"]
     autocomplete_fields = ["user", "clinic"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the trail is append-only, in the admin as in the database."""
+
+    list_display = [
+        "at",
+        "action",
+        "actor",
+        "actor_label",
+        "object_type",
+        "object_id",
+        "clinic",
+        "ip",
+    ]
+    list_filter = ["action", "clinic", "object_type"]
+    search_fields = ["actor__username", "actor_label", "object_id", "request_id"]
+    list_select_related = ["actor", "clinic"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

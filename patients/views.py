@@ -3,6 +3,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from clinic.audit import audit_record
+from clinic.models import AuditEvent
+
 from .selectors import patient_list
 
 
@@ -13,4 +16,5 @@ def patient_index(request):
     page = Paginator(patient_list(user=request.user, search=search), 50).get_page(
         request.GET.get("page")
     )
+    audit_record(action=AuditEvent.Action.LIST, actor=request.user)  # never the search terms
     return render(request, "patients/patient_list.html", {"page": page, "search": search})

@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.audit import audit_record
+from clinic.models import AuditEvent
 from clinic.permissions import access_for
 from patients.models import PainScore, PainSource, Patient
 from patients.selectors import active_red_flags
@@ -40,6 +42,7 @@ def _validated(instance):
     return instance
 
 
+@transaction.atomic
 def session_start(
     *, patient: Patient, therapist, started_at: dt.datetime | None = None
 ) -> TreatmentSession:
@@ -49,6 +52,7 @@ def session_start(
     )
     session.full_clean()
     session.save()
+    audit_record(action=AuditEvent.Action.CREATE, actor=therapist, obj=session, patient=patient)
     return session
 
 
@@ -127,6 +131,7 @@ def session_update(
     if mobility is not None:
         session.mobility.all().delete()
         MobilityMeasurement.objects.bulk_create(measures)
+    audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=session, patient=session.patient)
     return session
 
 
@@ -150,9 +155,11 @@ def session_sign(
     session.red_flags_acknowledged = acknowledge_red_flags
     # The stored row is still a draft, so the model's lock lets this one transition through.
     session.save()
+    audit_record(action=AuditEvent.Action.SIGN, actor=user, obj=session, patient=session.patient)
     return session
 
 
+@transaction.atomic
 def addendum_add(
     *, session: TreatmentSession, author, reason: str, text: str, kind: str = "correction"
 ) -> Addendum:
@@ -164,4 +171,7 @@ def addendum_add(
     addendum = Addendum(session=session, author=author, reason=reason, text=text, kind=kind)
     addendum.full_clean()
     addendum.save()
+    audit_record(
+        action=AuditEvent.Action.CREATE, actor=author, obj=addendum, patient=session.patient
+    )
     return addendum

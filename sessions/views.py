@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from clinic.audit import audit_record
+from clinic.models import AuditEvent
 from clinic.permissions import access_for, visible
 from patients.models import BodyRegion, PainSource, RedFlag, Side
 from patients.selectors import (
@@ -62,6 +64,7 @@ def home(request):
             "drafts": selectors.unsigned_drafts(user=request.user)[:30],
         }
     context["attention"] = patients_needing_attention(user=request.user)[:30]
+    audit_record(action=AuditEvent.Action.LIST, actor=request.user)
     context["follow_ups_today"] = (
         visible(request.user, FollowUp)
         .filter(due_at__gte=start, due_at__lt=end)
@@ -79,6 +82,7 @@ def patient_chart(request, pk: int):
     and red flags only for clinical roles."""
     patient = patient_get(user=request.user, patient_id=pk)
     clinical = access_for(request.user).may_read_clinical(patient.clinic_id)
+    audit_record(action=AuditEvent.Action.READ, actor=request.user, obj=patient, patient=patient)
     context = {
         "patient": patient,
         "clinical": clinical,
@@ -195,6 +199,9 @@ def _catalogues() -> dict:
 def session_detail(request, pk: int):
     session = selectors.session_parts(
         session=selectors.session_get(user=request.user, session_id=pk)
+    )
+    audit_record(
+        action=AuditEvent.Action.READ, actor=request.user, obj=session, patient=session.patient
     )
     previous = selectors.previous_session(session=session)
     editable = not session.is_signed and session.therapist_id == request.user.pk

@@ -5,12 +5,39 @@ stranger (a therapist) who must never see anything of clinic A.
 """
 
 import importlib
+import os
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 
 from clinic.models import Role
 from tests.factories import ClinicFactory, MembershipFactory, PatientFactory, UserFactory
+
+
+def _on_postgresql() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` prove what only PostgreSQL does (triggers, row locks). On the
+    embedded SQLite default they are left out, and the summary says so; in CI they always run,
+    so a missing PostgreSQL fails the run instead of passing it quietly."""
+    if _on_postgresql() or os.environ.get("CI"):
+        return
+    left_out = [item for item in items if item.get_closest_marker("postgres")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+        config._postgres_left_out = len(left_out)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if left_out := getattr(config, "_postgres_left_out", 0):
+        terminalreporter.write_line(
+            f"{left_out} tests need PostgreSQL and were left out: set DATABASE_URL to run them.",
+            yellow=True,
+        )
 
 
 @pytest.fixture
