@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ClinicConfig(AppConfig):
     name = "clinic"
     verbose_name = "Clinic"
+
+    def ready(self):
+        from . import auth  # noqa: F401  (connects the sign-in audit signals)

@@ -5,12 +5,18 @@ from django.urls import include, path
 import sessions.views
 
 from . import views
+from .forms import StaffAuthenticationForm
 
 urlpatterns = [
     path("", sessions.views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=StaffAuthenticationForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/keepalive", views.keepalive, name="keepalive"),
     path("admin/", admin.site.urls),
     path("", include("patients.urls")),
     path("", include("sessions.urls")),

@@ -1,9 +1,10 @@
 import logging
 
+from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from .celery import app as celery_app
 
@@ -38,3 +39,10 @@ def healthz(request):
     body = {"status": "ok" if healthy else "unavailable"}
     body.update({name: "ok" if ok else "down" for name, ok in checks.items()})
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@login_required
+@require_POST
+def keepalive(request):
+    """ "Stay signed in": any request renews the session (SESSION_SAVE_EVERY_REQUEST)."""
+    return HttpResponse(status=204)

@@ -353,6 +353,7 @@
       });
       sentRows = rows;
       const body = await response.json().catch(() => ({}));
+      document.dispatchEvent(new Event("clinic:activity"));
       if (response.ok) {
         dirty = false;
         clearErrors();
@@ -393,6 +394,9 @@
   // Save before leaving: on tab switch or close, a keepalive request survives the page.
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden" && dirty) save({ keepalive: true });
+  });
+  document.addEventListener("clinic:idle-expiring", () => {
+    if (dirty) save({ keepalive: true });
   });
   window.addEventListener("pagehide", () => {
     if (dirty) save({ keepalive: true });

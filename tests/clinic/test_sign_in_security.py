@@ -1,0 +1,81 @@
+"""Lockout after repeated failures on every password path, idle sessions, production headers."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.contrib.auth import authenticate
+from django.test import override_settings
+from django.urls import reverse
+
+from clinic.models import AuditEvent
+
+from .test_settings import ROOT
+
+pytestmark = pytest.mark.django_db
+
+
+def _fail(client, username="alice", times=5):
+    for _ in range(times):
+        client.post(reverse("login"), {"username": username, "password": "wrong"})
+
+
+def test_the_sixth_attempt_is_refused_even_with_the_right_password(client, therapist):
+    _fail(client)
+    response = client.post(
+        reverse("login"), {"username": "alice", "password": "correct-horse-battery"}
+    )
+    assert response.status_code == 200
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Every path that checks a password goes through authenticate(): admin, API token, basic.
+    assert authenticate(username="alice", password="correct-horse-battery") is None
+    admin = client.post(
+        "/admin/login/", {"username": "alice", "password": "correct-horse-battery"}
+    )
+    assert admin.status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_failures_are_audited_and_a_success_starts_the_count_again(client, therapist):
+    _fail(client, times=4)
+    assert client.post(
+        reverse("login"), {"username": "alice", "password": "correct-horse-battery"}
+    ).status_code == 302
+    client.logout()
+    _fail(client, times=4)
+    assert authenticate(username="alice", password="correct-horse-battery") == therapist
+    assert AuditEvent.objects.filter(action="login_failed", actor_label="alice").count() == 8
+    assert AuditEvent.objects.filter(action="login", actor=therapist).count() == 1
+
+
+@override_settings(LOGIN_LOCKOUT_MINUTES=0)
+def test_the_lock_lifts_when_its_window_has_passed(client, therapist):
+    _fail(client)
+    assert authenticate(username="alice", password="correct-horse-battery") == therapist
+
+
+def test_staff_sessions_expire_after_fifteen_idle_minutes_and_can_be_renewed(client, therapist):
+    client.force_login(therapist)
+    page = client.get(reverse("home")).content.decode()
+    assert 'data-idle-seconds="900"' in page
+    assert client.post(reverse("keepalive")).status_code == 204
+    assert client.session.get_expiry_age() == 900
+
+
+def test_production_settings_pass_the_deployment_check():
+    # A deployment's environment, not this test run's (the browser tests set an async switch).
+    env = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith(("PYTEST", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+    }  # fmt: skip
+    env.update(
+        DJANGO_SETTINGS_MODULE="clinic.settings.base", DEBUG="false",
+        SECRET_KEY="k3y-" + "x7Qz" * 16, ALLOWED_HOSTS="clinic.example.com",
+    )  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
