@@ -140,3 +140,22 @@ class AuditEvent(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.payload().encode()).hexdigest()
+
+
+class RecordVersion(models.Model):
+    """A clinical row as it was before an UPDATE or DELETE, written by a PostgreSQL trigger, so
+    no code path (bulk updates, raw SQL, the admin) changes a record without leaving its past
+    state behind. Like the audit trail, append-only."""
+
+    table_name = models.CharField(max_length=63)
+    row_id = models.BigIntegerField()
+    operation = models.CharField(max_length=6)  # UPDATE or DELETE
+    old_row = models.JSONField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["table_name", "row_id", "id"], name="version_row")]
+
+    def __str__(self) -> str:
+        return f"{self.table_name} #{self.row_id} before {self.operation}"

@@ -19,6 +19,7 @@ from django.db.models import (
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from clinic.models import RecordVersion
 from clinic.permissions import visible
 from patients.models import Patient, Side
 
@@ -142,3 +143,10 @@ def unsigned_drafts(*, user) -> QuerySet[TreatmentSession]:
     if not user.memberships.filter(role__in=["manager", "admin"], is_active=True).exists():
         drafts = drafts.filter(therapist=user)
     return drafts.select_related("patient", "therapist").order_by("started_at")
+
+
+def session_versions(*, session: TreatmentSession) -> QuerySet[RecordVersion]:
+    """The note's past states, newest first, as the database kept them (PostgreSQL)."""
+    return RecordVersion.objects.filter(
+        table_name=TreatmentSession._meta.db_table, row_id=session.pk
+    ).order_by("-id")

@@ -37,6 +37,14 @@ def _lock_draft(session: TreatmentSession) -> TreatmentSession:
     return locked
 
 
+def _same_rows(existing, built: list) -> bool:
+    """Whether the stored rows already are `built`: autosave sends the whole draft every few
+    seconds, and rewriting unchanged rows would only fill the record history."""
+    fields = [f.attname for f in existing.model._meta.concrete_fields if not f.primary_key]
+    stored = list(existing.order_by("pk").values_list(*fields))
+    return stored == [tuple(getattr(obj, name) for name in fields) for obj in built]
+
+
 def _validated(instance):
     instance.full_clean(validate_unique=False)
     return instance
@@ -122,15 +130,14 @@ def session_update(
         raise ValidationError(errors)
 
     session.save()
-    if pain is not None:
-        session.pain_scores.filter(source__in=SESSION_PAIN_SOURCES).delete()
-        PainScore.objects.bulk_create(scores)
-    if trigger_points is not None:
-        session.trigger_points.all().delete()
-        TriggerPoint.objects.bulk_create(points)
-    if mobility is not None:
-        session.mobility.all().delete()
-        MobilityMeasurement.objects.bulk_create(measures)
+    for given, existing, built in (
+        (pain, session.pain_scores.filter(source__in=SESSION_PAIN_SOURCES), scores),
+        (trigger_points, session.trigger_points.all(), points),
+        (mobility, session.mobility.all(), measures),
+    ):
+        if given is not None and not _same_rows(existing, built):
+            existing.delete()
+            existing.model.objects.bulk_create(built)
     audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=session, patient=session.patient)
     return session
 

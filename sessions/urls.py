@@ -7,6 +7,7 @@ urlpatterns = [
     path("sessions/new/", views.session_new, name="session_new"),
     path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path("sessions/<int:pk>/draft", views.session_draft, name="session_draft"),
+    path("sessions/<int:pk>/history", views.session_history, name="session_history"),
     path("sessions/<int:pk>/sign", views.session_sign, name="session_sign"),
     path("sessions/<int:pk>/addenda", views.addendum_create, name="addendum_create"),
     path("sessions/<int:pk>/follow-up", views.follow_up_plan, name="follow_up_plan"),

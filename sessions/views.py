@@ -241,6 +241,24 @@ def session_detail(request, pk: int):
 
 
 @login_required
+@require_GET
+def session_history(request, pk: int):
+    session = selectors.session_get(user=request.user, session_id=pk)
+    audit_record(
+        action=AuditEvent.Action.READ, actor=request.user, obj=session, patient=session.patient
+    )
+    versions = [
+        {**version.old_row, "changed_at": version.changed_at, "operation": version.operation}
+        for version in selectors.session_versions(session=session)[:200]
+    ]
+    return render(
+        request,
+        "treatments/session_history.html",
+        {"session": session, "patient": session.patient, "versions": versions},
+    )
+
+
+@login_required
 @require_POST
 def session_draft(request, pk: int):
     """The recording page's autosave: the whole draft as JSON. Answers 200 with the save time,

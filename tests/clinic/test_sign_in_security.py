@@ -31,17 +31,18 @@ def test_the_sixth_attempt_is_refused_even_with_the_right_password(client, thera
     assert "_auth_user_id" not in client.session
     # Every path that checks a password goes through authenticate(): admin, API token, basic.
     assert authenticate(username="alice", password="correct-horse-battery") is None
-    admin = client.post(
-        "/admin/login/", {"username": "alice", "password": "correct-horse-battery"}
-    )
+    admin = client.post("/admin/login/", {"username": "alice", "password": "correct-horse-battery"})
     assert admin.status_code == 200 and "_auth_user_id" not in client.session
 
 
 def test_failures_are_audited_and_a_success_starts_the_count_again(client, therapist):
     _fail(client, times=4)
-    assert client.post(
-        reverse("login"), {"username": "alice", "password": "correct-horse-battery"}
-    ).status_code == 302
+    assert (
+        client.post(
+            reverse("login"), {"username": "alice", "password": "correct-horse-battery"}
+        ).status_code
+        == 302
+    )
     client.logout()
     _fail(client, times=4)
     assert authenticate(username="alice", password="correct-horse-battery") == therapist
