@@ -18,4 +18,4 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --no-input -v 0 \
 
 USER clinic
 EXPOSE 8000
-CMD ["gunicorn", "clinic.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "clinic.wsgi:application"]

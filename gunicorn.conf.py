@@ -1,0 +1,8 @@
+"""gunicorn reads this file from the working directory (Dockerfile, docker-compose.yml).
+
+The access log keeps the path but never the query string: a patient search puts a name there."""
+
+bind = "0.0.0.0:8000"
+workers = 3
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms "%({x-request-id}o)s"'
