@@ -52,3 +52,13 @@ def patient(clinic_a):
 @pytest.fixture
 def patient_b(clinic_b):
     return PatientFactory(clinic=clinic_b, first_name="Other", last_name="Person")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache, so counters such as the link-guess limit do not
+    leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

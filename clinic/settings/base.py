@@ -105,6 +105,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# The cache counts guesses at patient-link tokens. Process memory by default; with several web
+# processes set CACHE_URL to a shared cache (docker-compose uses Redis) so they count together.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@localhost")
@@ -168,6 +172,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Patient links (intake, check-in): how long an intake link lasts, and how many bad tokens one
+# address may try per window before every link lookup from it is refused for the window.
+INTAKE_LINK_VALID_DAYS = env.int("INTAKE_LINK_VALID_DAYS", default=14)
+LINK_GUESS_LIMIT = env.int("LINK_GUESS_LIMIT", default=20)
+LINK_GUESS_WINDOW_SECONDS = env.int("LINK_GUESS_WINDOW_SECONDS", default=15 * 60)
 
 # Clinical thresholds (domain.md): kept as settings because studies disagree on the exact figures.
 CLINIC_RESPONDER_MIN_POINTS = env.int("CLINIC_RESPONDER_MIN_POINTS", default=2)
