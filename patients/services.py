@@ -196,7 +196,9 @@ def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Pati
     """Attach a submitted intake to `patient` (or a new patient made from its details) and turn
     its ratings into `intake` pain scores and PSFS items, dated when the patient submitted."""
     submission = (
-        IntakeSubmission.objects.select_for_update().select_related("invitation").get(pk=intake_id)
+        IntakeSubmission.objects.select_for_update(of=("self",))
+        .select_related("invitation")
+        .get(pk=intake_id)
     )
     _require_staff(user, submission.clinic_id)
     if submission.status != IntakeSubmission.Status.SUBMITTED:
