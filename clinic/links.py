@@ -49,9 +49,10 @@ def link_unavailable(request, *, throttled: bool = False):
     return response
 
 
-def link_language(request, language: str) -> None:
-    """Show a patient's page in their language when known; otherwise LocaleMiddleware has
-    already chosen the browser's."""
-    if language in dict(settings.LANGUAGES):
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
+def link_language(language: str):
+    """Render a patient's page in their language when known, else the browser's (already chosen
+    by LocaleMiddleware). Use as `with link_language(...):` so the language is only this
+    response's; the view sets Content-Language itself."""
+    if language not in dict(settings.LANGUAGES):
+        language = translation.get_language()
+    return translation.override(language)

@@ -3,6 +3,7 @@ send intake links and review what comes back."""
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -64,7 +65,13 @@ def intake(request, token: str):
     invitation, refusal = _open_invitation(request, token)
     if refusal:
         return refusal
-    link_language(request, invitation.language)
+    with link_language(invitation.language):
+        response = _intake_step(request, token, invitation)
+        response.headers["Content-Language"] = translation.get_language()
+    return response
+
+
+def _intake_step(request, token: str, invitation):
     submission = selectors.intake_in_progress(invitation=invitation)
     answers = submission.answers if submission else {}
     if "personal" not in answers and invitation.patient:
@@ -122,8 +129,8 @@ def _known_details(patient) -> dict:
 
 @never_cache
 def intake_thanks(request):
-    link_language(request, request.GET.get("lang", ""))
-    return render(request, "patients/intake_thanks.html")
+    with link_language(request.GET.get("lang", "")):
+        return render(request, "patients/intake_thanks.html")
 
 
 # Staff pages
@@ -167,7 +174,14 @@ def intake_invite(request):
             )
             return redirect("intake_queue")
     return render(
-        request, "patients/intake_invite.html", {"form": form, "patient": patient, "clinic": clinic}
+        request,
+        "patients/intake_invite.html",
+        {
+            "form": form,
+            "patient": patient,
+            "clinic": clinic,
+            "valid_days": settings.INTAKE_LINK_VALID_DAYS,
+        },
     )
 
 

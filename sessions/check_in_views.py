@@ -74,8 +74,14 @@ def check_in(request, token: str):
     if found is None:
         link_guess_failed(request)
         return link_unavailable(request)
+    with link_language(found.session.patient.preferred_language):
+        response = _check_in_page(request, found)
+        response.headers["Content-Language"] = translation.get_language()
+    return response
+
+
+def _check_in_page(request, found):
     patient = found.session.patient
-    link_language(request, patient.preferred_language)
     form = CheckInForm(request.POST or None, regions=check_in_regions(check_in=found))
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,5 +102,5 @@ def check_in(request, token: str):
 
 @never_cache
 def check_in_thanks(request):
-    link_language(request, request.GET.get("lang", ""))
-    return render(request, "treatments/check_in_thanks.html")
+    with link_language(request.GET.get("lang", "")):
+        return render(request, "treatments/check_in_thanks.html")
