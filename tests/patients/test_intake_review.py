@@ -1,4 +1,5 @@
 import pytest
+from django.core import mail
 from django.core.exceptions import PermissionDenied
 
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
@@ -147,3 +148,27 @@ def test_the_queue_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(4):  # session, user, memberships, the queue
         page = client.get("/intakes/").content.decode()
     assert page.count("/intakes/") >= 5
+
+
+def test_the_review_page_runs_a_fixed_number_of_queries(
+    client, therapist, submitted, django_assert_max_num_queries
+):
+    client.force_login(therapist)
+    with django_assert_max_num_queries(7):
+        assert client.get(f"/intakes/{submitted.pk}/").status_code == 200
+
+
+def test_staff_cannot_send_a_link_for_another_clinics_patient(client, front_desk, patient_b):
+    client.force_login(front_desk)
+    assert client.get(f"/intakes/invite/?patient={patient_b.pk}").status_code == 404
+    response = client.post(f"/intakes/invite/?patient={patient_b.pk}", {"email": "x@example.com"})
+    assert response.status_code == 404
+
+
+def test_a_mistyped_email_on_the_invite_form_is_marked_and_kept(client, front_desk):
+    client.force_login(front_desk)
+    response = client.post("/intakes/invite/", {"email": "pat@example", "language": "es"})
+    page = response.content.decode()
+    assert response.status_code == 200 and 'value="pat@example"' in page
+    assert "Enter a valid email address." in page
+    assert not mail.outbox

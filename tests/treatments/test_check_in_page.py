@@ -99,3 +99,11 @@ def test_a_check_in_shows_only_its_own_sessions_regions_in_the_patients_language
 
     assert 'name="pain_calf_left"' in page and "neck_back" not in page
     assert "¿Cómo se encuentra hoy?" in page
+
+
+def test_guessing_check_in_tokens_counts_towards_the_same_limit(client, session, settings):
+    settings.LINK_GUESS_LIMIT = 2
+    _check_in, token = check_in_issue(session=session)
+    client.get("/check-in/guess-1/")
+    client.get("/intake/guess-2/")
+    assert client.get(f"/check-in/{token}/").status_code == 429
