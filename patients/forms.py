@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from .body_chart import chart_views
@@ -384,6 +384,8 @@ def psfs_items(goals_answers: dict) -> list[tuple[int, str, int]]:
 
 
 def _shown(field: forms.Field, value) -> str:
+    if isinstance(field, forms.DateField):
+        return formats.date_format(dt.date.fromisoformat(value), "DATE_FORMAT")
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
     choices = dict(getattr(field, "choices", []) or [])

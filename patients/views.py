@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,6 +39,7 @@ from .forms import (
 from .models import RedFlag
 
 REVIEWED_SHOWN_FOR = dt.timedelta(days=30)
+QUEUE_PAGE_SIZE = 50
 
 
 def _open_invitation(request, token: str):
@@ -77,7 +79,8 @@ def _intake_step(request, token: str, invitation):
     if "personal" not in answers and invitation.patient:
         # Only the invited patient's own details, to confirm or correct.
         answers = {**answers, "personal": _known_details(invitation.patient)}
-    number = _step_number(request, submission.current_step if submission else 1)
+    reached = submission.current_step if submission else 1
+    number = _step_number(request, reached)
     step = STEPS[number - 1]
     here = reverse("intake", args=[token])
     try:
@@ -96,7 +99,9 @@ def _intake_step(request, token: str, invitation):
                 services.intake_step_save(
                     invitation=invitation, step=number, answers=answers_from(form.cleaned_data)
                 )
-                return redirect(f"{here}?step={number + 1}")
+                # A change made from the review page goes back to the review page.
+                following = len(STEPS) if reached == len(STEPS) else number + 1
+                return redirect(f"{here}?step={following}")
         else:
             form = step_form(step, answers)
     except LinkUnavailable:
@@ -187,16 +192,21 @@ def intake_invite(request):
 
 @login_required
 def intake_queue(request):
-    rows = selectors.intake_queue(
-        user=request.user, reviewed_since=timezone.now() - REVIEWED_SHOWN_FOR
-    )
     access = access_for(request.user)
     if not access.clinic_ids:
         raise PermissionDenied
+    rows = selectors.intake_queue(
+        user=request.user, reviewed_since=timezone.now() - REVIEWED_SHOWN_FOR
+    )
+    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "patients/intake_queue.html",
-        {"rows": rows, "reads_clinical": bool(access.clinical_clinic_ids)},
+        {
+            "page": page,
+            "rows": page.object_list,
+            "reads_clinical": bool(access.clinical_clinic_ids),
+        },
     )
 
 

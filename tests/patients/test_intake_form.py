@@ -262,3 +262,14 @@ def test_errors_are_shown_in_spanish_on_a_spanish_form(client, front_desk, clini
         f"/intake/{token}/", {"step": 1, **valid_steps()[1], "date_of_birth": "2999-01-01"}
     )
     assert "La fecha de nacimiento no puede ser futura." in response.content.decode()
+
+
+def test_a_change_made_from_the_review_page_returns_to_it(client, front_desk, clinic_a):
+    token = invite(clinic=clinic_a, by=front_desk)
+    fill(client, token)
+    response = client.post(
+        f"/intake/{token}/", {"step": 2, "chief_complaint": "Lower back, mostly mornings"}
+    )
+    assert response["Location"].endswith("?step=10")
+    review = client.get(response["Location"]).content.decode()
+    assert "Lower back, mostly mornings" in review and "May 17, 1980" in review

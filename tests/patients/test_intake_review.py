@@ -145,7 +145,7 @@ def test_the_queue_runs_a_fixed_number_of_queries(
         fill(client, token)
         submit(client, token)
     client.force_login(therapist)
-    with django_assert_max_num_queries(4):  # session, user, memberships, the queue
+    with django_assert_max_num_queries(5):  # session, user, memberships, count, one page
         page = client.get("/intakes/").content.decode()
     assert page.count("/intakes/") >= 5
 
@@ -172,3 +172,15 @@ def test_a_mistyped_email_on_the_invite_form_is_marked_and_kept(client, front_de
     assert response.status_code == 200 and 'value="pat@example"' in page
     assert "Enter a valid email address." in page
     assert not mail.outbox
+
+
+def test_the_queue_is_paged(client, front_desk, clinic_a, monkeypatch):
+    monkeypatch.setattr("patients.views.QUEUE_PAGE_SIZE", 2)
+    for n in range(3):
+        token = invite(clinic=clinic_a, by=front_desk, email=f"p{n}@example.com")
+        fill(client, token)
+        submit(client, token)
+    client.force_login(front_desk)
+    first = client.get("/intakes/").content.decode()
+    second = client.get("/intakes/?page=2").content.decode()
+    assert "Page 1 of 2" in first and first.count("/intakes/") - second.count("/intakes/") == 1
