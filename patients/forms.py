@@ -333,6 +333,12 @@ class InvitationForm(forms.Form):
         required=False,
     )
 
+    def __init__(self, *args, clinics=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Asked only of staff working in several clinics, for a patient not registered yet.
+        if clinics is not None and len(clinics) > 1:
+            self.fields["clinic"] = forms.ModelChoiceField(label=_("Clinic"), queryset=clinics)
+
 
 class IntakeLinkForm(forms.Form):
     """Link a submitted intake to one of the candidate patients, or create a new patient."""

@@ -175,3 +175,17 @@ def intake_patient_candidates(*, summary: dict, limit: int = 10) -> list[Patient
     if not match:
         return []
     return list(Patient.objects.filter(match, clinic_id=summary["clinic_id"])[:limit])
+
+
+def red_flag_intakes(*, user, patient: Patient) -> list[dict]:
+    """The patient's intakes whose red flags are still active, newest first, for the chart to
+    show and link to their review page (where a therapist clears them). Empty for front desk."""
+    return [
+        {"intake_id": pk, "submitted_at": submitted_at, "flags": flags}
+        for pk, submitted_at, flags in visible(user, IntakeSubmission)
+        .filter(patient=patient, red_flags_cleared_at__isnull=True)
+        .exclude(status=IntakeSubmission.Status.IN_PROGRESS)
+        .exclude(red_flags=[])
+        .order_by("-submitted_at")
+        .values_list("pk", "submitted_at", "red_flags")
+    ]

@@ -154,12 +154,15 @@ def intake_invite(request):
         except ValueError:
             raise Http404 from None
     clinics = Clinic.objects.filter(pk__in=access_for(request.user).clinic_ids)
-    clinic = patient.clinic if patient else clinics.first()
-    if clinic is None:
+    if not clinics:
         raise PermissionDenied
     initial = {"email": patient.email, "language": patient.preferred_language} if patient else {}
-    form = InvitationForm(request.POST or None, initial=initial)
+    form = InvitationForm(
+        request.POST or None, initial=initial, clinics=None if patient else clinics
+    )
+    clinic = patient.clinic if patient else clinics[0]
     if request.method == "POST" and form.is_valid():
+        clinic = form.cleaned_data.get("clinic", clinic)
         try:
             services.intake_invite(
                 clinic=clinic,

@@ -2,10 +2,17 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 
-from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
-from patients.selectors import active_red_flags
+from clinic.models import Role
+from patients.models import (
+    FunctionalScore,
+    IntakeInvitation,
+    IntakeSubmission,
+    PainScore,
+    Patient,
+)
+from patients.selectors import active_red_flags, red_flag_intakes
 from patients.services import intake_red_flags_clear
-from tests.factories import PatientFactory
+from tests.factories import MembershipFactory, PatientFactory
 
 from .intake_helpers import fill, invite, submit
 
@@ -184,3 +191,28 @@ def test_the_queue_is_paged(client, front_desk, clinic_a, monkeypatch):
     first = client.get("/intakes/").content.decode()
     second = client.get("/intakes/?page=2").content.decode()
     assert "Page 1 of 2" in first and first.count("/intakes/") - second.count("/intakes/") == 1
+
+
+def test_the_chart_can_list_the_intakes_whose_red_flags_are_active(
+    client, therapist, front_desk, submitted
+):
+    client.force_login(therapist)
+    client.post(f"/intakes/{submitted.pk}/", {"patient": "new"})
+    patient = Patient.objects.get()
+
+    (listed,) = red_flag_intakes(user=therapist, patient=patient)
+    assert listed["intake_id"] == submitted.pk and len(listed["flags"]) == 2
+    assert red_flag_intakes(user=front_desk, patient=patient) == []
+    client.post(f"/intakes/{submitted.pk}/clear-red-flags/", {"note": "Checked with the GP."})
+    assert red_flag_intakes(user=therapist, patient=patient) == []
+
+
+def test_staff_of_several_clinics_choose_the_clinic_of_a_new_patients_link(
+    client, front_desk, clinic_b
+):
+    MembershipFactory(clinic=clinic_b, role=Role.FRONT_DESK, user=front_desk)
+    client.force_login(front_desk)
+    client.post(
+        "/intakes/invite/", {"email": "new@example.com", "language": "en", "clinic": clinic_b.pk}
+    )
+    assert IntakeInvitation.objects.get().clinic == clinic_b
