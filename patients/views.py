@@ -108,7 +108,6 @@ def _intake_step(request, token: str, invitation):
         return link_unavailable(request)
     context = {
         "clinic": invitation.clinic,
-        "steps": STEPS,
         "step": step,
         "number": number,
         "total": len(STEPS),
