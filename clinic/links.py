@@ -23,11 +23,19 @@ def _guess_key(request) -> str:
     return "link-guesses:" + token_hash(request.META.get("REMOTE_ADDR", ""))
 
 
-def link_guesses_exceeded(request) -> bool:
-    return cache.get(_guess_key(request), 0) >= settings.LINK_GUESS_LIMIT
+def link_lookup(request, find):
+    """`(find(), None)` when it finds the link's row, else `(None, the friendly page)`. A miss
+    counts as a guess; past the limit, `find` is not even called."""
+    if cache.get(_guess_key(request), 0) >= settings.LINK_GUESS_LIMIT:
+        return None, link_unavailable(request, throttled=True)
+    found = find()
+    if found is None:
+        _guess_failed(request)
+        return None, link_unavailable(request)
+    return found, None
 
 
-def link_guess_failed(request) -> None:
+def _guess_failed(request) -> None:
     key = _guess_key(request)
     # add() starts the window only once; incr() then counts within it.
     cache.add(key, 0, timeout=settings.LINK_GUESS_WINDOW_SECONDS)

@@ -35,13 +35,15 @@ def _text_area(rows: int = 3):
     return forms.Textarea(attrs={"rows": rows})
 
 
-def _rating(label, *, required: bool = False) -> forms.IntegerField:
+def rating_field(label, *, required: bool = True) -> forms.IntegerField:
+    """A 0-10 rating (pain, soreness, a PSFS item) with a number keypad on phones."""
     return forms.IntegerField(
         label=label,
         required=required,
         min_value=0,
         max_value=10,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 10}),
+        error_messages={"required": _("Please rate it from 0 to 10.")},
     )
 
 
@@ -156,7 +158,7 @@ class PainMapForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.regions = pain_regions()
         for name, _region, _side, label in self.regions:
-            self.fields[name] = _rating(label)
+            self.fields[name] = rating_field(label, required=False)
 
     def rows(self):
         return [(self[name], region, side) for name, region, side, _label in self.regions]
@@ -218,8 +220,8 @@ class GoalsForm(forms.Form):
             self.fields[f"activity_{item}"] = forms.CharField(
                 label=_("Activity %(item)s") % {"item": item}, max_length=200, required=False
             )
-            self.fields[f"score_{item}"] = _rating(
-                _("How well can you do it now? (0 = unable, 10 = as before)")
+            self.fields[f"score_{item}"] = rating_field(
+                _("How well can you do it now? (0 = unable, 10 = as before)"), required=False
             )
 
     def clean(self):

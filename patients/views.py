@@ -16,13 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from clinic.links import (
-    LinkUnavailable,
-    link_guess_failed,
-    link_guesses_exceeded,
-    link_language,
-    link_unavailable,
-)
+from clinic.links import LinkUnavailable, link_language, link_lookup, link_unavailable
 from clinic.models import Clinic
 from clinic.permissions import access_for
 
@@ -42,17 +36,6 @@ REVIEWED_SHOWN_FOR = dt.timedelta(days=30)
 QUEUE_PAGE_SIZE = 50
 
 
-def _open_invitation(request, token: str):
-    """The invitation, or the friendly page (counting the miss towards the guessing limit)."""
-    if link_guesses_exceeded(request):
-        return None, link_unavailable(request, throttled=True)
-    invitation = selectors.intake_invitation_open(token=token)
-    if invitation is None:
-        link_guess_failed(request)
-        return None, link_unavailable(request)
-    return invitation, None
-
-
 def _step_number(request, reached: int) -> int:
     try:
         asked = int(request.POST.get("step") or request.GET.get("step") or reached)
@@ -64,7 +47,9 @@ def _step_number(request, reached: int) -> int:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def intake(request, token: str):
-    invitation, refusal = _open_invitation(request, token)
+    invitation, refusal = link_lookup(
+        request, lambda: selectors.intake_invitation_open(token=token)
+    )
     if refusal:
         return refusal
     with link_language(invitation.language):

@@ -8,38 +8,17 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from clinic.links import (
-    LinkUnavailable,
-    link_guess_failed,
-    link_guesses_exceeded,
-    link_language,
-    link_unavailable,
-)
+from clinic.links import LinkUnavailable, link_language, link_lookup, link_unavailable
+from patients.forms import rating_field
 from patients.models import BodyRegion, Side
 
 from .check_ins import check_in_complete, check_in_open, check_in_regions
 
 
-def _rating(label) -> forms.IntegerField:
-    return forms.IntegerField(
-        label=label,
-        min_value=0,
-        max_value=10,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 10}),
-        error_messages={"required": _("Please rate it from 0 to 10.")},
-    )
-
-
 class CheckInForm(forms.Form):
     """Pain now in each treated region, soreness, and anything unexpected."""
 
-    soreness = forms.IntegerField(
-        label=_("Soreness from the treatment (0 = none, 10 = worst imaginable)"),
-        min_value=0,
-        max_value=10,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 10}),
-        error_messages={"required": _("Please rate it from 0 to 10.")},
-    )
+    soreness = rating_field(_("Soreness from the treatment (0 = none, 10 = worst imaginable)"))
     unexpected = forms.CharField(
         label=_("Anything unexpected since the session? (bruising, dizziness, new pain…)"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -54,7 +33,7 @@ class CheckInForm(forms.Form):
             label = BodyRegion(region).label
             if side != Side.MIDLINE:
                 label = f"{label}, {Side(side).label}"
-            self.fields[f"pain_{region}_{side}"] = _rating(label)
+            self.fields[f"pain_{region}_{side}"] = rating_field(label)
         # Pain first, then soreness and the free text.
         self.order_fields([f"pain_{r}_{s}" for r, s in regions])
 
@@ -68,12 +47,9 @@ class CheckInForm(forms.Form):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def check_in(request, token: str):
-    if link_guesses_exceeded(request):
-        return link_unavailable(request, throttled=True)
-    found = check_in_open(token=token)
-    if found is None:
-        link_guess_failed(request)
-        return link_unavailable(request)
+    found, refusal = link_lookup(request, lambda: check_in_open(token=token))
+    if refusal:
+        return refusal
     with link_language(found.session.patient.preferred_language):
         response = _check_in_page(request, found)
         response.headers["Content-Language"] = translation.get_language()
