@@ -312,7 +312,6 @@ STEPS = (
     Step("consent", _("Consent and signature"), ConsentForm),
     Step("review", _("Check and send"), None),
 )
-FORM_STEPS = [step for step in STEPS if step.form_class]
 
 
 def step_form(step: Step, answers: dict, data=None) -> forms.Form:
@@ -401,7 +400,7 @@ def _shown(field: forms.Field, value) -> str:
 
 
 def _section_rows(step: Step, saved: dict) -> list[tuple[str, str]]:
-    form = step.form_class(**({"phone": "", "email": ""} if step.form_class is ConsentForm else {}))
+    form = step.form_class()
     if step.key == "red_flags":
         rows = [
             (flag.label, f"{_('Yes')} — {saved.get(f'{flag.value}_details', '')}")

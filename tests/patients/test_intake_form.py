@@ -6,6 +6,7 @@ from django.core import mail
 from django.utils import timezone
 
 from clinic.tokens import token_hash
+from patients.forms import pain_regions
 from patients.models import IntakeInvitation, IntakeSubmission, PainScore
 from tests.factories import PatientFactory
 
@@ -273,3 +274,14 @@ def test_a_change_made_from_the_review_page_returns_to_it(client, front_desk, cl
     assert response["Location"].endswith("?step=10")
     review = client.get(response["Location"]).content.decode()
     assert "Lower back, mostly mornings" in review and "May 17, 1980" in review
+
+
+def test_without_javascript_the_pain_map_is_a_list_of_every_region_to_rate(
+    client, front_desk, clinic_a
+):
+    token = invite(clinic=clinic_a, by=front_desk)
+    fill(client, token, steps=range(1, 5))
+    page = client.get(f"/intake/{token}/").content.decode()
+    assert "Step 5 of 10" in page
+    assert page.count('type="number" name="pain_') == len(pain_regions()) > 30
+    assert 'name="pain_shoulder_left"' in page and 'name="pain_shoulder_right"' in page
