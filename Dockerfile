@@ -12,6 +12,10 @@ WORKDIR /app
 COPY pyproject.toml ./
 RUN pip install --no-cache-dir .
 COPY . .
+# Spanish pages need the compiled catalogue; msgfmt comes from gettext.
+RUN apt-get update && apt-get install -y --no-install-recommends gettext \
+ && rm -rf /var/lib/apt/lists/* \
+ && SECRET_KEY=build-only python manage.py compilemessages --ignore=node_modules -v 0
 COPY --from=assets /app/node_modules/chart.js/dist node_modules/chart.js/dist
 RUN SECRET_KEY=build-only python manage.py collectstatic --no-input -v 0 \
  && useradd --system --uid 1001 clinic && mkdir -p var && chown -R clinic var

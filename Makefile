@@ -8,7 +8,7 @@ DEMO_PATIENTS ?= 150
 # The host's own Python 3.11; a venv is built from it.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: run test setup browser migrate lint format bench clean
+.PHONY: run test setup browser messages migrate lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,19 @@ browser:
 	  fi; \
 	fi
 
-migrate: setup
+# Compiled translations (locale/*/LC_MESSAGES/django.mo, not committed) need GNU gettext's msgfmt.
+messages: setup
+	@if ! command -v msgfmt >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing gettext from Debian's packages…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  else \
+	    echo "gettext is missing: run 'sudo apt-get install -y gettext' (translations need msgfmt)." >&2; exit 1; \
+	  fi; \
+	fi
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --ignore=var -v 0
+
+migrate: setup messages
 	$(PY) manage.py migrate --no-input -v 0
 
 # Web server, Celery worker and beat together; Ctrl-C stops all three.
@@ -50,7 +62,7 @@ format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: setup browser lint
+test: setup browser messages lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:

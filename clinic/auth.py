@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .audit import audit_record
+from .middleware import mark_active
 from .models import AuditEvent
 
 A = AuditEvent.Action
@@ -57,3 +58,5 @@ def _record_failure(sender, credentials, request=None, **kwargs):
 @receiver(user_logged_in)
 def _record_success(sender, request, user, **kwargs):
     audit_record(action=A.LOGIN, actor=user, actor_label=user.get_username()[:150])
+    if request is not None:
+        mark_active(request.session)

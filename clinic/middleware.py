@@ -1,3 +1,5 @@
+import time
+
 from django.utils import timezone
 
 from .permissions import access_for
@@ -17,3 +19,27 @@ class ClinicTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+# A session is renewed at most this often: renewing on every request would write the session
+# row on every page view and autosave.
+RENEW_EVERY = 60
+
+
+class IdleSessionMiddleware:
+    """Staff sessions last SESSION_COOKIE_AGE after the last activity: each request, or each
+    minute of requests, pushes the expiry forward by saving the session."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            mark_active(request.session)
+        return self.get_response(request)
+
+
+def mark_active(session) -> None:
+    now = int(time.time())
+    if now - session.get("active_at", 0) >= RENEW_EVERY:
+        session["active_at"] = now  # modified: saved with a fresh expiry

@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from .celery import app as celery_app
+from .middleware import mark_active
 
 logger = logging.getLogger(__name__)
 
@@ -44,5 +45,7 @@ def healthz(request):
 @login_required
 @require_POST
 def keepalive(request):
-    """ "Stay signed in": any request renews the session (SESSION_SAVE_EVERY_REQUEST)."""
+    """The warning's "Stay signed in": renews the session now, however recently it was."""
+    request.session["active_at"] = 0
+    mark_active(request.session)
     return HttpResponse(status=204)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Clinic
@@ -123,8 +124,9 @@ class IntakeInvitation(models.Model):
         Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="intake_invitations"
     )
     email = models.EmailField()
+    # Blank: the form follows the patient's browser language.
     language = models.CharField(
-        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE, blank=True
     )
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
@@ -145,6 +147,11 @@ class IntakeInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"Intake invitation #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        """Not used yet and not expired: the only state in which its link shows anything."""
+        return self.used_at is None and self.expires_at > timezone.now()
 
 
 class DurationCategory(models.TextChoices):

@@ -3,12 +3,26 @@ that a scoped selector returned."""
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Concat
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from clinic.permissions import visible
+from clinic.permissions import access_for, visible
+from clinic.tokens import token_hash
 
-from .models import IntakeSubmission, Patient
+from .models import IntakeInvitation, IntakeSubmission, Patient
 
 
 def patient_list(*, user, search: str = "") -> QuerySet[Patient]:
@@ -60,6 +74,121 @@ def latest_intake(*, patient: Patient) -> IntakeSubmission | None:
     )
 
 
+# Intakes. The patient's side finds its invitation by token; staff read intakes in two layers:
+# the administrative summary (who, when, linked to whom) for every role, and the answers, which
+# are clinical, only through `visible`.
+
+MAX_TOKEN_LENGTH = 100
+
+
+def intake_invitation_open(*, token: str) -> IntakeInvitation | None:
+    """The invitation behind a link if it can still be used; None for unknown, used or expired
+    tokens alike, so callers cannot tell them apart."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    invitation = (
+        IntakeInvitation.objects.select_related("clinic", "patient")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    return invitation if invitation is not None and invitation.is_open else None
+
+
+def intake_in_progress(*, invitation: IntakeInvitation) -> IntakeSubmission | None:
+    return IntakeSubmission.objects.filter(invitation=invitation).first()
+
+
+def _summary_fields() -> dict:
+    personal = "answers__personal__"
+    return {
+        "first_name": KT(f"{personal}first_name"),
+        "last_name": KT(f"{personal}last_name"),
+        "date_of_birth": KT(f"{personal}date_of_birth"),
+        "email": KT(f"{personal}email"),
+        "phone": KT(f"{personal}phone"),
+        "patient_name": Concat(
+            "patient__first_name", Value(" "), "patient__last_name", output_field=CharField()
+        ),
+    }
+
+
+def _staff_intakes(user) -> QuerySet[IntakeSubmission]:
+    return IntakeSubmission.objects.filter(clinic_id__in=access_for(user).clinic_ids).exclude(
+        status=IntakeSubmission.Status.IN_PROGRESS
+    )
+
+
+def intake_queue(*, user, reviewed_since: dt.datetime) -> QuerySet:
+    """Submitted intakes awaiting review, then those reviewed since `reviewed_since`, as rows of
+    administrative fields. `open_red_flags` is computed only where the user reads clinical
+    content; elsewhere it is always False."""
+    clinical = access_for(user).clinical_clinic_ids
+    open_flags = Case(
+        When(
+            Q(clinic_id__in=clinical, red_flags_cleared_at__isnull=True) & ~Q(red_flags=[]),
+            then=Value(True),
+        ),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    awaiting = Case(
+        When(status=IntakeSubmission.Status.SUBMITTED, then=Value(0)),
+        default=Value(1),
+    )
+    return (
+        _staff_intakes(user)
+        .filter(Q(status=IntakeSubmission.Status.SUBMITTED) | Q(reviewed_at__gte=reviewed_since))
+        .annotate(open_red_flags=open_flags, awaiting=awaiting, **_summary_fields())
+        .order_by("awaiting", "-submitted_at")
+        .values(
+            "id",
+            "clinic_id",
+            "status",
+            "submitted_at",
+            "patient_id",
+            "open_red_flags",
+            "clinic__time_zone",
+            *_summary_fields(),
+        )
+    )
+
+
+def intake_summary_get(*, user, intake_id: int) -> dict:
+    """The administrative side of a submitted intake, for any staff of its clinic."""
+    rows = (
+        _staff_intakes(user)
+        .filter(pk=intake_id)
+        .annotate(**_summary_fields())
+        .values(
+            "id",
+            "clinic_id",
+            "status",
+            "submitted_at",
+            "reviewed_at",
+            "patient_id",
+            "invitation__patient_id",
+            "invitation__language",
+            "clinic__time_zone",
+            *_summary_fields(),
+        )
+    )
+    row = rows.first()
+    if row is None:
+        raise Http404
+    return row
+
+
+def intake_get(*, user, intake_id: int) -> IntakeSubmission | None:
+    """The whole intake (answers, red flags) where the user reads clinical content, else None."""
+    return (
+        visible(user, IntakeSubmission)
+        .exclude(status=IntakeSubmission.Status.IN_PROGRESS)
+        .select_related("patient", "reviewed_by", "red_flags_cleared_by")
+        .filter(pk=intake_id)
+        .first()
+    )
+
+
 def patients_needing_attention(*, user) -> QuerySet[Patient]:
     """Patients with an intake waiting for review or a red flag no therapist has cleared."""
     intakes = IntakeSubmission.objects.filter(patient=OuterRef("pk"))
@@ -74,3 +203,30 @@ def patients_needing_attention(*, user) -> QuerySet[Patient]:
         .annotate(intake_waiting=Exists(waiting), red_flagged=Exists(flagged))
         .filter(Q(intake_waiting=True) | Q(red_flagged=True))
     )
+
+
+def intake_patient_candidates(*, summary: dict, limit: int = 10) -> list[Patient]:
+    """Patients of the intake's clinic who may be the person who filled it: the invited patient,
+    or the same last name and date of birth, or the same email."""
+    match = Q(pk=summary["invitation__patient_id"]) if summary["invitation__patient_id"] else Q()
+    if summary["last_name"] and summary["date_of_birth"]:
+        match |= Q(last_name__iexact=summary["last_name"], date_of_birth=summary["date_of_birth"])
+    if summary["email"]:
+        match |= Q(email__iexact=summary["email"])
+    if not match:
+        return []
+    return list(Patient.objects.filter(match, clinic_id=summary["clinic_id"])[:limit])
+
+
+def red_flag_intakes(*, user, patient: Patient) -> list[dict]:
+    """The patient's intakes whose red flags are still active, newest first, for the chart to
+    show and link to their review page (where a therapist clears them). Empty for front desk."""
+    return [
+        {"intake_id": pk, "submitted_at": submitted_at, "flags": flags}
+        for pk, submitted_at, flags in visible(user, IntakeSubmission)
+        .filter(patient=patient, red_flags_cleared_at__isnull=True)
+        .exclude(status=IntakeSubmission.Status.IN_PROGRESS)
+        .exclude(red_flags=[])
+        .order_by("-submitted_at")
+        .values_list("pk", "submitted_at", "red_flags")
+    ]

@@ -2,9 +2,13 @@
 
 import datetime as dt
 
+from django.db import transaction
 from django.utils import timezone
 
-from clinic.tokens import token_new
+from clinic.links import LinkUnavailable
+from clinic.tokens import token_hash, token_new
+from patients.models import BodyRegion, PainScore, PainSource
+from patients.selectors import MAX_TOKEN_LENGTH
 
 from .models import CheckIn, TreatmentSession
 
@@ -19,3 +23,64 @@ def check_in_issue(*, session: TreatmentSession) -> tuple[CheckIn, str]:
         session=session, token_hash=hashed, expires_at=timezone.now() + CHECK_IN_VALID_FOR
     )
     return check_in, raw
+
+
+def check_in_open(*, token: str) -> CheckIn | None:
+    """The check-in behind a link if it can still be answered; None for unknown, used or expired
+    tokens alike, so callers cannot tell them apart."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    check_in = (
+        CheckIn.objects.select_related("session__patient__clinic")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    return check_in if check_in is not None and _is_open(check_in) else None
+
+
+def _is_open(check_in: CheckIn) -> bool:
+    return check_in.completed_at is None and check_in.expires_at > timezone.now()
+
+
+def check_in_regions(*, check_in: CheckIn) -> list[tuple[str, str]]:
+    """The regions treated in the session: those rated before it started, in chart order."""
+    rated = (
+        PainScore.objects.filter(session_id=check_in.session_id, source=PainSource.PRE_SESSION)
+        .values_list("region", "side")
+        .distinct()
+    )
+    order = {region: index for index, region in enumerate(BodyRegion.values)}
+    return sorted(set(rated), key=lambda pair: (order[pair[0]], pair[1]))
+
+
+@transaction.atomic
+def check_in_complete(
+    *, check_in: CheckIn, pain: list[tuple[str, str, int]], soreness: int, unexpected: str = ""
+) -> CheckIn:
+    """Store the patient's answer: today's pain per treated region as `check_in` pain scores,
+    soreness and anything unexpected. A check-in is answered once."""
+    check_in = CheckIn.objects.select_for_update().select_related("session").get(pk=check_in.pk)
+    if not _is_open(check_in):
+        raise LinkUnavailable
+    now = timezone.now()
+    scores = [
+        PainScore(
+            patient_id=check_in.session.patient_id,
+            session=check_in.session,
+            recorded_at=now,
+            source=PainSource.CHECK_IN,
+            region=region,
+            side=side,
+            score=score,
+        )
+        for region, side, score in pain
+    ]
+    for score in scores:
+        score.full_clean()
+    PainScore.objects.bulk_create(scores)
+    check_in.soreness = soreness
+    check_in.unexpected = unexpected
+    check_in.completed_at = now
+    check_in.full_clean()
+    check_in.save(update_fields=["soreness", "unexpected", "completed_at"])
+    return check_in

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import check_in_views, views
 
 urlpatterns = [
     path("patients/<int:pk>/", views.patient_chart, name="patient_chart"),
@@ -11,4 +11,7 @@ urlpatterns = [
     path("sessions/<int:pk>/sign", views.session_sign, name="session_sign"),
     path("sessions/<int:pk>/addenda", views.addendum_create, name="addendum_create"),
     path("sessions/<int:pk>/follow-up", views.follow_up_plan, name="follow_up_plan"),
+    # The patient's post-session check-in (no login: the token in the link is the key).
+    path("check-in/thanks/", check_in_views.check_in_thanks, name="check_in_thanks"),
+    path("check-in/<str:token>/", check_in_views.check_in, name="check_in"),
 ]

@@ -97,3 +97,13 @@ def _catalogues_after_flush(request):
             "sessions.migrations.0002_muscle_and_movement_catalogues"
         )
         catalogues.load(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache, so counters such as the link-guess limit do not
+    leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "clinic.middleware.ClinicTimeZoneMiddleware",
+    "clinic.middleware.IdleSessionMiddleware",
     "clinic.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -87,9 +88,9 @@ AUTHENTICATION_BACKENDS = ["clinic.auth.LockoutModelBackend"]
 # The 6th wrong password in 15 minutes locks the username for 15 minutes, on every path.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
-# Staff sessions end after 15 idle minutes (each request renews them); the page warns first.
+# Staff sessions end after 15 idle minutes (IdleSessionMiddleware renews them while in use);
+# the page warns two minutes before.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=15 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -115,6 +116,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# The cache counts guesses at patient-link tokens. Process memory by default; with several web
+# processes set CACHE_URL to a shared cache (docker-compose uses Redis) so they count together.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -191,6 +196,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Patient links (intake, check-in): how long an intake link lasts, and how many bad tokens one
+# address may try per window before every link lookup from it is refused for the window.
+INTAKE_LINK_VALID_DAYS = env.int("INTAKE_LINK_VALID_DAYS", default=14)
+LINK_GUESS_LIMIT = env.int("LINK_GUESS_LIMIT", default=20)
+LINK_GUESS_WINDOW_SECONDS = env.int("LINK_GUESS_WINDOW_SECONDS", default=15 * 60)
 
 # Clinical thresholds (domain.md): kept as settings because studies disagree on the exact figures.
 CLINIC_RESPONDER_MIN_POINTS = env.int("CLINIC_RESPONDER_MIN_POINTS", default=2)

@@ -73,7 +73,7 @@
   // --- pain rows -------------------------------------------------------------------------------
   function addPain(source, item = {}) {
     const body = form.querySelector(`[data-pain-source="${source}"]`);
-    const row = el("tr", { class: "pain-row" });
+    const row = el("tr", { class: "pain-entry" });
     row.dataset.source = source;
     const cells = [
       select("region", data.regions, item.region, t("Region")),
@@ -237,7 +237,7 @@
 
   function collect() {
     const rows = {
-      pain: [...form.querySelectorAll(".pain-row")].sort((a, b) =>
+      pain: [...form.querySelectorAll(".pain-entry")].sort((a, b) =>
         a.dataset.source === b.dataset.source ? 0 : a.dataset.source === "pre_session" ? -1 : 1),
       trigger_points: [...pointsEl.querySelectorAll(".point")],
       mobility: [...mobilityBody.querySelectorAll(".mobility-row")],
@@ -266,7 +266,7 @@
   }
 
   function restore(state) {
-    form.querySelectorAll(".pain-row, .mobility-row").forEach((r) => r.remove());
+    form.querySelectorAll(".pain-entry, .mobility-row").forEach((r) => r.remove());
     pointsEl.replaceChildren();
     Object.entries(state.fields || {}).forEach(([name, value]) => {
       const input = form.querySelector(`.soap [data-field="${name}"]`);

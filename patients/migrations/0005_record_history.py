@@ -31,6 +31,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("patients", "0003_field_validators"), ("clinic", "0005_record_history_trigger")]
+    dependencies = [("patients", "0004_intake_language_may_follow_browser"), ("clinic", "0005_record_history_trigger")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -1,0 +1,280 @@
+"""Writes about patients: intake invitations, the patient's intake steps, staff review.
+
+Each function is one atomic step. The patient's side works on the invitation row under a lock,
+re-checking that it is still open, so a link used in another tab or expired mid-way changes
+nothing."""
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from clinic.links import LinkUnavailable
+from clinic.models import Clinic, Membership, Role
+from clinic.permissions import access_for
+from clinic.tokens import token_new
+
+from .forms import ANTICOAGULANT_NAMES, SCREENED_FLAGS, STEPS, pain_ratings, psfs_items, step_form
+from .models import (
+    Channel,
+    FunctionalScore,
+    IntakeInvitation,
+    IntakeSubmission,
+    PainScore,
+    PainSource,
+    Patient,
+    RedFlag,
+)
+
+
+class IntakeIncomplete(Exception):
+    """A step's saved answers are missing or no longer valid; `step` is its 1-based number."""
+
+    def __init__(self, step: int):
+        super().__init__(f"intake step {step} is incomplete")
+        self.step = step
+
+
+def _require_staff(user, clinic_id: int) -> None:
+    if clinic_id not in access_for(user).clinic_ids:
+        raise PermissionDenied("Only staff of the clinic work on its intakes.")
+
+
+@transaction.atomic
+def intake_invite(
+    *,
+    clinic: Clinic,
+    created_by,
+    email: str,
+    build_link: Callable[[str], str],
+    patient: Patient | None = None,
+    language: str = "",
+) -> IntakeInvitation:
+    """Create a one-time intake link and email it once the invitation is committed.
+    `build_link` turns the raw token into the absolute URL; the raw token is never stored."""
+    _require_staff(created_by, clinic.pk)
+    if patient is not None and patient.clinic_id != clinic.pk:
+        raise ValidationError({"patient": ["The patient belongs to another clinic."]})
+    raw, hashed = token_new()
+    now = timezone.now()
+    invitation = IntakeInvitation(
+        clinic=clinic,
+        patient=patient,
+        email=email,
+        language=language,
+        token_hash=hashed,
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=settings.INTAKE_LINK_VALID_DAYS),
+    )
+    invitation.full_clean()
+    invitation.save()
+    link = build_link(raw)
+    transaction.on_commit(lambda: _send_invitation(invitation, link))
+    return invitation
+
+
+def _send_invitation(invitation: IntakeInvitation, link: str) -> None:
+    language = invitation.language or (
+        invitation.patient.preferred_language if invitation.patient else settings.LANGUAGE_CODE
+    )
+    context = {"invitation": invitation, "clinic": invitation.clinic, "link": link}
+    with translation.override(language):
+        subject = render_to_string("patients/email/intake_invitation_subject.txt", context)
+        body = render_to_string("patients/email/intake_invitation.txt", context)
+    send_mail(" ".join(subject.split()), body, None, [invitation.email])
+
+
+def _lock_open(invitation: IntakeInvitation) -> IntakeInvitation:
+    locked = IntakeInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if not locked.is_open:
+        raise LinkUnavailable
+    return locked
+
+
+@transaction.atomic
+def intake_step_save(*, invitation: IntakeInvitation, step: int, answers: dict) -> IntakeSubmission:
+    """Keep one valid step's answers and move the form on; nothing clinical is written yet."""
+    invitation = _lock_open(invitation)
+    submission, _created = IntakeSubmission.objects.get_or_create(
+        invitation=invitation,
+        defaults={"clinic_id": invitation.clinic_id, "patient_id": invitation.patient_id},
+    )
+    key = STEPS[step - 1].key
+    if key == "consent":
+        answers = {**answers, "signed_at": timezone.now().isoformat()}
+    submission.answers = {**submission.answers, key: answers}
+    submission.current_step = max(submission.current_step, step + 1)
+    submission.save(update_fields=["answers", "current_step", "updated_at"])
+    return submission
+
+
+def _validated_steps(answers: dict) -> dict[str, dict]:
+    """Every step's answers re-validated by its own form, as cleaned data."""
+    cleaned = {}
+    for number, step in enumerate(STEPS, start=1):
+        if step.form_class is None:
+            continue
+        form = step_form(step, answers, data=answers.get(step.key, {}))
+        if step.key not in answers or not form.is_valid():
+            raise IntakeIncomplete(number)
+        cleaned[step.key] = form.cleaned_data
+    return cleaned
+
+
+def _red_flags(cleaned: dict) -> list[dict]:
+    screened = cleaned["red_flags"]
+    flags = [
+        {"code": flag.value, "details": screened[f"{flag.value}_details"]}
+        for flag in SCREENED_FLAGS
+        if screened[flag.value] == "yes"
+    ]
+    medicines = cleaned["medications"]
+    named = ANTICOAGULANT_NAMES.findall(medicines["medications"])
+    if medicines["takes_anticoagulants"] == "yes" or named:
+        details = medicines["anticoagulant_details"] or ", ".join(sorted(set(named)))
+        flags.append({"code": RedFlag.ANTICOAGULANTS.value, "details": details})
+    return flags
+
+
+@transaction.atomic
+def intake_submit(*, invitation: IntakeInvitation) -> IntakeSubmission:
+    """Check every step again, write the clinical columns and use up the link, all at once.
+    Raises IntakeIncomplete (nothing written) when a step is missing or invalid."""
+    invitation = _lock_open(invitation)
+    submission = IntakeSubmission.objects.select_for_update().filter(invitation=invitation).first()
+    if submission is None:
+        raise IntakeIncomplete(1)
+    cleaned = _validated_steps(submission.answers)
+    history, onset = cleaned["history"], cleaned["onset"]
+    consent = cleaned["consent"]
+    flags = _red_flags(cleaned)
+    now = timezone.now()
+    submission.chief_complaint = history["chief_complaint"]
+    submission.onset_date = onset["onset_date"]
+    submission.duration_category = onset["duration_category"]
+    submission.red_flags = flags
+    submission.medications = cleaned["medications"]["medications"]
+    submission.takes_anticoagulants = any(f["code"] == RedFlag.ANTICOAGULANTS for f in flags)
+    submission.goals = cleaned["goals"]["goals"]
+    submission.consent_to_treatment = consent["consent_to_treatment"]
+    submission.consent_to_reminders = consent["consent_to_reminders"]
+    submission.signature_name = consent["signature_name"]
+    submission.signed_at = dt.datetime.fromisoformat(submission.answers["consent"]["signed_at"])
+    submission.status = IntakeSubmission.Status.SUBMITTED
+    submission.submitted_at = now
+    submission.full_clean()
+    submission.save()
+    invitation.used_at = now
+    invitation.save(update_fields=["used_at"])
+    return submission
+
+
+def _apply_answers(patient: Patient, answers: dict) -> None:
+    """What the intake says about the person (contact, activity, consent to reminders)."""
+    personal, daily, consent = answers["personal"], answers["daily_life"], answers["consent"]
+    patient.email = personal.get("email") or patient.email
+    patient.phone = personal.get("phone") or patient.phone
+    patient.occupation = personal.get("occupation") or patient.occupation
+    patient.activity_profile = daily["activity_profile"]
+    habits = [daily.get("postures", ""), daily.get("sport", "")]
+    patient.postures = "\n".join(h for h in habits if h) or patient.postures
+    if consent.get("consent_to_reminders"):
+        channel = consent["reminder_channel"]
+        patient.preferred_channel = channel
+        patient.consents_to_email = patient.consents_to_email or channel == Channel.EMAIL
+        patient.consents_to_sms = patient.consents_to_sms or channel == Channel.SMS
+
+
+@transaction.atomic
+def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Patient:
+    """Attach a submitted intake to `patient` (or a new patient made from its details) and turn
+    its ratings into `intake` pain scores and PSFS items, dated when the patient submitted."""
+    submission = (
+        IntakeSubmission.objects.select_for_update(of=("self",))
+        .select_related("invitation")
+        .get(pk=intake_id)
+    )
+    _require_staff(user, submission.clinic_id)
+    if submission.status != IntakeSubmission.Status.SUBMITTED:
+        raise ValidationError({"patient": ["This intake has already been linked."]})
+    if patient is not None and patient.clinic_id != submission.clinic_id:
+        raise ValidationError({"patient": ["The patient belongs to another clinic."]})
+    answers = submission.answers
+    if patient is None:
+        personal = answers["personal"]
+        invitation = submission.invitation
+        patient = Patient(
+            clinic_id=submission.clinic_id,
+            first_name=personal["first_name"],
+            last_name=personal["last_name"],
+            date_of_birth=dt.date.fromisoformat(personal["date_of_birth"]),
+            preferred_language=(invitation and invitation.language) or settings.LANGUAGE_CODE,
+        )
+    _apply_answers(patient, answers)
+    patient.full_clean()
+    patient.save()
+
+    when = submission.submitted_at
+    PainScore.objects.bulk_create(
+        PainScore(
+            patient=patient,
+            recorded_at=when,
+            source=PainSource.INTAKE,
+            region=region,
+            side=side,
+            score=score,
+        )
+        for region, side, score in pain_ratings(answers.get("pain", {}))
+    )
+    FunctionalScore.objects.bulk_create(
+        FunctionalScore(
+            patient=patient,
+            recorded_at=when,
+            source=PainSource.INTAKE,
+            instrument=FunctionalScore.Instrument.PSFS,
+            item=item,
+            activity=activity,
+            score=score,
+        )
+        for item, activity, score in psfs_items(answers.get("goals", {}))
+    )
+    submission.patient = patient
+    submission.status = IntakeSubmission.Status.REVIEWED
+    submission.reviewed_by = user
+    submission.reviewed_at = timezone.now()
+    submission.save(update_fields=["patient", "status", "reviewed_by", "reviewed_at", "updated_at"])
+    return patient
+
+
+@transaction.atomic
+def intake_red_flags_clear(*, intake_id: int, user, note: str) -> IntakeSubmission:
+    """A therapist judges the intake's red flags no longer stop or adapt treatment; the note
+    says why and stays with the intake."""
+    submission = IntakeSubmission.objects.select_for_update().get(pk=intake_id)
+    is_therapist = Membership.objects.filter(
+        user=user, clinic_id=submission.clinic_id, role=Role.THERAPIST, is_active=True
+    ).exists()
+    if not is_therapist:
+        raise PermissionDenied("Red flags are cleared by a therapist of the clinic.")
+    if not submission.has_active_red_flags:
+        raise ValidationError({"note": ["There are no active red flags on this intake."]})
+    if not note.strip():
+        raise ValidationError({"note": ["Say why the red flags are cleared."]})
+    submission.red_flags_cleared_by = user
+    submission.red_flags_cleared_at = timezone.now()
+    submission.red_flags_clearance_note = note.strip()
+    submission.save(
+        update_fields=[
+            "red_flags_cleared_by",
+            "red_flags_cleared_at",
+            "red_flags_clearance_note",
+            "updated_at",
+        ]
+    )
+    return submission

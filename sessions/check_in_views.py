@@ -1,0 +1,82 @@
+"""The post-session check-in page: one screen, no login; the token in the link is the key."""
+
+from django import forms
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from clinic.links import LinkUnavailable, link_language, link_lookup, link_unavailable
+from patients.forms import rating_field
+from patients.models import BodyRegion, Side
+
+from .check_ins import check_in_complete, check_in_open, check_in_regions
+
+
+class CheckInForm(forms.Form):
+    """Pain now in each treated region, soreness, and anything unexpected."""
+
+    soreness = rating_field(_("Soreness from the treatment (0 = none, 10 = worst imaginable)"))
+    unexpected = forms.CharField(
+        label=_("Anything unexpected since the session? (bruising, dizziness, new pain…)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )
+
+    def __init__(self, *args, regions: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.regions = regions
+        for region, side in regions:
+            label = BodyRegion(region).label
+            if side != Side.MIDLINE:
+                label = f"{label}, {Side(side).label}"
+            self.fields[f"pain_{region}_{side}"] = rating_field(label)
+        # Pain first, then soreness and the free text.
+        self.order_fields([f"pain_{r}_{s}" for r, s in regions])
+
+    def pain(self) -> list[tuple[str, str, int]]:
+        return [(r, s, self.cleaned_data[f"pain_{r}_{s}"]) for r, s in self.regions]
+
+    def pain_fields(self):
+        return [self[f"pain_{r}_{s}"] for r, s in self.regions]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def check_in(request, token: str):
+    found, refusal = link_lookup(request, lambda: check_in_open(token=token))
+    if refusal:
+        return refusal
+    with link_language(found.session.patient.preferred_language):
+        response = _check_in_page(request, found)
+        response.headers["Content-Language"] = translation.get_language()
+    return response
+
+
+def _check_in_page(request, found):
+    patient = found.session.patient
+    form = CheckInForm(request.POST or None, regions=check_in_regions(check_in=found))
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_in_complete(
+                check_in=found,
+                pain=form.pain(),
+                soreness=form.cleaned_data["soreness"],
+                unexpected=form.cleaned_data["unexpected"],
+            )
+        except LinkUnavailable:
+            return link_unavailable(request)
+        return redirect(f"{reverse('check_in_thanks')}?lang={translation.get_language()}")
+    context = {"form": form, "clinic": patient.clinic, "session": found.session}
+    return render(
+        request, "treatments/check_in.html", context, status=400 if form.is_bound else 200
+    )
+
+
+@never_cache
+def check_in_thanks(request):
+    with link_language(request.GET.get("lang", "")):
+        return render(request, "treatments/check_in_thanks.html")
