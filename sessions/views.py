@@ -17,11 +17,11 @@ from clinic.models import AuditEvent
 from clinic.permissions import access_for, visible
 from patients.models import BodyRegion, PainSource, RedFlag, Side
 from patients.selectors import (
-    active_red_flags,
     latest_intake,
     pain_trend,
     patient_get,
     patients_needing_attention,
+    red_flag_intakes,
 )
 
 from . import selectors, services
@@ -42,10 +42,16 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 
-def _red_flags(patient) -> list[dict]:
+def _red_flags(user, patient) -> list[dict]:
+    """Each active red flag with the intake it came from, whose review page clears it."""
     return [
-        {"flag": RedFlag(item["code"]), "details": item.get("details", "")}
-        for item in active_red_flags(patient=patient)
+        {
+            "flag": RedFlag(item["code"]),
+            "details": item.get("details", ""),
+            "intake_id": intake["intake_id"],
+        }
+        for intake in red_flag_intakes(user=user, patient=patient)
+        for item in intake["flags"]
     ]
 
 
@@ -93,7 +99,7 @@ def patient_chart(request, pk: int):
     }
     if clinical:
         context |= {
-            "red_flags": _red_flags(patient),
+            "red_flags": _red_flags(request.user, patient),
             "intake": latest_intake(patient=patient),
             "sessions": selectors.patient_sessions(patient=patient),
             "trigger_points": selectors.trigger_point_history(patient=patient),
@@ -210,7 +216,7 @@ def session_detail(request, pk: int):
         "patient": session.patient,
         "previous": previous,
         "editable": editable,
-        "red_flags": _red_flags(session.patient),
+        "red_flags": _red_flags(request.user, session.patient),
         "sign_form": SignForm(),
         "addendum_form": AddendumForm(),
         "follow_up_form": FollowUpForm(),
@@ -345,7 +351,7 @@ def addendum_create(request, pk: int):
             "addendum_form": form,
             "follow_up_form": FollowUpForm(),
             "follow_ups": session.follow_ups.order_by("due_at"),
-            "red_flags": _red_flags(session.patient),
+            "red_flags": _red_flags(request.user, session.patient),
         },
         status=400,
     )
