@@ -159,3 +159,37 @@ class RecordVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table_name} #{self.row_id} before {self.operation}"
+
+
+class TOTPDevice(models.Model):
+    """A staff member's authenticator app (RFC 6238 TOTP): the second factor every staff
+    sign-in needs. `last_step` refuses a code that was already used (replay)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device"
+    )
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Authenticator of {self.user}"
+
+
+class RecoveryCode(models.Model):
+    """One-time codes for a lost phone; only their hashes are kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery code of {self.user}"

@@ -1,11 +1,18 @@
 import logging
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from . import second_factor
+from .auth import is_locked_out
 from .celery import app as celery_app
 from .middleware import mark_active
 
@@ -49,3 +56,45 @@ def keepalive(request):
     request.session["active_at"] = 0
     mark_active(request.session)
     return HttpResponse(status=204)
+
+
+@login_required
+@never_cache
+def second_factor_step(request):
+    """The second step of every staff sign-in: a code from the authenticator app, enrolled here
+    on the first sign-in (QR code, then one-time recovery codes), or a recovery code."""
+    user = request.user
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = ""
+    device = second_factor.device_for(user)
+    enrolling = device is None or device.confirmed_at is None
+    if enrolling:
+        device = second_factor.enrolment_begin(user=user)
+    error = ""
+    if request.method == "POST":
+        code = request.POST.get("code", "")
+        recovery = request.POST.get("recovery_code", "")
+        if is_locked_out(user.get_username()):
+            error = _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {
+                "minutes": settings.LOGIN_LOCKOUT_MINUTES
+            }
+        elif (code and second_factor.code_verify(user=user, code=code)) or (
+            recovery and not enrolling and second_factor.recovery_code_use(user=user, code=recovery)
+        ):
+            request.session.cycle_key()
+            request.session[second_factor.SESSION_KEY] = True
+            if enrolling:
+                codes = second_factor.recovery_codes_issue(user=user)
+                return render(
+                    request,
+                    "registration/recovery_codes.html",
+                    {"codes": codes, "next": next_url or reverse("home")},
+                )
+            return redirect(next_url or "home")
+        else:
+            error = _("That code did not work. Check the time on your phone and try again.")
+    context = {"enrolling": enrolling, "error": error, "next": next_url}
+    if enrolling:
+        context |= {"qr": second_factor.provisioning_qr(device), "secret": device.secret}
+    return render(request, "registration/second_factor.html", context, status=400 if error else 200)

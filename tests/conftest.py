@@ -12,6 +12,7 @@ from django.apps import apps
 from django.conf import settings
 
 from clinic.models import Role
+from clinic.second_factor import SESSION_KEY as SECOND_FACTOR_KEY
 from tests.factories import ClinicFactory, MembershipFactory, PatientFactory, UserFactory
 
 
@@ -38,6 +39,22 @@ def pytest_terminal_summary(terminalreporter, config):
             f"{left_out} tests need PostgreSQL and were left out: set DATABASE_URL to run them.",
             yellow=True,
         )
+
+
+@pytest.fixture
+def client(client):
+    """pytest-django's client whose `force_login` also completes the second sign-in factor, as
+    a real sign-in would; tests of the factor itself sign in with the password instead."""
+    force_login = client.force_login
+
+    def force_login_with_second_factor(user, backend=None):
+        force_login(user, backend)
+        session = client.session
+        session[SECOND_FACTOR_KEY] = True
+        session.save()
+
+    client.force_login = force_login_with_second_factor
+    return client
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "clinic.second_factor.SecondFactorMiddleware",
     "clinic.middleware.ClinicTimeZoneMiddleware",
     "clinic.middleware.IdleSessionMiddleware",
     "clinic.audit.AuditContextMiddleware",

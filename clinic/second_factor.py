@@ -1,0 +1,121 @@
+"""TOTP, the second factor every staff sign-in needs (RFC 6238: 6 digits, 30-second steps).
+
+A password sign-in leaves the session half-open: `SecondFactorMiddleware` lets such a session
+reach only the sign-in pages until `second_factor_verify` (or a recovery code) completes it.
+Wrong codes count as failed sign-ins, so the password lockout covers code guessing too."""
+
+import hashlib
+import secrets
+import time
+
+import pyotp
+import segno
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from .audit import audit_record
+from .models import AuditEvent, RecoveryCode, TOTPDevice
+
+SESSION_KEY = "second_factor_ok"
+ISSUER = "Trigger-point clinic"
+RECOVERY_CODES = 10
+# Codes from one step either side are accepted: phones' clocks drift.
+VALID_WINDOW = 1
+
+
+def _step(at: float | None = None) -> int:
+    return int((at if at is not None else time.time()) // 30)
+
+
+def device_for(user) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user).first()
+
+
+def enrolment_begin(*, user) -> TOTPDevice:
+    """A new secret for a user who has no confirmed authenticator yet."""
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, defaults={"secret": pyotp.random_base32()}
+    )
+    return device
+
+
+def provisioning_qr(device: TOTPDevice) -> str:
+    """The otpauth:// link as an SVG data URI, for the authenticator app to scan."""
+    uri = pyotp.TOTP(device.secret).provisioning_uri(
+        name=device.user.get_username(), issuer_name=ISSUER
+    )
+    return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
+
+
+@transaction.atomic
+def code_verify(*, user, code: str) -> bool:
+    """Whether `code` is the user's current TOTP code, not used before. Confirms a new device
+    on its first good code. A wrong code is audited as a failed sign-in."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user).first()
+    code = (code or "").strip().replace(" ", "")
+    matched = None
+    if device and code.isdigit() and len(code) == 6:
+        totp = pyotp.TOTP(device.secret)
+        now = time.time()
+        for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
+            step = _step(now) + offset
+            if step > device.last_step and secrets.compare_digest(totp.at(step * 30), code):
+                matched = step
+                break
+    if matched is None:
+        audit_record(action=AuditEvent.Action.LOGIN_FAILED, actor_label=user.get_username())
+        return False
+    device.last_step = matched
+    device.confirmed_at = device.confirmed_at or timezone.now()
+    device.save(update_fields=["last_step", "confirmed_at"])
+    return True
+
+
+@transaction.atomic
+def recovery_codes_issue(*, user) -> list[str]:
+    """Fresh one-time recovery codes (shown once); earlier ones stop working."""
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    RecoveryCode.objects.filter(user=user).delete()
+    RecoveryCode.objects.bulk_create(RecoveryCode(user=user, code_hash=_hash(c)) for c in codes)
+    return codes
+
+
+@transaction.atomic
+def recovery_code_use(*, user, code: str) -> bool:
+    used = RecoveryCode.objects.filter(
+        user=user, code_hash=_hash(code or ""), used_at__isnull=True
+    ).update(used_at=timezone.now())
+    if not used:
+        audit_record(action=AuditEvent.Action.LOGIN_FAILED, actor_label=user.get_username())
+    return bool(used)
+
+
+# Paths a half-signed-in session may reach: signing in and out, and the static files they use.
+OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz")
+
+
+class SecondFactorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and not request.session.get(SESSION_KEY)
+            and not request.path.startswith(OPEN_PREFIXES)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": "The second sign-in factor is missing."}, status=403)
+            return redirect(
+                f"{reverse('second_factor')}?{urlencode({'next': request.get_full_path()})}"
+            )
+        return self.get_response(request)
