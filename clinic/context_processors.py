@@ -1,6 +1,12 @@
 from django.conf import settings
 
+from .permissions import access_for
 
-def idle_timeout(request):
-    """The idle timeout the staff pages' warning counts down from (static/js/idle.js)."""
-    return {"idle_seconds": settings.SESSION_COOKIE_AGE}
+
+def staff(request):
+    """What the staff page frame needs: the idle timeout its warning counts down from
+    (static/js/idle.js) and whether to show the managers' links."""
+    return {
+        "idle_seconds": settings.SESSION_COOKIE_AGE,
+        "manages_clinic": bool(access_for(request.user).managed_clinic_ids),
+    }

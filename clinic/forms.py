@@ -1,9 +1,11 @@
+from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .auth import is_locked_out
+from .models import AuditEvent
 
 
 class StaffAuthenticationForm(AuthenticationForm):
@@ -17,3 +19,26 @@ class StaffAuthenticationForm(AuthenticationForm):
                 code="locked_out",
             )
         return super().clean()
+
+
+class AuditFilterForm(forms.Form):
+    """The manager's audit report filters; every field optional."""
+
+    username = forms.CharField(label=_("User"), max_length=150, required=False)
+    patient = forms.IntegerField(label=_("Patient id"), min_value=1, required=False)
+    action = forms.ChoiceField(
+        label=_("Action"), choices=[("", _("Any"))] + AuditEvent.Action.choices, required=False
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned

@@ -47,6 +47,8 @@ class Role(models.TextChoices):
 
 # Roles that may read clinical content (SOAP notes, trigger points, pain, intake answers).
 CLINICAL_ROLES = frozenset({Role.THERAPIST, Role.MANAGER, Role.ADMIN})
+# Roles that run the clinic: outcome reports, the audit trail, reminder policy.
+MANAGING_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 
 
 class Membership(models.Model):

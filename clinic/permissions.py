@@ -9,13 +9,15 @@ from dataclasses import dataclass
 
 from django.db.models import Model, QuerySet
 
-from .models import CLINICAL_ROLES, Membership
+from .models import CLINICAL_ROLES, MANAGING_ROLES, Membership
 
 
 @dataclass(frozen=True)
 class Access:
     clinic_ids: frozenset[int]
     clinical_clinic_ids: frozenset[int]
+    # Clinics whose manager (or administrator) the user is: reports, audit, settings.
+    managed_clinic_ids: frozenset[int] = frozenset()
     # The zone pages are shown in: the user's first clinic's (most staff work in one clinic).
     time_zone: str | None = None
 
@@ -41,6 +43,7 @@ def access_for(user) -> Access:
     access = Access(
         clinic_ids=frozenset(clinic_id for clinic_id, _, _ in rows),
         clinical_clinic_ids=frozenset(cid for cid, role, _ in rows if role in CLINICAL_ROLES),
+        managed_clinic_ids=frozenset(cid for cid, role, _ in rows if role in MANAGING_ROLES),
         time_zone=rows[0][2] if rows else None,
     )
     user._clinic_access = access  # one query per request, however many selectors run

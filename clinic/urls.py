@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/keepalive", views.keepalive, name="keepalive"),
     path("accounts/second-factor/", views.second_factor_step, name="second_factor"),
+    path("audit/", views.audit_report, name="audit_report"),
     path("admin/", admin.site.urls),
     path("", include("patients.urls")),
     path("", include("sessions.urls")),

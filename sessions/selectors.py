@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.models import RecordVersion
-from clinic.permissions import visible
+from clinic.permissions import access_for, visible
 from patients.models import Patient, Side
 
 from .models import MobilityMeasurement, TreatmentSession, TriggerPoint
@@ -140,7 +140,7 @@ def today_bounds() -> tuple[dt.datetime, dt.datetime]:
 def unsigned_drafts(*, user) -> QuerySet[TreatmentSession]:
     """Drafts waiting for a signature: a therapist's own; everyone's for a manager."""
     drafts = visible(user, TreatmentSession).filter(status=TreatmentSession.Status.DRAFT)
-    if not user.memberships.filter(role__in=["manager", "admin"], is_active=True).exists():
+    if not access_for(user).managed_clinic_ids:
         drafts = drafts.filter(therapist=user)
     return drafts.select_related("patient", "therapist").order_by("started_at")
 

@@ -67,7 +67,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "clinic.context_processors.idle_timeout",
+                "clinic.context_processors.staff",
             ],
         },
     },
