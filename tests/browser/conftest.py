@@ -51,3 +51,21 @@ def authenticator_code(username: str) -> str:
     device = TOTPDevice.objects.get(user__username=username)
     step = max(int(time.time() // 30), device.last_step + 1)
     return pyotp.TOTP(device.secret).at(step * 30)
+
+
+@pytest.fixture(autouse=True)
+def _no_content_security_policy_violations(request):
+    """Every browser test also proves its pages run under the CSP (no inline script or style)."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and violations.append(message.text)
+        ),
+    )
+    yield
+    assert not violations, violations

@@ -14,11 +14,7 @@ from sessions.models import TreatmentSession
 
 from .conftest import sign_in
 
-# serialized_rollback: the flush after each test would wipe the catalogues the migrations load.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTEFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
