@@ -96,6 +96,7 @@ class AuditEvent(models.Model):
         SIGN = "sign", _("Sign")
         EXPORT = "export", _("Export")
         ROLE_CHANGE = "role_change", _("Role change")
+        ERASE = "erase", _("Erasure")
         LOGIN = "login", _("Sign-in")
         LOGIN_FAILED = "login_failed", _("Failed sign-in")
 

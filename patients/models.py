@@ -86,6 +86,10 @@ class Patient(models.Model):
     )
     occupation = models.CharField(max_length=120, blank=True)
     postures = models.TextField(blank=True, help_text=_("Postures held daily, sport practised."))
+    # An erasure request restricts the record at once; its clinical data are kept for the
+    # clinic's retention period after the last visit (a legal duty), then deleted.
+    erasure_requested_at = models.DateTimeField(null=True, blank=True)
+    erase_after = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -108,6 +112,10 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.erasure_requested_at is not None
 
     def consents_to(self, channel: str) -> bool:
         return {Channel.EMAIL: self.consents_to_email, Channel.SMS: self.consents_to_sms}[channel]

@@ -26,7 +26,15 @@ from .models import IntakeInvitation, IntakeSubmission, Patient
 
 
 def patient_list(*, user, search: str = "") -> QuerySet[Patient]:
-    patients = visible(user, Patient).select_related("clinic")
+    """Patients the user may see; records restricted by an erasure request only for managers."""
+    patients = (
+        visible(user, Patient)
+        .select_related("clinic")
+        .filter(
+            Q(erasure_requested_at__isnull=True)
+            | Q(clinic_id__in=access_for(user).managed_clinic_ids)
+        )
+    )
     for term in search.split():
         match = (
             Q(first_name__icontains=term)

@@ -55,6 +55,8 @@ def session_start(
     *, patient: Patient, therapist, started_at: dt.datetime | None = None
 ) -> TreatmentSession:
     _require_clinician(therapist, patient)
+    if patient.is_restricted:
+        raise ValidationError({"patient": ["This record is restricted by an erasure request."]})
     session = TreatmentSession(
         patient=patient, therapist=therapist, started_at=started_at or timezone.now()
     )

@@ -4,6 +4,7 @@ from . import check_in_views, views
 
 urlpatterns = [
     path("patients/<int:pk>/", views.patient_chart, name="patient_chart"),
+    path("patients/<int:pk>/erasure", views.patient_erasure, name="patient_erasure"),
     path("sessions/new/", views.session_new, name="session_new"),
     path("sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path("sessions/<int:pk>/draft", views.session_draft, name="session_draft"),

@@ -9,6 +9,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,6 +26,7 @@ from patients.selectors import (
 )
 
 from . import selectors, services
+from .erasure import patient_erasure_request
 from .follow_ups import follow_up_create
 from .forms import AddendumForm, DraftError, FollowUpForm, SignForm, parse_draft
 from .models import (
@@ -92,6 +94,7 @@ def patient_chart(request, pk: int):
     context = {
         "patient": patient,
         "clinical": clinical,
+        "manages": patient.clinic_id in access_for(request.user).managed_clinic_ids,
         "follow_ups": visible(request.user, FollowUp)
         .filter(patient=patient)
         .select_related("therapist")
@@ -116,6 +119,23 @@ def patient_chart(request, pk: int):
 
 
 @login_required
+@require_POST
+def patient_erasure(request, pk: int):
+    """A manager records the patient's erasure request (restrict now, delete after retention)."""
+    patient = patient_get(user=request.user, patient_id=pk)
+    try:
+        patient = patient_erasure_request(patient=patient, user=request.user)
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(
+        request,
+        _("Erasure request recorded: the record is restricted and will be deleted after %(day)s.")
+        % {"day": date_format(patient.erase_after)},
+    )
+    return redirect("patient_chart", pk=patient.pk)
+
+
+@login_required
 def session_new(request):
     try:
         patient_id = int(request.GET.get("patient", ""))
@@ -125,7 +145,12 @@ def session_new(request):
     if not access_for(request.user).may_read_clinical(patient.clinic_id):
         raise Http404
     if request.method == "POST":
-        session = services.session_start(patient=patient, therapist=request.user)
+        try:
+            session = services.session_start(patient=patient, therapist=request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect("patient_chart", pk=patient.pk)
         return redirect("session_detail", pk=session.pk)
     open_draft = (
         patient.sessions.filter(status=TreatmentSession.Status.DRAFT, therapist=request.user)
