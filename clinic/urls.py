@@ -12,6 +12,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Explicit FHIR and CSV export paths, ahead of the REST router's api/v1/ routes.
+    path("api/v1/", include("interop.urls")),
     path("", include("patients.urls")),
     path("", include("sessions.urls")),
 ]
