@@ -162,7 +162,7 @@ def _validate(row: ImportRow, clinic: Clinic) -> None:
     data = {name: value for name, value in row.values.items() if name not in BOOLEAN_COLUMNS}
     for name in DEFAULTED_COLUMNS:
         if not data.get(name):
-            data.pop(name, None)
+            data[name] = Patient._meta.get_field(name).get_default()
     for name in BOOLEAN_COLUMNS:
         value = row.values.get(name, "").lower()
         if value in _TRUE:
