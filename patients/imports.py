@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clinic.models import Clinic
+from clinic.models import Clinic, Role
 
 from .models import Patient
 
@@ -46,6 +47,7 @@ DEFAULTED_COLUMNS = ("preferred_language", "activity_profile")
 HEADER_ALIASES = {"dob": "date_of_birth", "birth_date": "date_of_birth", "given_name": "first_name",
                   "family_name": "last_name", "surname": "last_name"}  # fmt: skip
 MAX_ROWS = 50_000
+IMPORT_ROLES = (Role.FRONT_DESK, Role.MANAGER, Role.ADMIN)
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0", ""}
 
@@ -103,6 +105,18 @@ class ImportReport:
 
     def count(self, outcome: str) -> int:
         return sum(1 for row in self.rows if row.outcome == outcome)
+
+    @property
+    def new_count(self) -> int:
+        return self.count("new")
+
+    @property
+    def existing_count(self) -> int:
+        return self.count("existing")
+
+    @property
+    def invalid_count(self) -> int:
+        return self.count("invalid")
 
 
 def _key(first: str, last: str, born: dt.date) -> tuple[str, str, dt.date]:
@@ -236,3 +250,11 @@ def decode_upload(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")
+
+
+def importing_clinics(*, user) -> QuerySet[Clinic]:
+    """The clinics where `user` may import patients: registering patients is the front desk's
+    and managers' work."""
+    return Clinic.objects.filter(
+        memberships__user=user, memberships__is_active=True, memberships__role__in=IMPORT_ROLES
+    ).order_by("name")
