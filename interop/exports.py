@@ -20,6 +20,7 @@ from sessions.models import TriggerPoint
 from . import fhir, selectors
 
 CHUNK_SIZE = 2000
+PATIENTS_PER_CHUNK = 500
 BLOCK_BYTES = 64 * 1024
 
 # In the order a receiving system loads them: every reference points to an earlier type.
@@ -34,8 +35,19 @@ RESOURCE_TYPES = (
 )
 
 
+def _per_patient_chunk(clinic: Clinic, rows_of) -> Iterator:
+    for patient_ids in selectors.clinic_patient_id_chunks(clinic=clinic, size=PATIENTS_PER_CHUNK):
+        yield from rows_of(patient_ids).iterator(CHUNK_SIZE)
+
+
+def _with_trigger_points(patient_ids: list[int]):
+    return selectors.sessions_of(patient_ids).prefetch_related(
+        Prefetch("trigger_points", TriggerPoint.objects.select_related("muscle").order_by("pk"))
+    )
+
+
 def clinic_resources(*, clinic: Clinic, resource_type: str) -> Iterator[dict]:
-    """Every resource of one type for the clinic, as FHIR JSON."""
+    """Every resource of one type for the clinic, as FHIR JSON, patient by patient."""
     zone = clinic.zone
     if resource_type == "Organization":
         yield fhir.organization(clinic)
@@ -46,18 +58,15 @@ def clinic_resources(*, clinic: Clinic, resource_type: str) -> Iterator[dict]:
         for patient in selectors.clinic_patients(clinic=clinic).iterator(CHUNK_SIZE):
             yield fhir.patient(patient, clinic_slug=clinic.slug)
     elif resource_type == "Encounter":
-        for session in selectors.clinic_sessions(clinic=clinic).iterator(CHUNK_SIZE):
+        for session in _per_patient_chunk(clinic, selectors.sessions_of):
             yield fhir.encounter(session, zone=zone)
     elif resource_type == "Procedure":
-        sessions = selectors.clinic_sessions(clinic=clinic).prefetch_related(
-            Prefetch("trigger_points", TriggerPoint.objects.select_related("muscle").order_by("pk"))
-        )
-        for session in sessions.iterator(CHUNK_SIZE):
+        for session in _per_patient_chunk(clinic, _with_trigger_points):
             yield fhir.procedure(session, session.trigger_points.all(), zone=zone)
     elif resource_type == "Observation":
-        for score in selectors.clinic_pain_scores(clinic=clinic).iterator(CHUNK_SIZE):
+        for score in _per_patient_chunk(clinic, selectors.pain_scores_of):
             yield fhir.pain_observation(score, zone=zone)
-        for measurement in selectors.clinic_mobility(clinic=clinic).iterator(CHUNK_SIZE):
+        for measurement in _per_patient_chunk(clinic, selectors.mobility_of):
             yield fhir.rom_observation(measurement, zone=zone)
     elif resource_type == "QuestionnaireResponse":
         patients = selectors.clinic_patients_with_intakes(clinic=clinic)
@@ -178,37 +187,41 @@ def sessions_csv(*, clinic: Clinic) -> Iterator[str]:
     """Every session of the clinic, with its counts and mean pain before/after computed in SQL;
     times in the clinic's zone."""
     zone = clinic.zone
-    sessions = (
-        selectors.clinic_sessions(clinic=clinic)
-        .annotate(
-            points=_point_count(),
-            released=_point_count(released=True),
-            pain_before=_mean_pain(PainSource.PRE_SESSION),
-            pain_after=_mean_pain(PainSource.POST_SESSION),
+
+    def annotated(patient_ids: list[int]):
+        return (
+            selectors.sessions_of(patient_ids)
+            .annotate(
+                points=_point_count(),
+                released=_point_count(released=True),
+                pain_before=_mean_pain(PainSource.PRE_SESSION),
+                pain_after=_mean_pain(PainSource.POST_SESSION),
+            )
+            .values_list(
+                "pk",
+                "patient_id",
+                "patient__first_name",
+                "patient__last_name",
+                "started_at",
+                "duration_minutes",
+                "therapist__username",
+                "status",
+                "signed_at",
+                "points",
+                "released",
+                "pain_before",
+                "pain_after",
+                "subjective",
+                "objective",
+                "assessment",
+                "plan",
+            )
         )
-        .values_list(
-            "pk",
-            "patient_id",
-            "patient__first_name",
-            "patient__last_name",
-            "started_at",
-            "duration_minutes",
-            "therapist__username",
-            "status",
-            "signed_at",
-            "points",
-            "released",
-            "pain_before",
-            "pain_after",
-            "subjective",
-            "objective",
-            "assessment",
-            "plan",
-        )
-    )
 
     def rows():
-        for pk, patient_id, first, last, started, minutes, *rest in sessions.iterator(CHUNK_SIZE):
+        for pk, patient_id, first, last, started, minutes, *rest in _per_patient_chunk(
+            clinic, annotated
+        ):
             therapist, status, signed, points, released, before, after, *soap = rest
             yield [
                 pk,

@@ -16,7 +16,12 @@ system can still read back exactly what was recorded.
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import TextChoices
+from django.utils import translation
 
 from patients.models import (
     BodyRegion,
@@ -65,6 +70,14 @@ PAIN_CODE = {
 LATERALITY = {Side.LEFT: "7771000", Side.RIGHT: "24028007", Side.BOTH: "51440002"}
 
 
+@lru_cache(maxsize=256)
+def label(choices: type[TextChoices], value: str) -> str:
+    """A choice's label in the project's language: an export reads the same whoever runs it,
+    and a million resources translate each label once."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(choices(value).label)
+
+
 def patient_id_system(clinic_slug: str) -> str:
     return f"{LOCAL}clinic/{clinic_slug}/patient"
 
@@ -81,10 +94,10 @@ def _category(code: str) -> dict:
 def laterality(side: str) -> dict:
     """The patient's side as a CodeableConcept: SNOMED CT where domain.md gives a code, and the
     clinic's own code always (midline included)."""
-    coding = [{"system": SIDE, "code": side, "display": str(Side(side).label)}]
+    coding = [{"system": SIDE, "code": side, "display": label(Side, side)}]
     if side in LATERALITY:
         coding.insert(0, {"system": SNOMED, "code": LATERALITY[side]})
-    return {"coding": coding, "text": str(Side(side).label)}
+    return {"coding": coding, "text": label(Side, side)}
 
 
 def body_site(*, codings: list[dict], text: str, side: str | None) -> dict:
@@ -99,7 +112,7 @@ def muscle_site(muscle, side: str) -> dict:
     if muscle.snomed_code:
         codings.insert(0, {"system": SNOMED, "code": muscle.snomed_code})
     return body_site(
-        codings=codings, text=f"{muscle.name}, {Side(side).label}".lower().capitalize(), side=side
+        codings=codings, text=f"{muscle.name}, {label(Side, side)}".lower().capitalize(), side=side
     )
 
 
@@ -155,7 +168,6 @@ def patient(row: Patient, *, clinic_slug: str) -> dict:
 def pain_observation(row: PainScore, *, zone: ZoneInfo) -> dict:
     """One NPRS rating: LOINC 72514-3 in `{score}`, the region and side as its body site, and
     its source (intake, before/after a session, check-in) as a second category."""
-    source = PainSource(row.source)
     resource = {
         "resourceType": "Observation",
         "id": f"pain-{row.pk}",
@@ -164,7 +176,11 @@ def pain_observation(row: PainScore, *, zone: ZoneInfo) -> dict:
             _category("vital-signs"),
             {
                 "coding": [
-                    {"system": PAIN_SOURCE, "code": source.value, "display": str(source.label)}
+                    {
+                        "system": PAIN_SOURCE,
+                        "code": row.source,
+                        "display": label(PainSource, row.source),
+                    }
                 ]
             },
         ],
@@ -176,10 +192,10 @@ def pain_observation(row: PainScore, *, zone: ZoneInfo) -> dict:
                 {
                     "system": BODY_REGION,
                     "code": row.region,
-                    "display": str(BodyRegion(row.region).label),
+                    "display": label(BodyRegion, row.region),
                 }
             ],
-            text=str(BodyRegion(row.region).label),
+            text=label(BodyRegion, row.region),
             side=row.side,
         ),
     }
@@ -207,7 +223,6 @@ def rom_observation(row: MobilityMeasurement, *, zone: ZoneInfo) -> dict:
     """A range-of-motion measurement in degrees, with the movement's normal range."""
     movement = row.movement
     name = f"{movement.joint} {movement.name.lower()}"
-    method = MobilityMeasurement.Method(row.method)
     return {
         "resourceType": "Observation",
         "id": f"rom-{row.pk}",
@@ -222,7 +237,7 @@ def rom_observation(row: MobilityMeasurement, *, zone: ZoneInfo) -> dict:
         "effectiveDateTime": instant(row.measured_at, zone),
         "valueQuantity": {"value": row.degrees, "unit": "deg", "system": UCUM, "code": "deg"},
         "bodySite": body_site(codings=[], text=movement.joint, side=row.side),
-        "method": {"text": str(method.label)},
+        "method": {"text": label(MobilityMeasurement.Method, row.method)},
         "referenceRange": [
             {
                 "low": {"value": 0, "unit": "deg", "system": UCUM, "code": "deg"},
@@ -272,7 +287,7 @@ def _trigger_point_detail(point: TriggerPoint) -> dict:
             "valueCoding": {
                 "system": TECHNIQUE,
                 "code": point.technique,
-                "display": str(Technique(point.technique).label),
+                "display": label(Technique, point.technique),
             },
         },
         {"url": "repetitions", "valueInteger": point.repetitions},
@@ -307,8 +322,8 @@ def _trigger_point_note(point: TriggerPoint) -> str:
     hold = f", {point.hold_seconds} s" if point.hold_seconds is not None else ""
     pressure = f", pressure {point.pressure}/10" if point.pressure is not None else ""
     return (
-        f"{point.muscle.name} ({Side(point.side).label}), {point.kind}, tenderness "
-        f"{point.tenderness}/10: {Technique(point.technique).label}{hold} x{point.repetitions}"
+        f"{point.muscle.name} ({label(Side, point.side)}), {point.kind}, tenderness "
+        f"{point.tenderness}/10: {label(Technique, point.technique)}{hold} x{point.repetitions}"
         f"{pressure}, {'released' if point.released else 'not released'}"
     )
 
