@@ -33,7 +33,11 @@ def _download(chunks, *, content_type: str, filename: str) -> StreamingHttpRespo
 class PatientBundleView(APIView):
     """GET /api/v1/patients/<id>/fhir/: the patient's record as a FHIR R4 collection Bundle."""
 
-    @extend_schema(responses={(200, FHIR_JSON): OpenApiTypes.OBJECT}, tags=["fhir"])
+    @extend_schema(
+        operation_id="patient_fhir_bundle",
+        responses={(200, FHIR_JSON): OpenApiTypes.OBJECT},
+        tags=["fhir"],
+    )
     def get(self, request, patient_id: int):
         record = selectors.patient_record(user=request.user, patient_id=patient_id)
         base = request.build_absolute_uri("/api/v1/fhir/")
@@ -43,7 +47,11 @@ class PatientBundleView(APIView):
 class IntakeQuestionnaireView(APIView):
     """GET /api/v1/fhir/Questionnaire/intake: the Questionnaire intakes answer."""
 
-    @extend_schema(responses={(200, FHIR_JSON): OpenApiTypes.OBJECT}, tags=["fhir"])
+    @extend_schema(
+        operation_id="fhir_intake_questionnaire",
+        responses={(200, FHIR_JSON): OpenApiTypes.OBJECT},
+        tags=["fhir"],
+    )
     def get(self, request):
         return _fhir_response(fhir.intake_questionnaire())
 
@@ -53,7 +61,13 @@ class BulkExportView(APIView):
     clinic, streamed as NDJSON."""
 
     @extend_schema(
-        parameters=[CLINIC_PARAMETER],
+        operation_id="fhir_bulk_export",
+        parameters=[
+            CLINIC_PARAMETER,
+            OpenApiParameter(
+                "resource_type", str, OpenApiParameter.PATH, enum=exports.RESOURCE_TYPES
+            ),
+        ],
         responses={(200, FHIR_NDJSON): OpenApiTypes.STR},
         tags=["fhir"],
     )
@@ -73,7 +87,15 @@ class CsvExportView(APIView):
 
     writers = {"patients": exports.patients_csv, "sessions": exports.sessions_csv}
 
-    @extend_schema(parameters=[CLINIC_PARAMETER], responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(
+        operation_id="csv_export",
+        parameters=[
+            CLINIC_PARAMETER,
+            OpenApiParameter("table", str, OpenApiParameter.PATH, enum=["patients", "sessions"]),
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        tags=["export"],
+    )
     def get(self, request, table: str):
         if table not in self.writers:
             raise Http404

@@ -29,9 +29,10 @@ def export(client, resource_type, **params) -> list[dict]:
 
 
 def test_a_manager_exports_every_resource_type_as_valid_ndjson_whose_references_resolve(
-    client, demo
+    client, demo, monkeypatch
 ):
     manager, clinic = demo
+    monkeypatch.setattr("interop.exports.PATIENTS_PER_CHUNK", 2)  # cross chunk boundaries
     client.force_login(manager)
     exported = {t: export(client, t) for t in RESOURCE_TYPES}
 

@@ -91,8 +91,9 @@ def test_only_managers_download_csv_exports(client, therapist, front_desk, stran
             assert client.get(reverse("csv_export", args=[table])).status_code == 404
 
 
-def test_the_command_writes_the_csv(demo, tmp_path):
+def test_the_command_writes_the_csv(demo, tmp_path, monkeypatch):
     _, clinic = demo
+    monkeypatch.setattr("interop.exports.PATIENTS_PER_CHUNK", 2)  # cross chunk boundaries
     path = tmp_path / "sessions.csv"
     call_command("export_csv", "sessions", "--clinic", clinic.slug, "--output", str(path))
     rows = list(csv.DictReader(path.open()))
