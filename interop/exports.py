@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from clinic.models import Clinic
 from patients.imports import PATIENT_COLUMNS
 from patients.models import PainScore, PainSource
-from sessions.models import TriggerPoint
+from sessions.models import Addendum, TriggerPoint
 
 from . import fhir, selectors
 
@@ -40,9 +40,10 @@ def _per_patient_chunk(clinic: Clinic, rows_of) -> Iterator:
         yield from rows_of(patient_ids).iterator(CHUNK_SIZE)
 
 
-def _with_trigger_points(patient_ids: list[int]):
+def _with_treatment(patient_ids: list[int]):
     return selectors.sessions_of(patient_ids).prefetch_related(
-        Prefetch("trigger_points", TriggerPoint.objects.select_related("muscle").order_by("pk"))
+        Prefetch("trigger_points", TriggerPoint.objects.select_related("muscle").order_by("pk")),
+        Prefetch("addenda", Addendum.objects.order_by("pk")),
     )
 
 
@@ -61,8 +62,10 @@ def clinic_resources(*, clinic: Clinic, resource_type: str) -> Iterator[dict]:
         for session in _per_patient_chunk(clinic, selectors.sessions_of):
             yield fhir.encounter(session, zone=zone)
     elif resource_type == "Procedure":
-        for session in _per_patient_chunk(clinic, _with_trigger_points):
-            yield fhir.procedure(session, session.trigger_points.all(), zone=zone)
+        for session in _per_patient_chunk(clinic, _with_treatment):
+            yield fhir.procedure(
+                session, session.trigger_points.all(), session.addenda.all(), zone=zone
+            )
     elif resource_type == "Observation":
         for score in _per_patient_chunk(clinic, selectors.pain_scores_of):
             yield fhir.pain_observation(score, zone=zone)

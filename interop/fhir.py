@@ -34,7 +34,13 @@ from patients.models import (
     RedFlag,
     Side,
 )
-from sessions.models import MobilityMeasurement, Technique, TreatmentSession, TriggerPoint
+from sessions.models import (
+    Addendum,
+    MobilityMeasurement,
+    Technique,
+    TreatmentSession,
+    TriggerPoint,
+)
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -187,6 +193,8 @@ def pain_observation(row: PainScore, *, zone: ZoneInfo) -> dict:
         "code": PAIN_CODE,
         "subject": {"reference": f"Patient/{row.patient_id}"},
         "effectiveDateTime": instant(row.recorded_at, zone),
+        # The patient rates their own pain, whoever types the number in.
+        "performer": [{"reference": f"Patient/{row.patient_id}"}],
         "bodySite": body_site(
             codings=[
                 {
@@ -201,8 +209,6 @@ def pain_observation(row: PainScore, *, zone: ZoneInfo) -> dict:
     }
     if row.session_id:
         resource["encounter"] = {"reference": f"Encounter/{row.session_id}"}
-    if row.source in (PainSource.INTAKE, PainSource.CHECK_IN):
-        resource["performer"] = [{"reference": f"Patient/{row.patient_id}"}]
     if row.unable_to_rate:
         # "Unable to rate" is never a number that could be averaged.
         resource["dataAbsentReason"] = {
@@ -328,12 +334,28 @@ def _trigger_point_note(point: TriggerPoint) -> str:
     )
 
 
+SOAP = (
+    ("subjective", "Subjective"),
+    ("objective", "Objective"),
+    ("assessment", "Assessment"),
+    ("plan", "Plan"),
+)
+
+
 def procedure(
-    session: TreatmentSession, trigger_points: Iterable[TriggerPoint], *, zone: ZoneInfo
+    session: TreatmentSession,
+    trigger_points: Iterable[TriggerPoint],
+    addenda: Iterable[Addendum] = (),
+    *,
+    zone: ZoneInfo,
 ) -> dict:
     """The treatment given in a session: each trigger point is a body site (muscle and side),
-    carrying what was found and the technique applied."""
+    carrying what was found and the technique applied. The notes hold the SOAP note, a line per
+    trigger point, then the addenda, each with its author and time (a signed note is never
+    rewritten: corrections travel beside it)."""
     points = list(trigger_points)
+    therapist = {"reference": f"Practitioner/{session.therapist_id}"}
+    written = instant(session.signed_at or session.started_at, zone)
     resource = {
         "resourceType": "Procedure",
         "id": str(session.pk),
@@ -342,8 +364,13 @@ def procedure(
         "subject": {"reference": f"Patient/{session.patient_id}"},
         "encounter": {"reference": f"Encounter/{session.pk}"},
         "performedPeriod": _period(session, zone),
-        "performer": [{"actor": {"reference": f"Practitioner/{session.therapist_id}"}}],
+        "performer": [{"actor": therapist}],
     }
+    notes = [
+        {"authorReference": therapist, "time": written, "text": f"{title}: {text}"}
+        for name, title in SOAP
+        if (text := getattr(session, name))
+    ]
     if points:
         sites = []
         for point in points:
@@ -351,7 +378,17 @@ def procedure(
             site["extension"].append(_trigger_point_detail(point))
             sites.append(site)
         resource["bodySite"] = sites
-        resource["note"] = [{"text": _trigger_point_note(point)} for point in points]
+        notes += [{"text": _trigger_point_note(point)} for point in points]
+    notes += [
+        {
+            "authorReference": {"reference": f"Practitioner/{addendum.author_id}"},
+            "time": instant(addendum.created_at, zone),
+            "text": f"{label(Addendum.Kind, addendum.kind)} ({addendum.reason}): {addendum.text}",
+        }
+        for addendum in addenda
+    ]
+    if notes:
+        resource["note"] = notes
     return resource
 
 
@@ -555,12 +592,14 @@ def patient_bundle(record, *, base: str, timestamp: dt.datetime) -> dict:
     zone = clinic.zone
     resources = [
         organization(clinic),
-        *(practitioner(user) for user in record.therapists),
+        *(practitioner(user) for user in record.practitioners),
         patient(patient_row, clinic_slug=clinic.slug),
     ]
     for session in record.sessions:
         resources.append(encounter(session, zone=zone))
-        resources.append(procedure(session, session.trigger_points.all(), zone=zone))
+        resources.append(
+            procedure(session, session.trigger_points.all(), session.addenda.all(), zone=zone)
+        )
     resources += [pain_observation(score, zone=zone) for score in record.pain_scores]
     resources += [rom_observation(row, zone=zone) for row in record.mobility]
     resources += [

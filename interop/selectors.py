@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from clinic.models import Clinic, Role
 from clinic.permissions import access_for, visible
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, PainSource, Patient
-from sessions.models import MobilityMeasurement, TreatmentSession, TriggerPoint
+from sessions.models import Addendum, MobilityMeasurement, TreatmentSession, TriggerPoint
 
 # Whole-clinic exports are a manager's job: front desk and therapists export one patient at most.
 EXPORT_ROLES = (Role.MANAGER, Role.ADMIN)
@@ -30,8 +30,14 @@ class PatientRecord:
     intake_psfs: dict[int, list[FunctionalScore]] = field(default_factory=dict)
 
     @property
-    def therapists(self) -> list:
-        return list({session.therapist_id: session.therapist for session in self.sessions}.values())
+    def practitioners(self) -> list:
+        """The therapists and addenda authors the record references, once each."""
+        people = {}
+        for session in self.sessions:
+            people[session.therapist_id] = session.therapist
+            for addendum in session.addenda.all():
+                people[addendum.author_id] = addendum.author
+        return list(people.values())
 
 
 def group_intake_psfs(
@@ -75,7 +81,8 @@ def patient_record(*, user, patient_id: int) -> PatientRecord:
                 Prefetch(
                     "trigger_points",
                     TriggerPoint.objects.select_related("muscle").order_by("pk"),
-                )
+                ),
+                Prefetch("addenda", Addendum.objects.select_related("author").order_by("pk")),
             )
             .order_by("started_at", "pk")
         ),
@@ -115,11 +122,13 @@ def clinic_patient_id_chunks(*, clinic: Clinic, size: int) -> Iterator[list[int]
 
 
 def clinic_practitioners(*, clinic: Clinic) -> QuerySet:
-    """Staff of the clinic (past staff included), and anyone who treated one of its patients."""
+    """Staff of the clinic (past staff included), and anyone who treated one of its patients or
+    wrote an addendum to their notes: every Practitioner the other resources reference."""
     treated = TreatmentSession.objects.filter(therapist=OuterRef("pk"), patient__clinic=clinic)
+    amended = Addendum.objects.filter(author=OuterRef("pk"), session__patient__clinic=clinic)
     return (
         get_user_model()
-        .objects.filter(Q(memberships__clinic=clinic) | Exists(treated))
+        .objects.filter(Q(memberships__clinic=clinic) | Exists(treated) | Exists(amended))
         .distinct()
         .order_by("pk")
         .only("pk", "username", "first_name", "last_name")

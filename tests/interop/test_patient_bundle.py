@@ -9,6 +9,7 @@ from clinic.models import Membership, Role
 from interop import fhir
 from patients.models import IntakeSubmission, PainScore, Patient
 from sessions.models import MobilityMeasurement, Movement, Muscle, TreatmentSession, TriggerPoint
+from sessions.services import addendum_add, session_sign
 from tests.factories import PainScoreFactory, TreatmentSessionFactory, TriggerPointFactory
 from tests.interop.fhir_helpers import parse, references
 
@@ -240,10 +241,42 @@ def test_the_bundle_takes_the_same_queries_for_one_session_or_thirty(
 
     client.force_login(therapist)
     add_sessions(1)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         one = client.get(bundle_url(patient)).json()
     add_sessions(29)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         thirty = client.get(bundle_url(patient)).json()
     # Encounter, Procedure, pain and ROM Observations for each added session.
     assert len(thirty["entry"]) == len(one["entry"]) + 29 * 4
+
+
+def test_the_procedure_carries_the_soap_note_and_its_addenda_by_their_authors(
+    client, therapist, manager, patient
+):
+    session = TreatmentSessionFactory(
+        patient=patient, therapist=therapist, objective="Taut band in the right upper trapezius."
+    )
+    TriggerPointFactory(session=session)
+    session_sign(session=session, user=therapist)
+    addendum_add(session=session, author=manager, reason="Wrong side", text="Left side, not right.")
+
+    data = get_bundle(client, therapist, patient)
+    parse(data)
+    resources = {(e["resource"]["resourceType"], e["resource"]["id"]) for e in data["entry"]}
+    assert ("Practitioner", str(manager.pk)) in resources
+    procedure = next(
+        e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Procedure"
+    )
+    notes = [(n.get("authorReference", {}).get("reference"), n["text"]) for n in procedure["note"]]
+    assert notes[0] == (
+        f"Practitioner/{therapist.pk}",
+        "Subjective: Neck stiff after long days at the desk.",
+    )
+    assert notes[1] == (
+        f"Practitioner/{therapist.pk}",
+        "Objective: Taut band in the right upper trapezius.",
+    )
+    assert notes[-1] == (
+        f"Practitioner/{manager.pk}",
+        "Correction (Wrong side): Left side, not right.",
+    )
