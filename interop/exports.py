@@ -71,6 +71,8 @@ def clinic_resources(*, clinic: Clinic, resource_type: str) -> Iterator[dict]:
             yield fhir.pain_observation(score, zone=zone)
         for measurement in _per_patient_chunk(clinic, selectors.mobility_of):
             yield fhir.rom_observation(measurement, zone=zone)
+        for score in _per_patient_chunk(clinic, selectors.functional_scores_of):
+            yield fhir.psfs_observation(score, zone=zone)
     elif resource_type == "QuestionnaireResponse":
         patients = selectors.clinic_patients_with_intakes(clinic=clinic)
         for patient in patients.iterator(CHUNK_SIZE):

@@ -10,8 +10,8 @@ References are relative (`Patient/12`): a bundle gives each entry a RESTful `ful
 base, so they resolve inside it, and NDJSON files reference each other the same way (FHIR Bulk
 Data). Codes come only from domain.md: LOINC 72514-3 for pain, SNOMED CT laterality and the
 muscle codes of the catalogue, UCUM `deg`; anything else is text, or a code of the clinic's own
-code systems below (body region, side, muscle, movement, technique, pain source), so a receiving
-system can still read back exactly what was recorded.
+code systems below (body region, side, muscle, movement, technique, pain source, instrument),
+so a receiving system can still read back exactly what was recorded.
 """
 
 import datetime as dt
@@ -57,6 +57,7 @@ MUSCLE = LOCAL + "muscle"
 MOVEMENT = LOCAL + "movement"
 TECHNIQUE = LOCAL + "technique"
 PAIN_SOURCE = LOCAL + "pain-source"
+INSTRUMENT = LOCAL + "instrument"
 EXT_LATERALITY = LOCAL + "laterality"
 EXT_TRIGGER_POINT = LOCAL + "trigger-point"
 QUESTIONNAIRE_INTAKE = LOCAL + "Questionnaire/intake"
@@ -89,8 +90,9 @@ def patient_id_system(clinic_slug: str) -> str:
 
 
 def instant(value: dt.datetime, zone: ZoneInfo) -> str:
-    """A FHIR dateTime with seconds and the clinic's UTC offset, as the clinic read it."""
-    return value.astimezone(zone).isoformat(timespec="seconds")
+    """A FHIR dateTime in the clinic's UTC offset, as the clinic read it; fractions of a
+    second only when recorded, so the instant reads back exactly."""
+    return value.astimezone(zone).isoformat()
 
 
 def _category(code: str) -> dict:
@@ -257,6 +259,46 @@ def rom_observation(row: MobilityMeasurement, *, zone: ZoneInfo) -> dict:
             }
         ],
     }
+
+
+def psfs_observation(row: FunctionalScore, *, zone: ZoneInfo) -> dict:
+    """One PSFS item. No LOINC code is known for the PSFS (domain.md), so the instrument is a
+    code of the clinic's own and the activity is text; PSFS 2.0 reverses the scale, so the
+    instrument travels with every score."""
+    resource = {
+        "resourceType": "Observation",
+        "id": f"psfs-{row.pk}",
+        "status": "final",
+        "category": [
+            _category("survey"),
+            {
+                "coding": [
+                    {
+                        "system": PAIN_SOURCE,
+                        "code": row.source,
+                        "display": label(PainSource, row.source),
+                    }
+                ]
+            },
+        ],
+        "code": {
+            "coding": [
+                {
+                    "system": INSTRUMENT,
+                    "code": row.instrument,
+                    "display": label(FunctionalScore.Instrument, row.instrument),
+                }
+            ],
+            "text": f"PSFS item {row.item}: {row.activity}",
+        },
+        "subject": {"reference": f"Patient/{row.patient_id}"},
+        "effectiveDateTime": instant(row.recorded_at, zone),
+        "performer": [{"reference": f"Patient/{row.patient_id}"}],
+        "valueInteger": row.score,
+    }
+    if row.session_id:
+        resource["encounter"] = {"reference": f"Encounter/{row.session_id}"}
+    return resource
 
 
 def _period(session: TreatmentSession, zone: ZoneInfo) -> dict:
@@ -602,6 +644,7 @@ def patient_bundle(record, *, base: str, timestamp: dt.datetime) -> dict:
         )
     resources += [pain_observation(score, zone=zone) for score in record.pain_scores]
     resources += [rom_observation(row, zone=zone) for row in record.mobility]
+    resources += [psfs_observation(row, zone=zone) for row in record.functional_scores]
     resources += [
         intake_response(intake, record.intake_psfs.get(intake.pk, []), zone=zone)
         for intake in record.intakes

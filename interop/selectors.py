@@ -26,6 +26,7 @@ class PatientRecord:
     pain_scores: list[PainScore]
     sessions: list[TreatmentSession]
     mobility: list[MobilityMeasurement]
+    functional_scores: list[FunctionalScore]
     intakes: list[IntakeSubmission]
     intake_psfs: dict[int, list[FunctionalScore]] = field(default_factory=dict)
 
@@ -69,9 +70,8 @@ def patient_record(*, user, patient_id: int) -> PatientRecord:
             "submitted_at", "pk"
         )
     )
-    intake_scores = list(
-        patient.functional_scores.filter(source=PainSource.INTAKE).order_by("recorded_at", "item")
-    )
+    functional_scores = list(patient.functional_scores.order_by("recorded_at", "item", "pk"))
+    intake_scores = [score for score in functional_scores if score.source == PainSource.INTAKE]
     return PatientRecord(
         patient=patient,
         pain_scores=list(patient.pain_scores.order_by("recorded_at", "pk")),
@@ -87,6 +87,7 @@ def patient_record(*, user, patient_id: int) -> PatientRecord:
             .order_by("started_at", "pk")
         ),
         mobility=list(patient.mobility.select_related("movement").order_by("measured_at", "pk")),
+        functional_scores=functional_scores,
         intakes=intakes,
         intake_psfs=group_intake_psfs(intakes, intake_scores),
     )
@@ -144,6 +145,12 @@ def sessions_of(patient_ids: list[int]) -> QuerySet[TreatmentSession]:
 def pain_scores_of(patient_ids: list[int]) -> QuerySet[PainScore]:
     return PainScore.objects.filter(patient_id__in=patient_ids).order_by(
         "patient_id", "recorded_at", "pk"
+    )
+
+
+def functional_scores_of(patient_ids: list[int]) -> QuerySet[FunctionalScore]:
+    return FunctionalScore.objects.filter(patient_id__in=patient_ids).order_by(
+        "patient_id", "recorded_at", "item", "pk"
     )
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from clinic.models import Clinic, Membership, Role
 from interop.exports import RESOURCE_TYPES
-from patients.models import IntakeSubmission, PainScore, Patient
+from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
 from sessions.models import MobilityMeasurement, TreatmentSession
 from tests.interop.fhir_helpers import parse, references
 
@@ -54,6 +54,7 @@ def test_a_manager_exports_every_resource_type_as_valid_ndjson_whose_references_
     observations = (
         PainScore.objects.filter(patient__clinic=clinic).count()
         + MobilityMeasurement.objects.filter(patient__clinic=clinic).count()
+        + FunctionalScore.objects.filter(patient__clinic=clinic).count()
     )
     assert len(exported["Observation"]) == observations
     intakes = IntakeSubmission.objects.filter(clinic=clinic).exclude(status="in_progress")

@@ -182,6 +182,23 @@ def test_pain_observations_use_loinc_72514_3_and_rom_uses_ucum_degrees(client, d
         assert o["valueQuantity"]["value"] == by_id[o["id"]]
 
 
+def test_psfs_items_are_observations_with_the_instrument_and_activity(client, demo):
+    user, patient = demo
+    observations = {
+        e["resource"]["id"]: parse(e["resource"])
+        for e in get_bundle(client, user, patient)["entry"]
+        if e["resource"]["id"].startswith("psfs-")
+    }
+    scores = patient.functional_scores.all()
+    assert len(observations) == scores.count() > 0
+    for score in scores:
+        observation = observations[f"psfs-{score.pk}"]
+        assert observation.valueInteger == score.score
+        assert observation.code.coding[0].code == score.instrument
+        assert observation.code.text == f"PSFS item {score.item}: {score.activity}"
+        assert observation.effectiveDateTime == score.recorded_at
+
+
 def test_the_intake_is_a_questionnaire_response_to_the_published_questionnaire(client, demo):
     user, patient = demo
     client.force_login(user)
@@ -280,3 +297,14 @@ def test_the_procedure_carries_the_soap_note_and_its_addenda_by_their_authors(
         f"Practitioner/{manager.pk}",
         "Correction (Wrong side): Left side, not right.",
     )
+
+
+def test_times_read_back_to_the_microsecond_in_the_clinics_offset(client, therapist, patient):
+    score = PainScoreFactory(patient=patient)
+    observation = next(
+        e["resource"] for e in get_bundle(client, therapist, patient)["entry"]
+        if e["resource"]["id"] == f"pain-{score.pk}"
+    )  # fmt: skip
+    parsed = parse(observation).effectiveDateTime
+    assert parsed == score.recorded_at
+    assert parsed.utcoffset() == score.recorded_at.astimezone(patient.clinic.zone).utcoffset()
