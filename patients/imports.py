@@ -14,11 +14,10 @@ import io
 import logging
 from dataclasses import dataclass, field
 
-from django import forms
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from clinic.models import Clinic, Role
 
@@ -50,25 +49,6 @@ MAX_ROWS = 50_000
 IMPORT_ROLES = (Role.FRONT_DESK, Role.MANAGER, Role.ADMIN)
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0", ""}
-
-
-class PatientRowForm(forms.ModelForm):
-    date_of_birth = forms.DateField(
-        input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": gettext_lazy("Not a date: use YYYY-MM-DD (e.g. 1980-05-17).")},
-    )
-
-    class Meta:
-        model = Patient
-        fields = PATIENT_COLUMNS
-
-    def clean_date_of_birth(self):
-        born = self.cleaned_data["date_of_birth"]
-        if born > dt.date.today():
-            raise forms.ValidationError(_("The date of birth is in the future."))
-        if born.year < 1900:
-            raise forms.ValidationError(_("The date of birth is before 1900."))
-        return born
 
 
 @dataclass
@@ -172,24 +152,47 @@ def _read(text: str, report: ImportReport) -> list[ImportRow]:
     return rows
 
 
+def _boolean(value: str) -> bool:
+    value = value.lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValidationError(_("Use yes or no."))
+
+
+def _check_birth(born: dt.date) -> None:
+    if born > dt.date.today():
+        raise ValidationError(_("The date of birth is in the future."))
+    if born.year < 1900:
+        raise ValidationError(_("The date of birth is before 1900."))
+
+
 def _validate(row: ImportRow, clinic: Clinic) -> None:
-    data = {name: value for name, value in row.values.items() if name not in BOOLEAN_COLUMNS}
-    for name in DEFAULTED_COLUMNS:
-        if not data.get(name):
-            data[name] = Patient._meta.get_field(name).get_default()
-    for name in BOOLEAN_COLUMNS:
-        value = row.values.get(name, "").lower()
-        if value in _TRUE:
-            data[name] = True
-        elif value in _FALSE:
-            data[name] = False
+    """Each cell through its model field's own parsing, choices and validators. (Not a
+    ModelForm: that also checks the model's constraints with one query per row, which the
+    database checks anyway on insert; a 10,000-row file took 27 s instead of about 1.)"""
+    patient = Patient(clinic=clinic)
+    for name in PATIENT_COLUMNS:
+        model_field = Patient._meta.get_field(name)
+        raw = row.values.get(name, "")
+        try:
+            if name in BOOLEAN_COLUMNS:
+                value = _boolean(raw)
+            elif not raw and name in DEFAULTED_COLUMNS:
+                value = model_field.get_default()
+            elif not raw and name in REQUIRED_COLUMNS:
+                raise ValidationError(_("This field is required."))
+            else:
+                value = model_field.clean(raw, patient)
+            if name == "date_of_birth":
+                _check_birth(value)
+        except ValidationError as error:
+            row.errors.extend(f"{name}: {message}" for message in error.messages)
         else:
-            row.errors.append(f"{name}: " + _("Use yes or no."))
-    form = PatientRowForm(data=data, instance=Patient(clinic=clinic))
-    for name, messages in form.errors.items():
-        row.errors.extend(f"{name}: {message}" for message in messages)
+            setattr(patient, name, value)
     if not row.errors:
-        row.patient = form.save(commit=False)
+        row.patient = patient
 
 
 def _match(rows: list[ImportRow], clinic: Clinic) -> None:

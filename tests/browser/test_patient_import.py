@@ -27,7 +27,7 @@ def test_front_desk_fixes_a_file_then_imports_it_from_a_phone(page, live_server,
     choose(page, BAD)
     problems = page.locator("#problems")
     expect(problems).to_contain_text("first_name: This field is required.")
-    expect(problems).to_contain_text("date_of_birth: Not a date")
+    expect(problems).to_contain_text("but it is an invalid date")
     expect(page.get_by_role("button", name="Import")).to_have_count(0)
     page.screenshot(path="test-results/patient-import-problems.png", full_page=True)
     assert not Patient.objects.exists()

@@ -32,13 +32,26 @@ def test_a_dry_run_of_a_file_with_bad_rows_imports_nothing_and_says_what_is_wron
     problems = {row.line: row.errors for row in report.rows}
     assert problems[2] == []
     assert problems[3] == ["first_name: This field is required."]
-    assert problems[4] == ["date_of_birth: Not a date: use YYYY-MM-DD (e.g. 1980-05-17)."]
+    assert problems[4] == [
+        "date_of_birth: “1962-02-30” value has the correct format (YYYY-MM-DD) "
+        "but it is an invalid date."
+    ]
     assert problems[5] == ["Same name and date of birth as line 2."]
     assert sorted(e.split(":")[0] for e in problems[6]) == [
         "activity_profile",
         "consents_to_email",
         "email",
     ]
+
+
+def test_dates_in_another_format_or_the_future_are_refused_with_the_reason(clinic_a):
+    text = HEADER + "Ana,Silva,17/05/1980,,,,\nBen,Okafor,2990-01-01,,,,\n"
+    rows = patients_import(clinic=clinic_a, text=text, dry_run=True).rows
+    assert rows[0].errors == [
+        "date_of_birth: “17/05/1980” value has an invalid date format. "
+        "It must be in YYYY-MM-DD format."
+    ]
+    assert rows[1].errors == ["date_of_birth: The date of birth is in the future."]
 
 
 def test_an_import_with_any_bad_row_writes_nobody(clinic_a):

@@ -18,7 +18,7 @@ def test_front_desk_sees_each_bad_rows_problem_and_nothing_is_imported(
     client.force_login(front_desk)
     page = upload(client, BAD, clinic_a).content.decode()
     assert "first_name: This field is required." in page
-    assert "date_of_birth: Not a date" in page
+    assert "but it is an invalid date" in page
     assert 'name="confirm"' not in page
     assert not Patient.objects.exists()
 
