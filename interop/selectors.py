@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 
 from clinic.models import Clinic, Role
 from clinic.permissions import access_for, visible
@@ -95,17 +97,21 @@ def patient_record(*, user, patient_id: int) -> PatientRecord:
 
 def export_clinic(*, user, slug: str | None = None) -> Clinic:
     """The clinic a manager exports: the one named, or their only one. 404 for anyone who does
-    not manage it."""
+    not manage it; a manager of several clinics who names none gets a ValidationError."""
     if not getattr(user, "is_authenticated", False):
         raise Http404
     clinics = Clinic.objects.filter(
         memberships__user=user, memberships__is_active=True, memberships__role__in=EXPORT_ROLES
-    )
+    ).order_by("slug")
     if slug:
         return get_object_or_404(clinics, slug=slug)
     managed = list(clinics[:2])
-    if len(managed) != 1:
+    if not managed:
         raise Http404
+    if len(managed) > 1:
+        raise ValidationError(
+            {"clinic": [_("You manage several clinics: name one with ?clinic=<slug>.")]}
+        )
     return managed[0]
 
 

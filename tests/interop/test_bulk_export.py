@@ -9,6 +9,7 @@ from clinic.models import Clinic, Membership, Role
 from interop.exports import RESOURCE_TYPES
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
 from sessions.models import MobilityMeasurement, TreatmentSession
+from tests.factories import ClinicFactory, MembershipFactory
 from tests.interop.fhir_helpers import parse, references
 
 
@@ -94,3 +95,15 @@ def test_the_command_writes_the_same_resources_as_the_endpoint(client, demo, tmp
     for resource_type in RESOURCE_TYPES:
         written = (tmp_path / f"{resource_type}.ndjson").read_text().splitlines()
         assert [json.loads(line) for line in written] == export(client, resource_type)
+
+
+def test_a_manager_of_two_clinics_names_the_one_to_export(client, manager, clinic_a, patient):
+    second = ClinicFactory(slug="second")
+    MembershipFactory(user=manager, clinic=second, role=Role.MANAGER)
+    client.force_login(manager)
+    url = reverse("fhir_bulk_export", args=["Patient"])
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "clinic" in response.json()
+    assert [p["id"] for p in export(client, "Patient", clinic="harbour")] == [str(patient.pk)]
+    assert export(client, "Patient", clinic="second") == []
