@@ -80,7 +80,10 @@ LATERALITY = {Side.LEFT: "7771000", Side.RIGHT: "24028007", Side.BOTH: "51440002
 @lru_cache(maxsize=256)
 def label(choices: type[TextChoices], value: str) -> str:
     """A choice's label in the project's language: an export reads the same whoever runs it,
-    and a million resources translate each label once."""
+    and a million resources translate each label once. A value the choices no longer know
+    (JSON answers outlive code changes) is its own label."""
+    if value not in choices.values:
+        return str(value)
     with translation.override(settings.LANGUAGE_CODE):
         return str(choices(value).label)
 
@@ -527,15 +530,14 @@ def intake_response(
             _answer("onset-date", texts["onset-date"], {"valueDate": intake.onset_date.isoformat()})
         )
     if intake.duration_category:
-        category = DurationCategory(intake.duration_category)
         coding = {
             "system": LOCAL + "duration-category",
-            "code": category.value,
-            "display": str(category.label),
+            "code": intake.duration_category,
+            "display": label(DurationCategory, intake.duration_category),
         }
         items.append(_answer("duration", texts["duration"], {"valueCoding": coding}))
     for flag in intake.red_flags:
-        code = RedFlag(flag["code"])
+        code = str(flag.get("code", ""))
         parts = [
             _answer(
                 "red-flags.code",
@@ -543,8 +545,8 @@ def intake_response(
                 {
                     "valueCoding": {
                         "system": LOCAL + "red-flag",
-                        "code": code.value,
-                        "display": str(code.label),
+                        "code": code,
+                        "display": label(RedFlag, code),
                     }
                 },
             )

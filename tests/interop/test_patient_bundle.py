@@ -308,3 +308,32 @@ def test_times_read_back_to_the_microsecond_in_the_clinics_offset(client, therap
     parsed = parse(observation).effectiveDateTime
     assert parsed == score.recorded_at
     assert parsed.utcoffset() == score.recorded_at.astimezone(patient.clinic.zone).utcoffset()
+
+
+def test_red_flags_travel_as_coded_answers_even_when_a_code_is_no_longer_known(
+    client, therapist, patient
+):
+    now = timezone.now()
+    IntakeSubmission.objects.create(
+        clinic=patient.clinic, patient=patient, status=IntakeSubmission.Status.SUBMITTED,
+        chief_complaint="Neck pain", consent_to_treatment=True, signature_name="Pat Example",
+        signed_at=now, submitted_at=now,
+        red_flags=[{"code": "anticoagulants", "details": "Warfarin"}, {"code": "retired-code"}],
+    )  # fmt: skip
+    response = next(
+        e["resource"] for e in get_bundle(client, therapist, patient)["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    )  # fmt: skip
+    parse(response)
+    flags = [i["item"] for i in response["item"] if i["linkId"] == "red-flags"]
+    first, second = flags
+    assert first[0]["answer"][0]["valueCoding"]["code"] == "anticoagulants"
+    assert (
+        first[0]["answer"][0]["valueCoding"]["display"] == "Anticoagulants or a bleeding disorder"
+    )
+    assert first[1]["answer"][0]["valueString"] == "Warfarin"
+    assert second[0]["answer"][0]["valueCoding"] == {
+        "system": fhir.LOCAL + "red-flag",
+        "code": "retired-code",
+        "display": "retired-code",
+    }
