@@ -122,9 +122,7 @@ def muscle_site(muscle, side: str) -> dict:
     codings = [{"system": MUSCLE, "code": muscle.slug, "display": muscle.name}]
     if muscle.snomed_code:
         codings.insert(0, {"system": SNOMED, "code": muscle.snomed_code})
-    return body_site(
-        codings=codings, text=f"{muscle.name}, {label(Side, side)}".lower().capitalize(), side=side
-    )
+    return body_site(codings=codings, text=f"{muscle.name}, {label(Side, side).lower()}", side=side)
 
 
 def organization(clinic) -> dict:
