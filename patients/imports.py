@@ -106,17 +106,27 @@ def _key(first: str, last: str, born: dt.date) -> tuple[str, str, dt.date]:
 def _uncell(value: str) -> str:
     """Undo the apostrophe the CSV export puts before a cell that looks like a formula."""
     value = value.strip()
-    if value[:2] in ("'=", "'@", "'+", "'-"):
+    if value[:2] in ("'=", "'@"):
         return value[1:]
     return value
 
 
 def _read(text: str, report: ImportReport) -> list[ImportRow]:
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+    try:
+        return _read_rows(text, report)
+    except csv.Error as error:  # e.g. a cell over the csv module's 128 KB limit
+        report.file_errors.append(
+            _("This is not a readable CSV file (%(error)s).") % {"error": error}
+        )
+        return []
+
+
+def _read_rows(text: str, report: ImportReport) -> list[ImportRow]:
+    first_line = text.partition("\n")[0]
+    if not first_line.strip():
         report.file_errors.append(_("The file is empty."))
         return []
-    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [
         HEADER_ALIASES.get(name, name)

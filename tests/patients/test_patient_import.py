@@ -112,3 +112,12 @@ def test_the_command_dry_runs_then_imports(clinic_a, tmp_path):
     call_command("import_patients", str(path), "--clinic", "harbour", stdout=out)
     call_command("import_patients", str(path), "--clinic", "harbour", stdout=out)
     assert Patient.objects.count() == 3
+
+
+def test_an_unreadable_or_empty_file_is_refused_with_a_reason(clinic_a):
+    huge_cell = "first_name,last_name,date_of_birth\n" + "x" * 200_000 + ",B,1980-01-01\n"
+    unreadable = patients_import(clinic=clinic_a, text=huge_cell, dry_run=True)
+    assert unreadable.file_errors[0].startswith("This is not a readable CSV file")
+    assert patients_import(clinic=clinic_a, text="", dry_run=True).file_errors == [
+        "The file is empty."
+    ]
