@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from clinic.models import Clinic
 from patients.imports import PATIENT_COLUMNS
 from patients.models import PainScore, PainSource
-from sessions.models import Addendum, TriggerPoint
+from sessions.models import Addendum, Muscle, TriggerPoint
 
 from . import fhir, selectors
 
@@ -41,10 +41,21 @@ def _per_patient_chunk(clinic: Clinic, rows_of) -> Iterator:
 
 
 def _with_treatment(patient_ids: list[int]):
+    # Lists (to_attr), not related managers: `.all()` on a prefetched manager still builds a
+    # queryset, 0.1 ms a call, which was a third of the Procedure export.
     return selectors.sessions_of(patient_ids).prefetch_related(
-        Prefetch("trigger_points", TriggerPoint.objects.select_related("muscle").order_by("pk")),
-        Prefetch("addenda", Addendum.objects.order_by("pk")),
+        Prefetch("trigger_points", TriggerPoint.objects.order_by("pk"), to_attr="point_list"),
+        Prefetch("addenda", Addendum.objects.order_by("pk"), to_attr="addendum_list"),
     )
+
+
+def _procedures(clinic: Clinic, zone) -> Iterator[dict]:
+    # The muscle catalogue is a few dozen rows: read once, not joined to every trigger point.
+    muscles = {muscle.pk: muscle for muscle in Muscle.objects.all()}
+    for session in _per_patient_chunk(clinic, _with_treatment):
+        for point in session.point_list:
+            point.muscle = muscles[point.muscle_id]
+        yield fhir.procedure(session, session.point_list, session.addendum_list, zone=zone)
 
 
 def clinic_resources(*, clinic: Clinic, resource_type: str) -> Iterator[dict]:
@@ -62,10 +73,7 @@ def clinic_resources(*, clinic: Clinic, resource_type: str) -> Iterator[dict]:
         for session in _per_patient_chunk(clinic, selectors.sessions_of):
             yield fhir.encounter(session, zone=zone)
     elif resource_type == "Procedure":
-        for session in _per_patient_chunk(clinic, _with_treatment):
-            yield fhir.procedure(
-                session, session.trigger_points.all(), session.addenda.all(), zone=zone
-            )
+        yield from _procedures(clinic, zone)
     elif resource_type == "Observation":
         for score in _per_patient_chunk(clinic, selectors.pain_scores_of):
             yield fhir.pain_observation(score, zone=zone)
