@@ -112,7 +112,7 @@ def laterality(side: str) -> dict:
 
 
 def body_site(*, codings: list[dict], text: str, side: str | None) -> dict:
-    site = {"coding": codings, "text": text}
+    site = {"coding": codings, "text": text} if codings else {"text": text}
     if side:
         site["extension"] = [{"url": EXT_LATERALITY, "valueCodeableConcept": laterality(side)}]
     return site
@@ -436,6 +436,10 @@ def procedure(
 
 
 # The intake as a Questionnaire: the answers every intake records as columns.
+PSFS_ACTIVITY = "Activity"
+PSFS_SCORE = "How well can you do it? 0 = unable, 10 = as before the problem"
+RED_FLAG = "Red flag or caution"
+RED_FLAG_DETAILS = "Details"
 _INTAKE_ITEMS = [
     ("chief-complaint", "Main complaint", "text"),
     ("onset-date", "When did it start?", "date"),
@@ -470,25 +474,25 @@ def intake_questionnaire() -> dict:
             item["item"] = [
                 {
                     "linkId": "red-flags.code",
-                    "text": "Red flag or caution",
+                    "text": RED_FLAG,
                     "type": "choice",
                     "required": True,
                     "answerOption": _options(
                         ("red-flag", value, label) for value, label in RedFlag.choices
                     ),
                 },
-                {"linkId": "red-flags.details", "text": "Details", "type": "text"},
+                {"linkId": "red-flags.details", "text": RED_FLAG_DETAILS, "type": "text"},
             ]
         if link_id == "psfs":
             item["repeats"] = True
             item["item"] = [
-                {"linkId": "psfs.activity", "text": "Activity", "type": "string", "required": True},
                 {
-                    "linkId": "psfs.score",
-                    "text": "How well can you do it? 0 = unable, 10 = as before the problem",
-                    "type": "integer",
+                    "linkId": "psfs.activity",
+                    "text": PSFS_ACTIVITY,
+                    "type": "string",
                     "required": True,
                 },
+                {"linkId": "psfs.score", "text": PSFS_SCORE, "type": "integer", "required": True},
             ]
         if link_id in ("consent-to-treatment", "signature"):
             item["required"] = True
@@ -539,7 +543,7 @@ def intake_response(
         parts = [
             _answer(
                 "red-flags.code",
-                "Red flag or caution",
+                RED_FLAG,
                 {
                     "valueCoding": {
                         "system": LOCAL + "red-flag",
@@ -550,7 +554,9 @@ def intake_response(
             )
         ]
         if flag.get("details"):
-            parts.append(_answer("red-flags.details", "Details", {"valueString": flag["details"]}))
+            parts.append(
+                _answer("red-flags.details", RED_FLAG_DETAILS, {"valueString": flag["details"]})
+            )
         items.append({"linkId": "red-flags", "text": texts["red-flags"], "item": parts})
     if intake.medications:
         items.append(
@@ -571,8 +577,8 @@ def intake_response(
                 "linkId": "psfs",
                 "text": texts["psfs"],
                 "item": [
-                    _answer("psfs.activity", "Activity", {"valueString": score.activity}),
-                    _answer("psfs.score", "Score", {"valueInteger": score.score}),
+                    _answer("psfs.activity", PSFS_ACTIVITY, {"valueString": score.activity}),
+                    _answer("psfs.score", PSFS_SCORE, {"valueInteger": score.score}),
                 ],
             }
         )

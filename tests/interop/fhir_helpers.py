@@ -20,3 +20,18 @@ def references(value) -> list[str]:
         for item in value:
             found += references(item)
     return found
+
+
+def empty_elements(value, path: str = "") -> list[str]:
+    """Where a resource holds an empty object, array or string: FHIR JSON forbids them, and
+    the fhir.resources models let them through."""
+    if value in ({}, [], ""):
+        return [path or "/"]
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += empty_elements(item, f"{path}/{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += empty_elements(item, f"{path}/{index}")
+    return found

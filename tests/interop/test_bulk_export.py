@@ -10,7 +10,7 @@ from interop.exports import RESOURCE_TYPES
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
 from sessions.models import MobilityMeasurement, TreatmentSession
 from tests.factories import ClinicFactory, MembershipFactory
-from tests.interop.fhir_helpers import parse, references
+from tests.interop.fhir_helpers import empty_elements, parse, references
 
 
 @pytest.fixture
@@ -42,6 +42,7 @@ def test_a_manager_exports_every_resource_type_as_valid_ndjson_whose_references_
         for resource in resources:
             assert resource["resourceType"] == resource_type
             parse(resource)
+            assert empty_elements(resource) == []
             ids.add(f"{resource_type}/{resource['id']}")
     for resources in exported.values():
         for resource in resources:

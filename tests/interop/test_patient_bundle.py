@@ -11,7 +11,7 @@ from patients.models import IntakeSubmission, PainScore, Patient
 from sessions.models import MobilityMeasurement, Movement, Muscle, TreatmentSession, TriggerPoint
 from sessions.services import addendum_add, session_sign
 from tests.factories import PainScoreFactory, TreatmentSessionFactory, TriggerPointFactory
-from tests.interop.fhir_helpers import parse, references
+from tests.interop.fhir_helpers import empty_elements, parse, references
 
 FHIR_SEEN = "application/fhir+json"
 
@@ -49,6 +49,7 @@ def test_the_bundle_of_a_demo_patient_parses_as_fhir_r4_and_its_references_resol
     assert bundle.type == "collection"
     full_urls = {entry["fullUrl"] for entry in data["entry"]}
     base = data["entry"][0]["fullUrl"].rsplit("/", 2)[0]
+    assert empty_elements(data) == []
     for entry in data["entry"]:
         parse(entry["resource"])  # every resource on its own, too
         for reference in references(entry["resource"]):
@@ -206,7 +207,6 @@ def test_the_intake_is_a_questionnaire_response_to_the_published_questionnaire(c
     assert questionnaire.status_code == 200
     assert questionnaire["Content-Type"] == FHIR_SEEN
     published = parse(questionnaire.json())
-    link_ids = {item.linkId for item in published.item}
 
     responses = [
         e["resource"] for e in get_bundle(client, user, patient)["entry"]
@@ -216,7 +216,12 @@ def test_the_intake_is_a_questionnaire_response_to_the_published_questionnaire(c
     assert len(responses) == 1
     response = parse(responses[0])
     assert response.questionnaire == f"{published.url}|{published.version}"
-    assert {item.linkId for item in response.item} <= link_ids
+    texts = {item.linkId: item.text for item in published.item}
+    texts |= {sub.linkId: sub.text for item in published.item for sub in item.item or []}
+    for item in response.item:  # every answer names its question as the Questionnaire does
+        assert item.text == texts[item.linkId]
+        for sub in item.item or []:
+            assert sub.text == texts[sub.linkId]
     answers = {item.linkId: item for item in response.item}
     assert answers["chief-complaint"].answer[0].valueString == intake.chief_complaint
     assert answers["onset-date"].answer[0].valueDate == intake.onset_date
