@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from clinic.models import Clinic, Role
+from clinic.models import CLINICAL_ROLES, Clinic, Role
 from clinic.permissions import access_for, visible
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, PainSource, Patient
 from sessions.models import Addendum, MobilityMeasurement, TreatmentSession, TriggerPoint
@@ -129,13 +129,18 @@ def clinic_patient_id_chunks(*, clinic: Clinic, size: int) -> Iterator[list[int]
 
 
 def clinic_practitioners(*, clinic: Clinic) -> QuerySet:
-    """Staff of the clinic (past staff included), and anyone who treated one of its patients or
-    wrote an addendum to their notes: every Practitioner the other resources reference."""
+    """The clinic's clinical staff (past staff included), and anyone who treated one of its
+    patients or wrote an addendum to their notes: every Practitioner the other resources
+    reference. Front desk clerks are staff, not practitioners."""
     treated = TreatmentSession.objects.filter(therapist=OuterRef("pk"), patient__clinic=clinic)
     amended = Addendum.objects.filter(author=OuterRef("pk"), session__patient__clinic=clinic)
     return (
         get_user_model()
-        .objects.filter(Q(memberships__clinic=clinic) | Exists(treated) | Exists(amended))
+        .objects.filter(
+            Q(memberships__clinic=clinic, memberships__role__in=CLINICAL_ROLES)
+            | Exists(treated)
+            | Exists(amended)
+        )
         .distinct()
         .order_by("pk")
         .only("pk", "username", "first_name", "last_name")

@@ -50,6 +50,8 @@ def test_a_manager_exports_every_resource_type_as_valid_ndjson_whose_references_
 
     patients = Patient.objects.filter(clinic=clinic)
     assert len(exported["Organization"]) == 1
+    frontdesk = Membership.objects.get(clinic=clinic, role=Role.FRONT_DESK).user_id
+    assert str(frontdesk) not in {p["id"] for p in exported["Practitioner"]}
     assert len(exported["Patient"]) == patients.count() > 0
     sessions = TreatmentSession.objects.filter(patient__clinic=clinic).count()
     assert len(exported["Encounter"]) == len(exported["Procedure"]) == sessions
