@@ -455,9 +455,11 @@ _INTAKE_ITEMS = [
 ]
 
 
-def _options(choices) -> list[dict]:
-    return [{"valueCoding": {"system": LOCAL + name, "code": value, "display": str(label)}}
-            for name, value, label in choices]  # fmt: skip
+def _options(system: str, choices: type[TextChoices]) -> list[dict]:
+    return [
+        {"valueCoding": {"system": LOCAL + system, "code": value, "display": label(choices, value)}}
+        for value in choices.values
+    ]
 
 
 def intake_questionnaire() -> dict:
@@ -466,9 +468,7 @@ def intake_questionnaire() -> dict:
     for link_id, text, kind in _INTAKE_ITEMS:
         item = {"linkId": link_id, "text": text, "type": kind}
         if kind == "choice":
-            item["answerOption"] = _options(
-                ("duration-category", value, label) for value, label in DurationCategory.choices
-            )
+            item["answerOption"] = _options("duration-category", DurationCategory)
         if link_id == "red-flags":
             item["repeats"] = True
             item["item"] = [
@@ -477,9 +477,7 @@ def intake_questionnaire() -> dict:
                     "text": RED_FLAG,
                     "type": "choice",
                     "required": True,
-                    "answerOption": _options(
-                        ("red-flag", value, label) for value, label in RedFlag.choices
-                    ),
+                    "answerOption": _options("red-flag", RedFlag),
                 },
                 {"linkId": "red-flags.details", "text": RED_FLAG_DETAILS, "type": "text"},
             ]
@@ -539,7 +537,9 @@ def intake_response(
         }
         items.append(_answer("duration", texts["duration"], {"valueCoding": coding}))
     for flag in intake.red_flags:
-        code = str(flag.get("code", ""))
+        code = str(flag.get("code") or "")
+        if not code:  # FHIR has no empty codes; a flag without one is not a screened flag
+            continue
         parts = [
             _answer(
                 "red-flags.code",
