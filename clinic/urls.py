@@ -20,6 +20,8 @@ urlpatterns = [
     path("accounts/second-factor/", views.second_factor_step, name="second_factor"),
     path("audit/", views.audit_report, name="audit_report"),
     path("admin/", admin.site.urls),
+    # Explicit FHIR and CSV export paths, ahead of the REST router's api/v1/ routes.
+    path("api/v1/", include("interop.urls")),
     path("", include("patients.urls")),
     path("", include("sessions.urls")),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 urlpatterns = [
     path("patients/", views.patient_index, name="patient_list"),
@@ -16,4 +16,5 @@ urlpatterns = [
         views.intake_red_flags_clear,
         name="intake_red_flags_clear",
     ),
+    path("patients/import/", import_views.patient_import, name="patient_import"),
 ]

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "clinic",
     "patients",
     "sessions.apps.TreatmentsConfig",
+    "interop",
     "reports",
 ]
 

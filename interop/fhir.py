@@ -1,0 +1,658 @@
+"""The clinic's records as FHIR R4 resources (JSON), one pure function per resource.
+
+Each function maps model rows to a resource in FHIR's JSON form. The tests parse every resource
+they produce with the `fhir.resources.R4B` models (R4B leaves these resources as in R4); the
+functions build plain dicts rather than those models because the bulk export writes about a
+million resources for a 10,000-patient clinic, and building and serialising the pydantic models
+costs ~1.2 ms a resource against ~0.03 ms for a dict (measured on this machine).
+
+References are relative (`Patient/12`): a bundle gives each entry a RESTful `fullUrl` under one
+base, so they resolve inside it, and NDJSON files reference each other the same way (FHIR Bulk
+Data). Codes come only from domain.md: LOINC 72514-3 for pain, SNOMED CT laterality and the
+muscle codes of the catalogue, UCUM `deg`; anything else is text, or a code of the clinic's own
+code systems below (body region, side, muscle, movement, technique, pain source, instrument),
+so a receiving system can still read back exactly what was recorded.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import TextChoices
+from django.utils import translation
+
+from patients.models import (
+    BodyRegion,
+    DurationCategory,
+    FunctionalScore,
+    IntakeSubmission,
+    PainScore,
+    PainSource,
+    Patient,
+    RedFlag,
+    Side,
+)
+from sessions.models import (
+    Addendum,
+    MobilityMeasurement,
+    Technique,
+    TreatmentSession,
+    TriggerPoint,
+)
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+UCUM = "http://unitsofmeasure.org"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+# The clinic's own code systems, extensions and identifier systems.
+LOCAL = "urn:trigger-clinic:fhir:"
+BODY_REGION = LOCAL + "body-region"
+SIDE = LOCAL + "side"
+MUSCLE = LOCAL + "muscle"
+MOVEMENT = LOCAL + "movement"
+TECHNIQUE = LOCAL + "technique"
+PAIN_SOURCE = LOCAL + "pain-source"
+INSTRUMENT = LOCAL + "instrument"
+EXT_LATERALITY = LOCAL + "laterality"
+EXT_TRIGGER_POINT = LOCAL + "trigger-point"
+QUESTIONNAIRE_INTAKE = LOCAL + "Questionnaire/intake"
+QUESTIONNAIRE_VERSION = "1"
+
+PAIN_CODE = {
+    "coding": [
+        {
+            "system": LOINC,
+            "code": "72514-3",
+            "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
+        }
+    ],
+    "text": "Pain (0-10 numeric rating)",
+}
+# SNOMED CT qualifier values for laterality (domain.md); midline has no code given there.
+LATERALITY = {Side.LEFT: "7771000", Side.RIGHT: "24028007", Side.BOTH: "51440002"}
+
+
+@lru_cache(maxsize=256)
+def label(choices: type[TextChoices], value: str) -> str:
+    """A choice's label in the project's language: an export reads the same whoever runs it,
+    and a million resources translate each label once. A value the choices no longer know
+    (JSON answers outlive code changes) is its own label."""
+    if value not in choices.values:
+        return str(value)
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(choices(value).label)
+
+
+def patient_id_system(clinic_slug: str) -> str:
+    return f"{LOCAL}clinic/{clinic_slug}/patient"
+
+
+def instant(value: dt.datetime, zone: ZoneInfo) -> str:
+    """A FHIR dateTime in the clinic's UTC offset, as the clinic read it; fractions of a
+    second only when recorded, so the instant reads back exactly."""
+    return value.astimezone(zone).isoformat()
+
+
+def _category(code: str) -> dict:
+    return {"coding": [{"system": OBSERVATION_CATEGORY, "code": code}]}
+
+
+def laterality(side: str) -> dict:
+    """The patient's side as a CodeableConcept: SNOMED CT where domain.md gives a code, and the
+    clinic's own code always (midline included)."""
+    coding = [{"system": SIDE, "code": side, "display": label(Side, side)}]
+    if side in LATERALITY:
+        coding.insert(0, {"system": SNOMED, "code": LATERALITY[side]})
+    return {"coding": coding, "text": label(Side, side)}
+
+
+def body_site(*, codings: list[dict], text: str, side: str | None) -> dict:
+    site = {"coding": codings, "text": text} if codings else {"text": text}
+    if side:
+        site["extension"] = [{"url": EXT_LATERALITY, "valueCodeableConcept": laterality(side)}]
+    return site
+
+
+def muscle_site(muscle, side: str) -> dict:
+    codings = [{"system": MUSCLE, "code": muscle.slug, "display": muscle.name}]
+    if muscle.snomed_code:
+        codings.insert(0, {"system": SNOMED, "code": muscle.snomed_code})
+    return body_site(codings=codings, text=f"{muscle.name}, {label(Side, side).lower()}", side=side)
+
+
+def organization(clinic) -> dict:
+    return {
+        "resourceType": "Organization",
+        "id": str(clinic.pk),
+        "identifier": [{"system": LOCAL + "clinic", "value": clinic.slug}],
+        "name": clinic.name,
+    }
+
+
+def practitioner(user) -> dict:
+    name = {"text": user.get_full_name() or user.username}
+    if user.last_name:
+        name["family"] = user.last_name
+    if user.first_name:
+        name["given"] = [user.first_name]
+    return {"resourceType": "Practitioner", "id": str(user.pk), "name": [name]}
+
+
+def patient(row: Patient, *, clinic_slug: str) -> dict:
+    """Demographics and contact. Clinical content travels in the other resources."""
+    resource = {
+        "resourceType": "Patient",
+        "id": str(row.pk),
+        "identifier": [{"system": patient_id_system(clinic_slug), "value": str(row.pk)}],
+        "name": [{"family": row.last_name, "given": [row.first_name], "text": row.full_name}],
+        "birthDate": row.date_of_birth.isoformat(),
+        "communication": [
+            {
+                "language": {
+                    "coding": [{"system": "urn:ietf:bcp:47", "code": row.preferred_language}]
+                },
+                "preferred": True,
+            }
+        ],
+        "managingOrganization": {"reference": f"Organization/{row.clinic_id}"},
+    }
+    telecom = []
+    if row.phone:
+        telecom.append({"system": "phone", "value": row.phone})
+    if row.email:
+        telecom.append({"system": "email", "value": row.email})
+    for contact in telecom:
+        if contact["system"] == {"sms": "phone", "email": "email"}.get(row.preferred_channel):
+            contact["rank"] = 1
+    if telecom:
+        resource["telecom"] = telecom
+    return resource
+
+
+def pain_observation(row: PainScore, *, zone: ZoneInfo) -> dict:
+    """One NPRS rating: LOINC 72514-3 in `{score}`, the region and side as its body site, and
+    its source (intake, before/after a session, check-in) as a second category."""
+    resource = {
+        "resourceType": "Observation",
+        "id": f"pain-{row.pk}",
+        "status": "final",
+        "category": [
+            _category("vital-signs"),
+            {
+                "coding": [
+                    {
+                        "system": PAIN_SOURCE,
+                        "code": row.source,
+                        "display": label(PainSource, row.source),
+                    }
+                ]
+            },
+        ],
+        "code": PAIN_CODE,
+        "subject": {"reference": f"Patient/{row.patient_id}"},
+        "effectiveDateTime": instant(row.recorded_at, zone),
+        # The patient rates their own pain, whoever types the number in.
+        "performer": [{"reference": f"Patient/{row.patient_id}"}],
+        "bodySite": body_site(
+            codings=[
+                {
+                    "system": BODY_REGION,
+                    "code": row.region,
+                    "display": label(BodyRegion, row.region),
+                }
+            ],
+            text=label(BodyRegion, row.region),
+            side=row.side,
+        ),
+    }
+    if row.session_id:
+        resource["encounter"] = {"reference": f"Encounter/{row.session_id}"}
+    if row.unable_to_rate:
+        # "Unable to rate" is never a number that could be averaged.
+        resource["dataAbsentReason"] = {
+            "coding": [{"system": DATA_ABSENT_REASON, "code": "asked-unknown"}],
+            "text": "Unable to rate",
+        }
+    else:
+        resource["valueQuantity"] = {
+            "value": row.score,
+            "unit": "{score}",
+            "system": UCUM,
+            "code": "{score}",
+        }
+    return resource
+
+
+def rom_observation(row: MobilityMeasurement, *, zone: ZoneInfo) -> dict:
+    """A range-of-motion measurement in degrees, with the movement's normal range."""
+    movement = row.movement
+    name = f"{movement.joint} {movement.name.lower()}"
+    return {
+        "resourceType": "Observation",
+        "id": f"rom-{row.pk}",
+        "status": "final",
+        "category": [_category("exam")],
+        "code": {
+            "coding": [{"system": MOVEMENT, "code": movement.code, "display": name}],
+            "text": f"{name} range of motion",
+        },
+        "subject": {"reference": f"Patient/{row.patient_id}"},
+        "encounter": {"reference": f"Encounter/{row.session_id}"},
+        "effectiveDateTime": instant(row.measured_at, zone),
+        "valueQuantity": {"value": row.degrees, "unit": "deg", "system": UCUM, "code": "deg"},
+        "bodySite": body_site(codings=[], text=movement.joint, side=row.side),
+        "method": {"text": label(MobilityMeasurement.Method, row.method)},
+        "referenceRange": [
+            {
+                "low": {"value": 0, "unit": "deg", "system": UCUM, "code": "deg"},
+                "high": {
+                    "value": movement.normal_degrees,
+                    "unit": "deg",
+                    "system": UCUM,
+                    "code": "deg",
+                },
+                "text": "Typical normal active range (AAOS/AMA)",
+            }
+        ],
+    }
+
+
+def psfs_observation(row: FunctionalScore, *, zone: ZoneInfo) -> dict:
+    """One PSFS item. No LOINC code is known for the PSFS (domain.md), so the instrument is a
+    code of the clinic's own and the activity is text; PSFS 2.0 reverses the scale, so the
+    instrument travels with every score."""
+    resource = {
+        "resourceType": "Observation",
+        "id": f"psfs-{row.pk}",
+        "status": "final",
+        "category": [
+            _category("survey"),
+            {
+                "coding": [
+                    {
+                        "system": PAIN_SOURCE,
+                        "code": row.source,
+                        "display": label(PainSource, row.source),
+                    }
+                ]
+            },
+        ],
+        "code": {
+            "coding": [
+                {
+                    "system": INSTRUMENT,
+                    "code": row.instrument,
+                    "display": label(FunctionalScore.Instrument, row.instrument),
+                }
+            ],
+            "text": f"PSFS item {row.item}: {row.activity}",
+        },
+        "subject": {"reference": f"Patient/{row.patient_id}"},
+        "effectiveDateTime": instant(row.recorded_at, zone),
+        "performer": [{"reference": f"Patient/{row.patient_id}"}],
+        "valueInteger": row.score,
+    }
+    if row.session_id:
+        resource["encounter"] = {"reference": f"Encounter/{row.session_id}"}
+    return resource
+
+
+def _period(session: TreatmentSession, zone: ZoneInfo) -> dict:
+    end = session.started_at + dt.timedelta(minutes=session.duration_minutes)
+    return {"start": instant(session.started_at, zone), "end": instant(end, zone)}
+
+
+def encounter(session: TreatmentSession, *, zone: ZoneInfo) -> dict:
+    return {
+        "resourceType": "Encounter",
+        "id": str(session.pk),
+        "status": "finished" if session.is_signed else "in-progress",
+        "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
+        "type": [{"text": "Neuromuscular massage therapy session"}],
+        "subject": {"reference": f"Patient/{session.patient_id}"},
+        "participant": [{"individual": {"reference": f"Practitioner/{session.therapist_id}"}}],
+        "period": _period(session, zone),
+        "length": {
+            "value": session.duration_minutes,
+            "unit": "min",
+            "system": UCUM,
+            "code": "min",
+        },
+    }
+
+
+def _trigger_point_detail(point: TriggerPoint) -> dict:
+    """What was found at the point and what was done to it, as sub-extensions."""
+    parts = [
+        {"url": "kind", "valueCode": point.kind},
+        {"url": "tenderness", "valueInteger": point.tenderness},
+        {
+            "url": "technique",
+            "valueCoding": {
+                "system": TECHNIQUE,
+                "code": point.technique,
+                "display": label(Technique, point.technique),
+            },
+        },
+        {"url": "repetitions", "valueInteger": point.repetitions},
+        {"url": "released", "valueBoolean": point.released},
+        {"url": "localTwitchResponse", "valueBoolean": point.local_twitch_response},
+        {"url": "chartView", "valueCode": point.chart_view},
+        {"url": "x", "valueDecimal": round(point.x, 4)},
+        {"url": "y", "valueDecimal": round(point.y, 4)},
+    ]
+    if point.hold_seconds is not None:
+        parts.append({"url": "holdSeconds", "valueInteger": point.hold_seconds})
+    if point.pressure is not None:
+        parts.append({"url": "pressure", "valueInteger": point.pressure})
+    if point.pressure_pain_threshold is not None:
+        parts.append(
+            {
+                "url": "pressurePainThreshold",
+                "valueQuantity": {
+                    "value": float(point.pressure_pain_threshold),
+                    "unit": "kg/cm2",
+                    "system": UCUM,
+                    "code": "kg/cm2",
+                },
+            }
+        )
+    if point.referral_pattern:
+        parts.append({"url": "referralPattern", "valueString": point.referral_pattern})
+    return {"url": EXT_TRIGGER_POINT, "extension": parts}
+
+
+def _trigger_point_note(point: TriggerPoint) -> str:
+    hold = f", {point.hold_seconds} s" if point.hold_seconds is not None else ""
+    pressure = f", pressure {point.pressure}/10" if point.pressure is not None else ""
+    return (
+        f"{point.muscle.name} ({label(Side, point.side)}), {point.kind}, tenderness "
+        f"{point.tenderness}/10: {label(Technique, point.technique)}{hold} x{point.repetitions}"
+        f"{pressure}, {'released' if point.released else 'not released'}"
+    )
+
+
+SOAP = (
+    ("subjective", "Subjective"),
+    ("objective", "Objective"),
+    ("assessment", "Assessment"),
+    ("plan", "Plan"),
+)
+
+
+def procedure(
+    session: TreatmentSession,
+    trigger_points: Iterable[TriggerPoint],
+    addenda: Iterable[Addendum] = (),
+    *,
+    zone: ZoneInfo,
+) -> dict:
+    """The treatment given in a session: each trigger point is a body site (muscle and side),
+    carrying what was found and the technique applied. The notes hold the SOAP note, a line per
+    trigger point, then the addenda, each with its author and time (a signed note is never
+    rewritten: corrections travel beside it)."""
+    points = list(trigger_points)
+    therapist = {"reference": f"Practitioner/{session.therapist_id}"}
+    written = instant(session.signed_at or session.started_at, zone)
+    resource = {
+        "resourceType": "Procedure",
+        "id": str(session.pk),
+        "status": "completed" if session.is_signed else "in-progress",
+        "code": {"text": "Neuromuscular massage (trigger-point therapy)"},
+        "subject": {"reference": f"Patient/{session.patient_id}"},
+        "encounter": {"reference": f"Encounter/{session.pk}"},
+        "performedPeriod": _period(session, zone),
+        "performer": [{"actor": therapist}],
+    }
+    notes = [
+        {"authorReference": therapist, "time": written, "text": f"{title}: {text}"}
+        for name, title in SOAP
+        if (text := getattr(session, name))
+    ]
+    if points:
+        sites = []
+        for point in points:
+            site = muscle_site(point.muscle, point.side)
+            site["extension"].append(_trigger_point_detail(point))
+            sites.append(site)
+        resource["bodySite"] = sites
+        notes += [{"text": _trigger_point_note(point)} for point in points]
+    notes += [
+        {
+            "authorReference": {"reference": f"Practitioner/{addendum.author_id}"},
+            "time": instant(addendum.created_at, zone),
+            "text": f"{label(Addendum.Kind, addendum.kind)} ({addendum.reason}): {addendum.text}",
+        }
+        for addendum in addenda
+    ]
+    if notes:
+        resource["note"] = notes
+    return resource
+
+
+# The intake as a Questionnaire: the answers every intake records as columns.
+PSFS_ACTIVITY = "Activity"
+PSFS_SCORE = "How well can you do it? 0 = unable, 10 = as before the problem"
+RED_FLAG = "Red flag or caution"
+RED_FLAG_DETAILS = "Details"
+_INTAKE_ITEMS = [
+    ("chief-complaint", "Main complaint", "text"),
+    ("onset-date", "When did it start?", "date"),
+    ("duration", "How long has it lasted?", "choice"),
+    ("red-flags", "Red flags and cautions", "group"),
+    ("medications", "Medications", "text"),
+    ("takes-anticoagulants", "Do you take anticoagulants (blood thinners)?", "boolean"),
+    ("goals", "What would you like to get back to?", "text"),
+    ("psfs", "Activities you find hard (PSFS)", "group"),
+    ("consent-to-treatment", "I consent to treatment", "boolean"),
+    ("consent-to-reminders", "I agree to receive reminders", "boolean"),
+    ("signature", "Signature (type your full name)", "string"),
+]
+
+
+def _options(system: str, choices: type[TextChoices]) -> list[dict]:
+    return [
+        {"valueCoding": {"system": LOCAL + system, "code": value, "display": label(choices, value)}}
+        for value in choices.values
+    ]
+
+
+def intake_questionnaire() -> dict:
+    """The intake form, published at /api/v1/fhir/Questionnaire/intake."""
+    items = []
+    for link_id, text, kind in _INTAKE_ITEMS:
+        item = {"linkId": link_id, "text": text, "type": kind}
+        if kind == "choice":
+            item["answerOption"] = _options("duration-category", DurationCategory)
+        if link_id == "red-flags":
+            item["repeats"] = True
+            item["item"] = [
+                {
+                    "linkId": "red-flags.code",
+                    "text": RED_FLAG,
+                    "type": "choice",
+                    "required": True,
+                    "answerOption": _options("red-flag", RedFlag),
+                },
+                {"linkId": "red-flags.details", "text": RED_FLAG_DETAILS, "type": "text"},
+            ]
+        if link_id == "psfs":
+            item["repeats"] = True
+            item["item"] = [
+                {
+                    "linkId": "psfs.activity",
+                    "text": PSFS_ACTIVITY,
+                    "type": "string",
+                    "required": True,
+                },
+                {"linkId": "psfs.score", "text": PSFS_SCORE, "type": "integer", "required": True},
+            ]
+        if link_id in ("consent-to-treatment", "signature"):
+            item["required"] = True
+        items.append(item)
+    return {
+        "resourceType": "Questionnaire",
+        "id": "intake",
+        "url": QUESTIONNAIRE_INTAKE,
+        "version": QUESTIONNAIRE_VERSION,
+        "name": "Intake",
+        "title": "Intake form for neuromuscular massage therapy",
+        "status": "active",
+        "subjectType": ["Patient"],
+        "item": items,
+    }
+
+
+def _answer(link_id: str, text: str, value: dict) -> dict:
+    return {"linkId": link_id, "text": text, "answer": [value]}
+
+
+def intake_response(
+    intake: IntakeSubmission, psfs: Iterable[FunctionalScore], *, zone: ZoneInfo
+) -> dict:
+    """A submitted intake as answers to the published Questionnaire. `psfs` are the intake's
+    PSFS items (the patient's functional scores with source `intake`)."""
+    texts = {link_id: text for link_id, text, _ in _INTAKE_ITEMS}
+    items = []
+    if intake.chief_complaint:
+        items.append(
+            _answer(
+                "chief-complaint", texts["chief-complaint"], {"valueString": intake.chief_complaint}
+            )
+        )
+    if intake.onset_date:
+        items.append(
+            _answer("onset-date", texts["onset-date"], {"valueDate": intake.onset_date.isoformat()})
+        )
+    if intake.duration_category:
+        coding = {
+            "system": LOCAL + "duration-category",
+            "code": intake.duration_category,
+            "display": label(DurationCategory, intake.duration_category),
+        }
+        items.append(_answer("duration", texts["duration"], {"valueCoding": coding}))
+    for flag in intake.red_flags:
+        code = str(flag.get("code") or "")
+        if not code:  # FHIR has no empty codes; a flag without one is not a screened flag
+            continue
+        parts = [
+            _answer(
+                "red-flags.code",
+                RED_FLAG,
+                {
+                    "valueCoding": {
+                        "system": LOCAL + "red-flag",
+                        "code": code,
+                        "display": label(RedFlag, code),
+                    }
+                },
+            )
+        ]
+        if flag.get("details"):
+            parts.append(
+                _answer("red-flags.details", RED_FLAG_DETAILS, {"valueString": flag["details"]})
+            )
+        items.append({"linkId": "red-flags", "text": texts["red-flags"], "item": parts})
+    if intake.medications:
+        items.append(
+            _answer("medications", texts["medications"], {"valueString": intake.medications})
+        )
+    items.append(
+        _answer(
+            "takes-anticoagulants",
+            texts["takes-anticoagulants"],
+            {"valueBoolean": intake.takes_anticoagulants},
+        )
+    )
+    if intake.goals:
+        items.append(_answer("goals", texts["goals"], {"valueString": intake.goals}))
+    for score in psfs:
+        items.append(
+            {
+                "linkId": "psfs",
+                "text": texts["psfs"],
+                "item": [
+                    _answer("psfs.activity", PSFS_ACTIVITY, {"valueString": score.activity}),
+                    _answer("psfs.score", PSFS_SCORE, {"valueInteger": score.score}),
+                ],
+            }
+        )
+    items += [
+        _answer(
+            "consent-to-treatment",
+            texts["consent-to-treatment"],
+            {"valueBoolean": intake.consent_to_treatment},
+        ),
+        _answer(
+            "consent-to-reminders",
+            texts["consent-to-reminders"],
+            {"valueBoolean": intake.consent_to_reminders},
+        ),
+    ]
+    if intake.signature_name:
+        items.append(
+            _answer("signature", texts["signature"], {"valueString": intake.signature_name})
+        )
+    status = {
+        IntakeSubmission.Status.IN_PROGRESS: "in-progress",
+        IntakeSubmission.Status.SUBMITTED: "completed",
+        IntakeSubmission.Status.REVIEWED: "completed",
+    }[intake.status]
+    resource = {
+        "resourceType": "QuestionnaireResponse",
+        "id": str(intake.pk),
+        "questionnaire": f"{QUESTIONNAIRE_INTAKE}|{QUESTIONNAIRE_VERSION}",
+        "status": status,
+        "subject": {"reference": f"Patient/{intake.patient_id}"},
+        "source": {"reference": f"Patient/{intake.patient_id}"},
+        "item": items,
+    }
+    if intake.submitted_at:
+        resource["authored"] = instant(intake.submitted_at, zone)
+    return resource
+
+
+def bundle(resources: Iterable[dict], *, base: str, timestamp: dt.datetime, zone: ZoneInfo) -> dict:
+    """A `collection` Bundle. Each entry's fullUrl is `<base>/<type>/<id>`, so the relative
+    references between the resources resolve inside the bundle."""
+    base = base.rstrip("/")
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": instant(timestamp, zone),
+        "entry": [
+            {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources
+        ],
+    }
+
+
+def patient_bundle(record, *, base: str, timestamp: dt.datetime) -> dict:
+    """One patient's whole record (an `interop.selectors.PatientRecord`) as a Bundle: the
+    clinic, the therapists, the patient, then each session's Encounter, Procedure and
+    observations, and the intakes."""
+    patient_row = record.patient
+    clinic = patient_row.clinic
+    zone = clinic.zone
+    resources = [
+        organization(clinic),
+        *(practitioner(user) for user in record.practitioners),
+        patient(patient_row, clinic_slug=clinic.slug),
+    ]
+    for session in record.sessions:
+        resources.append(encounter(session, zone=zone))
+        resources.append(
+            procedure(session, session.trigger_points.all(), session.addenda.all(), zone=zone)
+        )
+    resources += [pain_observation(score, zone=zone) for score in record.pain_scores]
+    resources += [rom_observation(row, zone=zone) for row in record.mobility]
+    resources += [psfs_observation(row, zone=zone) for row in record.functional_scores]
+    resources += [
+        intake_response(intake, record.intake_psfs.get(intake.pk, []), zone=zone)
+        for intake in record.intakes
+    ]
+    return bundle(resources, base=base, timestamp=timestamp, zone=zone)

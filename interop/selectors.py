@@ -1,0 +1,194 @@
+"""Reads for the exports, scoped by `clinic.permissions.visible` and the user's role."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+
+from clinic.models import CLINICAL_ROLES, Clinic, Role
+from clinic.permissions import access_for, visible
+from patients.models import FunctionalScore, IntakeSubmission, PainScore, PainSource, Patient
+from sessions.models import Addendum, MobilityMeasurement, TreatmentSession, TriggerPoint
+
+# Whole-clinic exports are a manager's job: front desk and therapists export one patient at most.
+EXPORT_ROLES = (Role.MANAGER, Role.ADMIN)
+
+
+@dataclass
+class PatientRecord:
+    """Everything the FHIR bundle of one patient holds, loaded in a fixed number of queries."""
+
+    patient: Patient
+    pain_scores: list[PainScore]
+    sessions: list[TreatmentSession]
+    mobility: list[MobilityMeasurement]
+    functional_scores: list[FunctionalScore]
+    intakes: list[IntakeSubmission]
+    intake_psfs: dict[int, list[FunctionalScore]] = field(default_factory=dict)
+
+    @property
+    def practitioners(self) -> list:
+        """The therapists and addenda authors the record references, once each."""
+        people = {}
+        for session in self.sessions:
+            people[session.therapist_id] = session.therapist
+            for addendum in session.addenda.all():
+                people[addendum.author_id] = addendum.author
+        return list(people.values())
+
+
+def group_intake_psfs(
+    intakes: list[IntakeSubmission], scores: list[FunctionalScore]
+) -> dict[int, list[FunctionalScore]]:
+    """Intake PSFS items carry no link to their intake: each belongs to the patient's latest
+    intake submitted at or before it was recorded (the first intake when none was)."""
+    submitted = sorted((i for i in intakes if i.submitted_at), key=lambda i: (i.submitted_at, i.pk))
+    grouped: dict[int, list[FunctionalScore]] = {i.pk: [] for i in submitted}
+    if not submitted:
+        return grouped
+    for score in scores:
+        owner = submitted[0]
+        for intake in submitted:
+            if intake.submitted_at <= score.recorded_at:
+                owner = intake
+        grouped[owner.pk].append(score)
+    return grouped
+
+
+def patient_record(*, user, patient_id: int) -> PatientRecord:
+    """One patient's whole record for a clinical reader of their clinic; 404 for anyone else
+    (front desk included: the record is clinical content)."""
+    patient = get_object_or_404(visible(user, Patient).select_related("clinic"), pk=patient_id)
+    if not access_for(user).may_read_clinical(patient.clinic_id):
+        raise Http404
+    intakes = list(
+        patient.intakes.exclude(status=IntakeSubmission.Status.IN_PROGRESS).order_by(
+            "submitted_at", "pk"
+        )
+    )
+    functional_scores = list(patient.functional_scores.order_by("recorded_at", "item", "pk"))
+    intake_scores = [score for score in functional_scores if score.source == PainSource.INTAKE]
+    return PatientRecord(
+        patient=patient,
+        pain_scores=list(patient.pain_scores.order_by("recorded_at", "pk")),
+        sessions=list(
+            patient.sessions.select_related("therapist")
+            .prefetch_related(
+                Prefetch(
+                    "trigger_points",
+                    TriggerPoint.objects.select_related("muscle").order_by("pk"),
+                ),
+                Prefetch("addenda", Addendum.objects.select_related("author").order_by("pk")),
+            )
+            .order_by("started_at", "pk")
+        ),
+        mobility=list(patient.mobility.select_related("movement").order_by("measured_at", "pk")),
+        functional_scores=functional_scores,
+        intakes=intakes,
+        intake_psfs=group_intake_psfs(intakes, intake_scores),
+    )
+
+
+def export_clinic(*, user, slug: str | None = None) -> Clinic:
+    """The clinic a manager exports: the one named, or their only one. 404 for anyone who does
+    not manage it; a manager of several clinics who names none gets a ValidationError."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    clinics = Clinic.objects.filter(
+        memberships__user=user, memberships__is_active=True, memberships__role__in=EXPORT_ROLES
+    ).order_by("slug")
+    if slug:
+        return get_object_or_404(clinics, slug=slug)
+    managed = list(clinics[:2])
+    if not managed:
+        raise Http404
+    if len(managed) > 1:
+        raise ValidationError(
+            {"clinic": [_("You manage several clinics: name one with ?clinic=<slug>.")]}
+        )
+    return managed[0]
+
+
+def clinic_patients(*, clinic: Clinic) -> QuerySet[Patient]:
+    return Patient.objects.filter(clinic=clinic).order_by("pk")
+
+
+def clinic_patient_id_chunks(*, clinic: Clinic, size: int) -> Iterator[list[int]]:
+    """The clinic's patient ids, `size` at a time. The exports read each table for one chunk
+    of patients through its (patient, time) index: a join of a million rows to the clinic's
+    patients lets a planner with stale statistics pick a nested loop that takes minutes."""
+    ids = clinic_patients(clinic=clinic).values_list("pk", flat=True).iterator(size)
+    while chunk := list(islice(ids, size)):
+        yield chunk
+
+
+def clinic_practitioners(*, clinic: Clinic) -> QuerySet:
+    """The clinic's clinical staff (past staff included), and anyone who treated one of its
+    patients or wrote an addendum to their notes: every Practitioner the other resources
+    reference. Front desk clerks are staff, not practitioners."""
+    treated = TreatmentSession.objects.filter(therapist=OuterRef("pk"), patient__clinic=clinic)
+    amended = Addendum.objects.filter(author=OuterRef("pk"), session__patient__clinic=clinic)
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(memberships__clinic=clinic, memberships__role__in=CLINICAL_ROLES)
+            | Exists(treated)
+            | Exists(amended)
+        )
+        .distinct()
+        .order_by("pk")
+        .only("pk", "username", "first_name", "last_name")
+    )
+
+
+def sessions_of(patient_ids: list[int]) -> QuerySet[TreatmentSession]:
+    return TreatmentSession.objects.filter(patient_id__in=patient_ids).order_by(
+        "patient_id", "started_at", "pk"
+    )
+
+
+def pain_scores_of(patient_ids: list[int]) -> QuerySet[PainScore]:
+    return PainScore.objects.filter(patient_id__in=patient_ids).order_by(
+        "patient_id", "recorded_at", "pk"
+    )
+
+
+def functional_scores_of(patient_ids: list[int]) -> QuerySet[FunctionalScore]:
+    return FunctionalScore.objects.filter(patient_id__in=patient_ids).order_by(
+        "patient_id", "recorded_at", "item", "pk"
+    )
+
+
+def mobility_of(patient_ids: list[int]) -> QuerySet[MobilityMeasurement]:
+    return (
+        MobilityMeasurement.objects.filter(patient_id__in=patient_ids)
+        .select_related("movement")
+        .order_by("patient_id", "measured_at", "pk")
+    )
+
+
+def clinic_patients_with_intakes(*, clinic: Clinic) -> QuerySet[Patient]:
+    """Patients with their submitted intakes and intake PSFS items (`submitted_intakes`,
+    `intake_psfs`): an intake's PSFS items are found among its patient's."""
+    return clinic_patients(clinic=clinic).prefetch_related(
+        Prefetch(
+            "intakes",
+            IntakeSubmission.objects.exclude(status=IntakeSubmission.Status.IN_PROGRESS).order_by(
+                "submitted_at", "pk"
+            ),
+            to_attr="submitted_intakes",
+        ),
+        Prefetch(
+            "functional_scores",
+            FunctionalScore.objects.filter(source=PainSource.INTAKE).order_by(
+                "recorded_at", "item"
+            ),
+            to_attr="intake_psfs",
+        ),
+    )

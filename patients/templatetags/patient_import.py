@@ -1,0 +1,10 @@
+from django import template
+
+from patients.imports import importing_clinics
+
+register = template.Library()
+
+
+@register.simple_tag
+def may_import_patients(user) -> bool:
+    return importing_clinics(user=user).exists()
