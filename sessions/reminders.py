@@ -386,3 +386,15 @@ def _record_failure(row: Reminder, *, lease: str, reason: str, transient: bool) 
     mine.update(status=Reminder.Status.FAILED, lease=None, last_error=reason[:500])
     logger.warning("reminder %s failed after %d attempts", row.pk, row.attempts)
     return "failed"
+
+
+@transaction.atomic
+def reminder_policy_update(*, clinic: Clinic, **values) -> ReminderPolicy:
+    """A manager's change. It applies to follow-ups booked or moved from now on; channels and
+    quiet hours are also re-checked at every send, so those apply at once."""
+    policy = ReminderPolicy.objects.select_for_update().get(pk=policy_for(clinic).pk)
+    for name, value in values.items():
+        setattr(policy, name, value)
+    policy.full_clean()
+    policy.save()
+    return policy
