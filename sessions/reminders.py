@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.crypto import salted_hmac
@@ -326,21 +326,39 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(seconds, 3600))
 
 
+def _commit_lazily() -> None:
+    """What the first transaction of a send writes (the attempt, the lease's new start) may be
+    lost if PostgreSQL itself crashes: the row then looks as if the task never started, which
+    the sweep already handles. Not waiting for the disk there halves a send's time; recording
+    `sent` stays durable."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def reminder_send(*, reminder_id: int, lease: str) -> str:
     """Send one claimed reminder. Returns what happened: sent, stale (not ours any more),
     cancelled, deferred (quiet hours), retry or failed."""
     now = timezone.now()
     with transaction.atomic():
-        row = (
-            Reminder.objects.select_for_update(of=("self",))
-            .select_related("follow_up__patient__clinic", "follow_up__session")
-            .filter(pk=reminder_id)
-            .first()
+        _commit_lazily()
+        row = next(
+            iter(
+                Reminder.objects.select_for_update(of=("self",))
+                # The policy rides along in the same query: every round trip counts here.
+                .select_related("follow_up__patient__clinic__reminder_policy")
+                .filter(pk=reminder_id)
+                .order_by()
+            ),
+            None,
         )
         if row is None or row.status != Reminder.Status.SENDING or str(row.lease) != lease:
             return "stale"
         clinic = row.follow_up.patient.clinic
-        policy = policy_for(clinic)
+        try:
+            policy = clinic.reminder_policy
+        except ReminderPolicy.DoesNotExist:
+            policy = policy_for(clinic)
         reason = _why_not(row, policy=policy, now=now)
         if reason:
             _set(row, status=Reminder.Status.CANCELLED, lease=None, last_error=reason)
