@@ -66,7 +66,13 @@ def follow_up_list(request):
         return render(
             request,
             "treatments/follow_up_list.html",
-            {"clinic": clinic, "filters": filters, "page": page, "query": query.urlencode()},
+            {
+                "clinic": clinic,
+                "filters": filters,
+                "page": page,
+                "query": query.urlencode(),
+                "sets_policy": selectors.managed_clinic(user=request.user) == clinic,
+            },
         )
 
 
