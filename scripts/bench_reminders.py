@@ -4,10 +4,11 @@
     CELERY_BROKER_URL=redis://127.0.0.1:6379/0 .venv/bin/python scripts/bench_reminders.py
 
 Creates a throwaway database next to DATABASE_URL's (dropped at the end) and flushes the
-broker's Redis database. For 1 and 2 worker processes (`--pool=solo`, one task at a time each) it
+broker's Redis database. For 1 and 2 workers (each `--concurrency 2` by default, as `make run`) it
 makes N reminders due, runs one sweep (what beat asks for every minute), and times until every
 row is `sent`. Messages go through the file SMS backend; a duplicate is a second send of the same
-reminder, counted from the backend's call log."""
+reminder, counted from the backend's call log. "no-op tasks/s" is the same task finding a stale
+lease (one SELECT): the ceiling Celery and the machine allow, for comparison."""
 
 import argparse
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+SEND_TASK = "treatments.reminder_send"
 sys.path.insert(0, str(ROOT))
 
 
@@ -95,7 +97,53 @@ def _seed(count: int) -> None:
     )
 
 
-def _run(workers: int, count: int, env: dict, broker_url: str) -> dict:
+def _start_workers(workers: int, concurrency: int, env: dict) -> list[subprocess.Popen]:
+    command = [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool=prefork",
+               f"--concurrency={concurrency}", "-l", "ERROR", "--without-gossip",
+               "--without-mingle"]  # fmt: skip
+    processes = [
+        subprocess.Popen(
+            [*command, "-n", f"bench{i}@%h"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for i in range(workers)
+    ]
+    time.sleep(5)  # up and connected before the clock starts
+    return processes
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for p in processes:
+        p.terminate()
+    for p in processes:
+        p.wait(timeout=60)
+
+
+def _baseline(workers: int, concurrency: int, count: int, env: dict, broker_url: str) -> float:
+    """Tasks per second when each finds nothing to do (a stale lease: one SELECT): what Celery
+    and this machine allow at best, for comparison."""
+    import redis
+    from celery import current_app
+
+    broker = redis.Redis.from_url(broker_url)
+    broker.flushdb()
+    processes = _start_workers(workers, concurrency, env)
+    try:
+        started = time.monotonic()
+        with current_app.producer_or_acquire() as producer:
+            for _ in range(count):
+                current_app.send_task(SEND_TASK, args=(0, "stale"), producer=producer)
+        while broker.llen("celery"):
+            time.sleep(0.1)
+        return count / (time.monotonic() - started)
+    finally:
+        _stop(processes)
+
+
+def _run(workers: int, concurrency: int, count: int, env: dict, broker_url: str) -> dict:
     import redis
 
     from sessions.models import Reminder
@@ -104,46 +152,20 @@ def _run(workers: int, count: int, env: dict, broker_url: str) -> dict:
     _seed(count)
     redis.Redis.from_url(broker_url).flushdb()
     sms = Path(tempfile.mkdtemp(prefix="bench-sms-"))
-    worker_env = {**env, "SMS_BACKEND": "file", "SMS_FILE_DIR": str(sms)}
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "clinic",
-                "worker",
-                "--pool=solo",
-                "-l",
-                "ERROR",
-                "-n",
-                f"bench{i}@%h",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=worker_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        for i in range(workers)
-    ]
+    processes = _start_workers(
+        workers, concurrency, {**env, "SMS_BACKEND": "file", "SMS_FILE_DIR": str(sms)}
+    )
     try:
-        time.sleep(4)  # the workers are up and connected before the clock starts
         started = time.monotonic()
         claimed = reminders_sweep()["claimed"]
         swept = time.monotonic() - started
         while Reminder.objects.filter(status="sent").count() < count:
-            if time.monotonic() - started > 300:
-                raise SystemExit("not all reminders were sent within 300 s")
+            if time.monotonic() - started > 600:
+                raise SystemExit("not all reminders were sent within 600 s")
             time.sleep(0.2)
         elapsed = time.monotonic() - started
     finally:
-        for p in processes:
-            p.terminate()
-        for p in processes:
-            p.wait(timeout=30)
+        _stop(processes)
     calls = (sms / "calls.log").read_text().split()[::2]
     delivered = len(list(sms.glob("reminder-*.json")))
     return {
@@ -157,6 +179,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reminders", type=int, default=10_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--concurrency", type=int, default=2, help="pool processes per worker (as make run)"
+    )
     args = parser.parse_args()
     database_url, broker_url = _require_services()
     name, bench_url = _throwaway_database(database_url)
@@ -174,13 +199,18 @@ def main() -> None:
         import django
 
         django.setup()
-        print(f"{args.reminders} due reminders, PostgreSQL + Redis, {os.cpu_count()} cores")
-        print("workers  sweep (s)  all sent (s)  reminders/s  delivered  duplicates")
+        print(
+            f"{args.reminders} due reminders, PostgreSQL + Redis, {os.cpu_count()} cores, "
+            f"{args.concurrency} pool processes per worker, load average {os.getloadavg()[0]:.1f}"
+        )
+        print("workers  sweep (s)  all sent (s)  reminders/s  delivered  duplicates  no-op tasks/s")
         for workers in args.workers:
-            r = _run(workers, args.reminders, env, broker_url)
+            ceiling = _baseline(workers, args.concurrency, args.reminders, env, broker_url)
+            r = _run(workers, args.concurrency, args.reminders, env, broker_url)
             print(
                 f"{r['workers']:>7}  {r['sweep_s']:>9.2f}  {r['seconds']:>12.1f}  "
                 f"{r['per_second']:>11.0f}  {r['delivered']:>9}  {r['duplicates']:>10}"
+                f"  {ceiling:>13.0f}"
             )
     finally:
         from django.db import connections

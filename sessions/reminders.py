@@ -309,8 +309,12 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
             timezone.localtime(follow_up.due_at), "DATETIME_FORMAT"
         )
         lang = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-        subject = render_to_string(f"treatments/messages/{lang}/{template}_subject.txt", context)
         body = render_to_string(f"treatments/messages/{lang}/{template}_body.txt", context)
+        subject = ""
+        if row.channel == Channel.EMAIL:  # a text message has no subject
+            subject = render_to_string(
+                f"treatments/messages/{lang}/{template}_subject.txt", context
+            )
     to = patient.email if row.channel == Channel.EMAIL else patient.phone
     return channels.OutgoingMessage(
         channel=row.channel,
@@ -370,8 +374,9 @@ def reminder_send(*, reminder_id: int, lease: str) -> str:
         message = _compose(row)
         # The attempt is on record before the provider hears of it; claimed_at restarts the
         # timeout, so a row waiting in a long queue is not reclaimed while it is being sent.
-        _set(
-            row, attempts=row.attempts + 1, claimed_at=now, answer_token_hash=row.answer_token_hash
+        row.attempts += 1
+        Reminder.objects.filter(pk=row.pk).update(
+            attempts=row.attempts, claimed_at=now, answer_token_hash=row.answer_token_hash
         )
 
     try:
