@@ -62,7 +62,9 @@ def quiet_hours_end_after(moment: dt.datetime, *, policy: ReminderPolicy, zone) 
     """The first moment quiet hours are over, for a `moment` inside them."""
     local = moment.astimezone(zone)
     end = _at(local.date(), policy.quiet_hours_end, zone)
-    return end if end > local else _at(local.date() + dt.timedelta(days=1), end.timetz(), zone)
+    if end <= local:
+        end = _at(local.date() + dt.timedelta(days=1), policy.quiet_hours_end, zone)
+    return end
 
 
 def quiet_hours_start_before(moment: dt.datetime, *, policy: ReminderPolicy, zone) -> dt.datetime:
