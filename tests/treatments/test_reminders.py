@@ -412,3 +412,43 @@ def test_front_desk_can_send_a_failed_reminder_again(consenting, front_desk):
 
     row.refresh_from_db()
     assert row.status == Status.PENDING and row.attempts == 0 and row.send_at <= timezone.now()
+
+
+def test_an_unreachable_sms_provider_is_a_transient_failure(
+    awake, consenting, front_desk, settings
+):
+    from tests.integration.conftest import free_port
+
+    settings.SMS_BACKEND = "http"
+    settings.SMS_HTTP_URL = f"http://127.0.0.1:{free_port()}/v1/messages"
+    follow_up = _book(consenting, front_desk)
+    row = follow_up.reminders.get(channel="sms", kind="before_2h")
+
+    assert reminders.reminder_send(reminder_id=row.pk, lease=_claim_one(row)) == "retry"
+    row.refresh_from_db()
+    assert row.status == Status.PENDING and "unreachable" in row.last_error
+
+
+def test_nothing_is_sent_on_a_channel_the_clinic_switched_off(awake, consenting, front_desk):
+    follow_up = _book(consenting, front_desk)
+    row = follow_up.reminders.get(channel="email", kind="before_48h")
+    lease = _claim_one(row)
+    reminders.reminder_policy_update(clinic=consenting.clinic, email_enabled=False)
+
+    assert reminders.reminder_send(reminder_id=row.pk, lease=lease) == "cancelled"
+    assert mail.outbox == []
+
+
+def test_a_sweep_claims_every_due_row_batch_by_batch(
+    consenting, front_desk, settings, django_capture_on_commit_callbacks
+):
+    settings.REMINDER_CLAIM_BATCH = 3
+    for days in range(4):
+        _book(consenting, front_desk, _noon_in_a_week(consenting.clinic) - dt.timedelta(days=days))
+    Reminder.objects.update(send_at=timezone.now() - dt.timedelta(minutes=1))
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        outcome = reminders.reminders_sweep()
+
+    assert outcome == {"claimed": 16, "reclaimed": 0} and len(callbacks) == 6
+    assert not Reminder.objects.exclude(status=Status.SENDING).exists()
