@@ -8,6 +8,7 @@ from .models import (
     Movement,
     Muscle,
     Reminder,
+    ReminderPolicy,
     TreatmentSession,
     TriggerPoint,
 )
@@ -121,3 +122,11 @@ class CheckInAdmin(admin.ModelAdmin):
     search_fields = ["session__patient__last_name"]
     raw_id_fields = ["session"]
     exclude = ["token_hash"]
+
+
+@admin.register(ReminderPolicy)
+class ReminderPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "clinic", "first_reminder_hours", "second_reminder_hours", "check_in_after_hours",
+        "quiet_hours_start", "quiet_hours_end", "email_enabled", "sms_enabled",
+    ]  # fmt: skip

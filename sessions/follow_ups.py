@@ -1,13 +1,34 @@
 """Writes to follow-ups. Every change to a follow-up goes through here, so that its reminder rows
-always move with it in the same transaction (see the reminders issue)."""
+always move with it in the same transaction (sessions/reminders.py)."""
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from clinic.tokens import token_hash
 from patients.models import Patient
 
-from .models import FollowUp, TreatmentSession
+from .models import FollowUp, Reminder, TreatmentSession
+from .reminders import policy_for, reminders_sync
+
+# Where each status may go next; a cancelled, done or missed follow-up is closed.
+NEXT_STATUSES = {
+    FollowUp.Status.PLANNED: {
+        FollowUp.Status.CONFIRMED,
+        FollowUp.Status.DONE,
+        FollowUp.Status.MISSED,
+        FollowUp.Status.CANCELLED,
+    },
+    FollowUp.Status.CONFIRMED: {
+        FollowUp.Status.PLANNED,
+        FollowUp.Status.DONE,
+        FollowUp.Status.MISSED,
+        FollowUp.Status.CANCELLED,
+    },
+}
 
 
 @transaction.atomic
@@ -32,4 +53,91 @@ def follow_up_create(
     )
     follow_up.full_clean()
     follow_up.save()
+    reminders_sync(follow_up=follow_up)
     return follow_up
+
+
+def follow_up_plan_check_in(*, session: TreatmentSession, created_by) -> FollowUp:
+    """The post-session check-in, due the clinic's policy hours after the session ends (relief
+    shows hours later, so the answer then is the honest one)."""
+    policy = policy_for(session.patient.clinic)
+    ends = session.started_at + dt.timedelta(minutes=session.duration_minutes)
+    return follow_up_create(
+        patient=session.patient,
+        due_at=ends + dt.timedelta(hours=policy.check_in_after_hours),
+        kind=FollowUp.Kind.CHECK_IN,
+        session=session,
+        therapist=session.therapist,
+        created_by=created_by,
+    )
+
+
+def _locked(follow_up: FollowUp) -> FollowUp:
+    return (
+        FollowUp.objects.select_for_update().select_related("patient__clinic").get(pk=follow_up.pk)
+    )
+
+
+@transaction.atomic
+def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime) -> FollowUp:
+    """A new time: pending reminders move, reminders already sent are armed again for it."""
+    follow_up = _locked(follow_up)
+    if not follow_up.is_open:
+        raise ValidationError({"due_at": _("A closed follow-up cannot be moved.")})
+    follow_up.due_at = due_at
+    follow_up.full_clean()
+    follow_up.save(update_fields=["due_at", "updated_at"])
+    reminders_sync(follow_up=follow_up, moved=True)
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_set_status(*, follow_up: FollowUp, status: str, by_patient: bool = False) -> FollowUp:
+    """Confirm, re-plan, close (done, missed) or cancel; closing cancels what is still to send."""
+    follow_up = _locked(follow_up)
+    if status != follow_up.status and status not in NEXT_STATUSES.get(follow_up.status, ()):
+        raise ValidationError(
+            {"status": _("A %(current)s follow-up cannot become %(new)s.")
+             % {"current": follow_up.get_status_display().lower(),
+                "new": FollowUp.Status(status).label.lower()}}
+        )  # fmt: skip
+    follow_up.status = status
+    if by_patient:
+        follow_up.answered_by_patient_at = timezone.now()
+    follow_up.save(update_fields=["status", "answered_by_patient_at", "updated_at"])
+    reminders_sync(follow_up=follow_up)
+    return follow_up
+
+
+def follow_up_cancel(*, follow_up: FollowUp) -> FollowUp:
+    return follow_up_set_status(follow_up=follow_up, status=FollowUp.Status.CANCELLED)
+
+
+class ReplyLinkUsed(Exception):
+    """The link was answered already, or belongs to a follow-up that is closed."""
+
+
+def reminder_for_reply(*, token: str) -> Reminder | None:
+    """The appointment reminder a patient's confirm/cancel link came in, or None."""
+    if not token:
+        return None
+    return (
+        Reminder.objects.select_related("follow_up__patient__clinic")
+        .filter(answer_token_hash=token_hash(token))
+        .first()
+    )
+
+
+@transaction.atomic
+def follow_up_reply(*, token: str, confirm: bool) -> FollowUp:
+    """The patient's answer from a reminder's one-time link: confirm or cancel the appointment."""
+    found = reminder_for_reply(token=token)
+    if found is None:
+        raise Reminder.DoesNotExist
+    reminder = Reminder.objects.select_for_update().get(pk=found.pk)
+    if reminder.answered_at is not None or not found.follow_up.is_open:
+        raise ReplyLinkUsed
+    reminder.answered_at = timezone.now()
+    reminder.save(update_fields=["answered_at", "updated_at"])
+    status = FollowUp.Status.CONFIRMED if confirm else FollowUp.Status.CANCELLED
+    return follow_up_set_status(follow_up=found.follow_up, status=status, by_patient=True)

@@ -1,4 +1,7 @@
+import datetime as dt
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -325,6 +328,8 @@ class FollowUp(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     due_at = models.DateTimeField()
     note = models.CharField(max_length=200, blank=True)
+    # Set when the patient confirms or cancels from a reminder's link, so staff see who answered.
+    answered_by_patient_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -336,10 +341,15 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"], name="followup_status_due"),
             models.Index(fields=["patient", "due_at"], name="followup_patient_due"),
+            models.Index(fields=["therapist", "due_at"], name="followup_therapist_due"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for patient {self.patient_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.PLANNED, self.Status.CONFIRMED)
 
 
 class Reminder(models.Model):
@@ -350,8 +360,9 @@ class Reminder(models.Model):
     is_clinical = False
 
     class Kind(models.TextChoices):
-        BEFORE_48H = "before_48h", _("48 hours before")
-        BEFORE_2H = "before_2h", _("2 hours before")
+        # The hours come from the clinic's ReminderPolicy (48 h and 2 h by default).
+        BEFORE_48H = "before_48h", _("Early reminder")
+        BEFORE_2H = "before_2h", _("Late reminder")
         CHECK_IN_REQUEST = "check_in_request", _("Check-in request")
 
     class Status(models.TextChoices):
@@ -369,13 +380,23 @@ class Reminder(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # A fresh value at every claim; a task carries the value it was handed, so a task whose row
+    # was reclaimed since (or sent already) finds a different lease and does nothing.
+    lease = models.UUIDField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=120, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # The confirm/cancel link in an appointment reminder: only its hash is kept, used once.
+    answer_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["send_at"]
-        indexes = [models.Index(fields=["status", "send_at"], name="reminder_due")]
+        indexes = [
+            models.Index(fields=["status", "send_at"], name="reminder_due"),
+            models.Index(fields=["status", "claimed_at"], name="reminder_claimed"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["follow_up", "channel", "kind"], name="reminder_once_per_channel_kind"
@@ -388,6 +409,68 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.get_channel_display()}"
+
+
+class ReminderPolicy(models.Model):
+    """When and how a clinic reminds its patients; set by a manager. Quiet hours are in the
+    clinic's own time zone and may wrap past midnight (21:00-08:00)."""
+
+    clinic_lookup = "clinic"
+    is_clinical = False
+
+    clinic = models.OneToOneField(
+        "clinic.Clinic", on_delete=models.CASCADE, related_name="reminder_policy"
+    )
+    first_reminder_hours = models.PositiveSmallIntegerField(
+        default=48, validators=[MinValueValidator(1), MaxValueValidator(336)]
+    )
+    second_reminder_hours = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(336)]
+    )
+    check_in_after_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(168)]
+    )
+    quiet_hours_start = models.TimeField(default=dt.time(21, 0))
+    quiet_hours_end = models.TimeField(default=dt.time(8, 0))
+    email_enabled = models.BooleanField(default=True)
+    sms_enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "reminder policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_reminder_hours__gt=F("second_reminder_hours")),
+                name="policy_first_before_second",
+            ),
+            models.CheckConstraint(
+                condition=Q(check_in_after_hours__gte=1), name="policy_check_in_after_1h"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder policy of clinic {self.clinic_id}"
+
+    def clean(self):
+        if (
+            self.first_reminder_hours is not None
+            and self.second_reminder_hours is not None
+            and self.first_reminder_hours <= self.second_reminder_hours
+        ):
+            raise ValidationError(
+                {"first_reminder_hours": _("The first reminder must come before the second.")}
+            )
+
+    @property
+    def channels(self) -> list[str]:
+        return [
+            channel
+            for channel, enabled in (
+                (Channel.EMAIL, self.email_enabled),
+                (Channel.SMS, self.sms_enabled),
+            )
+            if enabled
+        ]
 
 
 class CheckIn(models.Model):

@@ -79,6 +79,12 @@ VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'clinic.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share the file: take the write lock when a transaction begins (a
+    # deferred lock cannot be upgraded under contention) and wait for it rather than fail.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 30}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -142,6 +148,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_queue_dir / "processed"),
         "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
+        # The worker looks for new files this often while its prefetch is full (default 1 s,
+        # which caps a worker at `prefetch` tasks a second).
+        "polling_interval": 0.1,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -155,7 +164,39 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {}
+
+# Reminders (sessions/reminders.py). The database is the source of truth: beat only asks for a
+# sweep, which claims due rows and hands each to a worker; nothing waits in the broker with an ETA.
+REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=60.0)
+# A row left in `sending` this long (its worker died, or its message was lost) is claimed again.
+REMINDER_SENDING_TIMEOUT_SECONDS = env.float("REMINDER_SENDING_TIMEOUT_SECONDS", default=600.0)
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
+# Backoff after a transient failure: base * 2**(attempts-1), capped at one hour.
+REMINDER_RETRY_BASE_SECONDS = env.float("REMINDER_RETRY_BASE_SECONDS", default=60.0)
+REMINDER_CLAIM_BATCH = env.int("REMINDER_CLAIM_BATCH", default=500)
+# Links in messages (confirm/cancel, check-in) point here.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# SMS: "console" (development), "file" (one JSON file per message in SMS_FILE_DIR), "http" (a
+# JSON provider at SMS_HTTP_URL with SMS_HTTP_TOKEN), or a dotted path to an SmsBackend class.
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+SMS_FILE_DIR = env.str("SMS_FILE_DIR", default=str(VAR_DIR / "sms"))
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
+SMS_FROM = env.str("SMS_FROM", default="")
+if SMS_BACKEND == "http" and not SMS_HTTP_URL:
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL.")
+if REMINDER_SENDING_TIMEOUT_SECONDS <= SMS_HTTP_TIMEOUT:
+    # Else a slow but live send could be reclaimed and sent a second time.
+    raise ImproperlyConfigured("REMINDER_SENDING_TIMEOUT_SECONDS must exceed SMS_HTTP_TIMEOUT.")
+CELERY_BEAT_SCHEDULE = {
+    "reminders-sweep": {
+        "task": "treatments.reminders_sweep",
+        "schedule": REMINDER_SWEEP_SECONDS,
+        # A sweep that waited a whole interval is superseded by the next one.
+        "options": {"expires": REMINDER_SWEEP_SECONDS},
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

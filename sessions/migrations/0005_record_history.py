@@ -31,6 +31,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("treatments", "0003_field_validators"), ("clinic", "0005_record_history_trigger")]
+    dependencies = [("treatments", "0004_reminder_policy_leases_and_answers"), ("clinic", "0005_record_history_trigger")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -1,0 +1,223 @@
+"""How fast real Celery workers deliver due reminders, and how many they deliver twice.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/0 .venv/bin/python scripts/bench_reminders.py
+
+Creates a throwaway database next to DATABASE_URL's (dropped at the end) and flushes the
+broker's Redis database. For 1 and 2 workers (each `--concurrency 2` by default, as `make run`) it
+makes N reminders due, runs one sweep (what beat asks for every minute), and times until every
+row is `sent`. Messages go through the file SMS backend; a duplicate is a second send of the same
+reminder, counted from the backend's call log. "no-op tasks/s" is the same task finding a stale
+lease (one SELECT): the ceiling Celery and the machine allow, for comparison."""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+SEND_TASK = "treatments.reminder_send"
+sys.path.insert(0, str(ROOT))
+
+
+def _require_services() -> tuple[str, str]:
+    database_url = os.environ.get("DATABASE_URL", "")
+    broker_url = os.environ.get("CELERY_BROKER_URL", "")
+    if not database_url.startswith("postgres") or not broker_url.startswith("redis://"):
+        sys.exit("Set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis): see the docstring.")
+    return database_url, broker_url
+
+
+def _throwaway_database(database_url: str) -> tuple[str, str]:
+    import psycopg2
+
+    parts = urlsplit(database_url)
+    name = f"{parts.path.lstrip('/')}_bench_{os.getpid()}"
+    admin = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return name, urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _drop_database(database_url: str, name: str) -> None:
+    import psycopg2
+
+    admin = psycopg2.connect(urlunsplit(urlsplit(database_url)._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def _seed(count: int) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from clinic.models import Clinic
+    from patients.models import Patient
+    from sessions.models import FollowUp, Reminder, ReminderPolicy
+
+    Reminder.objects.all().delete()
+    FollowUp.objects.all().delete()
+    clinic, _ = Clinic.objects.get_or_create(slug="bench", defaults={"name": "Bench Clinic"})
+    ReminderPolicy.objects.update_or_create(
+        clinic=clinic, defaults={"quiet_hours_start": dt.time(0), "quiet_hours_end": dt.time(0)}
+    )
+    if not Patient.objects.filter(clinic=clinic).exists():
+        Patient.objects.bulk_create(
+            Patient(
+                clinic=clinic, first_name=f"P{i}", last_name="Bench",
+                date_of_birth=dt.date(1980, 1, 1), phone=f"+1555{i:07d}", consents_to_sms=True,
+            )
+            for i in range(1000)
+        )  # fmt: skip
+    patients = list(Patient.objects.filter(clinic=clinic))
+    now = timezone.now()
+    follow_ups = FollowUp.objects.bulk_create(
+        (
+            FollowUp(patient=patients[i % len(patients)], due_at=now + dt.timedelta(days=7))
+            for i in range(count // 2)
+        ),
+        batch_size=2000,
+    )
+    Reminder.objects.bulk_create(
+        (
+            Reminder(follow_up=f, channel="sms", kind=kind, send_at=now - dt.timedelta(seconds=1))
+            for f in follow_ups
+            for kind in (Reminder.Kind.BEFORE_48H, Reminder.Kind.BEFORE_2H)
+        ),
+        batch_size=2000,
+    )
+
+
+def _start_workers(workers: int, concurrency: int, env: dict) -> list[subprocess.Popen]:
+    command = [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool=prefork",
+               f"--concurrency={concurrency}", "-l", "ERROR", "--without-gossip",
+               "--without-mingle"]  # fmt: skip
+    processes = [
+        subprocess.Popen(
+            [*command, "-n", f"bench{i}@%h"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for i in range(workers)
+    ]
+    time.sleep(5)  # up and connected before the clock starts
+    return processes
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for p in processes:
+        p.terminate()
+    for p in processes:
+        p.wait(timeout=60)
+
+
+def _baseline(workers: int, concurrency: int, count: int, env: dict, broker_url: str) -> float:
+    """Tasks per second when each finds nothing to do (a stale lease: one SELECT): what Celery
+    and this machine allow at best, for comparison."""
+    import redis
+    from celery import current_app
+
+    broker = redis.Redis.from_url(broker_url)
+    broker.flushdb()
+    processes = _start_workers(workers, concurrency, env)
+    try:
+        started = time.monotonic()
+        with current_app.producer_or_acquire() as producer:
+            for _ in range(count):
+                current_app.send_task(SEND_TASK, args=(0, "stale"), producer=producer)
+        while broker.llen("celery"):
+            time.sleep(0.1)
+        return count / (time.monotonic() - started)
+    finally:
+        _stop(processes)
+
+
+def _run(workers: int, concurrency: int, count: int, env: dict, broker_url: str) -> dict:
+    import redis
+
+    from sessions.models import Reminder
+    from sessions.reminders import reminders_sweep
+
+    _seed(count)
+    redis.Redis.from_url(broker_url).flushdb()
+    sms = Path(tempfile.mkdtemp(prefix="bench-sms-"))
+    processes = _start_workers(
+        workers, concurrency, {**env, "SMS_BACKEND": "file", "SMS_FILE_DIR": str(sms)}
+    )
+    try:
+        started = time.monotonic()
+        claimed = reminders_sweep()["claimed"]
+        swept = time.monotonic() - started
+        while Reminder.objects.filter(status="sent").count() < count:
+            if time.monotonic() - started > 600:
+                raise SystemExit("not all reminders were sent within 600 s")
+            time.sleep(0.2)
+        elapsed = time.monotonic() - started
+    finally:
+        _stop(processes)
+    calls = (sms / "calls.log").read_text().split()[::2]
+    delivered = len(list(sms.glob("reminder-*.json")))
+    return {
+        "workers": workers, "claimed": claimed, "sweep_s": swept, "seconds": elapsed,
+        "per_second": count / elapsed, "delivered": delivered,
+        "duplicates": len(calls) - len(set(calls)),
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reminders", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--concurrency", type=int, default=2, help="pool processes per worker (as make run)"
+    )
+    args = parser.parse_args()
+    database_url, broker_url = _require_services()
+    name, bench_url = _throwaway_database(database_url)
+    env = {
+        **os.environ, "DATABASE_URL": bench_url, "CONN_MAX_AGE": "600",
+        "DJANGO_SETTINGS_MODULE": "clinic.settings.base", "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret-key", "LOG_LEVEL": "ERROR",
+    }  # fmt: skip
+    os.environ.update(env)
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+            cwd=ROOT, env=env, check=True,
+        )  # fmt: skip
+        import django
+
+        django.setup()
+        print(
+            f"{args.reminders} due reminders, PostgreSQL + Redis, {os.cpu_count()} cores, "
+            f"{args.concurrency} pool processes per worker, load average {os.getloadavg()[0]:.1f}"
+        )
+        print("workers  sweep (s)  all sent (s)  reminders/s  delivered  duplicates  no-op tasks/s")
+        for workers in args.workers:
+            ceiling = _baseline(workers, args.concurrency, args.reminders, env, broker_url)
+            r = _run(workers, args.concurrency, args.reminders, env, broker_url)
+            print(
+                f"{r['workers']:>7}  {r['sweep_s']:>9.2f}  {r['seconds']:>12.1f}  "
+                f"{r['per_second']:>11.0f}  {r['delivered']:>9}  {r['duplicates']:>10}"
+                f"  {ceiling:>13.0f}"
+            )
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        _drop_database(database_url, name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+"""Celery tasks: thin. Each loads by id and calls a service (sessions/reminders.py)."""
+
+from celery import shared_task
+
+from . import reminders
+
+
+@shared_task(name="treatments.reminders_sweep")
+def reminders_sweep() -> dict:
+    return reminders.reminders_sweep()
+
+
+@shared_task(name="treatments.reminder_send")
+def reminder_send(reminder_id: int, lease: str) -> str:
+    return reminders.reminder_send(reminder_id=reminder_id, lease=lease)

@@ -1,0 +1,45 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from sessions.follow_ups import follow_up_create
+from sessions.models import Reminder
+from tests.factories import PatientFactory
+
+from .conftest import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 800}]
+)
+def test_front_desk_finds_a_failed_reminder_and_sends_it_again(
+    page, live_server, front_desk, clinic_a, viewport
+):
+    patient = PatientFactory(
+        clinic=clinic_a, first_name="Ana", last_name="Reyes", phone="+15550101",
+        consents_to_sms=True,
+    )  # fmt: skip
+    follow_up = follow_up_create(
+        patient=patient, due_at=timezone.now() + dt.timedelta(days=5), created_by=front_desk
+    )
+    follow_up.reminders.filter(kind="before_48h").update(
+        status="failed", attempts=5, last_error="SMS provider answered 503"
+    )
+    page.set_viewport_size(viewport)
+    sign_in(page, live_server, "bob")
+
+    page.get_by_role("link", name="Follow-ups").click()
+    page.get_by_label("Status").select_option("planned")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_text("Ana Reyes")).to_be_visible()
+    expect(page.get_by_text("SMS provider answered 503")).to_be_visible()
+    page.screenshot(path=f"test-results/follow-ups-{viewport['width']}.png", full_page=True)
+
+    page.get_by_role("button", name="Send again").click()
+
+    expect(page.get_by_text("The reminder will go out within a minute.")).to_be_visible()
+    assert Reminder.objects.get(follow_up=follow_up, kind="before_48h").status == "pending"

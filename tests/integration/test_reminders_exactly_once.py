@@ -1,0 +1,278 @@
+"""Reminders through real processes: a real `celery beat` asks for sweeps, real `celery worker`
+processes send through the file SMS backend, and the messages that arrive are counted.
+
+500 reminders come due over a few seconds; workers are killed with SIGKILL midway and restarted,
+two beats run at once, Redis itself is killed and restarted. Every time each reminder must arrive
+exactly once and none may be left behind. The sweep runs every second and a row is reclaimed
+after 5 s in `sending`, through the same settings production reads (a minute, ten minutes)."""
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+from django.utils import timezone
+
+from sessions.models import FollowUp, Reminder, ReminderPolicy
+from tests.factories import ClinicFactory, PatientFactory
+
+from .conftest import ROOT, free_port, wait_for
+
+pytestmark = [
+    pytest.mark.integration,
+    # Worker processes read what this test writes, so it must be committed; the catalogue rows
+    # the migrations load are restored afterwards for the tests that follow.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+REMINDERS = 500
+_env_broker = os.environ.get("CELERY_BROKER_URL", "")
+# The broker the suite runs on (CI sets it); else the db test_celery_worker.py already uses.
+REDIS_URL = _env_broker if _env_broker.startswith("redis://") else "redis://127.0.0.1:6379/13"
+
+
+def _database_url() -> str:
+    """The test database, for the worker and beat processes."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return (
+        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        f"/{db['NAME']}"
+    )
+
+
+def _seed(count: int, *, spread_seconds: float) -> set[int]:
+    """`count` SMS reminders coming due over the next `spread_seconds` (quiet hours off)."""
+    clinic = ClinicFactory(name="Harbour Street Clinic")
+    ReminderPolicy.objects.create(
+        clinic=clinic, quiet_hours_start=dt.time(0), quiet_hours_end=dt.time(0)
+    )
+    patients = [
+        PatientFactory(clinic=clinic, phone=f"+1555010{i:04d}", consents_to_sms=True)
+        for i in range(20)
+    ]
+    now = timezone.now()
+    follow_ups = FollowUp.objects.bulk_create(
+        FollowUp(patient=patients[i % len(patients)], due_at=now + dt.timedelta(days=7))
+        for i in range(count // 2)
+    )
+    kinds = (Reminder.Kind.BEFORE_48H, Reminder.Kind.BEFORE_2H)
+    rows = Reminder.objects.bulk_create(
+        Reminder(
+            follow_up=follow_up, channel="sms", kind=kind,
+            send_at=now + dt.timedelta(seconds=1 + spread_seconds * (2 * i + k) / count),
+        )
+        for i, follow_up in enumerate(follow_ups)
+        for k, kind in enumerate(kinds)
+    )  # fmt: skip
+    return {row.pk for row in rows}
+
+
+class Run:
+    """The processes of one run and what the capturing backend received."""
+
+    def __init__(self, tmp_path: Path, env: dict):
+        self.tmp = tmp_path
+        self.sms = tmp_path / "sms"
+        self.env = env
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, *args: str, name: str) -> subprocess.Popen:
+        log = open(self.tmp / f"{name}.log", "a")  # noqa: SIM115 (closed with the process)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "clinic", *args],
+            cwd=ROOT, env=self.env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.processes.append(process)
+        return process
+
+    def worker(self, name: str, *options: str) -> subprocess.Popen:
+        return self.start(
+            "worker", "--pool=prefork", "--concurrency=2", "-l", "WARNING", *options,
+            "-n", f"{name}@%h", "--without-gossip", "--without-mingle", name=name,
+        )  # fmt: skip
+
+    def beat(self, name: str) -> subprocess.Popen:
+        return self.start(
+            "beat", "-l", "WARNING", "--schedule", str(self.tmp / f"{name}-schedule"), name=name
+        )
+
+    def calls(self) -> list[str]:
+        log = self.sms / "calls.log"
+        return log.read_text().split()[::2] if log.exists() else []
+
+    def delivered(self) -> Counter:
+        """Reminder id -> how many distinct messages its patient received."""
+        return Counter(int(p.name.split("-")[1]) for p in self.sms.glob("reminder-*.json"))
+
+    def stop_all(self) -> None:
+        # SIGTERM to the main process only: a warm shutdown that stops its own pool.
+        alive = [p for p in self.processes if p.poll() is None]
+        for p in alive:
+            p.terminate()
+        deadline = time.monotonic() + 20
+        slow = []
+        for p in alive:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                slow.append(p.args)
+            with contextlib.suppress(ProcessLookupError):  # whatever it left behind
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+        assert not slow, f"did not stop within 20 s of SIGTERM: {slow}"
+
+    def log_tail(self) -> str:
+        return "\n".join(
+            f"--- {log.name}\n{log.read_text()[-1500:]}" for log in self.tmp.glob("*.log")
+        )
+
+    def wait_until_all_sent(self, ids: set[int], *, timeout: float) -> None:
+        def done() -> bool:
+            return Reminder.objects.filter(pk__in=ids, status="sent").count() == len(ids)
+
+        try:
+            wait_for(done, timeout=timeout, what="every reminder to be sent", interval=0.5)
+        except AssertionError:
+            left = Counter(Reminder.objects.filter(pk__in=ids).values_list("status", flat=True))
+            raise AssertionError(f"left behind: {dict(left)}\n{self.log_tail()}") from None
+
+    def assert_exactly_once(self, ids: set[int], *, max_repeated_calls: int) -> None:
+        delivered = self.delivered()
+        assert set(delivered) == ids, "a reminder never arrived, or an unknown one did"
+        assert set(delivered.values()) == {1}
+        states = Counter(Reminder.objects.filter(pk__in=ids).values_list("status", flat=True))
+        assert states == {"sent": len(ids)}
+        # A repeated call can only come from a worker killed between the provider's answer and
+        # the database's commit (one per pool process at most); the key made it harmless.
+        repeated = len(self.calls()) - len(ids)
+        assert 0 <= repeated <= max_repeated_calls, f"{repeated} repeated sends"
+
+
+@pytest.fixture
+def run(tmp_path, process_env):
+    env = {
+        **process_env,
+        "DATABASE_URL": _database_url(),
+        "CONN_MAX_AGE": "60",
+        "SMS_BACKEND": "file",
+        "SMS_FILE_DIR": str(tmp_path / "sms"),
+        "REMINDER_SWEEP_SECONDS": "1",
+        "REMINDER_SENDING_TIMEOUT_SECONDS": "5",
+        "SMS_HTTP_TIMEOUT": "2",
+        "REMINDER_CLAIM_BATCH": "100",
+    }
+    run = Run(tmp_path, env)
+    yield run
+    run.stop_all()
+
+
+def _use_redis(run: Run, url: str = REDIS_URL) -> None:
+    redis.Redis.from_url(url).flushdb()  # fails (never skips) when Redis is not running
+    run.env["CELERY_BROKER_URL"] = url
+
+
+def _kill_a_worker_midway_and_restart(
+    run: Run, ids: set[int], *, timeout: float, options: tuple[str, ...] = ()
+) -> None:
+    run.beat("beat")
+    first = run.worker("w1", *options)
+    wait_for(lambda: len(run.calls()) >= len(ids) // 4, timeout=60, what="sending to start")
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    at_kill = len(run.calls())
+    assert at_kill < len(ids), "the run finished before the worker could be killed"
+    time.sleep(1)
+    run.worker("w2", *options)
+    run.wait_until_all_sent(ids, timeout=timeout)
+    # The messages the killed worker held came back through the sweep, not the broker.
+    assert "reclaimed" in (run.tmp / "w2.log").read_text()
+
+
+def test_each_reminder_is_delivered_once_when_a_worker_is_killed_midway_on_redis(run):
+    _use_redis(run)
+    ids = _seed(REMINDERS, spread_seconds=6)
+
+    _kill_a_worker_midway_and_restart(run, ids, timeout=90)
+
+    run.assert_exactly_once(ids, max_repeated_calls=2)
+
+
+def test_each_reminder_is_delivered_once_when_a_worker_is_killed_midway_on_the_filesystem_broker(
+    run,
+):
+    run.env["CELERY_BROKER_URL"] = "filesystem://"
+    run.env["CELERY_FILESYSTEM_DIR"] = str(run.tmp / "broker")
+    ids = _seed(REMINDERS, spread_seconds=6)
+
+    # The folder broker is polled: a deeper prefetch keeps the pool busy between polls (the
+    # messages a killed worker had prefetched are reclaimed from the database like any other).
+    _kill_a_worker_midway_and_restart(run, ids, timeout=120, options=("--prefetch-multiplier", "8"))
+
+    run.assert_exactly_once(ids, max_repeated_calls=2)
+
+
+def test_two_beats_and_two_workers_at_once_still_deliver_each_reminder_once(run):
+    _use_redis(run)
+    ids = _seed(REMINDERS, spread_seconds=4)
+
+    run.beat("beat1")
+    run.beat("beat2")
+    run.worker("w1")
+    run.worker("w2")
+    run.wait_until_all_sent(ids, timeout=90)
+
+    run.assert_exactly_once(ids, max_repeated_calls=0)
+
+
+def test_a_redis_restart_during_the_run_loses_nothing(run):
+    # Its own throwaway redis-server (no persistence, like a crash that loses the queue), so
+    # the shared Redis other work uses is never disturbed.
+    assert shutil.which("redis-server"), "redis-server is missing"
+    port = free_port()
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no"]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        wait_for(lambda: _pings(url), timeout=10, what="the throwaway redis-server")
+        _use_redis(run, url)
+        # All due at once, so that most are waiting in Redis when it dies.
+        ids = _seed(REMINDERS, spread_seconds=1)
+        run.beat("beat")
+        run.worker("w1")
+        wait_for(lambda: len(run.calls()) >= len(ids) // 5, timeout=60, what="sending to start")
+
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+        assert len(run.calls()) < len(ids), "the run finished before Redis could be killed"
+        time.sleep(2)
+        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
+        wait_for(lambda: _pings(url), timeout=10, what="redis-server to come back")
+
+        run.wait_until_all_sent(ids, timeout=120)
+        run.assert_exactly_once(ids, max_repeated_calls=0)
+        assert "reclaimed" in (run.tmp / "w1.log").read_text(), "no message was lost?"
+    finally:
+        run.stop_all()
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _pings(url: str) -> bool:
+    try:
+        return redis.Redis.from_url(url, socket_timeout=1).ping()
+    except redis.ConnectionError:
+        return False
