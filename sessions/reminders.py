@@ -80,7 +80,10 @@ def quiet_hours_start_before(moment: dt.datetime, *, policy: ReminderPolicy, zon
 
 
 def reachable_channels(*, patient: Patient, policy: ReminderPolicy) -> list[str]:
-    """The channels this clinic uses, the patient consented to, and has an address for."""
+    """The channels this clinic uses, the patient consented to, and has an address for; none
+    once the patient asked for erasure (the record is restricted)."""
+    if patient.is_restricted:
+        return []
     address = {Channel.EMAIL: patient.email, Channel.SMS: patient.phone}
     return [c for c in policy.channels if patient.consents_to(c) and address[c]]
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from clinic.models import AuditEvent, RecordVersion
 from patients.models import PainScore, Patient
 from sessions.erasure import patient_erasure_request, patients_erase_due
-from sessions.models import TreatmentSession
+from sessions.models import ReminderPolicy, TreatmentSession
+from sessions.reminders import reachable_channels
 from sessions.services import session_start
 from tests.factories import (
     FollowUpFactory,
@@ -87,3 +88,12 @@ def test_after_retention_the_record_and_its_history_are_deleted_and_the_audit_sa
     )
     assert PainScore.objects.filter(pk=other.pk).exists()
     assert AuditEvent.objects.filter(action="erase", patient_id=patient.pk).exists()
+
+
+def test_a_restricted_patient_gets_no_more_reminders(manager, patient):
+    patient.consents_to_email = True
+    patient.save()
+    policy = ReminderPolicy(clinic=patient.clinic, email_enabled=True, sms_enabled=False)
+    assert reachable_channels(patient=patient, policy=policy) == ["email"]
+    patient = patient_erasure_request(patient=patient, user=manager)
+    assert reachable_channels(patient=patient, policy=policy) == []
