@@ -1,8 +1,9 @@
-"""Celery tasks: thin. Each loads by id and calls a service (sessions/reminders.py)."""
+"""Celery tasks: thin. Each loads by id and calls a service (sessions/reminders.py,
+sessions/erasure.py)."""
 
 from celery import shared_task
 
-from . import reminders
+from . import erasure, reminders
 
 
 @shared_task(name="treatments.reminders_sweep")
@@ -13,3 +14,8 @@ def reminders_sweep() -> dict:
 @shared_task(name="treatments.reminder_send")
 def reminder_send(reminder_id: int, lease: str) -> str:
     return reminders.reminder_send(reminder_id=reminder_id, lease=lease)
+
+
+@shared_task(name="treatments.patients_erase_due")
+def patients_erase_due() -> int:
+    return erasure.patients_erase_due()

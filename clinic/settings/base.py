@@ -196,6 +196,8 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep that waited a whole interval is superseded by the next one.
         "options": {"expires": REMINDER_SWEEP_SECONDS},
     },
+    # Records whose retention period after an erasure request has ended (sessions/erasure.py).
+    "patients-erase-due": {"task": "treatments.patients_erase_due", "schedule": 24 * 3600},
 }
 
 REST_FRAMEWORK = {
