@@ -1,0 +1,187 @@
+"""Every route, as every kind of caller: allowed, 404, 403, or sent to sign in.
+
+The matrix lists each named route once. A route added without a row here fails
+`test_every_route_is_in_the_matrix`, so nobody ships a page or endpoint whose access was never
+decided. Expectations per caller, in the order of CALLERS:
+  ok      reached the view (2xx, 3xx other than sign-in, or 400 for an empty form)
+  login   sent to the sign-in page (pages) — anonymous callers and patients holding a link
+  denied  401 or 403 (API)
+  404     absent: another clinic's row, or clinical content for front desk
+  403     the role may not do this in its own clinic
+"""
+
+import datetime as dt
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from clinic.models import Role
+from clinic.tokens import token_new
+from patients.models import IntakeInvitation, IntakeSubmission
+from sessions.check_ins import check_in_issue
+from sessions.models import Reminder
+from tests.factories import (
+    FollowUpFactory,
+    MembershipFactory,
+    TreatmentSessionFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+CALLERS = ("anonymous", "therapist", "front_desk", "manager", "stranger")
+ALL_OK = ("ok",) * 5
+STAFF = ("login", "ok", "ok", "ok", "ok")  # any staff member, in their own clinic
+CLINIC_A = ("login", "ok", "ok", "ok", "404")  # a row of clinic A, for any of its staff
+CLINICAL_A = ("login", "ok", "404", "ok", "404")  # clinical content of clinic A
+API_CLINICAL_A = ("denied", "ok", "404", "ok", "404")
+
+
+@pytest.fixture
+def world(clinic_a, therapist, front_desk, manager, stranger, patient):
+    session = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    follow_up = FollowUpFactory(patient=patient, session=session)
+    reply_raw, reply_hash = token_new()
+    reminder = Reminder.objects.create(
+        follow_up=follow_up, channel="email", kind="before_48h", send_at=timezone.now(),
+        status="failed", answer_token_hash=reply_hash,
+    )  # fmt: skip
+    intake_raw, intake_hash = token_new()
+    now = timezone.now()
+    invitation = IntakeInvitation.objects.create(
+        clinic=clinic_a, patient=patient, email=patient.email, token_hash=intake_hash,
+        created_by=front_desk, expires_at=now + dt.timedelta(days=14),
+    )  # fmt: skip
+    intake = IntakeSubmission.objects.create(
+        clinic=clinic_a, patient=patient, status="submitted", submitted_at=now,
+        consent_to_treatment=True, signed_at=now, signature_name="Pat Example",
+        red_flags=[{"code": "osteoporosis", "details": ""}],
+    )  # fmt: skip
+    _, check_in_raw = check_in_issue(session=session)
+    return {
+        "patient": patient.pk, "session": session.pk, "follow_up": follow_up.pk,
+        "reminder": reminder.pk, "intake": intake.pk, "invitation": invitation.pk,
+        "intake_token": intake_raw, "check_in_token": check_in_raw, "reply_token": reply_raw,
+        "users": {"therapist": therapist, "front_desk": front_desk, "manager": manager,
+                  "stranger": stranger},
+    }  # fmt: skip
+
+
+# name: (method, path built from the world, expectations per caller[, form data])
+MATRIX = {
+    "home": ("get", "/", STAFF),
+    "healthz": ("get", "/healthz", ALL_OK),
+    "login": ("get", "/accounts/login/", ALL_OK),
+    "logout": ("post", "/accounts/logout/", ("login",) * 5),  # signs out, then sign-in page
+    "keepalive": ("post", "/accounts/keepalive", ("login", "ok", "ok", "ok", "ok")),
+    "second_factor": ("get", "/accounts/second-factor/", STAFF),
+    "audit_report": ("get", "/audit/", ("login", "404", "404", "ok", "404")),
+    "patient_list": ("get", "/patients/", STAFF),
+    "patient_import": ("get", "/patients/import/", ("login", "403", "ok", "ok", "403")),
+    "patient_chart": ("get", "/patients/{patient}/", CLINIC_A),
+    "patient_erasure": (
+        "post", "/patients/{patient}/erasure", ("login", "404", "404", "ok", "404"),
+    ),
+    "intake_thanks": ("get", "/intake/thanks/", ALL_OK),
+    "intake": ("get", "/intake/{intake_token}/", ALL_OK),
+    "intake_queue": ("get", "/intakes/", STAFF),
+    "intake_invite": ("get", "/intakes/invite/", STAFF),
+    "intake_review": ("get", "/intakes/{intake}/", CLINIC_A),
+    "intake_red_flags_clear": (
+        "post", "/intakes/{intake}/clear-red-flags/", ("login", "ok", "404", "403", "404"),
+        {"note": "Discussed with the patient's physician."},
+    ),
+    "session_new": ("get", "/sessions/new/?patient={patient}", CLINICAL_A),
+    "session_detail": ("get", "/sessions/{session}/", CLINICAL_A),
+    "session_draft": ("post", "/sessions/{session}/draft", ("login", "ok", "404", "403", "404")),
+    "session_history": ("get", "/sessions/{session}/history", CLINICAL_A),
+    "session_sign": ("post", "/sessions/{session}/sign", CLINICAL_A),
+    "addendum_create": ("post", "/sessions/{session}/addenda", CLINICAL_A),
+    "follow_up_plan": ("post", "/sessions/{session}/follow-up", CLINICAL_A),
+    "check_in_thanks": ("get", "/check-in/thanks/", ALL_OK),
+    "check_in": ("get", "/check-in/{check_in_token}/", ALL_OK),
+    "follow_up_list": ("get", "/follow-ups/", STAFF),
+    "follow_up_new": ("get", "/follow-ups/new/?patient={patient}", CLINIC_A),
+    "reminder_policy": ("get", "/follow-ups/policy/", ("login", "403", "403", "ok", "403")),
+    "follow_up_detail": ("get", "/follow-ups/{follow_up}/", CLINIC_A),
+    "follow_up_move": ("post", "/follow-ups/{follow_up}/move/", CLINIC_A),
+    "follow_up_status": ("post", "/follow-ups/{follow_up}/status/", CLINIC_A),
+    "reminder_resend": ("post", "/follow-ups/reminders/{reminder}/resend/", CLINIC_A),
+    "follow_up_reply": ("get", "/follow-ups/reply/{reply_token}/", ALL_OK),
+    "patient_fhir_bundle": ("get", "/api/v1/patients/{patient}/fhir/", API_CLINICAL_A),
+    "fhir_intake_questionnaire": (
+        "get", "/api/v1/fhir/Questionnaire/intake", ("denied", "ok", "ok", "ok", "ok"),
+    ),
+    "fhir_bulk_export": (
+        "get", "/api/v1/fhir/export/Patient.ndjson", ("denied", "404", "404", "ok", "404"),
+    ),
+    "csv_export": ("get", "/api/v1/export/patients.csv", ("denied", "404", "404", "ok", "404")),
+}  # fmt: skip
+
+# Links a patient holds open their own form only; a forged one is the same friendly 404.
+FORGED_LINKS = ("/intake/{forged}/", "/check-in/{forged}/", "/follow-ups/reply/{forged}/")
+
+
+def _routes(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if str(pattern.pattern) == "admin/":
+                continue  # Django's admin: staff accounts only (is_staff), tested below
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield pattern.name
+
+
+def test_every_route_is_in_the_matrix():
+    assert set(_routes(get_resolver().url_patterns)) == set(MATRIX)
+
+
+def _outcome(response) -> str:
+    status = response.status_code
+    location = response.get("Location", "")
+    if status == 302 and location.startswith(("/accounts/login/", "/admin/login/")):
+        return "login"
+    if status in (401, 403):
+        return (
+            "denied" if response.get("Content-Type", "").startswith("application/json") else "403"
+        )
+    if status == 404:
+        return "404"
+    assert status < 500, response
+    return "ok"
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_each_caller_gets_what_the_matrix_says(client, world, caller):
+    if caller != "anonymous":
+        client.force_login(world["users"][caller])
+    wrong = []
+    # Signing out ends the caller's session: last.
+    for name, (method, path, expected, *data) in sorted(
+        MATRIX.items(), key=lambda item: item[0] == "logout"
+    ):
+        url = path.format(**world)
+        got = _outcome(getattr(client, method)(url, *data))
+        want = expected[CALLERS.index(caller)]
+        if want == "403" and got == "denied":
+            got = "403"
+        if got != want:
+            wrong.append(f"{name} {method.upper()} {url}: expected {want}, got {got}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_forged_patient_links_open_nothing(client, world):
+    forged, _ = token_new()
+    for path in FORGED_LINKS:
+        assert client.get(path.format(forged=forged)).status_code == 404, path
+
+
+def test_the_admin_is_for_staff_accounts_only(client, world):
+    client.force_login(world["users"]["manager"])
+    assert _outcome(client.get("/admin/")) == "login"
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    MembershipFactory(user=admin, clinic=world["users"]["manager"].memberships.get().clinic,
+                      role=Role.ADMIN)  # fmt: skip
+    client.force_login(admin)
+    assert client.get("/admin/").status_code == 200
