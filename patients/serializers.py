@@ -1,10 +1,13 @@
 from rest_framework import serializers
 
-from .models import IntakeSubmission, PainScore, Patient
+from .models import Channel, DurationCategory, IntakeSubmission, PainScore, Patient
 
 
 class PatientSerializer(serializers.ModelSerializer):
     """Registration data only: what front desk types in. Clinical content has its own endpoints."""
+
+    # Declared so the schema says "" is a value: DRF drops allow_blank on read-only fields.
+    preferred_channel = serializers.ChoiceField(Channel.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Patient
@@ -17,6 +20,10 @@ class PatientSerializer(serializers.ModelSerializer):
 
 
 class IntakeSerializer(serializers.ModelSerializer):
+    duration_category = serializers.ChoiceField(
+        DurationCategory.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = IntakeSubmission
         fields = [

@@ -47,11 +47,17 @@ def report_filters(request) -> selectors.OutcomeFilters:
 
 
 class ClinicReport(APIView):
+    """GET a clinic-wide report: `report` is its selector, `serializer` the answer's shape (it
+    also turns the database's decimals into the documented numbers)."""
+
     permission_classes = [ManagesAClinic]
-    report = None  # a selector taking (user=, filters=)
+    report = None
+    serializer = None
+    many = False
 
     def get(self, request):
-        return Response(type(self).report(user=request.user, filters=report_filters(request)))
+        figures = type(self).report(user=request.user, filters=report_filters(request))
+        return Response(self.serializer(figures, many=self.many).data)
 
 
 @extend_schema(parameters=[ReportQuerySerializer], responses=ClinicOutcomesSerializer)
@@ -59,15 +65,13 @@ class ClinicOutcomesView(ClinicReport):
     """Pain outcomes of the courses that started in the period: patients, baseline and latest
     mean pain, change, responders (MCID), in total and by month, therapist and cohort."""
 
+    serializer = ClinicOutcomesSerializer
+
     def get(self, request):
         outcomes = selectors.clinic_outcomes(user=request.user, filters=report_filters(request))
-        return Response(
-            {
-                **outcomes,
-                "responder_min_points": settings.CLINIC_RESPONDER_MIN_POINTS,
-                "responder_min_percent": settings.CLINIC_RESPONDER_MIN_PERCENT,
-            }
-        )
+        outcomes["responder_min_points"] = settings.CLINIC_RESPONDER_MIN_POINTS
+        outcomes["responder_min_percent"] = settings.CLINIC_RESPONDER_MIN_PERCENT
+        return Response(self.serializer(outcomes).data)
 
 
 @extend_schema(parameters=[ReportQuerySerializer], responses=MuscleSerializer(many=True))
@@ -75,6 +79,8 @@ class TriggerPointReportView(ClinicReport):
     """Per muscle: trigger points found, the share released, and sessions to release."""
 
     report = selectors.trigger_points_by_muscle
+    serializer = MuscleSerializer
+    many = True
 
 
 @extend_schema(parameters=[ReportQuerySerializer], responses=CheckInCurveSerializer)
@@ -82,6 +88,7 @@ class CheckInCurveView(ClinicReport):
     """Mean pain before, right after and 24-48 h after sessions."""
 
     report = selectors.check_in_curve
+    serializer = CheckInCurveSerializer
 
 
 @extend_schema(parameters=[ReportQuerySerializer], responses=PsfsChangeSerializer)
@@ -89,6 +96,7 @@ class PsfsChangeView(ClinicReport):
     """Patient-Specific Functional Scale: first against latest mean per patient."""
 
     report = selectors.psfs_change
+    serializer = PsfsChangeSerializer
 
 
 @extend_schema(parameters=[ReportQuerySerializer], responses=RomChangeSerializer(many=True))
@@ -96,6 +104,8 @@ class RomChangeView(ClinicReport):
     """Range of motion per movement: first and latest, degrees and % of normal."""
 
     report = selectors.rom_change
+    serializer = RomChangeSerializer
+    many = True
 
 
 def clinical_patient(request, patient_id: int):
