@@ -90,16 +90,15 @@ def time_endpoint(url: str, token: str) -> list[float]:
 
 
 def time_sql(sql: str, params: list) -> list[float]:
-    from django.db import connection
+    """The statement alone, run the way the report runs it (its own transaction and work_mem)."""
+    from reports.selectors import run_report_sql
 
     samples = []
-    with connection.cursor() as cursor:
-        for attempt in range(REQUESTS + 3):
-            started = time.perf_counter()
-            cursor.execute(sql, params)
-            cursor.fetchall()
-            if attempt >= 3:
-                samples.append((time.perf_counter() - started) * 1000)
+    for attempt in range(REQUESTS + 3):
+        started = time.perf_counter()
+        run_report_sql(sql, params)
+        if attempt >= 3:
+            samples.append((time.perf_counter() - started) * 1000)
     return samples
 
 
