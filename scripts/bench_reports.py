@@ -34,15 +34,37 @@ os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Persistent connections, as a deployment keeps them: the bare SQL below reuses its connection too.
+os.environ.setdefault("CONN_MAX_AGE", "60")
 
 
 def manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True)  # noqa: S603
 
 
+def create_database(url: str) -> None:
+    """Create the bench database when it does not exist yet."""
+    import environ
+    import psycopg2
+    from psycopg2 import sql
+
+    settings = environ.Env.db_url_config(url)
+    server = psycopg2.connect(
+        dbname="postgres", user=settings["USER"], password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None, port=settings["PORT"] or None,
+    )  # fmt: skip
+    server.autocommit = True
+    with server.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]])
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings["NAME"])))
+    server.close()
+
+
 def prepare() -> None:
     if not os.environ["DATABASE_URL"].startswith("postgres"):
         sys.exit("make bench measures PostgreSQL: set DATABASE_URL to a postgres:// database.")
+    create_database(os.environ["DATABASE_URL"])
     manage("migrate", "--no-input", "-v", "0")
     manage("seed_demo", "--patients", str(PATIENTS), "--quiet")  # does nothing when present
 
