@@ -66,5 +66,10 @@ format: setup
 test: setup browser messages lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Report endpoints against their bare SQL on a 5,000-patient clinic (PostgreSQL; see README).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench
+bench: setup
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) scripts/bench_reports.py
+
 clean:
 	rm -rf var $(VENV) node_modules

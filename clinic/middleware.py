@@ -1,3 +1,4 @@
+import functools
 import time
 
 from django.conf import settings
@@ -57,3 +58,18 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+def allows_inline_styles(view):
+    """For third-party pages that set element styles inline (Swagger UI): scripts stay
+    'self'-only, only style-src is widened."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
+            "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+        )
+        return response
+
+    return wrapped

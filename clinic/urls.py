@@ -24,4 +24,6 @@ urlpatterns = [
     path("api/v1/", include("interop.urls")),
     path("", include("patients.urls")),
     path("", include("sessions.urls")),
+    path("api/", include("clinic.api")),
+    path("dashboard/", include("reports.urls")),
 ]

@@ -29,8 +29,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from here, not a CDN (no CSP exception)
     "clinic",
     "patients",
     "sessions.apps.TreatmentsConfig",
@@ -201,23 +203,37 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: an anonymous or badly authenticated call then answers 401 with a
+    # WWW-Authenticate header, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "clinic.rest.Pagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "clinic.rest.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "TITLE": "Trigger-point clinic API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "TriggerPointKindEnum": "sessions.models.TriggerPoint.Kind",
+        "AddendumKindEnum": "sessions.models.Addendum.Kind",
+        "FollowUpKindEnum": "sessions.models.FollowUp.Kind",
+        "ReminderKindEnum": "sessions.models.Reminder.Kind",
+        "ChannelEnum": "patients.models.Channel",
+    },
+    "DESCRIPTION": "Records and outcome reports. Authenticate with a token "
+    "(`Authorization: Token <key>`) or a signed-in session.",
 }
 
 # Production: HTTPS only. A proxy that terminates TLS sets X-Forwarded-Proto.
@@ -257,3 +273,5 @@ LINK_GUESS_WINDOW_SECONDS = env.int("LINK_GUESS_WINDOW_SECONDS", default=15 * 60
 # Clinical thresholds (domain.md): kept as settings because studies disagree on the exact figures.
 CLINIC_RESPONDER_MIN_POINTS = env.int("CLINIC_RESPONDER_MIN_POINTS", default=2)
 CLINIC_RESPONDER_MIN_PERCENT = env.int("CLINIC_RESPONDER_MIN_PERCENT", default=30)
+# PSFS: a rise of about 2 points in the mean of the items is clinically important (domain.md).
+CLINIC_PSFS_MIN_POINTS = env.int("CLINIC_PSFS_MIN_POINTS", default=2)

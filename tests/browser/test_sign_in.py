@@ -23,3 +23,10 @@ def test_a_wrong_password_is_refused_and_the_username_is_kept(page, live_server,
     expect(page.get_by_role("alert")).to_contain_text("correct username and password")
     expect(page.get_by_label("Username")).to_have_value("alice")
     assert page.url.endswith("/accounts/login/")
+
+
+def test_the_api_docs_render_from_our_own_server_under_the_csp(page, live_server, manager):
+    sign_in(page, live_server, "carol")
+    page.goto(f"{live_server.url}/api/docs/")
+    expect(page.get_by_text("Trigger-point clinic API").first).to_be_visible(timeout=15_000)
+    expect(page.locator(".opblock").first).to_be_visible()

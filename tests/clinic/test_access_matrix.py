@@ -20,11 +20,13 @@ from clinic.models import Role
 from clinic.tokens import token_new
 from patients.models import IntakeInvitation, IntakeSubmission
 from sessions.check_ins import check_in_issue
-from sessions.models import Reminder
+from sessions.models import MobilityMeasurement, Movement, Reminder
 from tests.factories import (
     FollowUpFactory,
     MembershipFactory,
+    PainScoreFactory,
     TreatmentSessionFactory,
+    TriggerPointFactory,
     UserFactory,
 )
 
@@ -35,12 +37,21 @@ ALL_OK = ("ok",) * 5
 STAFF = ("login", "ok", "ok", "ok", "ok")  # any staff member, in their own clinic
 CLINIC_A = ("login", "ok", "ok", "ok", "404")  # a row of clinic A, for any of its staff
 CLINICAL_A = ("login", "ok", "404", "ok", "404")  # clinical content of clinic A
-API_CLINICAL_A = ("denied", "ok", "404", "ok", "404")
+API_CLINICAL_A = ("denied", "ok", "403", "ok", "404")  # front desk: the role, not the row
+API_A = ("denied", "ok", "ok", "ok", "404")
+API_CLINICAL = ("denied", "ok", "403", "ok", "ok")  # a list: clinical roles, own clinic only
+API_MANAGER = ("denied", "403", "403", "ok", "403")
 
 
 @pytest.fixture
 def world(clinic_a, therapist, front_desk, manager, stranger, patient):
     session = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    trigger_point = TriggerPointFactory(session=session)
+    pain_score = PainScoreFactory(patient=patient, session=session)
+    mobility = MobilityMeasurement.objects.create(
+        patient=patient, session=session, movement=Movement.objects.first(), side="left",
+        degrees=40, measured_at=timezone.now(),
+    )  # fmt: skip
     follow_up = FollowUpFactory(patient=patient, session=session)
     reply_raw, reply_hash = token_new()
     reminder = Reminder.objects.create(
@@ -61,6 +72,7 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
     _, check_in_raw = check_in_issue(session=session)
     return {
         "patient": patient.pk, "session": session.pk, "follow_up": follow_up.pk,
+        "trigger_point": trigger_point.pk, "pain_score": pain_score.pk, "mobility": mobility.pk,
         "reminder": reminder.pk, "intake": intake.pk, "invitation": invitation.pk,
         "intake_token": intake_raw, "check_in_token": check_in_raw, "reply_token": reply_raw,
         "users": {"therapist": therapist, "front_desk": front_desk, "manager": manager,
@@ -109,12 +121,53 @@ MATRIX = {
     "follow_up_status": ("post", "/follow-ups/{follow_up}/status/", CLINIC_A),
     "reminder_resend": ("post", "/follow-ups/reminders/{reminder}/resend/", CLINIC_A),
     "follow_up_reply": ("get", "/follow-ups/reply/{reply_token}/", ALL_OK),
-    "patient_fhir_bundle": ("get", "/api/v1/patients/{patient}/fhir/", API_CLINICAL_A),
+    "patient_fhir_bundle": (
+        "get", "/api/v1/patients/{patient}/fhir/", ("denied", "ok", "404", "ok", "404"),
+    ),
     "fhir_intake_questionnaire": (
         "get", "/api/v1/fhir/Questionnaire/intake", ("denied", "ok", "ok", "ok", "ok"),
     ),
     "fhir_bulk_export": (
         "get", "/api/v1/fhir/export/Patient.ndjson", ("denied", "404", "404", "ok", "404"),
+    ),
+    # The REST API: lists answer only the caller's own rows (checked below), details 404 others.
+    "api-root": ("get", "/api/v1/", ("denied", "ok", "ok", "ok", "ok")),
+    "api-schema": ("get", "/api/schema/", ALL_OK),  # the API's shape, no data
+    "api-docs": ("get", "/api/docs/", ALL_OK),
+    "patient-list": ("get", "/api/v1/patients/", ("denied", "ok", "ok", "ok", "ok")),
+    "patient-detail": ("get", "/api/v1/patients/{patient}/", API_A),
+    "intake-list": ("get", "/api/v1/intakes/", API_CLINICAL),
+    "intake-detail": ("get", "/api/v1/intakes/{intake}/", API_CLINICAL_A),
+    "pain-score-list": ("get", "/api/v1/pain-scores/", API_CLINICAL),
+    "pain-score-detail": ("get", "/api/v1/pain-scores/{pain_score}/", API_CLINICAL_A),
+    "session-list": ("get", "/api/v1/sessions/", API_CLINICAL),
+    "session-detail": ("get", "/api/v1/sessions/{session}/", API_CLINICAL_A),
+    "session-addenda": ("post", "/api/v1/sessions/{session}/addenda/", API_CLINICAL_A),
+    "session-sign": (  # the author signs; a manager may read but not sign another's note
+        "post", "/api/v1/sessions/{session}/sign/", ("denied", "ok", "403", "403", "404"),
+    ),
+    "trigger-point-list": ("get", "/api/v1/trigger-points/", API_CLINICAL),
+    "trigger-point-detail": ("get", "/api/v1/trigger-points/{trigger_point}/", API_CLINICAL_A),
+    "mobility-list": ("get", "/api/v1/mobility/", API_CLINICAL),
+    "mobility-detail": ("get", "/api/v1/mobility/{mobility}/", API_CLINICAL_A),
+    "follow-up-list": ("get", "/api/v1/follow-ups/", ("denied", "ok", "ok", "ok", "ok")),
+    "follow-up-detail": ("get", "/api/v1/follow-ups/{follow_up}/", API_A),
+    "reminder-list": ("get", "/api/v1/reminders/", ("denied", "ok", "ok", "ok", "ok")),
+    "reminder-detail": ("get", "/api/v1/reminders/{reminder}/", API_A),
+    "report-outcomes": ("get", "/api/v1/reports/outcomes/", API_MANAGER),
+    "report-trigger-points": ("get", "/api/v1/reports/trigger-points/", API_MANAGER),
+    "report-check-in-curve": ("get", "/api/v1/reports/check-in-curve/", API_MANAGER),
+    "report-psfs": ("get", "/api/v1/reports/psfs/", API_MANAGER),
+    "report-rom": ("get", "/api/v1/reports/rom/", API_MANAGER),
+    "report-pain-trend": (
+        "get", "/api/v1/reports/patients/{patient}/pain-trend/", API_CLINICAL_A,
+    ),
+    "report-mobility-trend": (
+        "get", "/api/v1/reports/patients/{patient}/mobility-trend/", API_CLINICAL_A,
+    ),
+    "dashboard": ("get", "/dashboard/", ("login", "403", "403", "ok", "403")),
+    "patient-progress": (
+        "get", "/dashboard/patients/{patient}/", ("login", "403", "403", "ok", "403"),
     ),
     "csv_export": ("get", "/api/v1/export/patients.csv", ("denied", "404", "404", "ok", "404")),
 }  # fmt: skip
@@ -169,6 +222,24 @@ def test_each_caller_gets_what_the_matrix_says(client, world, caller):
         if got != want:
             wrong.append(f"{name} {method.upper()} {url}: expected {want}, got {got}")
     assert not wrong, "\n".join(wrong)
+
+
+LISTS = {
+    "/api/v1/patients/": "patient", "/api/v1/intakes/": "intake",
+    "/api/v1/pain-scores/": "pain_score", "/api/v1/sessions/": "session",
+    "/api/v1/trigger-points/": "trigger_point", "/api/v1/mobility/": "mobility",
+    "/api/v1/follow-ups/": "follow_up", "/api/v1/reminders/": "reminder",
+}  # fmt: skip
+
+
+def test_api_lists_hold_the_callers_clinic_only(client, world):
+    client.force_login(world["users"]["stranger"])
+    for url in LISTS:
+        assert client.get(url).json()["count"] == 0, url
+    client.force_login(world["users"]["manager"])
+    for url, key in LISTS.items():
+        ids = [row["id"] for row in client.get(url).json()["results"]]
+        assert ids == [world[key]], url
 
 
 def test_forged_patient_links_open_nothing(client, world):

@@ -1,0 +1,61 @@
+"""What every API view shares: permissions by role, pagination, and how service errors answer."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .models import Membership, Role
+from .permissions import access_for
+
+MANAGING_ROLES = (Role.MANAGER, Role.ADMIN)
+
+
+class ReadsClinical(BasePermission):
+    """Clinical endpoints: front desk is refused outright, not shown an empty list."""
+
+    message = "Clinical records are for clinical staff."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(access_for(request.user).clinical_clinic_ids)
+
+
+def managed_clinic_ids(user) -> list[int]:
+    """The clinics whose outcome reports `user` may read (manager or administrator)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_managed_clinic_ids", None)
+    if cached is None:
+        cached = list(
+            Membership.objects.filter(
+                user=user, is_active=True, role__in=MANAGING_ROLES
+            ).values_list("clinic_id", flat=True)
+        )
+        user._managed_clinic_ids = cached
+    return cached
+
+
+class ManagesAClinic(BasePermission):
+    message = "Clinic reports are for managers."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(managed_clinic_ids(request.user))
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def exception_handler(exc, context):
+    """Services raise Django's ValidationError; the API answers it as 400 with per-field
+    messages, never 500."""
+    if isinstance(exc, DjangoValidationError):
+        body = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)

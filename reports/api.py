@@ -1,0 +1,137 @@
+"""Report endpoints: thin views over reports/selectors.py (clinic-wide figures, managers only)
+and the patient trends of patients/ and sessions/ selectors (clinical staff)."""
+
+from django.conf import settings
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.models import Clinic
+from clinic.permissions import access_for
+from clinic.rest import ManagesAClinic, ReadsClinical, managed_clinic_ids
+from patients.selectors import pain_trend, patient_get
+from sessions.selectors import mobility_trend
+
+from . import selectors
+from .serializers import (
+    CheckInCurveSerializer,
+    ClinicOutcomesSerializer,
+    MobilityPointSerializer,
+    MuscleSerializer,
+    PainPointSerializer,
+    PsfsChangeSerializer,
+    ReportQuerySerializer,
+    RomChangeSerializer,
+)
+
+
+def report_filters(request) -> selectors.OutcomeFilters:
+    """The period and filters of a report request; a clinic the user does not manage is 404."""
+    query = ReportQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    params = query.validated_data
+    managed = managed_clinic_ids(request.user)
+    clinic_id = params.get("clinic", managed[0] if managed else None)
+    if clinic_id not in managed:
+        raise Http404
+    return selectors.OutcomeFilters(
+        clinic=Clinic.objects.get(pk=clinic_id),
+        date_from=params["date_from"],
+        date_to=params["date_to"],
+        therapist_id=params.get("therapist"),
+        cohort=params.get("cohort", ""),
+        duration=params.get("duration", ""),
+        region=params.get("region", ""),
+    )
+
+
+class ClinicReport(APIView):
+    """GET a clinic-wide report: `report` is its selector, `serializer` the answer's shape (it
+    also turns the database's decimals into the documented numbers)."""
+
+    permission_classes = [ManagesAClinic]
+    report = None
+    serializer = None
+    many = False
+
+    def get(self, request):
+        figures = type(self).report(user=request.user, filters=report_filters(request))
+        return Response(self.serializer(figures, many=self.many).data)
+
+
+@extend_schema(parameters=[ReportQuerySerializer], responses=ClinicOutcomesSerializer)
+class ClinicOutcomesView(ClinicReport):
+    """Pain outcomes of the courses that started in the period: patients, baseline and latest
+    mean pain, change, responders (MCID), in total and by month, therapist and cohort."""
+
+    serializer = ClinicOutcomesSerializer
+
+    def get(self, request):
+        outcomes = selectors.clinic_outcomes(user=request.user, filters=report_filters(request))
+        outcomes["responder_min_points"] = settings.CLINIC_RESPONDER_MIN_POINTS
+        outcomes["responder_min_percent"] = settings.CLINIC_RESPONDER_MIN_PERCENT
+        return Response(self.serializer(outcomes).data)
+
+
+@extend_schema(parameters=[ReportQuerySerializer], responses=MuscleSerializer(many=True))
+class TriggerPointReportView(ClinicReport):
+    """Per muscle: trigger points found, the share released, and sessions to release."""
+
+    report = selectors.trigger_points_by_muscle
+    serializer = MuscleSerializer
+    many = True
+
+
+@extend_schema(parameters=[ReportQuerySerializer], responses=CheckInCurveSerializer)
+class CheckInCurveView(ClinicReport):
+    """Mean pain before, right after and 24-48 h after sessions."""
+
+    report = selectors.check_in_curve
+    serializer = CheckInCurveSerializer
+
+
+@extend_schema(parameters=[ReportQuerySerializer], responses=PsfsChangeSerializer)
+class PsfsChangeView(ClinicReport):
+    """Patient-Specific Functional Scale: first against latest mean per patient."""
+
+    report = selectors.psfs_change
+    serializer = PsfsChangeSerializer
+
+
+@extend_schema(parameters=[ReportQuerySerializer], responses=RomChangeSerializer(many=True))
+class RomChangeView(ClinicReport):
+    """Range of motion per movement: first and latest, degrees and % of normal."""
+
+    report = selectors.rom_change
+    serializer = RomChangeSerializer
+    many = True
+
+
+def clinical_patient(request, patient_id: int):
+    patient = patient_get(user=request.user, patient_id=patient_id)
+    if not access_for(request.user).may_read_clinical(patient.clinic_id):
+        raise Http404
+    return patient
+
+
+@extend_schema(responses=PainPointSerializer(many=True))
+class PatientPainTrendView(APIView):
+    """Every rated pain score of a patient, oldest first: a series per region, side and source."""
+
+    permission_classes = [ReadsClinical]
+
+    def get(self, request, patient_id: int):
+        patient = clinical_patient(request, patient_id)
+        return Response(PainPointSerializer(pain_trend(patient=patient), many=True).data)
+
+
+@extend_schema(responses=MobilityPointSerializer(many=True))
+class PatientMobilityTrendView(APIView):
+    """Every range-of-motion measurement of a patient, in degrees and % of normal."""
+
+    permission_classes = [ReadsClinical]
+
+    def get(self, request, patient_id: int):
+        patient = clinical_patient(request, patient_id)
+        return Response(MobilityPointSerializer(mobility_trend(patient=patient), many=True).data)

@@ -1,0 +1,139 @@
+"""The report API's query parameters and answers (named so the OpenAPI schema documents them)."""
+
+import datetime as dt
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from patients.models import ActivityProfile, BodyRegion, DurationCategory
+
+DEFAULT_PERIOD_DAYS = 365
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    """A period in the clinic's dates (both days included; the last year by default) and the
+    dashboard's filters."""
+
+    clinic = serializers.IntegerField(required=False, help_text="Defaults to your first clinic.")
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    therapist = serializers.IntegerField(required=False, min_value=1)
+    cohort = serializers.ChoiceField(choices=ActivityProfile.choices, required=False)
+    duration = serializers.ChoiceField(choices=DurationCategory.choices, required=False)
+    region = serializers.ChoiceField(choices=BodyRegion.choices, required=False)
+
+    def validate(self, attrs):
+        today = timezone.localdate()
+        attrs.setdefault("date_to", today)
+        attrs.setdefault("date_from", attrs["date_to"] - dt.timedelta(days=DEFAULT_PERIOD_DAYS))
+        if attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"date_from": ["Must not be after date_to."]})
+        if attrs["date_from"] < dt.date(1900, 1, 1) or attrs["date_to"] > dt.date(9000, 1, 1):
+            raise serializers.ValidationError({"date_from": ["Out of the range reports cover."]})
+        return attrs
+
+
+class OutcomeFiguresSerializer(serializers.Serializer):
+    patients = serializers.IntegerField()
+    courses = serializers.IntegerField(help_text="Patient-region courses with a baseline.")
+    evaluated = serializers.IntegerField(help_text="Courses with a later score, baseline >= 2.")
+    excluded_low_baseline = serializers.IntegerField(help_text="Baseline 0 or 1: left out.")
+    mean_baseline = serializers.FloatField(allow_null=True)
+    mean_latest = serializers.FloatField(allow_null=True)
+    mean_change = serializers.FloatField(allow_null=True)
+    percent_change = serializers.FloatField(allow_null=True)
+    responders = serializers.IntegerField()
+    responder_rate = serializers.FloatField(allow_null=True)
+
+
+class MonthOutcomeSerializer(OutcomeFiguresSerializer):
+    month = serializers.CharField(help_text="YYYY-MM, in the clinic's time zone.")
+
+
+class TherapistOutcomeSerializer(OutcomeFiguresSerializer):
+    therapist = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+
+
+class CohortOutcomeSerializer(OutcomeFiguresSerializer):
+    cohort = serializers.CharField()
+    label = serializers.CharField()
+
+
+class ClinicOutcomesSerializer(serializers.Serializer):
+    total = OutcomeFiguresSerializer()
+    by_month = MonthOutcomeSerializer(many=True)
+    by_therapist = TherapistOutcomeSerializer(many=True)
+    by_cohort = CohortOutcomeSerializer(many=True)
+    responder_min_points = serializers.IntegerField()
+    responder_min_percent = serializers.IntegerField()
+
+
+class MuscleSerializer(serializers.Serializer):
+    muscle = serializers.CharField()
+    muscle_name = serializers.CharField()
+    region = serializers.CharField()
+    found = serializers.IntegerField(help_text="Trigger points recorded, one per session.")
+    released = serializers.IntegerField()
+    share_released = serializers.FloatField()
+    points = serializers.IntegerField(help_text="Distinct points (patient, muscle, side).")
+    patients = serializers.IntegerField()
+    points_released = serializers.IntegerField()
+    mean_sessions_to_release = serializers.FloatField(allow_null=True)
+
+
+class CurvePointSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    label = serializers.CharField()
+    mean = serializers.FloatField(allow_null=True)
+
+
+class CheckInCurveSerializer(serializers.Serializer):
+    sessions = serializers.IntegerField()
+    regions = serializers.IntegerField()
+    points = CurvePointSerializer(many=True)
+
+
+class PsfsChangeSerializer(serializers.Serializer):
+    patients = serializers.IntegerField()
+    mean_baseline = serializers.FloatField(allow_null=True)
+    mean_latest = serializers.FloatField(allow_null=True)
+    mean_change = serializers.FloatField(allow_null=True)
+    improved = serializers.IntegerField()
+    improved_rate = serializers.FloatField(allow_null=True)
+    min_points = serializers.IntegerField()
+
+
+class RomChangeSerializer(serializers.Serializer):
+    movement = serializers.CharField()
+    joint = serializers.CharField()
+    name = serializers.CharField()
+    normal_degrees = serializers.IntegerField()
+    measured = serializers.IntegerField(help_text="Patient-sides measured at least twice.")
+    patients = serializers.IntegerField()
+    mean_first = serializers.FloatField()
+    mean_latest = serializers.FloatField()
+    mean_change = serializers.FloatField()
+    first_percent_of_normal = serializers.FloatField()
+    latest_percent_of_normal = serializers.FloatField()
+
+
+class PainPointSerializer(serializers.Serializer):
+    recorded_at = serializers.DateTimeField()
+    source = serializers.CharField()
+    region = serializers.CharField()
+    side = serializers.CharField()
+    score = serializers.IntegerField()
+    session_id = serializers.IntegerField(allow_null=True)
+
+
+class MobilityPointSerializer(serializers.Serializer):
+    measured_at = serializers.DateTimeField()
+    side = serializers.CharField()
+    degrees = serializers.IntegerField()
+    session_id = serializers.IntegerField()
+    movement_code = serializers.CharField()
+    movement_name = serializers.CharField()
+    joint = serializers.CharField()
+    normal_degrees = serializers.IntegerField()
+    percent_of_normal = serializers.FloatField()

@@ -1,0 +1,223 @@
+"""Treatment sessions and their parts, follow-ups and reminders. Every write goes through the
+services, so the API cannot do what the pages may not: a signed note stays locked (409)."""
+
+import django_filters
+from django.db.models import ExpressionWrapper, F, FloatField
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from clinic.permissions import visible
+from clinic.rest import ReadsClinical
+from patients.models import Side
+
+from . import follow_ups, services
+from .models import (
+    FollowUp,
+    MobilityMeasurement,
+    Reminder,
+    SignedRecordLocked,
+    TreatmentSession,
+    TriggerPoint,
+)
+from .serializers import (
+    AddendumSerializer,
+    FollowUpCreateSerializer,
+    FollowUpSerializer,
+    MobilitySerializer,
+    ReminderSerializer,
+    SessionSignSerializer,
+    SessionStartSerializer,
+    SessionUpdateSerializer,
+    TreatmentSessionSerializer,
+    TriggerPointSerializer,
+)
+
+
+class SessionLocked(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This session is signed and locked: add an addendum instead."
+    default_code = "signed"
+
+
+class TreatmentSessionFilter(django_filters.FilterSet):
+    started_after = django_filters.IsoDateTimeFilter("started_at", lookup_expr="gte")
+    started_before = django_filters.IsoDateTimeFilter("started_at", lookup_expr="lt")
+
+    class Meta:
+        model = TreatmentSession
+        fields = ["patient", "therapist", "status"]
+
+
+class TreatmentSessionViewSet(
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    serializer_class = TreatmentSessionSerializer
+    permission_classes = [ReadsClinical]
+    filterset_class = TreatmentSessionFilter
+    ordering_fields = ["started_at", "created_at"]
+    ordering = ["-started_at", "-id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return visible(self.request.user, TreatmentSession).prefetch_related("addenda")
+
+    def _answer(self, session, code=status.HTTP_200_OK):
+        session = self.get_queryset().get(pk=session.pk)
+        return Response(self.get_serializer(session).data, status=code)
+
+    @extend_schema(request=SessionStartSerializer, responses={201: TreatmentSessionSerializer})
+    def create(self, request, *args, **kwargs):
+        form = SessionStartSerializer(data=request.data, context=self.get_serializer_context())
+        form.is_valid(raise_exception=True)
+        session = services.session_start(therapist=request.user, **form.validated_data)
+        return self._answer(session, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=SessionUpdateSerializer,
+        responses={200: TreatmentSessionSerializer, 409: None},
+        description="Save a draft. Each list given (pain, trigger_points, mobility) replaces "
+        "the draft's whole set of that kind. A signed session answers 409.",
+    )
+    def partial_update(self, request, *args, **kwargs):
+        session = self.get_object()
+        form = SessionUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        lists = {name: data.pop(name, None) for name in ("pain", "trigger_points", "mobility")}
+        try:
+            session = services.session_update(
+                session=session, user=request.user, fields=data, **lists
+            )
+        except SignedRecordLocked as exc:
+            raise SessionLocked() from exc
+        return self._answer(session)
+
+    @extend_schema(
+        request=SessionSignSerializer, responses={200: TreatmentSessionSerializer, 409: None}
+    )
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        session = self.get_object()
+        form = SessionSignSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            session = services.session_sign(
+                session=session, user=request.user, **form.validated_data
+            )
+        except SignedRecordLocked as exc:
+            raise SessionLocked() from exc
+        return self._answer(session)
+
+    @extend_schema(request=AddendumSerializer, responses={201: AddendumSerializer})
+    @action(detail=True, methods=["post"])
+    def addenda(self, request, pk=None):
+        session = self.get_object()
+        form = AddendumSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        addendum = services.addendum_add(
+            session=session, author=request.user, **form.validated_data
+        )
+        return Response(AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED)
+
+
+class TriggerPointFilter(django_filters.FilterSet):
+    patient = django_filters.NumberFilter("session__patient")
+    muscle = django_filters.CharFilter("muscle__slug")
+    side = django_filters.ChoiceFilter(choices=Side.choices)
+
+    class Meta:
+        model = TriggerPoint
+        fields = ["session", "kind", "technique", "released"]
+
+
+class TriggerPointViewSet(viewsets.ReadOnlyModelViewSet):
+    """Trigger points are written with their session (PATCH /sessions/{id}/)."""
+
+    serializer_class = TriggerPointSerializer
+    permission_classes = [ReadsClinical]
+    filterset_class = TriggerPointFilter
+    ordering_fields = ["id", "tenderness"]
+    ordering = ["id"]
+
+    def get_queryset(self):
+        return visible(self.request.user, TriggerPoint).select_related("muscle")
+
+
+class MobilityFilter(django_filters.FilterSet):
+    movement = django_filters.CharFilter("movement__code")
+    side = django_filters.ChoiceFilter(choices=Side.choices)
+    measured_after = django_filters.IsoDateTimeFilter("measured_at", lookup_expr="gte")
+    measured_before = django_filters.IsoDateTimeFilter("measured_at", lookup_expr="lt")
+
+    class Meta:
+        model = MobilityMeasurement
+        fields = ["patient", "session", "method"]
+
+
+class MobilityViewSet(viewsets.ReadOnlyModelViewSet):
+    """Range-of-motion measurements, in degrees and % of the movement's normal range."""
+
+    serializer_class = MobilitySerializer
+    permission_classes = [ReadsClinical]
+    filterset_class = MobilityFilter
+    ordering_fields = ["measured_at", "degrees"]
+    ordering = ["measured_at", "id"]
+
+    def get_queryset(self):
+        percent = ExpressionWrapper(
+            100.0 * F("degrees") / F("movement__normal_degrees"), output_field=FloatField()
+        )
+        return (
+            visible(self.request.user, MobilityMeasurement)
+            .select_related("movement")
+            .annotate(percent_of_normal=percent)
+        )
+
+
+class FollowUpFilter(django_filters.FilterSet):
+    due_after = django_filters.IsoDateTimeFilter("due_at", lookup_expr="gte")
+    due_before = django_filters.IsoDateTimeFilter("due_at", lookup_expr="lt")
+
+    class Meta:
+        model = FollowUp
+        fields = ["patient", "status", "kind", "therapist"]
+
+
+class FollowUpViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Front desk books and watches follow-ups too: they carry no clinical content."""
+
+    serializer_class = FollowUpSerializer
+    filterset_class = FollowUpFilter
+    ordering_fields = ["due_at", "created_at"]
+    ordering = ["due_at", "id"]
+
+    def get_queryset(self):
+        return visible(self.request.user, FollowUp)
+
+    @extend_schema(request=FollowUpCreateSerializer, responses={201: FollowUpSerializer})
+    def create(self, request, *args, **kwargs):
+        form = FollowUpCreateSerializer(data=request.data, context=self.get_serializer_context())
+        form.is_valid(raise_exception=True)
+        follow_up = follow_ups.follow_up_create(created_by=request.user, **form.validated_data)
+        return Response(self.get_serializer(follow_up).data, status=status.HTTP_201_CREATED)
+
+
+class ReminderFilter(django_filters.FilterSet):
+    class Meta:
+        model = Reminder
+        fields = ["follow_up", "status", "channel", "kind"]
+
+
+class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ReminderSerializer
+    filterset_class = ReminderFilter
+    ordering_fields = ["send_at", "created_at"]
+    ordering = ["send_at", "id"]
+
+    def get_queryset(self):
+        return visible(self.request.user, Reminder)

@@ -1,0 +1,209 @@
+// The manager's dashboard: reads the report API with the chosen filters, then fills the KPI
+// tiles, the charts and the tables. Every table downloads as CSV from the same rows it shows.
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("dashboard-config").textContent);
+  const root = document.getElementById("dashboard");
+  const form = document.getElementById("filters");
+  const text = config.strings;
+  const number = new Intl.NumberFormat(document.documentElement.lang || undefined, {
+    maximumFractionDigits: 1,
+  });
+  const rows = {};
+  const charts = {};
+  let generation = 0;
+
+  function show(value, suffix) {
+    return value === null || value === undefined ? "–" : number.format(value) + (suffix || "");
+  }
+
+  function query() {
+    const params = new URLSearchParams();
+    for (const [name, value] of new FormData(form)) {
+      if (value !== "") params.set(name, value);
+    }
+    return params.toString();
+  }
+
+  async function read(url, qs) {
+    const answer = await fetch(url + "?" + qs, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (!answer.ok) throw new Error(url + " answered " + answer.status);
+    return answer.json();
+  }
+
+  function kpi(name, value) {
+    root.querySelector('[data-kpi="' + name + '"]').textContent = value;
+  }
+
+  function chart(id, type, options) {
+    if (!charts[id]) {
+      charts[id] = new Chart(document.getElementById(id), {
+        type: type,
+        data: { labels: [], datasets: [] },
+        options: Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, options),
+      });
+    }
+    return charts[id];
+  }
+
+  function draw(id, type, labels, datasets, options) {
+    const c = chart(id, type, options);
+    c.data.labels = labels;
+    c.data.datasets = datasets;
+    c.update();
+    c.canvas.dataset.points = String(datasets.reduce((n, d) => n + d.data.length, 0));
+  }
+
+  function fillTable(key, data) {
+    rows[key] = data;
+    const columns = config.tables[key];
+    const body = root.querySelector('[data-table="' + key + '"] tbody');
+    if (!data.length) {
+      const td = document.createElement("td");
+      td.colSpan = columns.length;
+      td.className = "empty";
+      td.textContent = text.noRows;
+      const tr = document.createElement("tr");
+      tr.append(td);
+      body.replaceChildren(tr);
+      return;
+    }
+    body.replaceChildren(
+      ...data.map((row) => {
+        const tr = document.createElement("tr");
+        for (const column of columns) {
+          const td = document.createElement("td");
+          const value = row[column];
+          td.textContent = typeof value === "number" ? number.format(value) : value ?? "–";
+          tr.append(td);
+        }
+        return tr;
+      })
+    );
+  }
+
+  function render(outcomes, muscles, curve, psfs, rom) {
+    const total = outcomes.total;
+    kpi("patients", show(total.patients));
+    kpi("courses", text.courses + ": " + show(total.courses));
+    kpi("pain", show(total.mean_baseline) + " → " + show(total.mean_latest));
+    kpi("change", show(total.mean_change) + " (" + show(total.percent_change, " %") + ")");
+    kpi("responder_rate", show(total.responder_rate, " %"));
+    kpi("responders", show(total.responders) + " / " + show(total.evaluated) + " " +
+      text.evaluated + ", " + show(total.excluded_low_baseline) + " " + text.leftOut);
+    kpi("psfs", (psfs.mean_change > 0 ? "+" : "") + show(psfs.mean_change));
+    kpi("psfs_note", show(psfs.improved) + " / " + show(psfs.patients) + " " + text.improved);
+    const after = curve.points[2];
+    kpi("check_in", show(after.mean));
+    kpi("check_in_note", text.sessions + ": " + show(curve.sessions));
+    document.getElementById("dash-empty").hidden = total.courses > 0;
+
+    const months = outcomes.by_month;
+    draw("chart-months", "bar", months.map((m) => m.month), [
+      { type: "bar", label: "% " + text.responders, data: months.map((m) => m.responder_rate), yAxisID: "rate", backgroundColor: "#0b6e75" },
+      { type: "line", label: "Δ", data: months.map((m) => m.mean_change), yAxisID: "change", borderColor: "#b3261e" },
+    ], { scales: { rate: { position: "left", min: 0, max: 100 }, change: { position: "right" } } });
+    draw("chart-curve", "line", curve.points.map((p) => p.label), [
+      { label: "0-10", data: curve.points.map((p) => p.mean), borderColor: "#0b6e75", tension: 0.2 },
+    ], { scales: { y: { min: 0, max: 10 } } });
+    const top = muscles.slice(0, 12);
+    draw("chart-muscles", "bar", top.map((m) => m.muscle_name), [
+      { label: "%", data: top.map((m) => m.share_released), backgroundColor: "#0b6e75" },
+    ], { indexAxis: "y", scales: { x: { min: 0, max: 100 } } });
+    draw("chart-rom", "bar", rom.map((r) => r.joint + " " + r.name), [
+      { label: "1", data: rom.map((r) => r.first_percent_of_normal), backgroundColor: "#9fb8c8" },
+      { label: "→", data: rom.map((r) => r.latest_percent_of_normal), backgroundColor: "#0b6e75" },
+    ], { scales: { y: { min: 0 } } });
+
+    fillTable("therapists", outcomes.by_therapist);
+    fillTable("cohorts", outcomes.by_cohort);
+    fillTable("months", months);
+    fillTable("muscles", muscles);
+    fillTable("rom", rom);
+  }
+
+  async function load() {
+    if (!form.reportValidity()) return;
+    const qs = query();
+    const mine = ++generation; // a slower earlier answer must not overwrite a newer one
+    root.dataset.state = "loading";
+    const error = document.getElementById("dash-error");
+    try {
+      const u = config.urls;
+      const answers = await Promise.all([
+        read(u.outcomes, qs), read(u["trigger-points"], qs), read(u["check-in-curve"], qs),
+        read(u.psfs, qs), read(u.rom, qs),
+      ]);
+      if (mine !== generation) return;
+      render(...answers);
+      error.hidden = true;
+      root.dataset.query = qs;
+      root.dataset.state = "ready";
+    } catch (exc) {
+      if (mine !== generation) return;
+      error.textContent = text.failed;
+      error.hidden = false;
+      root.dataset.state = "failed";
+    }
+  }
+
+  function csvCell(value) {
+    const s = value === null || value === undefined ? "" : String(value);
+    return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+
+  function download(key) {
+    const section = root.querySelector('[data-table="' + key + '"]');
+    const headers = [...section.querySelectorAll("th")].map((th) => th.textContent);
+    const columns = config.tables[key];
+    const lines = [headers, ...(rows[key] || []).map((row) => columns.map((c) => row[c]))];
+    const csv = lines.map((line) => line.map(csvCell).join(",")).join("\r\n") + "\r\n";
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
+    const params = new URLSearchParams(root.dataset.query || "");
+    link.download = [key, params.get("date_from"), params.get("date_to")].filter(Boolean).join("_") + ".csv";
+    document.body.append(link);
+    link.click();
+    link.remove();
+    URL.revokeObjectURL(link.href);
+  }
+
+  let searchTimer;
+  async function searchPatients(term) {
+    const list = document.getElementById("patient-results");
+    if (term.trim().length < 2) { list.replaceChildren(); return; }
+    const page = await read(config.patients, new URLSearchParams({ search: term, page_size: 10 }).toString());
+    if (!page.results.length) {
+      const li = document.createElement("li");
+      li.className = "empty";
+      li.textContent = text.noPatient;
+      list.replaceChildren(li);
+      return;
+    }
+    list.replaceChildren(...page.results.map((p) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = config.progress.replace(/\/0\/$/, "/" + p.id + "/");
+      a.textContent = p.first_name + " " + p.last_name + " (" + p.date_of_birth + ")";
+      li.append(a);
+      return li;
+    }));
+  }
+
+  form.addEventListener("change", load);
+  form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
+  root.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-csv]");
+    if (button) download(button.dataset.csv);
+  });
+  document.getElementById("patient-search").addEventListener("submit", (e) => e.preventDefault());
+  document.getElementById("patient-q").addEventListener("input", (event) => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => searchPatients(event.target.value), 250);
+  });
+  load();
+})();

@@ -1,0 +1,78 @@
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.factories import PainScoreFactory, PatientFactory, TreatmentSessionFactory
+
+from .conftest import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-results"
+DAY = dt.timedelta(days=1)
+
+
+def _course(clinic, therapist, profile, baseline, latest):
+    now = timezone.now()
+    person = PatientFactory(clinic=clinic, activity_profile=profile)
+    PainScoreFactory(patient=person, source="intake", score=baseline, recorded_at=now - 30 * DAY)
+    session = TreatmentSessionFactory(patient=person, therapist=therapist, started_at=now - 9 * DAY)
+    for hours, source, score in ((0, "pre_session", baseline), (1, "post_session", latest + 1),
+                                 (30, "check_in", latest)):  # fmt: skip
+        PainScoreFactory(patient=person, session=session, source=source, score=score,
+                         recorded_at=session.started_at + dt.timedelta(hours=hours))  # fmt: skip
+    return person
+
+
+def test_a_manager_filters_the_dashboard_and_the_charts_follow(
+    page, live_server, clinic_a, manager, therapist
+):
+    _course(clinic_a, therapist, "active", 7, 3)
+    _course(clinic_a, therapist, "active", 6, 5)
+    athlete = _course(clinic_a, therapist, "athlete", 8, 2)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, live_server, "carol")
+    page.goto(f"{live_server.url}/dashboard/")
+    dashboard = page.locator("#dashboard")
+    expect(dashboard).to_have_attribute("data-state", "ready")
+    expect(page.locator('[data-kpi="patients"]')).to_have_text("3")
+    expect(page.locator('[data-kpi="responder_rate"]')).to_have_text("66.7 %")
+    months = page.locator("#chart-months")
+    expect(months).to_have_attribute("data-points", "2")  # one month: a bar and a point
+
+    page.get_by_label("Cohort").select_option("athlete")
+
+    expect(dashboard).to_have_attribute("data-query", re.compile(r"&cohort=athlete$"))
+    expect(page.locator('[data-kpi="patients"]')).to_have_text("1")
+    expect(page.locator('[data-kpi="responder_rate"]')).to_have_text("100 %")
+    expect(page.locator('[data-table="cohorts"] tbody tr')).to_have_count(1)
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "dashboard-filtered.png"), full_page=True)
+
+    with page.expect_download() as caught:
+        page.locator('[data-csv="cohorts"]').click()
+    csv = Path(caught.value.path()).read_text()
+    assert csv.splitlines()[0].startswith("Cohort,Patients,Courses")
+    assert csv.splitlines()[1].startswith("Athlete,1,1")
+
+    page.get_by_label("Find a patient by name, phone or e-mail").fill(athlete.last_name)
+    page.get_by_role("link", name=athlete.first_name).first.click()
+    expect(page.locator("#progress")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(athlete.full_name)
+    page.screenshot(path=str(ARTEFACTS / "patient-progress.png"), full_page=True)
+
+
+def test_the_dashboard_fits_a_phone(page, live_server, clinic_a, manager, therapist):
+    _course(clinic_a, therapist, "active", 7, 3)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server, "carol")
+    page.goto(f"{live_server.url}/dashboard/")
+    expect(page.locator("#dashboard")).to_have_attribute("data-state", "ready")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "dashboard-phone.png"), full_page=True)

@@ -1,0 +1,40 @@
+"""Schemathesis against a running server, authenticated as a manager: no 5xx, and every response
+matches the OpenAPI schema the API publishes."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from tests.factories import TreatmentSessionFactory
+from tests.reports.test_report_api import _grow
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+
+
+def test_schemathesis_finds_no_server_error_and_no_response_off_schema(
+    live_server, clinic_a, manager, therapist, tmp_path
+):
+    _grow(clinic_a, therapist, 3)  # real rows, so lists and reports answer with data
+    TreatmentSessionFactory(patient=clinic_a.patients.first(), therapist=manager)
+    token = Token.objects.create(user=manager).key
+    command = [
+        str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{live_server.url}/api/schema/",
+        "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
+        "--phases", "examples,fuzzing", "--max-examples", "15", "--seed", "6",
+        "--workers", "1", "--generation-database", "none", "--request-timeout", "20",
+        "--no-color", "--report-dir", str(tmp_path),
+    ]  # fmt: skip
+    # The coverage phase alone takes minutes here; examples + fuzzing keep this under a minute.
+    env = {**os.environ, "CLINIC_API_TOKEN": token}
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)  # noqa: S603
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
+    cases = re.search(r"(\d+) generated, (\d+) passed", run.stdout)
+    assert cases and int(cases.group(2)) == int(cases.group(1)) > 300, run.stdout[-3000:]
