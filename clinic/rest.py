@@ -7,10 +7,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .models import Membership, Role
 from .permissions import access_for
-
-MANAGING_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
 class ReadsClinical(BasePermission):
@@ -24,17 +21,7 @@ class ReadsClinical(BasePermission):
 
 def managed_clinic_ids(user) -> list[int]:
     """The clinics whose outcome reports `user` may read (manager or administrator)."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    cached = getattr(user, "_managed_clinic_ids", None)
-    if cached is None:
-        cached = list(
-            Membership.objects.filter(
-                user=user, is_active=True, role__in=MANAGING_ROLES
-            ).values_list("clinic_id", flat=True)
-        )
-        user._managed_clinic_ids = cached
-    return cached
+    return sorted(access_for(user).managed_clinic_ids)
 
 
 class ManagesAClinic(BasePermission):

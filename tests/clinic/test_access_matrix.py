@@ -131,6 +131,7 @@ MATRIX = {
         "get", "/api/v1/fhir/export/Patient.ndjson", ("denied", "404", "404", "ok", "404"),
     ),
     # The REST API: lists answer only the caller's own rows (checked below), details 404 others.
+    "api-token": ("post", "/api/v1/auth/token/", ALL_OK),  # 400 for an empty request
     "api-root": ("get", "/api/v1/", ("denied", "ok", "ok", "ok", "ok")),
     "api-schema": ("get", "/api/schema/", ALL_OK),  # the API's shape, no data
     "api-docs": ("get", "/api/docs/", ALL_OK),

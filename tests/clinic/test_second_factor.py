@@ -7,6 +7,7 @@ import pyotp
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.models import AuditEvent, TOTPDevice
 from clinic.second_factor import recovery_codes_issue
@@ -85,3 +86,29 @@ def test_a_recovery_code_works_once(therapist):
     assert first.get("/patients/").status_code == 200
     second = _password_only("alice")
     assert second.post(reverse("second_factor"), {"recovery_code": code}).status_code == 400
+
+
+def _enrolled(user) -> None:
+    TOTPDevice.objects.create(user=user, secret=pyotp.random_base32(), confirmed_at=timezone.now())
+
+
+def test_an_api_token_needs_the_password_and_the_authenticator_code(therapist, patient):
+    _enrolled(therapist)
+    api = Client()
+    url = reverse("api-token")
+    no_code = api.post(url, {"username": "alice", "password": PASSWORD, "code": "000000"})
+    assert no_code.status_code == 400 and "code" in no_code.json()
+    token = api.post(url, {"username": "alice", "password": PASSWORD, "code": _code(therapist)})
+    assert token.status_code == 200
+    auth = {"HTTP_AUTHORIZATION": f"Token {token.json()['token']}"}
+    assert Client().get("/api/v1/patients/", **auth).json()["count"] == 1
+
+
+def test_the_api_token_path_is_locked_like_the_sign_in_page(therapist):
+    _enrolled(therapist)
+    api = Client()
+    url = reverse("api-token")
+    for _ in range(5):
+        api.post(url, {"username": "alice", "password": "wrong", "code": "000000"})
+    refused = api.post(url, {"username": "alice", "password": PASSWORD, "code": _code(therapist)})
+    assert refused.status_code == 400 and "non_field_errors" in refused.json()
