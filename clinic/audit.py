@@ -58,12 +58,14 @@ def audit_record(
     actor_label: str = "",
     obj=None,
     patient=None,
+    patient_id: int | None = None,
     clinic_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event. `patient` (a Patient) files it under that patient and their clinic."""
+    """Append one event. `patient` (a Patient) files it under that patient and their clinic;
+    `patient_id` and `clinic_id` do the same from ids alone."""
     object_type, object_id = _object_ref(obj)
     if patient is not None:
-        clinic_id = patient.clinic_id
+        clinic_id, patient_id = patient.clinic_id, patient.pk
     meta = _request.get()
     if connection.vendor == "postgresql":
         # Two writers reading the same tail would fork the chain: one at a time, until commit.
@@ -78,7 +80,7 @@ def audit_record(
         action=action,
         object_type=object_type,
         object_id=object_id,
-        patient_id=patient.pk if patient is not None else None,
+        patient_id=patient_id,
         ip=meta.ip if meta else None,
         request_id=meta.request_id if meta else "",
         previous_hash=tail or GENESIS,
@@ -102,3 +104,23 @@ def audit_verify() -> list[str]:
             problems.append(f"audit event {event.pk}: its content was changed after it was written")
         expected_previous = event.hash
     return problems
+
+
+def _patient_of(obj):
+    """The patient a scoped row belongs to, found along its `clinic_lookup` path
+    (`session__patient__clinic` -> obj.session.patient); None for a row without one."""
+    target = obj
+    for part in filter(None, obj.clinic_lookup.removesuffix("clinic").split("__")):
+        target = getattr(target, part)
+    if target._meta.label_lower != "patients.patient":
+        target = getattr(target, "patient", None)  # an intake not linked to a patient yet
+    return target
+
+
+def audit_read(*, user, obj) -> AuditEvent:
+    """A read of one scoped row (a patient, a note, an intake...), filed under its patient."""
+    patient = _patient_of(obj)
+    return audit_record(
+        action=AuditEvent.Action.READ, actor=user, obj=obj, patient=patient,
+        clinic_id=None if patient else getattr(obj, "clinic_id", None),
+    )  # fmt: skip

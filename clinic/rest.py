@@ -7,7 +7,25 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .audit import audit_read, audit_record
+from .models import AuditEvent
 from .permissions import access_for
+
+
+class AuditedReads:
+    """For viewsets of patient data: every list and every detail read leaves an audit row
+    (writes are audited by the services they call)."""
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit_record(action=AuditEvent.Action.LIST, actor=request.user)
+        return response
+
+    def get_object(self):
+        obj = super().get_object()
+        if self.request.method == "GET":
+            audit_read(user=self.request.user, obj=obj)
+        return obj
 
 
 class ReadsClinical(BasePermission):

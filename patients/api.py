@@ -5,7 +5,7 @@ import django_filters
 from rest_framework import viewsets
 
 from clinic.permissions import visible
-from clinic.rest import ReadsClinical
+from clinic.rest import AuditedReads, ReadsClinical
 
 from .models import BodyRegion, IntakeSubmission, PainScore, PainSource, Patient
 from .selectors import patient_list
@@ -23,7 +23,7 @@ class PatientFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=patient_list(user=self.request.user, search=value))
 
 
-class PatientViewSet(viewsets.ReadOnlyModelViewSet):
+class PatientViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
     serializer_class = PatientSerializer
     filterset_class = PatientFilter
     ordering_fields = ["last_name", "first_name", "date_of_birth", "created_at"]
@@ -42,7 +42,7 @@ class IntakeFilter(django_filters.FilterSet):
         fields = ["patient", "status", "duration_category"]
 
 
-class IntakeViewSet(viewsets.ReadOnlyModelViewSet):
+class IntakeViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
     serializer_class = IntakeSerializer
     permission_classes = [ReadsClinical]
     filterset_class = IntakeFilter
@@ -64,7 +64,7 @@ class PainScoreFilter(django_filters.FilterSet):
         fields = ["patient", "session", "side"]
 
 
-class PainScoreViewSet(viewsets.ReadOnlyModelViewSet):
+class PainScoreViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
     serializer_class = PainScoreSerializer
     permission_classes = [ReadsClinical]
     filterset_class = PainScoreFilter

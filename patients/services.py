@@ -14,8 +14,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from clinic.audit import audit_record
 from clinic.links import LinkUnavailable
-from clinic.models import Clinic, Membership, Role
+from clinic.models import AuditEvent, Clinic, Membership, Role
 from clinic.permissions import access_for
 from clinic.tokens import token_new
 
@@ -172,6 +173,10 @@ def intake_submit(*, invitation: IntakeInvitation) -> IntakeSubmission:
     submission.save()
     invitation.used_at = now
     invitation.save(update_fields=["used_at"])
+    audit_record(
+        action=AuditEvent.Action.CREATE, actor_label="patient-link", obj=submission,
+        patient_id=submission.patient_id, clinic_id=submission.clinic_id,
+    )  # fmt: skip
     return submission
 
 
@@ -249,6 +254,7 @@ def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Pati
     submission.reviewed_by = user
     submission.reviewed_at = timezone.now()
     submission.save(update_fields=["patient", "status", "reviewed_by", "reviewed_at", "updated_at"])
+    audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=submission, patient=patient)
     return patient
 
 

@@ -187,6 +187,7 @@ def intake_queue(request):
         user=request.user, reviewed_since=timezone.now() - REVIEWED_SHOWN_FOR
     )
     page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_record(action=AuditEvent.Action.LIST, actor=request.user)
     return render(
         request,
         "patients/intake_queue.html",
@@ -204,6 +205,10 @@ def intake_review(request, intake_id: int):
     """Front desk sees who filled it and links it; clinical staff also read the answers."""
     summary = selectors.intake_summary_get(user=request.user, intake_id=intake_id)
     intake = selectors.intake_get(user=request.user, intake_id=intake_id)
+    audit_record(
+        action=AuditEvent.Action.READ, actor=request.user, obj=intake,
+        patient_id=summary["patient_id"], clinic_id=summary["clinic_id"],
+    )  # fmt: skip
     candidates = selectors.intake_patient_candidates(summary=summary)
     link_form = IntakeLinkForm(request.POST or None, candidates=candidates)
     if request.method == "POST" and link_form.is_valid():

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.audit import audit_read
 from clinic.models import Clinic
 from clinic.permissions import access_for
 from clinic.rest import ManagesAClinic, ReadsClinical, managed_clinic_ids
@@ -110,6 +111,7 @@ class RomChangeView(ClinicReport):
 
 def clinical_patient(request, patient_id: int):
     patient = patient_get(user=request.user, patient_id=patient_id)
+    audit_read(user=request.user, obj=patient)
     if not access_for(request.user).may_read_clinical(patient.clinic_id):
         raise Http404
     return patient

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.audit import audit_read
 from clinic.models import Clinic, Role
 from clinic.rest import managed_clinic_ids
 from patients.models import ActivityProfile, BodyRegion, DurationCategory
@@ -126,6 +127,7 @@ def patient_progress(request, patient_id: int):
     patient = patient_get(user=request.user, patient_id=patient_id)
     if patient.clinic_id not in managed:
         raise Http404
+    audit_read(user=request.user, obj=patient)
     config = {
         "pain": reverse("report-pain-trend", args=[patient.pk]),
         "mobility": reverse("report-mobility-trend", args=[patient.pk]),

@@ -10,7 +10,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from clinic.permissions import visible
-from clinic.rest import ReadsClinical
+from clinic.rest import AuditedReads, ReadsClinical
 from patients.models import Side
 
 from . import follow_ups, services
@@ -52,6 +52,7 @@ class TreatmentSessionFilter(django_filters.FilterSet):
 
 
 class TreatmentSessionViewSet(
+    AuditedReads,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.ReadOnlyModelViewSet,
@@ -135,7 +136,7 @@ class TriggerPointFilter(django_filters.FilterSet):
         fields = ["session", "kind", "technique", "released"]
 
 
-class TriggerPointViewSet(viewsets.ReadOnlyModelViewSet):
+class TriggerPointViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
     """Trigger points are written with their session (PATCH /sessions/{id}/)."""
 
     serializer_class = TriggerPointSerializer
@@ -159,7 +160,7 @@ class MobilityFilter(django_filters.FilterSet):
         fields = ["patient", "session", "method"]
 
 
-class MobilityViewSet(viewsets.ReadOnlyModelViewSet):
+class MobilityViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
     """Range-of-motion measurements, in degrees and % of the movement's normal range."""
 
     serializer_class = MobilitySerializer
@@ -188,7 +189,7 @@ class FollowUpFilter(django_filters.FilterSet):
         fields = ["patient", "status", "kind", "therapist"]
 
 
-class FollowUpViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class FollowUpViewSet(AuditedReads, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Front desk books and watches follow-ups too: they carry no clinical content."""
 
     serializer_class = FollowUpSerializer
@@ -213,7 +214,7 @@ class ReminderFilter(django_filters.FilterSet):
         fields = ["follow_up", "status", "channel", "kind"]
 
 
-class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
+class ReminderViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
     serializer_class = ReminderSerializer
     filterset_class = ReminderFilter
     ordering_fields = ["send_at", "created_at"]

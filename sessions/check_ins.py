@@ -5,7 +5,9 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.audit import audit_record
 from clinic.links import LinkUnavailable
+from clinic.models import AuditEvent
 from clinic.tokens import token_hash, token_new
 from patients.models import BodyRegion, PainScore, PainSource
 from patients.selectors import MAX_TOKEN_LENGTH
@@ -83,4 +85,8 @@ def check_in_complete(
     check_in.completed_at = now
     check_in.full_clean()
     check_in.save(update_fields=["soreness", "unexpected", "completed_at"])
+    audit_record(
+        action=AuditEvent.Action.CREATE, actor_label="patient-link", obj=check_in,
+        patient_id=check_in.session.patient_id, clinic_id=check_in.session.patient.clinic_id,
+    )  # fmt: skip
     return check_in

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinic.audit import audit_record
+from clinic.models import AuditEvent
 from clinic.tokens import token_hash
 from patients.models import Patient
 
@@ -54,6 +56,7 @@ def follow_up_create(
     follow_up.full_clean()
     follow_up.save()
     reminders_sync(follow_up=follow_up)
+    audit_record(action=AuditEvent.Action.CREATE, actor=created_by, obj=follow_up, patient=patient)
     return follow_up
 
 

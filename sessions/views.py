@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinic.audit import audit_record
+from clinic.audit import audit_read, audit_record
 from clinic.models import AuditEvent
 from clinic.permissions import access_for, visible
 from patients.models import BodyRegion, PainSource, Patient, RedFlag, Side
@@ -109,7 +109,7 @@ def patient_chart(request, pk: int):
     and red flags only for clinical roles."""
     patient = patient_get(user=request.user, patient_id=pk)
     clinical = access_for(request.user).may_read_clinical(patient.clinic_id)
-    audit_record(action=AuditEvent.Action.READ, actor=request.user, obj=patient, patient=patient)
+    audit_read(user=request.user, obj=patient)
     context = {
         "patient": patient,
         "clinical": clinical,
@@ -250,9 +250,7 @@ def session_detail(request, pk: int):
     session = selectors.session_parts(
         session=selectors.session_get(user=request.user, session_id=pk)
     )
-    audit_record(
-        action=AuditEvent.Action.READ, actor=request.user, obj=session, patient=session.patient
-    )
+    audit_read(user=request.user, obj=session)
     previous = selectors.previous_session(session=session)
     editable = not session.is_signed and session.therapist_id == request.user.pk
     context = {
@@ -294,9 +292,7 @@ def session_detail(request, pk: int):
 @require_GET
 def session_history(request, pk: int):
     session = selectors.session_get(user=request.user, session_id=pk)
-    audit_record(
-        action=AuditEvent.Action.READ, actor=request.user, obj=session, patient=session.patient
-    )
+    audit_read(user=request.user, obj=session)
     versions = [
         {**version.old_row, "changed_at": version.changed_at, "operation": version.operation}
         for version in selectors.session_versions(session=session)[:200]
@@ -472,6 +468,7 @@ def follow_up_list(request):
         status=chosen.get("status", ""),
     )
     page = Paginator(follow_ups, 50).get_page(request.GET.get("page"))
+    audit_record(action=AuditEvent.Action.LIST, actor=request.user)
     query = request.GET.copy()
     query.pop("page", None)
     with timezone.override(clinic.zone):
@@ -516,6 +513,7 @@ def follow_up_new(request):
 @login_required
 def follow_up_detail(request, pk: int):
     follow_up = _follow_up_or_404(request, pk)
+    audit_read(user=request.user, obj=follow_up)
     return _render_detail(request, follow_up, FollowUpMoveForm())
 
 

@@ -16,7 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from clinic.models import Role
+from clinic.models import AuditEvent, Role
 from clinic.tokens import token_new
 from patients.models import IntakeInvitation, IntakeSubmission
 from sessions.check_ins import check_in_issue
@@ -257,3 +257,31 @@ def test_the_admin_is_for_staff_accounts_only(client, world):
                       role=Role.ADMIN)  # fmt: skip
     client.force_login(admin)
     assert client.get("/admin/").status_code == 200
+
+
+# Every page and endpoint that shows patient data, read or listed.
+AUDITED = (
+    "home", "patient_list", "patient_chart", "intake_queue", "intake_review", "session_detail",
+    "session_history", "follow_up_list", "follow_up_detail", "audit_report",
+    "patient_fhir_bundle", "fhir_bulk_export", "csv_export", "patient-progress",
+    "patient-list", "patient-detail", "intake-list", "intake-detail", "pain-score-list",
+    "pain-score-detail", "session-list", "session-detail", "trigger-point-list",
+    "trigger-point-detail", "mobility-list", "mobility-detail", "follow-up-list",
+    "follow-up-detail", "reminder-list", "reminder-detail", "report-pain-trend",
+    "report-mobility-trend",
+)  # fmt: skip
+
+
+def test_every_read_of_patient_data_leaves_an_audit_row(client, world):
+    manager = world["users"]["manager"]
+    client.force_login(manager)
+    silent = []
+    for name in AUDITED:
+        method, path, *_ = MATRIX[name]
+        before = AuditEvent.objects.filter(actor=manager).count()
+        response = getattr(client, method)(path.format(**world))
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+        if AuditEvent.objects.filter(actor=manager).count() == before:
+            silent.append(name)
+    assert not silent, f"no audit row for {silent}"
