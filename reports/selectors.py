@@ -216,7 +216,7 @@ def clinic_outcomes_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     FROM courses LEFT JOIN {user_table} u ON u.id = courses.therapist_id GROUP BY therapist_id
     UNION ALL
     SELECT 'cohort', cohort, '', {measures} FROM courses GROUP BY cohort
-    """  # noqa: S608 -- only compiled ORM SQL and table names; values are bound
+    """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
     params = [
         *scores_params,
         *BASELINE_SOURCES,
@@ -320,7 +320,7 @@ def trigger_points_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     FROM followed f JOIN {muscle_table} m ON m.id = f.muscle_id
     GROUP BY m.id, m.slug, m.name, m.region
     ORDER BY SUM(f.found) DESC, m.name
-    """  # noqa: S608 -- only compiled ORM SQL and table names; values are bound
+    """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
     return sql, tp_params
 
 
@@ -370,7 +370,7 @@ def check_in_curve_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
            AVG(before) AS before, AVG(after) AS after, AVG(check_in) AS check_in
     FROM rated
     WHERE before IS NOT NULL AND after IS NOT NULL AND check_in IS NOT NULL
-    """  # noqa: S608 -- only compiled ORM SQL and table names; values are bound
+    """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
     return sql, [*scores_params, *CURVE_ORDER]
 
 
@@ -423,7 +423,7 @@ def psfs_change_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
            AVG(latest - baseline) AS mean_change,
            SUM(CASE WHEN latest - baseline >= %s THEN 1 ELSE 0 END) AS improved
     FROM pairs
-    """  # noqa: S608 -- only compiled ORM SQL and table names; values are bound
+    """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
     return sql, [
         *items_params,
         FunctionalScore.Instrument.PSFS_2,
@@ -485,7 +485,7 @@ def rom_change_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     FROM pairs p JOIN {movement_table} m ON m.id = p.movement_id
     GROUP BY m.id, m.code, m.joint, m.name, m.normal_degrees
     ORDER BY m.joint, m.name
-    """  # noqa: S608 -- only compiled ORM SQL and table names; values are bound
+    """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
     return sql, [*rom_params, filters.start, filters.end]
 
 
