@@ -34,7 +34,9 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_schema(
     ]  # fmt: skip
     # The coverage phase alone takes minutes here; examples + fuzzing keep this under a minute.
     env = {**os.environ, "CLINIC_API_TOKEN": token}
-    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)  # noqa: S603
+    run = subprocess.run(  # noqa: S603 -- its cache goes to tmp_path, not the checkout
+        command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=240
+    )
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
     cases = re.search(r"(\d+) generated, (\d+) passed", run.stdout)
     assert cases and int(cases.group(2)) == int(cases.group(1)) > 300, run.stdout[-3000:]
