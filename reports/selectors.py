@@ -60,8 +60,8 @@ class OutcomeFilters:
 
 
 def _patients_matching(filters: OutcomeFilters, patient_path: str) -> dict:
-    """Filter kwargs/expressions that narrow rows reached through `patient_path` by the
-    patient-level filters (cohort, chronicity, therapist)."""
+    """Filter kwargs narrowing rows reached through `patient_path` to the report's clinic and,
+    when chosen, cohort."""
     conditions = {f"{patient_path}__clinic": filters.clinic}
     if filters.cohort:
         conditions[f"{patient_path}__activity_profile"] = filters.cohort
