@@ -14,7 +14,9 @@ Definitions (../shared/domain.md):
   time zone) of its baseline;
 - a *responder*: latest <= baseline - CLINIC_RESPONDER_MIN_POINTS and latest <= baseline *
   (100 - CLINIC_RESPONDER_MIN_PERCENT) %; a baseline of 0 or 1 cannot improve meaningfully, so
-  such courses are left out of every mean and rate and counted as `excluded_low_baseline`.
+  such courses are left out of every mean and rate and counted as `excluded_low_baseline`;
+- scores of one course recorded in the same second are told apart by value: the lowest stands
+  as baseline, the highest as latest (the cautious reading both ways).
 """
 
 import datetime as dt
@@ -58,8 +60,8 @@ class OutcomeFilters:
 
 
 def _patients_matching(filters: OutcomeFilters, patient_path: str) -> dict:
-    """Filter kwargs/expressions that narrow rows reached through `patient_path` by the
-    patient-level filters (cohort, chronicity, therapist)."""
+    """Filter kwargs narrowing rows reached through `patient_path` to the report's clinic and,
+    when chosen, cohort."""
     conditions = {f"{patient_path}__clinic": filters.clinic}
     if filters.cohort:
         conditions[f"{patient_path}__activity_profile"] = filters.cohort
@@ -126,9 +128,12 @@ REPORT_WORK_MEM = "32MB"
 
 def run_report_sql(sql: str, params: list) -> tuple[list[str], list[tuple]]:
     """Run one report statement; returns its column names and rows."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [col[0] for col in cursor.description], cursor.fetchall()
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+        cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         cursor.execute(sql, params)
         return [col[0] for col in cursor.description], cursor.fetchall()
 

@@ -87,7 +87,6 @@ def dashboard(request):
         "progress": reverse("reports:patient-progress", args=[0]),
         "tables": {t["key"]: [key for key, _ in t["columns"]] for t in TABLES},
         "strings": {
-            "responders": str(_("responders")),
             "evaluated": str(_("evaluated")),
             "leftOut": str(_("left out")),
             "courses": str(_("Courses")),
@@ -95,6 +94,12 @@ def dashboard(request):
             "improved": str(_("improved")),
             "sessions": str(_("Sessions")),
             "noPatient": str(_("No patient found.")),
+            "responderRate": str(_("Responders %")),
+            "meanChange": str(_("Mean change (points)")),
+            "meanPain": str(_("Mean pain (0-10)")),
+            "releasedShare": str(_("Released %")),
+            "first": str(_("First")),
+            "latest": str(_("Latest")),
             "failed": str(_("The reports could not be loaded. Try again.")),
         },
     }

@@ -104,19 +104,19 @@
 
     const months = outcomes.by_month;
     draw("chart-months", "bar", months.map((m) => m.month), [
-      { type: "bar", label: "% " + text.responders, data: months.map((m) => m.responder_rate), yAxisID: "rate", backgroundColor: "#0b6e75" },
-      { type: "line", label: "Δ", data: months.map((m) => m.mean_change), yAxisID: "change", borderColor: "#b3261e" },
+      { type: "bar", label: text.responderRate, data: months.map((m) => m.responder_rate), yAxisID: "rate", backgroundColor: "#0b6e75" },
+      { type: "line", label: text.meanChange, data: months.map((m) => m.mean_change), yAxisID: "change", borderColor: "#b3261e" },
     ], { scales: { rate: { position: "left", min: 0, max: 100 }, change: { position: "right" } } });
     draw("chart-curve", "line", curve.points.map((p) => p.label), [
-      { label: "0-10", data: curve.points.map((p) => p.mean), borderColor: "#0b6e75", tension: 0.2 },
+      { label: text.meanPain, data: curve.points.map((p) => p.mean), borderColor: "#0b6e75", tension: 0.2 },
     ], { scales: { y: { min: 0, max: 10 } } });
     const top = muscles.slice(0, 12);
     draw("chart-muscles", "bar", top.map((m) => m.muscle_name), [
-      { label: "%", data: top.map((m) => m.share_released), backgroundColor: "#0b6e75" },
+      { label: text.releasedShare, data: top.map((m) => m.share_released), backgroundColor: "#0b6e75" },
     ], { indexAxis: "y", scales: { x: { min: 0, max: 100 } } });
     draw("chart-rom", "bar", rom.map((r) => r.joint + " " + r.name), [
-      { label: "1", data: rom.map((r) => r.first_percent_of_normal), backgroundColor: "#9fb8c8" },
-      { label: "→", data: rom.map((r) => r.latest_percent_of_normal), backgroundColor: "#0b6e75" },
+      { label: text.first, data: rom.map((r) => r.first_percent_of_normal), backgroundColor: "#9fb8c8" },
+      { label: text.latest, data: rom.map((r) => r.latest_percent_of_normal), backgroundColor: "#0b6e75" },
     ], { scales: { y: { min: 0 } } });
 
     fillTable("therapists", outcomes.by_therapist);
@@ -133,11 +133,13 @@
     root.dataset.state = "loading";
     const error = document.getElementById("dash-error");
     try {
-      const u = config.urls;
-      const answers = await Promise.all([
-        read(u.outcomes, qs), read(u["trigger-points"], qs), read(u["check-in-curve"], qs),
-        read(u.psfs, qs), read(u.rom, qs),
-      ]);
+      // One report at a time: each is a whole-clinic aggregate, and five at once would only
+      // compete for the same database CPU (and share one connection in the SQLite test server).
+      const answers = [];
+      for (const name of ["outcomes", "trigger-points", "check-in-curve", "psfs", "rom"]) {
+        answers.push(await read(config.urls[name], qs));
+        if (mine !== generation) return;
+      }
       if (mine !== generation) return;
       render(...answers);
       error.hidden = true;
@@ -145,6 +147,7 @@
       root.dataset.state = "ready";
     } catch (exc) {
       if (mine !== generation) return;
+      console.error(exc);
       error.textContent = text.failed;
       error.hidden = false;
       root.dataset.state = "failed";
