@@ -11,12 +11,13 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from .audit import audit_record
 from .middleware import mark_active
-from .models import AuditEvent
+from .models import AuditEvent, Membership
 
 A = AuditEvent.Action
 
@@ -60,3 +61,14 @@ def _record_success(sender, request, user, **kwargs):
     audit_record(action=A.LOGIN, actor=user, actor_label=user.get_username()[:150])
     if request is not None:
         mark_active(request.session)
+
+
+@receiver(post_save, sender=Membership)
+@receiver(post_delete, sender=Membership)
+def _record_role_change(sender, instance, **kwargs):
+    """Who may see what changed: a role granted, changed, switched off or removed, from the
+    admin or anywhere else."""
+    audit_record(
+        action=A.ROLE_CHANGE, actor_label=instance.user.get_username()[:150], obj=instance,
+        clinic_id=instance.clinic_id,
+    )  # fmt: skip

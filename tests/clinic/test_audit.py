@@ -6,8 +6,8 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
 from clinic.audit import audit_record, audit_verify
-from clinic.models import AuditEvent
-from tests.factories import TreatmentSessionFactory
+from clinic.models import AuditEvent, Membership
+from tests.factories import MembershipFactory, TreatmentSessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +85,11 @@ def test_reading_a_session_and_the_chart_leaves_an_audit_row_without_health_data
     assert chart.ip == "10.1.2.3" and chart.actor == therapist and len(chart.request_id) == 32
     assert (note.object_type, note.object_id) == ("treatments.treatmentsession", str(session.pk))
     assert patient.last_name not in chart.payload()
+
+
+def test_granting_changing_and_removing_a_role_is_audited(clinic_a):
+    membership = MembershipFactory(clinic=clinic_a, role="front_desk")
+    Membership.objects.filter(pk=membership.pk).first().delete()
+    changes = AuditEvent.objects.filter(action="role_change", clinic=clinic_a)
+    assert changes.count() == 2
+    assert {e.object_id for e in changes} == {str(membership.pk)}
