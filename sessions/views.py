@@ -80,6 +80,13 @@ def follow_up_list(request):
 @require_http_methods(["GET", "POST"])
 def follow_up_new(request):
     patient_id = request.GET.get("patient", "")
+    if not patient_id:
+        # Front desk starts here without a chart open: find the patient first.
+        search = request.GET.get("q", "").strip()
+        found = selectors.patients_matching(user=request.user, text=search) if search else []
+        return render(
+            request, "treatments/follow_up_patient_search.html", {"q": search, "found": found}
+        )
     patient = get_object_or_404(
         visible(request.user, Patient).select_related("clinic"),
         pk=int(patient_id) if patient_id.isdigit() else 0,
