@@ -467,3 +467,12 @@ def test_a_check_in_request_sent_again_carries_the_same_working_link(awake, cons
     first, second = (m.body.split("/check-in/")[1].split("/")[0] for m in mail.outbox)
     assert first == second
     assert CheckIn.objects.get(session=session).token_hash == token_hash(first)
+
+
+def test_without_an_sms_provider_a_text_reminder_fails_saying_why(awake, consenting, front_desk):
+    follow_up = _book(consenting, front_desk)
+    row = follow_up.reminders.get(channel="sms", kind="before_48h")
+
+    assert reminders.reminder_send(reminder_id=row.pk, lease=_claim_one(row)) == "failed"
+    row.refresh_from_db()
+    assert row.status == Status.FAILED and "No SMS provider" in row.last_error
