@@ -212,8 +212,9 @@ def follow_up_reply_view(request, token: str):
             try:
                 follow_up = follow_up_reply(token=token, confirm=answer == "confirm")
                 answered = answer
-            except ReplyLinkUsed:
-                reminder.answered_at = reminder.answered_at or timezone.now()
+            except ReplyLinkUsed:  # answered meanwhile (a double tap): show what stands
+                reminder.refresh_from_db()
+                follow_up.refresh_from_db()
         used = answered is None and (reminder.answered_at is not None or not follow_up.is_open)
         return render(
             request,
