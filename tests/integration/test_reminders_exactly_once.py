@@ -185,7 +185,7 @@ def _use_redis(run: Run, url: str = REDIS_URL) -> None:
     run.env["CELERY_BROKER_URL"] = url
 
 
-# Rows come due faster than a worker sends them, so it is busy with a queue behind it when killed.
+# All rows come due at once, so the worker is busy with a queue behind it when it is killed.
 def _kill_a_worker_midway_and_restart(
     run: Run, ids: set[int], *, timeout: float, options: tuple[str, ...] = ()
 ) -> None:
@@ -205,7 +205,7 @@ def _kill_a_worker_midway_and_restart(
 
 def test_each_reminder_is_delivered_once_when_a_worker_is_killed_midway_on_redis(run):
     _use_redis(run)
-    ids = _seed(REMINDERS, spread_seconds=2)
+    ids = _seed(REMINDERS, spread_seconds=0.5)
 
     _kill_a_worker_midway_and_restart(run, ids, timeout=90)
 
@@ -217,7 +217,7 @@ def test_each_reminder_is_delivered_once_when_a_worker_is_killed_midway_on_the_f
 ):
     run.env["CELERY_BROKER_URL"] = "filesystem://"
     run.env["CELERY_FILESYSTEM_DIR"] = str(run.tmp / "broker")
-    ids = _seed(REMINDERS, spread_seconds=2)
+    ids = _seed(REMINDERS, spread_seconds=0.5)
 
     # The folder broker is polled: a deeper prefetch keeps the pool busy between polls (the
     # messages a killed worker had prefetched are reclaimed from the database like any other).
