@@ -97,10 +97,10 @@ def _seed(count: int) -> None:
     )
 
 
-def _start_workers(workers: int, concurrency: int, env: dict) -> list[subprocess.Popen]:
-    command = [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool=prefork",
-               f"--concurrency={concurrency}", "-l", "ERROR", "--without-gossip",
-               "--without-mingle"]  # fmt: skip
+def _start_workers(workers: int, pool: str, env: dict) -> list[subprocess.Popen]:
+    """`pool` is the worker's pool options, e.g. "--pool=prefork --concurrency=2"."""
+    command = [sys.executable, "-m", "celery", "-A", "clinic", "worker", *pool.split(),
+               "-l", "ERROR", "--without-gossip", "--without-mingle"]  # fmt: skip
     processes = [
         subprocess.Popen(
             [*command, "-n", f"bench{i}@%h"],
@@ -122,7 +122,7 @@ def _stop(processes: list[subprocess.Popen]) -> None:
         p.wait(timeout=60)
 
 
-def _baseline(workers: int, concurrency: int, count: int, env: dict, broker_url: str) -> float:
+def _baseline(workers: int, pool: str, count: int, env: dict, broker_url: str) -> float:
     """Tasks per second when each finds nothing to do (a stale lease: one SELECT): what Celery
     and this machine allow at best, for comparison."""
     import redis
@@ -130,7 +130,7 @@ def _baseline(workers: int, concurrency: int, count: int, env: dict, broker_url:
 
     broker = redis.Redis.from_url(broker_url)
     broker.flushdb()
-    processes = _start_workers(workers, concurrency, env)
+    processes = _start_workers(workers, pool, env)
     try:
         started = time.monotonic()
         with current_app.producer_or_acquire() as producer:
@@ -143,7 +143,7 @@ def _baseline(workers: int, concurrency: int, count: int, env: dict, broker_url:
         _stop(processes)
 
 
-def _run(workers: int, concurrency: int, count: int, env: dict, broker_url: str) -> dict:
+def _run(workers: int, pool: str, count: int, env: dict, broker_url: str) -> dict:
     import redis
 
     from sessions.models import Reminder
@@ -153,7 +153,7 @@ def _run(workers: int, concurrency: int, count: int, env: dict, broker_url: str)
     redis.Redis.from_url(broker_url).flushdb()
     sms = Path(tempfile.mkdtemp(prefix="bench-sms-"))
     processes = _start_workers(
-        workers, concurrency, {**env, "SMS_BACKEND": "file", "SMS_FILE_DIR": str(sms)}
+        workers, pool, {**env, "SMS_BACKEND": "file", "SMS_FILE_DIR": str(sms)}
     )
     try:
         started = time.monotonic()
@@ -182,7 +182,9 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=2, help="pool processes per worker (as make run)"
     )
+    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
     args = parser.parse_args()
+    pool = f"--pool={args.pool} --concurrency={args.concurrency}"
     database_url, broker_url = _require_services()
     name, bench_url = _throwaway_database(database_url)
     env = {
@@ -201,12 +203,13 @@ def main() -> None:
         django.setup()
         print(
             f"{args.reminders} due reminders, PostgreSQL + Redis, {os.cpu_count()} cores, "
-            f"{args.concurrency} pool processes per worker, load average {os.getloadavg()[0]:.1f}"
+            f"--pool={args.pool} --concurrency={args.concurrency} per worker, "
+            f"load average {os.getloadavg()[0]:.1f}"
         )
         print("workers  sweep (s)  all sent (s)  reminders/s  delivered  duplicates  no-op tasks/s")
         for workers in args.workers:
-            ceiling = _baseline(workers, args.concurrency, args.reminders, env, broker_url)
-            r = _run(workers, args.concurrency, args.reminders, env, broker_url)
+            ceiling = _baseline(workers, pool, args.reminders, env, broker_url)
+            r = _run(workers, pool, args.reminders, env, broker_url)
             print(
                 f"{r['workers']:>7}  {r['sweep_s']:>9.2f}  {r['seconds']:>12.1f}  "
                 f"{r['per_second']:>11.0f}  {r['delivered']:>9}  {r['duplicates']:>10}"

@@ -51,6 +51,13 @@ class ConsoleSmsBackend(SmsBackend):
         return f"console-{message.idempotency_key}"
 
 
+class NoSmsBackend(SmsBackend):
+    """No provider configured: the reminder fails with a reason front desk can read."""
+
+    def send(self, message: OutgoingMessage) -> str:
+        raise PermanentSendError("No SMS provider is configured (SMS_BACKEND).")
+
+
 class FileSmsBackend(SmsBackend):
     """Development and tests: one JSON file per message in SMS_FILE_DIR, named by its idempotency
     key and created exclusively, so a repeated key is answered with the first message's id as a
@@ -114,6 +121,7 @@ class HttpSmsBackend(SmsBackend):
 
 
 SMS_BACKENDS = {
+    "none": NoSmsBackend,
     "console": ConsoleSmsBackend,
     "file": FileSmsBackend,
     "http": HttpSmsBackend,

@@ -3,11 +3,12 @@
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clinic.models import Clinic, Role
 from clinic.permissions import access_for, visible
+from patients.models import Patient
 
 from .models import FollowUp, Reminder
 
@@ -91,3 +92,11 @@ def clinic_therapists(*, clinic: Clinic) -> QuerySet:
         )
         .order_by("first_name", "last_name", "username")
     )
+
+
+def patients_matching(*, user, text: str, limit: int = 20) -> list[Patient]:
+    """Patients whose name contains every word typed, for booking a follow-up."""
+    patients = visible(user, Patient).select_related("clinic")
+    for word in text.split()[:4]:
+        patients = patients.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return list(patients.order_by("last_name", "first_name")[:limit])

@@ -20,7 +20,7 @@ from django.utils import formats, timezone, translation
 from django.utils.crypto import salted_hmac
 
 from clinic.models import Clinic
-from clinic.tokens import token_hash, token_new
+from clinic.tokens import token_hash
 from patients.models import Channel, Patient
 
 from . import channels
@@ -284,14 +284,16 @@ def message_key(row: Reminder) -> str:
     return f"reminder-{row.pk}-{int(row.follow_up.due_at.timestamp())}"
 
 
-def _check_in_link_token(follow_up: FollowUp) -> str:
-    existing = CheckIn.objects.filter(session_id=follow_up.session_id).first()
-    if existing is None:
-        _, raw = check_in_issue(session=follow_up.session)
-        return raw
-    # Sent again (a retry): only the hash was kept, so the link gets a fresh token.
-    raw, hashed = token_new()
-    CheckIn.objects.filter(pk=existing.pk).update(token_hash=hashed)
+def _check_in_link_token(row: Reminder) -> str:
+    """The raw token of the session's check-in link. Like the answer token it is derived, not
+    drawn, so a request sent again after a crash carries the link the patient already has."""
+    follow_up = row.follow_up
+    raw = salted_hmac("reminders.check_in", message_key(row)).hexdigest()
+    check_in = CheckIn.objects.filter(session_id=follow_up.session_id).first()
+    if check_in is None:
+        check_in, _ = check_in_issue(session=follow_up.session)
+    if check_in.token_hash != token_hash(raw):
+        CheckIn.objects.filter(pk=check_in.pk).update(token_hash=token_hash(raw))
     return raw
 
 
@@ -302,7 +304,7 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
     context = {"patient": patient, "clinic": clinic, "follow_up": follow_up, "reminder": row}
     if row.kind == Reminder.Kind.CHECK_IN_REQUEST:
         template = "check_in"
-        context["link"] = f"{settings.SITE_URL}/check-in/{_check_in_link_token(follow_up)}/"
+        context["link"] = f"{settings.SITE_URL}/check-in/{_check_in_link_token(row)}/"
     else:
         template = "appointment"
         raw = answer_token(row)

@@ -489,6 +489,13 @@ def follow_up_list(request):
 @require_http_methods(["GET", "POST"])
 def follow_up_new(request):
     patient_id = request.GET.get("patient", "")
+    if not patient_id:
+        # Front desk starts here without a chart open: find the patient first.
+        search = request.GET.get("q", "").strip()
+        found = selectors.patients_matching(user=request.user, text=search) if search else []
+        return render(
+            request, "treatments/follow_up_patient_search.html", {"q": search, "found": found}
+        )
     patient = get_object_or_404(
         visible(request.user, Patient).select_related("clinic"),
         pk=int(patient_id) if patient_id.isdigit() else 0,
@@ -615,8 +622,9 @@ def follow_up_reply_view(request, token: str):
             try:
                 follow_up = follow_up_reply(token=token, confirm=answer == "confirm")
                 answered = answer
-            except ReplyLinkUsed:
-                reminder.answered_at = reminder.answered_at or timezone.now()
+            except ReplyLinkUsed:  # answered meanwhile (a double tap): show what stands
+                reminder.refresh_from_db()
+                follow_up.refresh_from_db()
         used = answered is None and (reminder.answered_at is not None or not follow_up.is_open)
         return render(
             request,

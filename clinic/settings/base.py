@@ -183,8 +183,9 @@ REMINDER_CLAIM_BATCH = env.int("REMINDER_CLAIM_BATCH", default=500)
 # Links in messages (confirm/cancel, check-in) point here.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # SMS: "console" (development), "file" (one JSON file per message in SMS_FILE_DIR), "http" (a
-# JSON provider at SMS_HTTP_URL with SMS_HTTP_TOKEN), or a dotted path to an SmsBackend class.
-SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+# JSON provider at SMS_HTTP_URL with SMS_HTTP_TOKEN), "none" (text reminders fail, saying so), or
+# a dotted path to an SmsBackend class. Never the console in production: it would log PHI.
+SMS_BACKEND = env.str("SMS_BACKEND", default="console" if DEBUG else "none")
 SMS_FILE_DIR = env.str("SMS_FILE_DIR", default=str(VAR_DIR / "sms"))
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")

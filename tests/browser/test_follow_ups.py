@@ -43,3 +43,34 @@ def test_front_desk_finds_a_failed_reminder_and_sends_it_again(
 
     expect(page.get_by_text("The reminder will go out within a minute.")).to_be_visible()
     assert Reminder.objects.get(follow_up=follow_up, kind="before_48h").status == "pending"
+
+
+def test_a_patient_confirms_the_appointment_from_the_link_on_a_phone(
+    page, live_server, front_desk, clinic_a, settings
+):
+    from django.core import mail
+
+    from sessions import reminders
+
+    settings.SITE_URL = live_server.url
+    policy = reminders.policy_for(clinic_a)
+    policy.quiet_hours_start = policy.quiet_hours_end = dt.time(0)
+    policy.save()
+    patient = PatientFactory(clinic=clinic_a, email="ana@example.com", consents_to_email=True)
+    follow_up = follow_up_create(
+        patient=patient, due_at=timezone.now() + dt.timedelta(days=5), created_by=front_desk
+    )
+    row = follow_up.reminders.get(kind="before_48h")
+    lease = "00000000-0000-4000-8000-000000000002"
+    Reminder.objects.filter(pk=row.pk).update(status="sending", lease=lease)
+    reminders.reminder_send(reminder_id=row.pk, lease=lease)
+    link = next(word for word in mail.outbox[0].body.split() if word.startswith(live_server.url))
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Harbour Street Clinic")
+    page.get_by_role("button", name="I will come").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    follow_up.refresh_from_db()
+    assert follow_up.status == "confirmed" and follow_up.answered_by_patient_at

@@ -138,8 +138,10 @@ class Run:
             f"--- {log.name}\n{log.read_text()[-1500:]}" for log in self.tmp.glob("*.log")
         )
 
-    def wait_until_all_sent(self, ids: set[int], *, timeout: float) -> None:
+    def wait_until_all_sent(self, ids: set[int], *, timeout: float, tick=None) -> None:
         def done() -> bool:
+            if tick:
+                tick()
             return Reminder.objects.filter(pk__in=ids, status="sent").count() == len(ids)
 
         try:
@@ -183,6 +185,7 @@ def _use_redis(run: Run, url: str = REDIS_URL) -> None:
     run.env["CELERY_BROKER_URL"] = url
 
 
+# All rows come due at once, so the worker is busy with a queue behind it when it is killed.
 def _kill_a_worker_midway_and_restart(
     run: Run, ids: set[int], *, timeout: float, options: tuple[str, ...] = ()
 ) -> None:
@@ -202,7 +205,7 @@ def _kill_a_worker_midway_and_restart(
 
 def test_each_reminder_is_delivered_once_when_a_worker_is_killed_midway_on_redis(run):
     _use_redis(run)
-    ids = _seed(REMINDERS, spread_seconds=6)
+    ids = _seed(REMINDERS, spread_seconds=0.5)
 
     _kill_a_worker_midway_and_restart(run, ids, timeout=90)
 
@@ -214,7 +217,7 @@ def test_each_reminder_is_delivered_once_when_a_worker_is_killed_midway_on_the_f
 ):
     run.env["CELERY_BROKER_URL"] = "filesystem://"
     run.env["CELERY_FILESYSTEM_DIR"] = str(run.tmp / "broker")
-    ids = _seed(REMINDERS, spread_seconds=6)
+    ids = _seed(REMINDERS, spread_seconds=0.5)
 
     # The folder broker is polled: a deeper prefetch keeps the pool busy between polls (the
     # messages a killed worker had prefetched are reclaimed from the database like any other).
@@ -251,7 +254,7 @@ def test_a_redis_restart_during_the_run_loses_nothing(run):
         # All due at once, so that most are waiting in Redis when it dies.
         ids = _seed(REMINDERS, spread_seconds=1)
         run.beat("beat")
-        run.worker("w1")
+        workers = [run.worker("w1")]
         wait_for(lambda: len(run.calls()) >= len(ids) // 5, timeout=60, what="sending to start")
 
         os.killpg(server.pid, signal.SIGKILL)
@@ -261,9 +264,17 @@ def test_a_redis_restart_during_the_run_loses_nothing(run):
         server = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
         wait_for(lambda: _pings(url), timeout=10, what="redis-server to come back")
 
-        run.wait_until_all_sent(ids, timeout=120)
+        def restart_a_dead_worker():
+            # A worker may exit when its broker vanishes mid-delivery (kombu fails to restore
+            # its unacked messages: celery/celery#10205); it is restarted as docker-compose's
+            # `restart: unless-stopped` does.
+            if workers[-1].poll() is not None:
+                workers.append(run.worker(f"w{len(workers) + 1}"))
+
+        run.wait_until_all_sent(ids, timeout=120, tick=restart_a_dead_worker)
         run.assert_exactly_once(ids, max_repeated_calls=0)
-        assert "reclaimed" in (run.tmp / "w1.log").read_text(), "no message was lost?"
+        logs = "".join(log.read_text() for log in run.tmp.glob("w*.log"))
+        assert "reclaimed" in logs, "no message was lost with Redis?"
     finally:
         run.stop_all()
         if server.poll() is None:

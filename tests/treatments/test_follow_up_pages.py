@@ -259,3 +259,16 @@ def test_the_patient_confirms_from_the_link_and_staff_see_it(client, reply_link,
 
 def test_an_unknown_reply_link_answers_404(client):
     assert client.get("/follow-ups/reply/nothing-here/").status_code == 404
+
+
+def test_front_desk_finds_the_patient_to_book_for_but_never_another_clinics(
+    client, front_desk, ana, patient_b
+):
+    client.force_login(front_desk)
+
+    mine = client.get(reverse("follow_up_new"), {"q": "ana rey"}).content.decode()
+    theirs = client.get(reverse("follow_up_new"), {"q": "Other"}).content.decode()
+
+    assert f"?patient={ana.pk}" in mine
+    assert f"?patient={patient_b.pk}" not in theirs and "No patient matches" in theirs
+    assert client.get(reverse("follow_up_new"), {"patient": patient_b.pk}).status_code == 404

@@ -452,3 +452,27 @@ def test_a_sweep_claims_every_due_row_batch_by_batch(
 
     assert outcome == {"claimed": 16, "reclaimed": 0} and len(callbacks) == 6
     assert not Reminder.objects.exclude(status=Status.SENDING).exists()
+
+
+def test_a_check_in_request_sent_again_carries_the_same_working_link(awake, consenting, therapist):
+    session = TreatmentSessionFactory(
+        patient=consenting, therapist=therapist, started_at=timezone.now() - dt.timedelta(days=1)
+    )
+    follow_up = follow_up_plan_check_in(session=session, created_by=therapist)
+    row = follow_up.reminders.get(channel="email")
+
+    reminders.reminder_send(reminder_id=row.pk, lease=_claim_one(row))
+    reminders.reminder_send(reminder_id=row.pk, lease=_claim_one(row))  # as after a crash
+
+    first, second = (m.body.split("/check-in/")[1].split("/")[0] for m in mail.outbox)
+    assert first == second
+    assert CheckIn.objects.get(session=session).token_hash == token_hash(first)
+
+
+def test_without_an_sms_provider_a_text_reminder_fails_saying_why(awake, consenting, front_desk):
+    follow_up = _book(consenting, front_desk)
+    row = follow_up.reminders.get(channel="sms", kind="before_48h")
+
+    assert reminders.reminder_send(reminder_id=row.pk, lease=_claim_one(row)) == "failed"
+    row.refresh_from_db()
+    assert row.status == Status.FAILED and "No SMS provider" in row.last_error
