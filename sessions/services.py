@@ -13,6 +13,7 @@ from clinic.permissions import access_for
 from patients.models import PainScore, PainSource, Patient
 from patients.selectors import active_red_flags
 
+from .follow_ups import follow_up_plan_check_in
 from .models import (
     Addendum,
     MobilityMeasurement,
@@ -165,6 +166,8 @@ def session_sign(
     # The stored row is still a draft, so the model's lock lets this one transition through.
     session.save()
     audit_record(action=AuditEvent.Action.SIGN, actor=user, obj=session, patient=session.patient)
+    # The honest measure of a session comes a day later: book its check-in with the signature.
+    follow_up_plan_check_in(session=session, created_by=user)
     return session
 
 

@@ -492,7 +492,9 @@ def follow_up_new(request):
     if not patient_id:
         # Front desk starts here without a chart open: find the patient first.
         search = request.GET.get("q", "").strip()
-        found = selectors.patients_matching(user=request.user, text=search) if search else []
+        found = (
+            follow_up_selectors.patients_matching(user=request.user, text=search) if search else []
+        )
         return render(
             request, "treatments/follow_up_patient_search.html", {"q": search, "found": found}
         )

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from patients.models import IntakeSubmission, PainScore
-from sessions.models import Muscle, SignedRecordLocked, TreatmentSession
+from sessions.models import FollowUp, Muscle, SignedRecordLocked, TreatmentSession
 from sessions.services import addendum_add, session_sign, session_start, session_update
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +90,10 @@ def test_addenda_follow_signing_only(patient, therapist):
     session_sign(session=session, user=therapist)
     addendum = addendum_add(session=session, author=therapist, reason="Side", text="Left side.")
     assert addendum.session == session and addendum.author == therapist
+
+
+def test_signing_books_the_post_session_check_in(patient, therapist):
+    session = session_start(patient=patient, therapist=therapist)
+    session_sign(session=session, user=therapist)
+    (check_in,) = FollowUp.objects.filter(session=session, kind="check_in")
+    assert check_in.due_at > session.started_at
