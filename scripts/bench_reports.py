@@ -33,6 +33,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.base")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+# Production settings, served over plain HTTP on the loopback: no redirect to HTTPS.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SECURE_COOKIES", "false")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 # Persistent connections, as a deployment keeps them: the bare SQL below reuses its connection too.
 os.environ.setdefault("CONN_MAX_AGE", "60")
