@@ -125,6 +125,10 @@ def logins_table(password: str = DEMO_PASSWORD) -> str:
     lines = ["Demo logins:"]
     lines += [f"  {u:<{widths[0]}}  {r:<{widths[1]}}  {c}" for u, r, c in rows]
     lines.append(f"Every demo user's password: {password}")
+    lines.append(
+        "Then a code from an authenticator app (scan the QR code shown at the first sign-in), "
+        "or run: .venv/bin/python manage.py authenticator_code <username>"
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -112,3 +112,19 @@ def test_the_api_token_path_is_locked_like_the_sign_in_page(therapist):
         api.post(url, {"username": "alice", "password": "wrong", "code": "000000"})
     refused = api.post(url, {"username": "alice", "password": PASSWORD, "code": _code(therapist)})
     assert refused.status_code == 400 and "non_field_errors" in refused.json()
+
+
+def test_the_demo_can_be_tried_without_a_phone(therapist):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="sign in with the password first"):
+        call_command("authenticator_code", "alice")
+    browser = _password_only("alice")
+    browser.get(reverse("second_factor"))  # the first sign-in starts the enrolment
+    out = StringIO()
+    call_command("authenticator_code", "alice", stdout=out)
+    assert (
+        browser.post(reverse("second_factor"), {"code": out.getvalue().strip()}).status_code == 200
+    )
