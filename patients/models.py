@@ -205,6 +205,20 @@ class RedFlag(models.TextChoices):
         }
 
 
+def red_flag_rows(flags: list[dict]) -> list[dict]:
+    """Stored red-flag answers (`[{"code", "details"}]`) as rows a page shows: label, details,
+    and whether it refers (a stop sign) or cautions."""
+    return [
+        {
+            "label": RedFlag(flag["code"]).label,
+            "details": flag.get("details", ""),
+            "refers": RedFlag(flag["code"]).refers,
+        }
+        for flag in flags
+        if flag.get("code") in RedFlag.values
+    ]
+
+
 class IntakeSubmission(models.Model):
     """The patient's answers. `answers` keeps each step as typed so a half-filled form resumes;
     the fields reports and the chart rely on are columns."""

@@ -31,7 +31,7 @@ from .forms import (
     review_sections,
     step_form,
 )
-from .models import RedFlag
+from .models import red_flag_rows
 
 REVIEWED_SHOWN_FOR = dt.timedelta(days=30)
 QUEUE_PAGE_SIZE = 50
@@ -229,23 +229,11 @@ def intake_review(request, intake_id: int):
         "summary": summary,
         "intake": intake,
         "link_form": link_form if summary["status"] == "submitted" else None,
-        "red_flags": _flag_rows(intake) if intake else [],
+        "red_flags": red_flag_rows(intake.red_flags) if intake else [],
         "sections": review_sections(intake.answers) if intake else None,
         "clear_form": RedFlagClearForm(),
     }
     return render(request, "patients/intake_review.html", context)
-
-
-def _flag_rows(intake) -> list[dict]:
-    labels = dict(RedFlag.choices)
-    return [
-        {
-            "label": labels.get(flag["code"], flag["code"]),
-            "details": flag.get("details", ""),
-            "refers": RedFlag(flag["code"]).refers,
-        }
-        for flag in intake.red_flags
-    ]
 
 
 @login_required
@@ -270,7 +258,7 @@ def intake_red_flags_clear(request, intake_id: int):
         "summary": summary,
         "intake": intake,
         "link_form": None,
-        "red_flags": _flag_rows(intake),
+        "red_flags": red_flag_rows(intake.red_flags),
         "sections": review_sections(intake.answers),
         "clear_form": form,
     }

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.audit import audit_read, audit_record
 from clinic.models import AuditEvent
 from clinic.permissions import access_for, visible
-from patients.models import BodyRegion, PainSource, Patient, RedFlag, Side
+from patients.models import BodyRegion, PainSource, Patient, Side, red_flag_rows
 from patients.selectors import (
     latest_intake,
     pain_trend,
@@ -66,13 +66,9 @@ logger = logging.getLogger(__name__)
 def _red_flags(user, patient) -> list[dict]:
     """Each active red flag with the intake it came from, whose review page clears it."""
     return [
-        {
-            "flag": RedFlag(item["code"]),
-            "details": item.get("details", ""),
-            "intake_id": intake["intake_id"],
-        }
+        {**row, "intake_id": intake["intake_id"]}
         for intake in red_flag_intakes(user=user, patient=patient)
-        for item in intake["flags"]
+        for row in red_flag_rows(intake["flags"])
     ]
 
 
