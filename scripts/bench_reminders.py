@@ -7,8 +7,9 @@ Creates a throwaway database next to DATABASE_URL's (dropped at the end) and flu
 broker's Redis database. For 1 and 2 workers (each `--concurrency 2` by default, as `make run`) it
 makes N reminders due, runs one sweep (what beat asks for every minute), and times until every
 row is `sent`. Messages go through the file SMS backend; a duplicate is a second send of the same
-reminder, counted from the backend's call log. "no-op tasks/s" is the same task finding a stale
-lease (one SELECT): the ceiling Celery and the machine allow, for comparison."""
+reminder, counted from the backend's call log. Claimed rows travel REMINDER_SEND_CHUNK to a task;
+"no-op tasks/s" is that task given one row it no longer holds (one UPDATE, one SELECT): what
+Celery and the machine allow per task, for comparison."""
 
 import argparse
 import os
@@ -20,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-SEND_TASK = "treatments.reminder_send"
+SEND_TASK = "treatments.reminders_send"
 sys.path.insert(0, str(ROOT))
 
 
@@ -123,7 +124,7 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 
 
 def _baseline(workers: int, pool: str, count: int, env: dict, broker_url: str) -> float:
-    """Tasks per second when each finds nothing to do (a stale lease: one SELECT): what Celery
+    """Tasks per second when each finds nothing to do (a stale lease): what Celery
     and this machine allow at best, for comparison."""
     import redis
     from celery import current_app
@@ -135,7 +136,7 @@ def _baseline(workers: int, pool: str, count: int, env: dict, broker_url: str) -
         started = time.monotonic()
         with current_app.producer_or_acquire() as producer:
             for _ in range(count):
-                current_app.send_task(SEND_TASK, args=(0, "stale"), producer=producer)
+                current_app.send_task(SEND_TASK, args=([0], "stale"), producer=producer)
         while broker.llen("celery"):
             time.sleep(0.1)
         return count / (time.monotonic() - started)

@@ -11,9 +11,9 @@ def reminders_sweep() -> dict:
     return reminders.reminders_sweep()
 
 
-@shared_task(name="treatments.reminder_send")
-def reminder_send(reminder_id: int, lease: str) -> str:
-    return reminders.reminder_send(reminder_id=reminder_id, lease=lease)
+@shared_task(name="treatments.reminders_send")
+def reminders_send(reminder_ids: list[int], lease: str) -> dict:
+    return dict(reminders.reminders_send(reminder_ids=reminder_ids, lease=lease))
 
 
 @shared_task(name="treatments.patients_erase_due")

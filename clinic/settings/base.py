@@ -180,6 +180,8 @@ REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 # Backoff after a transient failure: base * 2**(attempts-1), capped at one hour.
 REMINDER_RETRY_BASE_SECONDS = env.float("REMINDER_RETRY_BASE_SECONDS", default=60.0)
 REMINDER_CLAIM_BATCH = env.int("REMINDER_CLAIM_BATCH", default=500)
+# Claimed rows go to workers this many per task (a task's own cost is paid once per chunk).
+REMINDER_SEND_CHUNK = env.int("REMINDER_SEND_CHUNK", default=20)
 # Links in messages (confirm/cancel, check-in) point here.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # SMS: "console" (development), "file" (one JSON file per message in SMS_FILE_DIR), "http" (a

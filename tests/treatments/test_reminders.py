@@ -218,6 +218,29 @@ def test_a_claimed_reminder_is_sent_once_however_often_its_task_runs(awake, cons
     assert row.provider_message_id == mail.outbox[0].extra_headers["Message-ID"]
 
 
+def test_a_chunk_sends_only_the_rows_it_still_holds_and_restarts_their_timeout(
+    awake, consenting, front_desk
+):
+    follow_up = _book(consenting, front_desk)
+    mine, reclaimed, cancelled = follow_up.reminders.order_by("pk")[:3]
+    lease = uuid.uuid4()
+    long_ago = timezone.now() - dt.timedelta(minutes=9)
+    Reminder.objects.filter(pk__in=[mine.pk, cancelled.pk]).update(
+        status=Status.SENDING, claimed_at=long_ago, lease=lease, send_at=long_ago
+    )
+    _claim_one(reclaimed)  # a sweep handed this one out again under another lease
+    Reminder.objects.filter(pk=cancelled.pk).update(status=Status.CANCELLED, lease=None)
+
+    outcomes = reminders.reminders_send(
+        reminder_ids=[mine.pk, reclaimed.pk, cancelled.pk, 0], lease=str(lease)
+    )
+
+    assert outcomes == {"sent": 1, "stale": 3}
+    assert len(mail.outbox) == 1
+    mine.refresh_from_db()
+    assert mine.status == Status.SENT and mine.claimed_at > long_ago
+
+
 def test_the_appointment_reminder_is_in_the_patients_language_with_the_clinic_and_a_link(
     awake, consenting, front_desk
 ):
