@@ -396,3 +396,34 @@ class FunctionalScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity}: {self.score}/10"
+
+
+class PainCourse(models.Model):
+    """Derived, never edited: one patient's pain in one body region and side (a *course*,
+    domain.md) with its baseline and latest score, as `reports.selectors` defines them.
+
+    `patients.summaries` rebuilds a patient's courses in the transaction that changes their pain
+    scores, so the outcome report reads one row per course instead of every score."""
+
+    clinic_lookup = "clinic"
+    is_clinical = True
+
+    # The patient's clinic, copied: reports scope by it without joining the patients.
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    region = models.CharField(max_length=16, choices=BodyRegion.choices)
+    side = models.CharField(max_length=8, choices=Side.choices)
+    baseline = models.PositiveSmallIntegerField()
+    baseline_at = models.DateTimeField()
+    # The latest score after the baseline; none yet while the baseline is the only one.
+    latest = models.PositiveSmallIntegerField(null=True)
+    latest_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "region", "side"], name="pain_course_once")
+        ]
+        indexes = [models.Index(fields=["clinic", "baseline_at"], name="pain_course_period")]
+
+    def __str__(self) -> str:
+        return f"{self.get_region_display()} {self.baseline} -> {self.latest}"

@@ -31,6 +31,7 @@ from .models import (
     Patient,
     RedFlag,
 )
+from .summaries import pain_courses_refresh
 
 
 class IntakeIncomplete(Exception):
@@ -237,6 +238,7 @@ def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Pati
         )
         for region, side, score in pain_ratings(answers.get("pain", {}))
     )
+    pain_courses_refresh(patient_ids=[patient.pk])
     FunctionalScore.objects.bulk_create(
         FunctionalScore(
             patient=patient,

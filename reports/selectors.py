@@ -15,8 +15,13 @@ Definitions (../shared/domain.md):
 - a *responder*: latest <= baseline - CLINIC_RESPONDER_MIN_POINTS and latest <= baseline *
   (100 - CLINIC_RESPONDER_MIN_PERCENT) %; a baseline of 0 or 1 cannot improve meaningfully, so
   such courses are left out of every mean and rate and counted as `excluded_low_baseline`;
-- scores of one course recorded in the same second are told apart by value: the lowest stands
+- scores of one course recorded at the same moment are told apart by value: the lowest stands
   as baseline, the highest as latest (the cautious reading both ways).
+
+Courses, session pain and trigger-point visits are read from derived tables (`PainCourse`,
+`SessionPain`, `TriggerPointVisit`) that the writing services rebuild per patient in the same
+transaction (`patients.summaries`, `sessions.summaries`): a report then reads one row per course
+or treated region instead of every score, which keeps it fast at half a million scores.
 """
 
 import datetime as dt
@@ -29,11 +34,15 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from clinic.models import Clinic
 from clinic.permissions import visible
-from patients.models import FunctionalScore, IntakeSubmission, PainScore, PainSource, Patient
-from sessions.models import MobilityMeasurement, Movement, Muscle, TreatmentSession, TriggerPoint
-
-BASELINE_SOURCES = (PainSource.INTAKE, PainSource.PRE_SESSION)
-LATEST_SOURCES = (PainSource.PRE_SESSION, PainSource.CHECK_IN)
+from patients.models import FunctionalScore, IntakeSubmission, PainCourse, PainSource, Patient
+from sessions.models import (
+    MobilityMeasurement,
+    Movement,
+    Muscle,
+    SessionPain,
+    TreatmentSession,
+    TriggerPointVisit,
+)
 
 
 @dataclass(frozen=True)
@@ -150,30 +159,28 @@ def _round(value, places: int = 2):
 # -- clinic outcomes -----------------------------------------------------------------------------
 
 
-def outcome_scores(*, user, filters: OutcomeFilters) -> QuerySet:
-    """The pain scores the outcome report may read, as rows of the `scores` CTE."""
-    scores = visible(user, PainScore).filter(
-        score__isnull=False,
-        source__in=(*BASELINE_SOURCES, *LATEST_SOURCES),
-        **_patients_matching(filters, "patient"),
+def outcome_courses(*, user, filters: OutcomeFilters) -> QuerySet:
+    """The courses the outcome report may read: baseline in the period, and the filters."""
+    courses = visible(user, PainCourse).filter(
+        clinic=filters.clinic, baseline_at__gte=filters.start, baseline_at__lt=filters.end
     )
+    if filters.cohort:
+        courses = courses.filter(patient__activity_profile=filters.cohort)
     if filters.region:
-        scores = scores.filter(region=filters.region)
+        courses = courses.filter(region=filters.region)
     for condition in _patient_exists(filters, "patient", by_therapist=True):
-        scores = scores.filter(condition)
-    return scores
+        courses = courses.filter(condition)
+    return courses
 
 
 def clinic_outcomes_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
-    """One statement: every course of the period, summed up in total and by month, therapist
-    (the one who first treated the patient) and cohort."""
-    scores_sql, scores_params = _cte(
-        outcome_scores(user=user, filters=filters),
-        "id", "patient_id", "region", "side", "source", "score", "recorded_at",
-        "patient__activity_profile",
+    """One statement: every course of the period (`PainCourse`, kept with the scores), summed
+    up in total and by month, therapist (the one who first treated the patient) and cohort."""
+    courses_sql, courses_params = _cte(
+        outcome_courses(user=user, filters=filters),
+        "patient_id", "patient__activity_profile", "baseline", "latest", "baseline_at",
     )  # fmt: skip
-    month_sql, month_params = _month("e.baseline_at", filters)
-    epoch = _epoch_seconds("recorded_at")
+    month_sql, month_params = _month("c.baseline_at", filters)
     session_table = TreatmentSession._meta.db_table
     user_table = TreatmentSession._meta.get_field("therapist").related_model._meta.db_table
     evaluated = "latest IS NOT NULL AND baseline > 1"
@@ -190,27 +197,12 @@ def clinic_outcomes_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
         SUM(CASE WHEN {responder} THEN 1 ELSE 0 END) AS responders"""
     thresholds = [settings.CLINIC_RESPONDER_MIN_POINTS, settings.CLINIC_RESPONDER_MIN_PERCENT]
     sql = f"""
-    WITH scores (id, patient_id, region, side, source, score, recorded_at, cohort) AS (
-        {scores_sql}
-    ),
-    -- One hash aggregate, no sort: a score packed after its time (seconds * 100 + score)
-    -- makes MIN the first score and MAX the last one.
-    ends AS (
-        SELECT patient_id, MAX(cohort) AS cohort,
-               MIN(CASE WHEN source IN (%s, %s) THEN recorded_at END) AS baseline_at,
-               MIN(CASE WHEN source IN (%s, %s) THEN {epoch} * 100 + score END) AS baseline_key,
-               MAX(CASE WHEN source IN (%s, %s) THEN recorded_at END) AS latest_at,
-               MAX(CASE WHEN source IN (%s, %s) THEN {epoch} * 100 + score END) AS latest_key
-        FROM scores GROUP BY patient_id, region, side
-    ),
+    WITH picked (patient_id, cohort, baseline, latest, baseline_at) AS ({courses_sql}),
     courses AS (
-        SELECT e.patient_id, e.cohort, e.baseline_key %% 100 AS baseline,
-               CASE WHEN e.latest_at > e.baseline_at THEN e.latest_key %% 100 END AS latest,
-               {month_sql} AS month,
-               (SELECT s.therapist_id FROM {session_table} s WHERE s.patient_id = e.patient_id
+        SELECT c.patient_id, c.cohort, c.baseline, c.latest, {month_sql} AS month,
+               (SELECT s.therapist_id FROM {session_table} s WHERE s.patient_id = c.patient_id
                 ORDER BY s.started_at, s.id LIMIT 1) AS therapist_id
-        FROM ends e
-        WHERE e.baseline_at >= %s AND e.baseline_at < %s
+        FROM picked c
     )
     SELECT 'total' AS dimension, '' AS key, '' AS label, {measures} FROM courses
     UNION ALL
@@ -222,18 +214,7 @@ def clinic_outcomes_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     UNION ALL
     SELECT 'cohort', cohort, '', {measures} FROM courses GROUP BY cohort
     """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
-    params = [
-        *scores_params,
-        *BASELINE_SOURCES,
-        *BASELINE_SOURCES,
-        *LATEST_SOURCES,
-        *LATEST_SOURCES,
-        *month_params,
-        filters.start,
-        filters.end,
-        *(thresholds * 4),
-    ]
-    return sql, params
+    return sql, [*courses_params, *month_params, *(thresholds * 4)]
 
 
 def _outcome_figures(row: dict) -> dict:
@@ -285,37 +266,29 @@ def clinic_outcomes(*, user, filters: OutcomeFilters) -> dict:
 
 
 def trigger_points_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
-    """Per muscle: points found, the share released, and for each point (patient, muscle,
-    side) followed over sessions, how many sessions it took to release."""
-    points = visible(user, TriggerPoint).filter(
-        session__started_at__gte=filters.start,
-        session__started_at__lt=filters.end,
-        **_patients_matching(filters, "session__patient"),
+    """Per muscle: points found in the period's sessions, the share released, and for each
+    point (patient, muscle, side) followed over sessions, how many sessions it took to release:
+    its visits (`TriggerPointVisit`) from the first in the period to the first release."""
+    visits = visible(user, TriggerPointVisit).filter(
+        clinic=filters.clinic, started_at__gte=filters.start, started_at__lt=filters.end
     )
+    if filters.cohort:
+        visits = visits.filter(patient__activity_profile=filters.cohort)
     if filters.region:
-        points = points.filter(muscle__region=filters.region)
+        visits = visits.filter(muscle__region=filters.region)
     if filters.therapist_id:
-        points = points.filter(session__therapist_id=filters.therapist_id)
-    for condition in _patient_exists(filters, "session__patient", by_therapist=False):
-        points = points.filter(condition)
-    tp_sql, tp_params = _cte(
-        points, "muscle_id", "session__patient_id", "side", "released", "session_id",
-        "session__started_at",
-    )  # fmt: skip
+        visits = visits.filter(therapist_id=filters.therapist_id)
+    for condition in _patient_exists(filters, "patient", by_therapist=False):
+        visits = visits.filter(condition)
+    tp_sql, tp_params = _cte(visits, "muscle_id", "patient_id", "side", "released", "visit")
     muscle_table = Muscle._meta.db_table
     sql = f"""
-    WITH tp (muscle_id, patient_id, side, released, session_id, started_at) AS ({tp_sql}),
-    ranked AS (
-        SELECT muscle_id, patient_id, side, released,
-               DENSE_RANK() OVER (
-                   PARTITION BY patient_id, muscle_id, side ORDER BY started_at, session_id) AS nth
-        FROM tp
-    ),
+    WITH tp (muscle_id, patient_id, side, released, visit) AS ({tp_sql}),
     followed AS (
         SELECT muscle_id, patient_id, COUNT(*) AS found,
                SUM(CASE WHEN released THEN 1 ELSE 0 END) AS released,
-               MIN(CASE WHEN released THEN nth END) AS sessions_to_release
-        FROM ranked GROUP BY muscle_id, patient_id, side
+               MIN(CASE WHEN released THEN visit END) - MIN(visit) + 1 AS sessions_to_release
+        FROM tp GROUP BY muscle_id, patient_id, side
     )
     SELECT m.slug AS muscle, m.name AS muscle_name, m.region AS region,
            SUM(f.found) AS found, SUM(f.released) AS released,
@@ -348,35 +321,32 @@ def trigger_points_by_muscle(*, user, filters: OutcomeFilters) -> list[dict]:
 
 def check_in_curve_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     """Mean pain before, right after and 24-48 h after the period's sessions, over the session
-    regions rated all three times, so that the three means describe the same courses."""
-    scores = visible(user, PainScore).filter(
-        score__isnull=False,
-        session__started_at__gte=filters.start,
-        session__started_at__lt=filters.end,
-        **_patients_matching(filters, "patient"),
+    regions rated all three times (`SessionPain`), so that the three means describe the same
+    courses."""
+    rated = visible(user, SessionPain).filter(
+        clinic=filters.clinic,
+        started_at__gte=filters.start,
+        started_at__lt=filters.end,
+        before__isnull=False,
+        after__isnull=False,
+        check_in__isnull=False,
     )
+    if filters.cohort:
+        rated = rated.filter(patient__activity_profile=filters.cohort)
     if filters.region:
-        scores = scores.filter(region=filters.region)
+        rated = rated.filter(region=filters.region)
     if filters.therapist_id:
-        scores = scores.filter(session__therapist_id=filters.therapist_id)
+        rated = rated.filter(therapist_id=filters.therapist_id)
     for condition in _patient_exists(filters, "patient", by_therapist=False):
-        scores = scores.filter(condition)
-    scores_sql, scores_params = _cte(scores, "session_id", "region", "side", "source", "score")
+        rated = rated.filter(condition)
+    rated_sql, rated_params = _cte(rated, "session_id", "before", "after", "check_in")
     sql = f"""
-    WITH scores (session_id, region, side, source, score) AS ({scores_sql}),
-    rated AS (
-        SELECT session_id,
-               AVG(CASE WHEN source = %s THEN score END) AS before,
-               AVG(CASE WHEN source = %s THEN score END) AS after,
-               AVG(CASE WHEN source = %s THEN score END) AS check_in
-        FROM scores GROUP BY session_id, region, side
-    )
+    WITH rated (session_id, before, after, check_in) AS ({rated_sql})
     SELECT COUNT(*) AS regions, COUNT(DISTINCT session_id) AS sessions,
            AVG(before) AS before, AVG(after) AS after, AVG(check_in) AS check_in
     FROM rated
-    WHERE before IS NOT NULL AND after IS NOT NULL AND check_in IS NOT NULL
     """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
-    return sql, [*scores_params, *CURVE_ORDER]
+    return sql, rated_params
 
 
 CURVE_ORDER = (PainSource.PRE_SESSION, PainSource.POST_SESSION, PainSource.CHECK_IN)

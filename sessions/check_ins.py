@@ -13,6 +13,7 @@ from patients.models import BodyRegion, PainScore, PainSource
 from patients.selectors import MAX_TOKEN_LENGTH
 
 from .models import CheckIn, TreatmentSession
+from .summaries import summaries_refresh
 
 CHECK_IN_VALID_FOR = dt.timedelta(days=3)
 
@@ -80,6 +81,7 @@ def check_in_complete(
     for score in scores:
         score.full_clean()
     PainScore.objects.bulk_create(scores)
+    summaries_refresh(patient_ids=[check_in.session.patient_id])
     check_in.soreness = soreness
     check_in.unexpected = unexpected
     check_in.completed_at = now

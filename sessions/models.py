@@ -502,3 +502,65 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"Check-in for session {self.session_id}"
+
+
+class SessionPain(models.Model):
+    """Derived, never edited: one session's pain in one region and side, before, right after
+    and at the check-in (the mean when rated twice). Rebuilt by `sessions.summaries` with the
+    scores, so the check-in curve reads one row per treated region instead of every score."""
+
+    clinic_lookup = "clinic"
+    is_clinical = True
+
+    # Copied from the patient and the session: the report filters on them without joins.
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="+")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    region = models.CharField(max_length=16, choices=BodyRegion.choices)
+    side = models.CharField(max_length=8, choices=Side.choices)
+    before = models.FloatField(null=True)
+    after = models.FloatField(null=True)
+    check_in = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "region", "side"], name="session_pain_once")
+        ]
+        indexes = [models.Index(fields=["clinic", "started_at"], name="session_pain_period")]
+
+    def __str__(self) -> str:
+        return f"Session {self.session_id} {self.get_region_display()}"
+
+
+class TriggerPointVisit(models.Model):
+    """Derived, never edited: a trigger point with its patient, session time and `visit`, the
+    how-many-th session the patient's point in that muscle and side was found in. Rebuilt by
+    `sessions.summaries` with the points, so the trigger-point report needs no join or sort."""
+
+    clinic_lookup = "clinic"
+    is_clinical = True
+
+    trigger_point = models.OneToOneField(
+        TriggerPoint, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="+")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    muscle = models.ForeignKey(Muscle, on_delete=models.CASCADE, related_name="+")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    released = models.BooleanField()
+    visit = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "started_at"], name="trigger_point_visit_period")]
+
+    def __str__(self) -> str:
+        return f"Trigger point {self.trigger_point_id}, visit {self.visit}"

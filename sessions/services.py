@@ -21,6 +21,7 @@ from .models import (
     TreatmentSession,
     TriggerPoint,
 )
+from .summaries import summaries_refresh
 
 SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
 SESSION_PAIN_SOURCES = (PainSource.PRE_SESSION, PainSource.POST_SESSION)
@@ -133,6 +134,8 @@ def session_update(
         raise ValidationError(errors)
 
     session.save()
+    # The reports' derived rows follow the scores, the points and the session's time.
+    summarised = "started_at" in (fields or {})
     for given, existing, built in (
         (pain, session.pain_scores.filter(source__in=SESSION_PAIN_SOURCES), scores),
         (trigger_points, session.trigger_points.all(), points),
@@ -141,6 +144,9 @@ def session_update(
         if given is not None and not _same_rows(existing, built):
             existing.delete()
             existing.model.objects.bulk_create(built)
+            summarised = summarised or existing.model is not MobilityMeasurement
+    if summarised:
+        summaries_refresh(patient_ids=[session.patient_id])
     audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=session, patient=session.patient)
     return session
 

@@ -7,6 +7,22 @@ from django.utils import timezone
 from clinic.models import Clinic, Membership, Role
 from patients.models import PainScore, PainSource, Patient
 from sessions.models import FollowUp, Muscle, Reminder, TreatmentSession, TriggerPoint
+from sessions.summaries import summaries_refresh
+
+
+class SummarisedFactory(factory.django.DjangoModelFactory):
+    """Rows the reports read through derived tables: rebuilt after each create, as the
+    services that write such rows do."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        row = super()._create(model_class, *args, **kwargs)
+        patient_id = getattr(row, "patient_id", None) or row.session.patient_id
+        summaries_refresh(patient_ids=[patient_id])
+        return row
 
 
 class ClinicFactory(factory.django.DjangoModelFactory):
@@ -59,7 +75,7 @@ class TreatmentSessionFactory(factory.django.DjangoModelFactory):
     subjective = "Neck stiff after long days at the desk."
 
 
-class TriggerPointFactory(factory.django.DjangoModelFactory):
+class TriggerPointFactory(SummarisedFactory):
     class Meta:
         model = TriggerPoint
 
@@ -74,7 +90,7 @@ class TriggerPointFactory(factory.django.DjangoModelFactory):
     pressure = 5
 
 
-class PainScoreFactory(factory.django.DjangoModelFactory):
+class PainScoreFactory(SummarisedFactory):
     class Meta:
         model = PainScore
 

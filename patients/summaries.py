@@ -1,0 +1,61 @@
+"""Derived tables the outcome reports read instead of every score (`PainCourse`).
+
+The services that write pain scores rebuild the affected patients' rows in the same transaction,
+so a report never sees a course that disagrees with the scores. A rebuild is per patient: it
+costs one patient's scores however large the clinic grows. Nothing else writes these tables."""
+
+from collections.abc import Collection
+
+from django.db import connection
+
+from .models import PainCourse, PainScore, PainSource, Patient
+
+BASELINE_SOURCES = (PainSource.INTAKE, PainSource.PRE_SESSION)
+LATEST_SOURCES = (PainSource.PRE_SESSION, PainSource.CHECK_IN)
+
+
+def for_patients(column: str, patient_ids: Collection[int] | None) -> tuple[str, list]:
+    """A WHERE condition on `column` for `patient_ids` (None: every patient)."""
+    if patient_ids is None:
+        return "1 = 1", []
+    if not patient_ids:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(patient_ids))})", list(patient_ids)
+
+
+def pain_courses_refresh(*, patient_ids: Collection[int] | None) -> None:
+    """Rebuild the courses of `patient_ids` (None: of every patient) from their pain scores.
+
+    Baseline: the first intake or pre-session score; latest: the most recent pre-session or
+    check-in score, if it came after the baseline (never a post-session score). Scores of one
+    course recorded at the same moment are told apart by value: the lowest stands as baseline,
+    the highest as latest (the cautious reading both ways)."""
+    courses, scores, patients = (
+        PainCourse._meta.db_table,
+        PainScore._meta.db_table,
+        Patient._meta.db_table,
+    )
+    deleted, delete_params = for_patients("patient_id", patient_ids)
+    chosen, params = for_patients("s.patient_id", patient_ids)
+    ranked = f"""
+        SELECT s.patient_id, s.region, s.side, s.score, s.recorded_at,
+               ROW_NUMBER() OVER (PARTITION BY s.patient_id, s.region, s.side
+                                  ORDER BY s.recorded_at {{order}}, s.score {{order}}) AS nth
+        FROM {scores} s
+        WHERE s.score IS NOT NULL AND s.source IN (%s, %s) AND {chosen}"""  # noqa: S608  # nosec B608 -- table names only; values are bound
+    sql = f"""
+    WITH firsts AS ({ranked.format(order="ASC")}),
+         lasts AS ({ranked.format(order="DESC")})
+    INSERT INTO {courses}
+        (clinic_id, patient_id, region, side, baseline, baseline_at, latest, latest_at)
+    SELECT p.clinic_id, f.patient_id, f.region, f.side, f.score, f.recorded_at,
+           l.score, l.recorded_at
+    FROM firsts f
+    JOIN {patients} p ON p.id = f.patient_id
+    LEFT JOIN lasts l ON l.patient_id = f.patient_id AND l.region = f.region
+         AND l.side = f.side AND l.nth = 1 AND l.recorded_at > f.recorded_at
+    WHERE f.nth = 1
+    """  # noqa: S608  # nosec B608 -- table names only; values are bound
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {courses} WHERE {deleted}", delete_params)  # noqa: S608  # nosec B608
+        cursor.execute(sql, [*BASELINE_SOURCES, *params, *LATEST_SOURCES, *params])
