@@ -7,6 +7,7 @@ from patients.models import (
     FunctionalScore,
     IntakeInvitation,
     IntakeSubmission,
+    PainCourse,
     PainScore,
     Patient,
 )
@@ -71,6 +72,9 @@ def test_linking_creates_the_patient_and_records_intake_pain_and_psfs_scores(
         ("intake", "neck_back", "midline", 6, submitted.submitted_at),
         ("intake", "shoulder", "right", 7, submitted.submitted_at),
     ]
+    # Each rating is the baseline of a course the outcome report counts from now on.
+    courses = PainCourse.objects.filter(patient=patient).values_list("region", "baseline", "latest")
+    assert sorted(courses) == [("neck_back", 6, None), ("shoulder", 7, None)]
     psfs = FunctionalScore.objects.filter(patient=patient).values_list("item", "activity", "score")
     assert list(psfs) == [(1, "Typing for an hour", 4), (2, "Swimming 1 km", 3)]
     assert patient.consents_to_email and patient.preferred_channel == "email"
