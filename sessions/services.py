@@ -87,6 +87,7 @@ def session_update(
     _require_clinician(user, session.patient)
     session = _lock_draft(session)
     errors: dict[str, list[str]] = {}
+    started_at = session.started_at
 
     for name, value in (fields or {}).items():
         if name not in (*SOAP_FIELDS, "started_at", "duration_minutes"):
@@ -135,7 +136,7 @@ def session_update(
 
     session.save()
     # The reports' derived rows follow the scores, the points and the session's time.
-    summarised = "started_at" in (fields or {})
+    summarised = session.started_at != started_at
     for given, existing, built in (
         (pain, session.pain_scores.filter(source__in=SESSION_PAIN_SOURCES), scores),
         (trigger_points, session.trigger_points.all(), points),
