@@ -2,8 +2,10 @@
 writes scores, points or a session's time, and a per-patient rebuild agrees with a full one."""
 
 import datetime as dt
+import io
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from patients.models import PainCourse
@@ -138,3 +140,15 @@ def test_erasing_a_patient_removes_their_derived_rows(patient, therapist):
 
     for model in (PainCourse, SessionPain, TriggerPointVisit):
         assert not model.objects.filter(patient_id=patient.pk).exists()
+
+
+def test_the_rebuild_command_restores_rows_lost_outside_the_services(patient, therapist):
+    _session(patient, therapist, timezone.now() - DAY, pain=[_pain("pre_session", 6)],
+             points=[_point()])  # fmt: skip
+    SessionPain.objects.all().delete()
+    out = io.StringIO()
+
+    call_command("summaries_rebuild", stdout=out)
+
+    assert SessionPain.objects.filter(patient=patient, before=6).count() == 1
+    assert "PainCourse 1, SessionPain 1, TriggerPointVisit 1." in out.getvalue()
