@@ -24,12 +24,22 @@ def for_patients(column: str, patient_ids: Collection[int] | None) -> tuple[str,
 
 
 def pain_courses_refresh(*, patient_ids: Collection[int] | None) -> None:
-    """Rebuild the courses of `patient_ids` (None: of every patient) from their pain scores.
+    """Rebuild the courses of `patient_ids` (None: of every patient) from their pain scores,
+    inside the caller's transaction.
 
     Baseline: the first intake or pre-session score; latest: the most recent pre-session or
     check-in score, if it came after the baseline (never a post-session score). Scores of one
     course recorded at the same moment are told apart by value: the lowest stands as baseline,
     the highest as latest (the cautious reading both ways)."""
+    if patient_ids is not None:
+        # One rebuild of a patient at a time (a check-in arriving while a draft is saved):
+        # a second one waits here, then its DELETE sees the first one's rows.
+        list(
+            Patient.objects.select_for_update()
+            .filter(pk__in=patient_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     courses, scores, patients = (
         PainCourse._meta.db_table,
         PainScore._meta.db_table,

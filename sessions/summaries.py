@@ -15,10 +15,11 @@ from .models import SessionPain, TreatmentSession, TriggerPoint, TriggerPointVis
 
 
 def summaries_refresh(*, patient_ids: Collection[int] | None) -> None:
-    """Rebuild every derived row of `patient_ids` (None: of every patient)."""
+    """Rebuild every derived row of `patient_ids` (None: of every patient), inside the caller's
+    transaction; the patients stay locked until it ends (see `pain_courses_refresh`)."""
     pain_courses_refresh(patient_ids=patient_ids)
-    session_pain_refresh(patient_ids=patient_ids)
-    trigger_point_visits_refresh(patient_ids=patient_ids)
+    _session_pain_refresh(patient_ids=patient_ids)
+    _trigger_point_visits_refresh(patient_ids=patient_ids)
 
 
 def _rebuild(table: str, patient_ids, insert: str, params: list) -> None:
@@ -28,7 +29,7 @@ def _rebuild(table: str, patient_ids, insert: str, params: list) -> None:
         cursor.execute(insert, params)
 
 
-def session_pain_refresh(*, patient_ids: Collection[int] | None) -> None:
+def _session_pain_refresh(*, patient_ids: Collection[int] | None) -> None:
     """Per session, region and side: the mean score before, right after and at the check-in."""
     table = SessionPain._meta.db_table
     chosen, params = for_patients("s.patient_id", patient_ids)
@@ -51,7 +52,7 @@ def session_pain_refresh(*, patient_ids: Collection[int] | None) -> None:
     _rebuild(table, patient_ids, sql, [*sources, *params])
 
 
-def trigger_point_visits_refresh(*, patient_ids: Collection[int] | None) -> None:
+def _trigger_point_visits_refresh(*, patient_ids: Collection[int] | None) -> None:
     """Each point with its session's time and its visit: 1 for the first session the patient's
     point in that muscle and side was found in, 2 for the next one, and so on."""
     table = TriggerPointVisit._meta.db_table

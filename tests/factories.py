@@ -2,6 +2,7 @@ import datetime as dt
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from clinic.models import Clinic, Membership, Role
@@ -19,9 +20,10 @@ class SummarisedFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        row = super()._create(model_class, *args, **kwargs)
-        patient_id = getattr(row, "patient_id", None) or row.session.patient_id
-        summaries_refresh(patient_ids=[patient_id])
+        with transaction.atomic():
+            row = super()._create(model_class, *args, **kwargs)
+            patient_id = getattr(row, "patient_id", None) or row.session.patient_id
+            summaries_refresh(patient_ids=[patient_id])
         return row
 
 

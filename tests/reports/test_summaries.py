@@ -3,9 +3,12 @@ writes scores, points or a session's time, and a per-patient rebuild agrees with
 
 import datetime as dt
 import io
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.utils import timezone
 
 from patients.models import PainCourse
@@ -152,3 +155,43 @@ def test_the_rebuild_command_restores_rows_lost_outside_the_services(patient, th
 
     assert SessionPain.objects.filter(patient=patient, before=6).count() == 1
     assert "PainCourse 1, SessionPain 1, TriggerPointVisit 1." in out.getvalue()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_rebuilds_of_one_patient_at_once_wait_for_each_other(clinic_a):
+    """A check-in and a draft save of the same patient at the same moment: without the lock the
+    second DELETE misses the first one's new rows and its INSERT breaks a unique constraint."""
+    assert connection.vendor == "postgresql", "CI runs this on PostgreSQL"
+    person = PatientFactory(clinic=clinic_a)
+    PainScoreFactory(patient=person, source="intake", score=7, recorded_at=timezone.now() - DAY)
+    first_holds_its_lock = threading.Event()
+    errors = []
+
+    def first():
+        try:
+            with transaction.atomic():
+                summaries_refresh(patient_ids=[person.pk])
+                first_holds_its_lock.set()
+                time.sleep(0.5)  # the second rebuild starts meanwhile
+        finally:
+            connection.close()
+
+    def second():
+        first_holds_its_lock.wait(10)
+        try:
+            with transaction.atomic():
+                summaries_refresh(patient_ids=[person.pk])
+        except Exception as error:  # noqa: BLE001 (the assertion below names it)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    assert list(PainCourse.objects.filter(patient=person).values_list("baseline")) == [(7,)]
