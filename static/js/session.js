@@ -426,4 +426,6 @@
   } else {
     restore(data.state);
   }
+  // Typing is captured from here on; until then the page only looks ready.
+  form.dataset.ready = "true";
 })();

@@ -37,6 +37,8 @@ def _start_session(page, live_server, patient):
     page.get_by_role("link", name="Record a session").click()
     page.get_by_role("button", name="Start a new session").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Session")
+    # The script must listen before the test types, or the typing is never saved.
+    expect(page.locator("#session-form[data-ready]")).to_have_count(1)
     return int(page.url.rstrip("/").split("/")[-1])
 
 
