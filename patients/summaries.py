@@ -23,6 +23,14 @@ def for_patients(column: str, patient_ids: Collection[int] | None) -> tuple[str,
     return f"{column} IN ({', '.join(['%s'] * len(patient_ids))})", list(patient_ids)
 
 
+def rebuild(table: str, patient_ids: Collection[int] | None, insert: str, params: list) -> None:
+    """Replace the rows of `patient_ids` in the derived `table` with what `insert` selects."""
+    deleted, delete_params = for_patients("patient_id", patient_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE {deleted}", delete_params)  # noqa: S608  # nosec B608 -- a table name; values are bound
+        cursor.execute(insert, params)
+
+
 def pain_courses_refresh(*, patient_ids: Collection[int] | None) -> None:
     """Rebuild the courses of `patient_ids` (None: of every patient) from their pain scores,
     inside the caller's transaction.
@@ -45,7 +53,6 @@ def pain_courses_refresh(*, patient_ids: Collection[int] | None) -> None:
         PainScore._meta.db_table,
         Patient._meta.db_table,
     )
-    deleted, delete_params = for_patients("patient_id", patient_ids)
     chosen, params = for_patients("s.patient_id", patient_ids)
     ranked = f"""
         SELECT s.patient_id, s.region, s.side, s.score, s.recorded_at,
@@ -66,6 +73,4 @@ def pain_courses_refresh(*, patient_ids: Collection[int] | None) -> None:
          AND l.side = f.side AND l.nth = 1 AND l.recorded_at > f.recorded_at
     WHERE f.nth = 1
     """  # noqa: S608  # nosec B608 -- table names only; values are bound
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {courses} WHERE {deleted}", delete_params)  # noqa: S608  # nosec B608
-        cursor.execute(sql, [*BASELINE_SOURCES, *params, *LATEST_SOURCES, *params])
+    rebuild(courses, patient_ids, sql, [*BASELINE_SOURCES, *params, *LATEST_SOURCES, *params])

@@ -6,10 +6,8 @@ the affected patients' rows in the same transaction; nothing else writes these t
 
 from collections.abc import Collection
 
-from django.db import connection
-
 from patients.models import PainScore, PainSource, Patient
-from patients.summaries import for_patients, pain_courses_refresh
+from patients.summaries import for_patients, pain_courses_refresh, rebuild
 
 from .models import SessionPain, TreatmentSession, TriggerPoint, TriggerPointVisit
 
@@ -20,13 +18,6 @@ def summaries_refresh(*, patient_ids: Collection[int] | None) -> None:
     pain_courses_refresh(patient_ids=patient_ids)
     _session_pain_refresh(patient_ids=patient_ids)
     _trigger_point_visits_refresh(patient_ids=patient_ids)
-
-
-def _rebuild(table: str, patient_ids, insert: str, params: list) -> None:
-    deleted, delete_params = for_patients("patient_id", patient_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE {deleted}", delete_params)  # noqa: S608  # nosec B608 -- a table name; values are bound
-        cursor.execute(insert, params)
 
 
 def _session_pain_refresh(*, patient_ids: Collection[int] | None) -> None:
@@ -49,7 +40,7 @@ def _session_pain_refresh(*, patient_ids: Collection[int] | None) -> None:
              s.region, s.side
     """  # noqa: S608  # nosec B608 -- table names only; values are bound
     sources = [PainSource.PRE_SESSION, PainSource.POST_SESSION, PainSource.CHECK_IN]
-    _rebuild(table, patient_ids, sql, [*sources, *params])
+    rebuild(table, patient_ids, sql, [*sources, *params])
 
 
 def _trigger_point_visits_refresh(*, patient_ids: Collection[int] | None) -> None:
@@ -69,4 +60,4 @@ def _trigger_point_visits_refresh(*, patient_ids: Collection[int] | None) -> Non
     JOIN {Patient._meta.db_table} p ON p.id = t.patient_id
     WHERE {chosen}
     """  # noqa: S608  # nosec B608 -- table names only; values are bound
-    _rebuild(table, patient_ids, sql, params)
+    rebuild(table, patient_ids, sql, params)
