@@ -1,21 +1,46 @@
-"""The audit trail: `audit_record` appends one hash-chained AuditEvent.
+"""The audit trail: who did what to which record, in one keyed, linear chain.
 
-Services call it inside their own transaction, so a write and its audit row commit together.
+- `audit_record` inserts one AuditEvent carrying an HMAC of its content, inside the caller's
+  transaction, so a write and its audit row commit together. It takes no lock: a lock held
+  from the audit insert to commit, with row locks taken before and after it, deadlocked
+  concurrent saves (issue 18), and writers never need to see each other.
+- `audit_chain` (beat, every AUDIT_CHAIN_SECONDS; and `audit_verify`) links the committed
+  events, in the order it finds them, into AuditChainLink rows: one sequencer at a time, in a
+  short transaction of its own that holds no other lock. It then appends a signed checkpoint of
+  the chain's head to AUDIT_ANCHOR_FILE and the `clinic.audit.anchor` log, outside the database.
+- `audit_verify` checks each row's HMAC, the chain, and the chain against its anchor, so rows
+  edited, forged, deleted, re-chained, truncated or cut from the tail are all named.
+
 The request's IP and id reach it through a context variable that `AuditContextMiddleware` sets,
 so services need no request argument."""
 
 import contextvars
+import hmac
+import json
+import logging
+import os
+import secrets
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditChainLink, AuditEvent, audit_hmac
 
 GENESIS = "0" * 64
-# Any constant: the key of the PostgreSQL advisory lock that serialises the chain's tail.
+# Any constant: the key of the PostgreSQL advisory lock that admits one sequencer at a time.
+# Only `audit_chain` takes it, in a transaction that touches nothing but the chain.
 CHAIN_LOCK = 7_343_021
+# A new event is looked for among this many ids below the chain's newest: an event committed
+# later than events with higher ids (a long transaction) still gets linked. `audit_verify`
+# looks at every row.
+CHAIN_LOOKBACK = 100_000
+CHAIN_BATCH = 5_000
+
+anchor_log = logging.getLogger("clinic.audit.anchor")
 
 
 @dataclass(frozen=True)
@@ -50,7 +75,6 @@ def _object_ref(obj) -> tuple[str, str]:
     return obj._meta.label_lower, str(obj.pk)
 
 
-@transaction.atomic
 def audit_record(
     *,
     action: str,
@@ -67,11 +91,6 @@ def audit_record(
     if patient is not None:
         clinic_id, patient_id = patient.clinic_id, patient.pk
     meta = _request.get()
-    if connection.vendor == "postgresql":
-        # Two writers reading the same tail would fork the chain: one at a time, until commit.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-    tail = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     event = AuditEvent(
         at=timezone.now(),
         clinic_id=clinic_id,
@@ -83,26 +102,120 @@ def audit_record(
         patient_id=patient_id,
         ip=meta.ip if meta else None,
         request_id=meta.request_id if meta else "",
-        previous_hash=tail or GENESIS,
+        nonce=secrets.token_hex(16),
     )
-    event.hash = event.compute_hash()
-    event.save()
+    event.mac = event.compute_mac()
+    event.save(force_insert=True)
     return event
 
 
+def audit_chain(*, full: bool = False) -> int:
+    """Link every committed event not yet in the chain; returns how many were linked. Run it
+    outside any other transaction (beat, a command): its lock must be the only one it holds."""
+    linked = 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+        head = AuditChainLink.objects.order_by("-seq").first()
+        seq, previous = (head.seq, head.mac) if head else (0, GENESIS)
+        pending = AuditEvent.objects.filter(chain_link__isnull=True).order_by("id")
+        if not full:
+            newest = AuditChainLink.objects.aggregate(newest=Max("event_id"))["newest"] or 0
+            pending = pending.filter(id__gt=newest - CHAIN_LOOKBACK)
+        while batch := list(pending[:CHAIN_BATCH]):
+            links = []
+            for event in batch:
+                seq += 1
+                link = AuditChainLink(seq=seq, event=event, previous=previous)
+                link.mac = previous = link.compute_mac()
+                links.append(link)
+            AuditChainLink.objects.bulk_create(links)
+            linked += len(links)
+        if linked:
+            transaction.on_commit(lambda: _anchor(seq, previous))
+    return linked
+
+
+def _checkpoint_signature(seq: int, mac: str, at: str) -> str:
+    return audit_hmac(f"anchor|{seq}|{mac}|{at}")
+
+
+def _anchor(seq: int, mac: str) -> None:
+    """A signed checkpoint of the head, kept where a database role cannot reach: appended to
+    AUDIT_ANCHOR_FILE (synced to disk) and written to the log."""
+    at = timezone.now().isoformat()
+    checkpoint = {"seq": seq, "mac": mac, "at": at, "sig": _checkpoint_signature(seq, mac, at)}
+    path = settings.AUDIT_ANCHOR_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as anchor:
+        anchor.write(json.dumps(checkpoint) + "\n")
+        anchor.flush()
+        os.fsync(anchor.fileno())
+    anchor_log.info("audit chain head seq=%s mac=%s at=%s sig=%s", seq, mac, at, checkpoint["sig"])
+
+
+def _checkpoints() -> tuple[dict[int, dict], list[str]]:
+    """The anchor's checkpoints by link number, and the lines whose signature does not hold."""
+    checkpoints, problems = {}, []
+    try:
+        lines = settings.AUDIT_ANCHOR_FILE.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return {}, []
+    for number, line in enumerate(lines, start=1):
+        try:
+            point = json.loads(line)
+            expected = _checkpoint_signature(point["seq"], point["mac"], point["at"])
+            valid = hmac.compare_digest(expected, point["sig"])
+        except (ValueError, KeyError, TypeError):
+            valid = False
+        if not valid:
+            problems.append(f"audit anchor line {number}: not a checkpoint signed with the key")
+            continue
+        checkpoints[point["seq"]] = point
+    return checkpoints, problems
+
+
 def audit_verify() -> list[str]:
-    """Walk the chain oldest first; each problem names the row it was found at."""
+    """Link what is still unlinked, then walk every event and the whole chain; each problem
+    names the row or link it was found at. An empty list means the trail is intact."""
+    audit_chain(full=True)
     problems = []
-    expected_previous = GENESIS
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
-        if event.previous_hash != expected_previous:
+        if not hmac.compare_digest(event.compute_mac(), event.mac):
             problems.append(
-                f"audit event {event.pk}: the row before it was changed or deleted "
-                "(its previous hash does not match)"
+                f"audit event {event.pk}: its content was changed or forged "
+                "(its HMAC does not match)"
             )
-        if event.compute_hash() != event.hash:
-            problems.append(f"audit event {event.pk}: its content was changed after it was written")
-        expected_previous = event.hash
+    checkpoints, anchor_problems = _checkpoints()
+    problems += anchor_problems
+    expected_seq, previous = 1, GENESIS
+    links = AuditChainLink.objects.select_related("event").order_by("seq")
+    for link in links.iterator(chunk_size=2000):
+        if link.seq != expected_seq:
+            problems.append(f"audit chain: links {expected_seq} to {link.seq - 1} were deleted")
+        if link.previous != previous:
+            problems.append(
+                f"audit chain link {link.seq} (event {link.event_id}): the link before it "
+                "was changed or deleted"
+            )
+        if not hmac.compare_digest(link.compute_mac(), link.mac):
+            problems.append(
+                f"audit chain link {link.seq} (event {link.event_id}): changed after it was written"
+            )
+        point = checkpoints.get(link.seq)
+        if point and not hmac.compare_digest(point["mac"], link.mac):
+            problems.append(
+                f"audit chain link {link.seq}: differs from the anchor's checkpoint "
+                f"of {point['at']}"
+            )
+        expected_seq, previous = link.seq + 1, link.mac
+    head = expected_seq - 1
+    if checkpoints and (anchored := max(checkpoints)) > head:
+        problems.append(
+            f"audit chain: ends at link {head}, but the anchor saw link {anchored} on "
+            f"{checkpoints[anchored]['at']}: the newest rows were deleted or the table emptied"
+        )
     return problems
 
 

@@ -1,4 +1,5 @@
 import hashlib
+import hmac
 import zoneinfo
 
 from django.conf import settings
@@ -84,9 +85,10 @@ class AuditEvent(models.Model):
     """Who did what to which record, when and from where: one append-only row per read, list,
     write, signature or export of patient data. No health data goes in here, only ids.
 
-    Each row carries a SHA-256 chained to the previous row's, so an edit or a deletion behind
-    the application's back breaks the chain (`manage.py audit_verify` names the row); on
-    PostgreSQL a trigger also refuses UPDATE, DELETE and TRUNCATE."""
+    Each row carries an HMAC of its content under `AUDIT_HMAC_KEY`, a key the database never
+    holds, so a row edited or forged behind the application's back is named by `audit_verify`.
+    Rows are inserted without any lock; `AuditChainLink` puts them in one keyed chain after
+    they commit (clinic/audit.py). On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE."""
 
     class Action(models.TextChoices):
         READ = "read", _("Read")
@@ -116,8 +118,9 @@ class AuditEvent(models.Model):
     patient_id = models.BigIntegerField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # Random per row, so two events alike in every field still differ and a copied row is refused.
+    nonce = models.CharField(max_length=32)
+    mac = models.CharField(max_length=64, unique=True)
 
     class Meta:
         ordering = ["-id"]
@@ -137,12 +140,37 @@ class AuditEvent(models.Model):
             for value in (
                 self.at.isoformat(), self.clinic_id, self.actor_id, self.actor_label,
                 self.action, self.object_type, self.object_id, self.patient_id, self.ip,
-                self.request_id, self.previous_hash,
+                self.request_id, self.nonce,
             )
         )  # fmt: skip
 
-    def compute_hash(self) -> str:
-        return hashlib.sha256(self.payload().encode()).hexdigest()
+    def compute_mac(self) -> str:
+        return audit_hmac(self.payload())
+
+
+def audit_hmac(message: str) -> str:
+    return hmac.new(settings.AUDIT_HMAC_KEY.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+class AuditChainLink(models.Model):
+    """The audit trail's order: link `seq` holds one event and an HMAC over the previous link's,
+    so deleting, reordering or truncating rows breaks the chain, and without the key nobody can
+    recompute it. Written by `audit_chain` after the events commit, which is why writers never
+    wait for one another; its head is also anchored outside the database (AUDIT_ANCHOR_FILE)."""
+
+    seq = models.BigIntegerField(primary_key=True)
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="chain_link")
+    previous = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"Audit link {self.seq}"
+
+    def compute_mac(self) -> str:
+        return audit_hmac(f"{self.seq}|{self.event_id}|{self.event.mac}|{self.previous}")
 
 
 class RecordVersion(models.Model):

@@ -117,6 +117,13 @@ def _catalogues_after_flush(request):
 
 
 @pytest.fixture(autouse=True)
+def _own_audit_anchor(settings, tmp_path):
+    """Each test's audit chain is anchored in a file of its own: a test database starts empty,
+    and an anchor that remembers an earlier test's chain would call it truncated."""
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchor.log"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache, so counters such as the link-guess limit do not
     leak from one test into the next."""

@@ -18,6 +18,10 @@ if not SECRET_KEY:
         # A guessable key signs sessions and password-reset links: refuse to run without one.
         raise ImproperlyConfigured("SECRET_KEY must be set in the environment when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105
+# The audit trail's HMAC key (clinic/audit.py). Kept out of the database on purpose: someone who
+# can write the tables cannot forge or re-chain rows without it. Never rotate it: earlier rows
+# would no longer verify. Derived from SECRET_KEY when unset (`check --deploy` warns).
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="") or f"derived:{SECRET_KEY}:audit-trail"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -198,12 +202,25 @@ if SMS_BACKEND == "http" and not SMS_HTTP_URL:
 if REMINDER_SENDING_TIMEOUT_SECONDS <= SMS_HTTP_TIMEOUT:
     # Else a slow but live send could be reclaimed and sent a second time.
     raise ImproperlyConfigured("REMINDER_SENDING_TIMEOUT_SECONDS must exceed SMS_HTTP_TIMEOUT.")
+# The audit chain's sequencer runs this often; each run appends a signed checkpoint of the
+# chain's head to AUDIT_ANCHOR_FILE (and the `clinic.audit.anchor` log), outside the database.
+AUDIT_CHAIN_SECONDS = env.float("AUDIT_CHAIN_SECONDS", default=10.0)
+AUDIT_ANCHOR_FILE = Path(env.str("AUDIT_ANCHOR_FILE", default=str(VAR_DIR / "audit-anchor.log")))
+# PostgreSQL with two roles (README, Security): the role the application connects as. When set,
+# `migrate` (run as the owner role) grants it what it needs and nothing more.
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="")
 CELERY_BEAT_SCHEDULE = {
     "reminders-sweep": {
         "task": "treatments.reminders_sweep",
         "schedule": REMINDER_SWEEP_SECONDS,
         # A sweep that waited a whole interval is superseded by the next one.
         "options": {"expires": REMINDER_SWEEP_SECONDS},
+    },
+    # Committed audit rows put in the keyed chain and its head anchored (clinic/audit.py).
+    "audit-chain": {
+        "task": "clinic.audit_chain",
+        "schedule": AUDIT_CHAIN_SECONDS,
+        "options": {"expires": AUDIT_CHAIN_SECONDS},
     },
     # Records whose retention period after an erasure request has ended (sessions/erasure.py).
     "patients-erase-due": {"task": "treatments.patients_erase_due", "schedule": 24 * 3600},
