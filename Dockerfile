@@ -18,7 +18,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends gettext \
  && SECRET_KEY=build-only python manage.py compilemessages --ignore=node_modules -v 0
 COPY --from=assets /app/node_modules/chart.js/dist node_modules/chart.js/dist
 RUN SECRET_KEY=build-only python manage.py collectstatic --no-input -v 0 \
- && useradd --system --uid 1001 clinic && mkdir -p var && chown -R clinic var
+ && useradd --system --uid 1001 clinic && mkdir -p var anchor && chown -R clinic var anchor
 
 USER clinic
 EXPOSE 8000

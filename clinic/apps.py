@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ClinicConfig(AppConfig):
@@ -7,3 +8,7 @@ class ClinicConfig(AppConfig):
 
     def ready(self):
         from . import auth  # noqa: F401  (connects the sign-in audit signals)
+        from .db_roles import grant_after_migrate
+
+        # post_migrate is sent for every app once all migrations have run: answer clinic's only.
+        post_migrate.connect(grant_after_migrate, sender=self)

@@ -6,6 +6,8 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import DateField
+from django.db.models.functions import Cast, Now
 from django.utils import timezone
 
 from clinic.audit import audit_record
@@ -55,7 +57,7 @@ def patient_erasure_request(*, patient: Patient, user) -> Patient:
 
 
 # Children first: every clinical foreign key is PROTECT, so the order is the proof that
-# nothing is left behind.
+# nothing is left behind. SQLite's path; PostgreSQL's is clinic_erase_patient, the same order.
 ERASED = (
     (Reminder, "follow_up__patient"),
     (FollowUp, "patient"),
@@ -71,11 +73,13 @@ ERASED = (
 )
 
 
-def patients_erase_due(*, today: dt.date | None = None) -> int:
+def patients_erase_due() -> int:
     """Delete every restricted patient whose retention period has ended, with their record and
-    its history; the audit trail keeps that it happened (ids only). Returns how many."""
-    today = today or timezone.localdate()
-    due = Patient.objects.filter(erasure_requested_at__isnull=False, erase_after__lte=today)
+    its history; the audit trail keeps that it happened (ids only). Returns how many. "Today" is
+    the database's, as in clinic_erase_patient, so the two never disagree about who is due."""
+    due = Patient.objects.filter(
+        erasure_requested_at__isnull=False, erase_after__lte=Cast(Now(), DateField())
+    )
     erased = 0
     for patient_id in due.values_list("pk", flat=True).iterator():
         _erase(patient_id)
@@ -86,14 +90,17 @@ def patients_erase_due(*, today: dt.date | None = None) -> int:
 @transaction.atomic
 def _erase(patient_id: int) -> None:
     patient = Patient.objects.select_for_update().get(pk=patient_id)
+    audit_record(action=AuditEvent.Action.ERASE, actor_label="system", obj=patient, patient=patient)
     if connection.vendor == "postgresql":
+        # The owner role's function (treatments migration 0008): the application's own role
+        # may neither delete history nor switch the record triggers off.
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL clinic.erasure = on")
+            cursor.execute("SELECT clinic_erase_patient(%s)", [patient_id])
+        return
     for model, path in ERASED:
         rows = model.objects.filter(**{path: patient})
         ids = list(rows.values_list("pk", flat=True))
         RecordVersion.objects.filter(table_name=model._meta.db_table, row_id__in=ids).delete()
         rows.delete()
     RecordVersion.objects.filter(table_name=Patient._meta.db_table, row_id=patient_id).delete()
-    audit_record(action=AuditEvent.Action.ERASE, actor_label="system", obj=patient, patient=patient)
     Patient.objects.filter(pk=patient_id).delete()

@@ -5,9 +5,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_docker_compose_names_the_five_services():
+def test_docker_compose_names_the_services():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    assert set(compose["services"]) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(compose["services"]) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
     web = compose["services"]["web"]
     assert "gunicorn" in web["command"]
     assert compose["services"]["worker"]["command"][:4] == ["celery", "-A", "clinic", "worker"]
@@ -16,6 +16,22 @@ def test_docker_compose_names_the_five_services():
         env = compose["services"][name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["CELERY_BROKER_URL"].startswith("redis://redis:")
+
+
+def test_docker_compose_migrates_as_the_owner_and_runs_as_the_application_role():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    migrate = services["migrate"]
+    assert migrate["command"][-2:] == ["migrate", "--no-input"]
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgres://clinic:")
+    assert migrate["environment"]["DATABASE_APP_ROLE"] == "clinic_app"
+    for name in ("web", "worker", "beat"):
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://clinic_app:")
+        assert services[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+    init = (ROOT / "deploy" / "postgres" / "10-app-role.sh").read_text()
+    assert "CREATE ROLE clinic_app LOGIN" in init
 
 
 def test_env_example_lists_every_variable_the_settings_read():
