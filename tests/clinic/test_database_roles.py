@@ -1,0 +1,191 @@
+"""The attacks of issue 12 (item 4), made with the application's own database role: a role that
+can read and write records but owns nothing. Each was possible before; none may be now.
+
+The role is created for the test (its name unique per process: roles are cluster-wide), given
+its rights by `app_role_grant` as `migrate` does with DATABASE_APP_ROLE, and used through a
+second, real connection."""
+
+import os
+
+import psycopg2
+import pytest
+from django.db import connection
+from django.utils import timezone
+from psycopg2 import errors
+
+from clinic.audit import audit_chain, audit_record, audit_verify
+from clinic.db_roles import app_role_grant
+from clinic.models import AuditEvent, RecordVersion
+from patients.models import PainScore, Patient
+from sessions.erasure import patient_erasure_request
+from sessions.models import (
+    Addendum,
+    MobilityMeasurement,
+    Movement,
+    TreatmentSession,
+    TriggerPoint,
+)
+from tests.factories import PainScoreFactory, TreatmentSessionFactory, TriggerPointFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+REFUSED = (errors.InsufficientPrivilege, errors.RaiseException)
+
+
+@pytest.fixture
+def app_db():
+    """A connection as the application's role: autocommit off, so SET LOCAL holds."""
+    assert connection.vendor == "postgresql", "CI runs this on PostgreSQL"
+    role = f"clinic_app_test_{os.getpid()}"
+    _drop_role(role)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} LOGIN")
+    app_role_grant(connection, role)
+    params = connection.get_connection_params()
+    app = psycopg2.connect(
+        dbname=params["dbname"], host=params.get("host"), port=params.get("port"), user=role
+    )
+    yield app
+    app.close()
+    _drop_role(role)
+
+
+def _drop_role(role):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone():
+            cursor.execute(f"DROP OWNED BY {role}")  # its grants in this database
+            cursor.execute(f"DROP ROLE {role}")
+
+
+def _refused(app, *statements):
+    """Each statement, in its own transaction as the application's role, must be refused."""
+    for sql, params in statements:
+        with pytest.raises(REFUSED), app.cursor() as cursor:
+            try:
+                cursor.execute("SET LOCAL clinic.allow_audit_truncate = 'on'")
+                cursor.execute("SET LOCAL clinic.erasure = 'on'")
+                cursor.execute(sql, params)
+            finally:
+                app.rollback()
+
+
+@pytest.fixture
+def signed_note(patient, therapist):
+    session = TreatmentSessionFactory(patient=patient, therapist=therapist, subjective="as signed")
+    TriggerPointFactory(session=session)
+    PainScoreFactory(patient=patient, session=session, source="pre_session", score=8)
+    MobilityMeasurement.objects.create(
+        patient=patient,
+        session=session,
+        movement=Movement.objects.first(),
+        side="right",
+        degrees=40,
+        measured_at=timezone.now(),
+    )
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        status="signed", signed_at=timezone.now(), signed_by=therapist
+    )
+    Addendum.objects.create(
+        session=session, author=therapist, reason="Late entry", text="Seen again."
+    )
+    return session
+
+
+def test_the_application_role_cannot_empty_the_audit_trail_or_the_history(app_db, therapist):
+    audit_record(action="read", actor=therapist)
+    audit_chain()
+    _refused(
+        app_db,
+        ("TRUNCATE clinic_auditevent, clinic_auditchainlink CASCADE", None),
+        ("TRUNCATE clinic_recordversion", None),
+        ("DELETE FROM clinic_auditevent", None),
+        ("DELETE FROM clinic_auditchainlink", None),
+        ("UPDATE clinic_auditevent SET action = 'list'", None),
+        ("DELETE FROM clinic_recordversion", None),
+        ("ALTER TABLE clinic_auditevent DISABLE TRIGGER USER", None),
+    )
+    assert AuditEvent.objects.count() >= 2 and audit_verify() == []
+
+
+def test_the_application_role_cannot_change_a_signed_note_or_its_parts(app_db, signed_note):
+    point = signed_note.trigger_points.get()
+    score = signed_note.pain_scores.get()
+    rom = signed_note.mobility.get()
+    addendum = signed_note.addenda.get()
+    _refused(
+        app_db,
+        ("UPDATE treatments_treatmentsession SET subjective = 'rewritten' WHERE id = %s",
+         [signed_note.pk]),
+        ("DELETE FROM treatments_treatmentsession WHERE id = %s", [signed_note.pk]),
+        ("UPDATE treatments_triggerpoint SET side = 'left' WHERE id = %s", [point.pk]),
+        ("DELETE FROM treatments_triggerpoint WHERE id = %s", [point.pk]),
+        ("UPDATE patients_painscore SET score = 0 WHERE id = %s", [score.pk]),
+        ("DELETE FROM patients_painscore WHERE id = %s", [score.pk]),
+        ("UPDATE treatments_mobilitymeasurement SET degrees = 90 WHERE id = %s", [rom.pk]),
+        ("DELETE FROM treatments_mobilitymeasurement WHERE id = %s", [rom.pk]),
+        ("UPDATE treatments_addendum SET text = 'never written' WHERE id = %s", [addendum.pk]),
+        ("DELETE FROM treatments_addendum WHERE id = %s", [addendum.pk]),
+        ("TRUNCATE treatments_addendum", None),
+        ("TRUNCATE patients_painscore CASCADE", None),
+        ("INSERT INTO patients_painscore (patient_id, session_id, recorded_at, source, region, "
+         "side, score, unable_to_rate) VALUES (%s, %s, now(), 'post_session', 'head', 'both', "
+         "0, false)", [signed_note.patient_id, signed_note.pk]),
+    )  # fmt: skip
+    assert TreatmentSession.objects.get(pk=signed_note.pk).subjective == "as signed"
+    assert PainScore.objects.get(pk=score.pk).score == 8
+    assert TriggerPoint.objects.get(pk=point.pk).side == point.side
+    assert Addendum.objects.get(pk=addendum.pk).text == "Seen again."
+
+
+def test_a_draft_changed_by_the_application_role_still_leaves_its_history(
+    app_db, patient, therapist
+):
+    draft = TreatmentSessionFactory(patient=patient, therapist=therapist, subjective="first")
+    with app_db.cursor() as cursor:
+        cursor.execute("SET LOCAL clinic.erasure = 'on'")  # no longer silences the history
+        cursor.execute(
+            "UPDATE treatments_treatmentsession SET subjective = 'second' WHERE id = %s",
+            [draft.pk],
+        )
+    app_db.commit()
+    (version,) = RecordVersion.objects.filter(
+        table_name="treatments_treatmentsession", row_id=draft.pk
+    )
+    assert version.old_row["subjective"] == "first"
+
+
+def test_erasure_is_the_owners_function_and_only_for_a_patient_whose_retention_ended(
+    app_db, manager, patient, signed_note
+):
+    _refused(app_db, ("SELECT clinic_erase_patient(%s)", [patient.pk]))  # no erasure request
+    patient = patient_erasure_request(patient=patient, user=manager)
+    _refused(app_db, ("SELECT clinic_erase_patient(%s)", [patient.pk]))  # retention not over
+    Patient.objects.filter(pk=patient.pk).update(erase_after=timezone.now().date())
+    with app_db.cursor() as cursor:
+        cursor.execute("SELECT clinic_erase_patient(%s)", [patient.pk])
+    app_db.commit()
+    assert not Patient.objects.filter(pk=patient.pk).exists()
+    assert not TreatmentSession.objects.filter(pk=signed_note.pk).exists()
+    assert not RecordVersion.objects.filter(
+        table_name="patients_patient", row_id=patient.pk
+    ).exists()
+
+
+def test_the_application_role_can_do_its_daily_work(app_db, patient, therapist):
+    """Reading, recording a draft and appending to the audit trail stay open to it."""
+    draft = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    with app_db.cursor() as cursor:
+        cursor.execute(
+            "UPDATE treatments_treatmentsession SET subjective = 'typed' WHERE id = %s", [draft.pk]
+        )
+        cursor.execute(
+            "INSERT INTO patients_painscore (patient_id, session_id, recorded_at, source, region, "
+            "side, score, unable_to_rate) VALUES (%s, %s, now(), 'pre_session', 'head', 'both', "
+            "6, false)",
+            [patient.pk, draft.pk],
+        )
+        cursor.execute("SELECT count(*) FROM clinic_auditevent")
+    app_db.commit()
+    assert TreatmentSession.objects.get(pk=draft.pk).subjective == "typed"
+    assert draft.pain_scores.get().score == 6
