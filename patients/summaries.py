@@ -41,9 +41,11 @@ def pain_courses_refresh(*, patient_ids: Collection[int] | None) -> None:
     the highest as latest (the cautious reading both ways)."""
     if patient_ids is not None:
         # One rebuild of a patient at a time (a check-in arriving while a draft is saved):
-        # a second one waits here, then its DELETE sees the first one's rows.
+        # a second one waits here, then its DELETE sees the first one's rows. NO KEY UPDATE,
+        # not UPDATE: the caller has usually just inserted rows that reference the patient,
+        # which holds KEY SHARE on it, and two such callers upgrading to UPDATE deadlock.
         list(
-            Patient.objects.select_for_update()
+            Patient.objects.select_for_update(no_key=True)
             .filter(pk__in=patient_ids)
             .order_by("pk")
             .values_list("pk", flat=True)

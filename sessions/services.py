@@ -33,7 +33,10 @@ def _require_clinician(user, patient: Patient) -> None:
 
 
 def _lock_draft(session: TreatmentSession) -> TreatmentSession:
-    locked = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    # NO KEY UPDATE: it still serialises saves and the signature of one note, but lets another
+    # transaction insert rows that point at it (a colleague's save rebuilding the patient's
+    # report rows); a full UPDATE lock there deadlocked the two saves (issue 18).
+    locked = TreatmentSession.objects.select_for_update(no_key=True).get(pk=session.pk)
     if locked.is_signed:
         raise SignedRecordLocked(f"Session {session.pk} is signed; write an addendum.")
     return locked

@@ -10,6 +10,7 @@ import os
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.test import Client
 
 from clinic.models import Role
 from clinic.second_factor import SESSION_KEY as SECOND_FACTOR_KEY
@@ -41,19 +42,20 @@ def pytest_terminal_summary(terminalreporter, config):
         )
 
 
+def signed_in(client, user):
+    """Sign `client` in as `user` with both factors, as a real sign-in would."""
+    Client.force_login(client, user)
+    session = client.session
+    session[SECOND_FACTOR_KEY] = True
+    session.save()
+    return client
+
+
 @pytest.fixture
 def client(client):
     """pytest-django's client whose `force_login` also completes the second sign-in factor, as
     a real sign-in would; tests of the factor itself sign in with the password instead."""
-    force_login = client.force_login
-
-    def force_login_with_second_factor(user, backend=None):
-        force_login(user, backend)
-        session = client.session
-        session[SECOND_FACTOR_KEY] = True
-        session.save()
-
-    client.force_login = force_login_with_second_factor
+    client.force_login = lambda user, backend=None: signed_in(client, user)
     return client
 
 

@@ -137,6 +137,7 @@ def test_erasing_a_patient_removes_their_derived_rows(patient, therapist):
     _session(patient, therapist, timezone.now() - DAY, pain=[_pain("pre_session", 6)],
              points=[_point()])  # fmt: skip
     patient.erasure_requested_at = timezone.now()
+    patient.erase_after = timezone.now().date()  # the retention period is over
     patient.save()
 
     _erase(patient.pk)
