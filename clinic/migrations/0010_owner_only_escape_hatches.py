@@ -66,12 +66,30 @@ CREATE TRIGGER clinic_auditchainlink_no_truncate
 """
 
 
+# Going back: the hatches answer to a setting again, as in migrations 0003 and 0007.
+DROP = """
+DROP TRIGGER IF EXISTS clinic_auditchainlink_append_only ON clinic_auditchainlink;
+DROP TRIGGER IF EXISTS clinic_auditchainlink_no_truncate ON clinic_auditchainlink;
+CREATE OR REPLACE FUNCTION clinic_erasing(rel oid) RETURNS boolean AS $$
+    SELECT coalesce(current_setting('clinic.erasure', true), '') = 'on'
+$$ LANGUAGE sql STABLE;
+CREATE OR REPLACE FUNCTION clinic_truncate_allowed(rel oid) RETURNS boolean AS $$
+    SELECT coalesce(current_setting('clinic.allow_audit_truncate', true), '') = 'on'
+$$ LANGUAGE sql STABLE;
+"""
+
+
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(CREATE, params=None)
 
 
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP, params=None)
+
+
 class Migration(migrations.Migration):
     dependencies = [("clinic", "0009_audit_keyed_chain")]
 
-    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(forwards, backwards)]

@@ -130,6 +130,20 @@ def forwards(apps, schema_editor):
         )
 
 
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table in CLINICAL:
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_signed_locked ON {table}")
+    schema_editor.execute(
+        "DROP FUNCTION IF EXISTS clinic_erase_patient(bigint); "
+        "DROP FUNCTION IF EXISTS treatments_no_truncate(); "
+        "DROP FUNCTION IF EXISTS treatments_signed_locked(); "
+        "DROP FUNCTION IF EXISTS treatments_session_is_signed(bigint);"
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("treatments", "0007_build_report_summaries"),
@@ -137,4 +151,4 @@ class Migration(migrations.Migration):
         ("clinic", "0010_owner_only_escape_hatches"),
     ]
 
-    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(forwards, backwards)]
