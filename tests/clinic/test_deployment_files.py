@@ -16,6 +16,9 @@ def test_docker_compose_names_the_five_services():
         env = compose["services"][name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["CELERY_BROKER_URL"].startswith("redis://redis:")
+        # Sign-in throttles and link limits count in the cache: one Redis for every gunicorn
+        # worker and every web replica, never each process's memory.
+        assert env["CACHE_URL"].startswith("redis://redis:")
 
 
 def test_env_example_lists_every_variable_the_settings_read():
