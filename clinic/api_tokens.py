@@ -86,13 +86,20 @@ def api_token_revoke(*, token: ApiToken, reason: str, actor=None) -> bool:
 
 @transaction.atomic
 def api_tokens_revoke(*, user, reason: str, actor=None) -> int:
-    """End every token of `user` still in force; one audit row per token."""
+    """End every token of `user` still in force; one audit row per token. All their rows are
+    locked before the first audit row is written (the trail's lock is always taken last)."""
     now = timezone.now()
-    count = 0
-    for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
-        if token.is_usable(now) and api_token_revoke(token=token, reason=reason, actor=actor):
-            count += 1
-    return count
+    live = ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
+    tokens = [t for t in live.order_by("pk") if t.is_usable(now)]
+    ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).update(
+        revoked_at=now, revoked_reason=reason
+    )
+    for token in tokens:
+        audit_record(
+            action=AuditEvent.Action.TOKEN_REVOKE, actor=actor,
+            actor_label="" if actor is not None else "system", obj=token,
+        )  # fmt: skip
+    return len(tokens)
 
 
 class ApiTokenAuthentication(BaseAuthentication):

@@ -273,3 +273,12 @@ def test_the_audit_trail_and_the_link_limit_use_the_same_client_address(settings
     assert Client().get("/intake/forged-token/", **forged).status_code == 429
     elsewhere = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "198.51.100.5"}
     assert Client().get("/intake/forged-token/", **elsewhere).status_code == 404
+
+
+def test_every_throttled_sign_in_route_still_exists():
+    from django.urls import reverse as url_for
+
+    from clinic.throttle import SIGN_IN_ROUTES
+
+    for name in SIGN_IN_ROUTES:  # a renamed route would otherwise lose its throttle quietly
+        assert url_for(name)
