@@ -7,7 +7,8 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self):
-        from . import auth  # noqa: F401  (connects the sign-in audit signals)
+        # Connect the sign-in audit signals and the API tokens' revocation on account changes.
+        from . import api_tokens, auth, checks  # noqa: F401
         from .db_roles import grant_after_migrate
 
         # post_migrate is sent for every app once all migrations have run: answer clinic's only.

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from .addresses import client_ip
 from .models import AuditChainLink, AuditEvent, audit_hmac
 
 GENESIS = "0" * 64
@@ -60,7 +61,7 @@ class AuditContextMiddleware:
 
     def __call__(self, request):
         request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
-        token = _request.set(RequestMeta(request.META.get("REMOTE_ADDR"), request_id))
+        token = _request.set(RequestMeta(client_ip(request), request_id))
         try:
             response = self.get_response(request)
         finally:

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.shortcuts import render
 from django.utils import translation
 
+from .addresses import client_ip
 from .tokens import token_hash
 
 
@@ -19,8 +20,8 @@ class LinkUnavailable(Exception):
 
 
 def _guess_key(request) -> str:
-    # REMOTE_ADDR: a proxy in front must pass the client's address (gunicorn --forwarded-allow-ips).
-    return "link-guesses:" + token_hash(request.META.get("REMOTE_ADDR", ""))
+    # Behind a proxy, the client's own address only when TRUSTED_PROXIES names that proxy.
+    return "link-guesses:" + token_hash(client_ip(request) or "")
 
 
 def link_lookup(request, find):

@@ -1,3 +1,4 @@
+import datetime as dt
 import hashlib
 import hmac
 import zoneinfo
@@ -101,6 +102,9 @@ class AuditEvent(models.Model):
         ERASE = "erase", _("Erasure")
         LOGIN = "login", _("Sign-in")
         LOGIN_FAILED = "login_failed", _("Failed sign-in")
+        LOCKOUT = "lockout", _("Sign-in locked")
+        UNLOCK = "unlock", _("Sign-in unlocked")
+        TOKEN_REVOKE = "token_revoke", _("API token revoked")
 
     at = models.DateTimeField()
     clinic = models.ForeignKey(
@@ -224,3 +228,85 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"Recovery code of {self.user}"
+
+
+class SignInGuard(models.Model):
+    """Failed sign-ins of one account at one step (password, or second-factor code) in the
+    current window, and the lock they led to. One row per (username, step), read by its unique
+    index on every attempt: the hot path never counts audit rows. The password step is keyed by
+    the username as typed, so names that do not exist are counted (and locked) alike."""
+
+    class Step(models.TextChoices):
+        PASSWORD = "password", _("Password")
+        CODE = "code", _("Authenticator or recovery code")
+
+    username = models.CharField(max_length=150)
+    step = models.CharField(max_length=8, choices=Step.choices)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["username", "step"], name="sign_in_guard_one_per_step")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} ({self.step}): {self.failures} failures"
+
+
+class ApiToken(models.Model):
+    """A key for the REST API, issued per request of POST /api/v1/auth/token/. Only the SHA-256
+    of the key is kept (the key is 32 random bytes: a slow hash adds nothing). A token ends
+    API_TOKEN_MAX_HOURS after it was issued, after API_TOKEN_IDLE_MINUTES unused, when revoked,
+    and when `grant` no longer matches its user (password, activity or clinic roles changed, by
+    any path). Lifetimes are read from the settings at each use, so shortening them applies to
+    tokens already issued."""
+
+    class Reason(models.TextChoices):
+        SIGNED_OUT = "signed_out", _("Signed out")
+        BY_OWNER = "by_owner", _("Revoked by its owner")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        DEACTIVATED = "deactivated", _("Account deactivated")
+        ROLE_CHANGED = "role_changed", _("Role changed or removed")
+        # Found at use: the grant no longer matches (changed where no signal ran).
+        GRANT_CHANGED = "grant_changed", _("Password, activity or roles changed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    # The key's first characters, so that its owner can tell tokens apart on the tokens page.
+    hint = models.CharField(max_length=8)
+    grant = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    created_ip = models.GenericIPAddressField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "created_at"], name="api_token_user_time")]
+
+    def __str__(self) -> str:
+        return f"API token {self.hint}… of {self.user}"
+
+    @property
+    def expires_at(self):
+        return self.created_at + dt.timedelta(hours=settings.API_TOKEN_MAX_HOURS)
+
+    @property
+    def idle_ends_at(self):
+        return (self.last_used_at or self.created_at) + dt.timedelta(
+            minutes=settings.API_TOKEN_IDLE_MINUTES
+        )
+
+    @property
+    def ends_at(self):
+        """When it stops working if nothing else happens: unused, or at its absolute end."""
+        return min(self.idle_ends_at, self.expires_at)
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and now < self.ends_at

@@ -1,8 +1,9 @@
 """TOTP, the second factor every staff sign-in needs (RFC 6238: 6 digits, 30-second steps).
 
 A password sign-in leaves the session half-open: `SecondFactorMiddleware` lets such a session
-reach only the sign-in pages until `second_factor_verify` (or a recovery code) completes it.
-Wrong codes count as failed sign-ins, so the password lockout covers code guessing too."""
+reach only the sign-in pages until `code_verify` (or a recovery code) completes it. Wrong codes,
+authenticator or recovery, are counted per account across sign-ins and lock the account's code
+step (clinic/auth.py); a locked step refuses even the right code."""
 
 import hashlib
 import secrets
@@ -17,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from .audit import audit_record
-from .models import AuditEvent, RecoveryCode, TOTPDevice
+from .auth import Step, lock_remaining, sign_in_failed, sign_in_succeeded
+from .models import RecoveryCode, TOTPDevice
 
 SESSION_KEY = "second_factor_ok"
 ISSUER = "Trigger-point clinic"
@@ -58,7 +59,10 @@ def _hash(code: str) -> str:
 @transaction.atomic
 def code_verify(*, user, code: str) -> bool:
     """Whether `code` is the user's current TOTP code, not used before. Confirms a new device
-    on its first good code. A wrong code is audited as a failed sign-in."""
+    on its first good code. A wrong code is a failed sign-in (counted, audited); while the
+    account's code step is locked every code is refused, uncounted."""
+    if lock_remaining(user.get_username(), Step.CODE):
+        return False
     device = TOTPDevice.objects.select_for_update().filter(user=user).first()
     code = (code or "").strip().replace(" ", "")
     matched = None
@@ -71,11 +75,12 @@ def code_verify(*, user, code: str) -> bool:
                 matched = step
                 break
     if matched is None:
-        audit_record(action=AuditEvent.Action.LOGIN_FAILED, actor_label=user.get_username())
+        sign_in_failed(username=user.get_username(), step=Step.CODE)
         return False
     device.last_step = matched
     device.confirmed_at = device.confirmed_at or timezone.now()
     device.save(update_fields=["last_step", "confirmed_at"])
+    sign_in_succeeded(username=user.get_username(), step=Step.CODE)
     return True
 
 
@@ -90,12 +95,17 @@ def recovery_codes_issue(*, user) -> list[str]:
 
 @transaction.atomic
 def recovery_code_use(*, user, code: str) -> bool:
+    """Like `code_verify`, for a one-time recovery code: same count, same lock."""
+    if lock_remaining(user.get_username(), Step.CODE):
+        return False
     used = RecoveryCode.objects.filter(
         user=user, code_hash=_hash(code or ""), used_at__isnull=True
     ).update(used_at=timezone.now())
     if not used:
-        audit_record(action=AuditEvent.Action.LOGIN_FAILED, actor_label=user.get_username())
-    return bool(used)
+        sign_in_failed(username=user.get_username(), step=Step.CODE)
+        return False
+    sign_in_succeeded(username=user.get_username(), step=Step.CODE)
+    return True
 
 
 # Paths a half-signed-in session may reach: signing in and out, and the static files they use.

@@ -2,10 +2,11 @@
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import ApiToken, AuditEvent, SignInGuard
 from .permissions import access_for
 
 
@@ -33,3 +34,34 @@ def audit_events(
         end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, zone)
         events = events.filter(at__lt=end)
     return events.select_related("actor").order_by("-at", "-id")
+
+
+def locked_staff(*, user) -> list[dict]:
+    """Sign-in locks in force on the staff of the clinics `user` manages (the audit page)."""
+    managed = access_for(user).managed_clinic_ids
+    if not managed:
+        return []
+    staff = get_user_model().objects.filter(memberships__clinic_id__in=managed)
+    guards = SignInGuard.objects.filter(
+        username__in=staff.values("username"), locked_until__gt=timezone.now()
+    ).order_by("username", "step")
+    users = {u.username: u for u in staff.filter(username__in=guards.values("username"))}
+    return [
+        {"user": users[g.username], "step": g.get_step_display(), "until": g.locked_until}
+        for g in guards
+    ]
+
+
+def unlockable_staff(*, user, user_id: int):
+    """A staff member of a clinic `user` manages; DoesNotExist for anyone else."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__clinic_id__in=access_for(user).managed_clinic_ids)
+        .distinct()
+        .get(pk=user_id)
+    )
+
+
+def api_tokens_of(*, user) -> QuerySet[ApiToken]:
+    """The caller's own API tokens, newest first: nobody lists anyone else's."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")

@@ -3,26 +3,30 @@ import itertools
 import logging
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import second_factor
+from .api_tokens import api_token_revoke, api_tokens_revoke
 from .audit import audit_record
-from .auth import is_locked_out
+from .auth import sign_in_unlock
 from .celery import app as celery_app
 from .forms import AuditFilterForm
 from .middleware import mark_active
-from .models import AuditEvent
+from .models import ApiToken, AuditEvent
 from .permissions import access_for
-from .selectors import audit_events
+from .selectors import api_tokens_of, audit_events, locked_staff, unlockable_staff
 
 logger = logging.getLogger(__name__)
 
@@ -83,11 +87,8 @@ def second_factor_step(request):
     if request.method == "POST":
         code = request.POST.get("code", "")
         recovery = request.POST.get("recovery_code", "")
-        if is_locked_out(user.get_username()):
-            error = _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {
-                "minutes": settings.LOGIN_LOCKOUT_MINUTES
-            }
-        elif (code and second_factor.code_verify(user=user, code=code)) or (
+        # A throttled address or a locked code step never gets here (throttle.py answers 429).
+        if (code and second_factor.code_verify(user=user, code=code)) or (
             recovery and not enrolling and second_factor.recovery_code_use(user=user, code=recovery)
         ):
             request.session.cycle_key()
@@ -130,12 +131,60 @@ def audit_report(request):
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    context["locked"] = locked_staff(user=request.user)
     return render(
         request,
         "clinic/audit_report.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        context,
         status=200 if form.is_valid() or not request.GET else 400,
     )
+
+
+@login_required
+@require_POST
+def sign_in_unlock_view(request, user_id: int):
+    """A manager lifts the sign-in locks of a member of staff of a clinic they manage."""
+    try:
+        staff = unlockable_staff(user=request.user, user_id=user_id)
+    except get_user_model().DoesNotExist:
+        raise Http404 from None
+    sign_in_unlock(user=staff, actor=request.user)
+    messages.success(
+        request, _("%(name)s can sign in again.") % {"name": staff.get_full_name() or staff}
+    )
+    return redirect("audit_report")
+
+
+@login_required
+@never_cache
+def api_tokens(request):
+    """The caller's own API tokens: when issued and from where, last used, when they end."""
+    now = timezone.now()
+    tokens = [(t, t.is_usable(now)) for t in api_tokens_of(user=request.user)[:100]]
+    return render(
+        request,
+        "clinic/api_tokens.html",
+        {"tokens": tokens, "idle_minutes": settings.API_TOKEN_IDLE_MINUTES,
+         "max_hours": settings.API_TOKEN_MAX_HOURS},
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def api_token_revoke_view(request, token_id: int):
+    token = get_object_or_404(api_tokens_of(user=request.user), pk=token_id)
+    api_token_revoke(token=token, actor=request.user, reason=ApiToken.Reason.BY_OWNER)
+    messages.success(request, _("The token was revoked."))
+    return redirect("api_tokens")
+
+
+@login_required
+@require_POST
+def api_tokens_revoke_all_view(request):
+    api_tokens_revoke(user=request.user, actor=request.user, reason=ApiToken.Reason.BY_OWNER)
+    messages.success(request, _("Every token was revoked."))
+    return redirect("api_tokens")
 
 
 class _Echo:

@@ -138,8 +138,8 @@ def main() -> None:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
+    from clinic.api_tokens import api_token_issue
     from clinic.rest import managed_clinic_ids
     from patients.models import Patient
     from patients.selectors import pain_trend
@@ -150,7 +150,7 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # fresh statistics after seeding, as autovacuum would give
     manager = get_user_model().objects.get(username="manager")
-    token = Token.objects.get_or_create(user=manager)[0].key
+    _, token = api_token_issue(user=manager)
 
     class Request:  # what report_filters reads: the defaults, as the dashboard first asks
         user = manager

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Production is this module plus the environment."""
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -33,7 +34,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from here, not a CDN (no CSP exception)
@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "clinic.second_factor.SecondFactorMiddleware",
+    "clinic.throttle.SignInThrottleMiddleware",
     "clinic.middleware.ClinicTimeZoneMiddleware",
     "clinic.middleware.IdleSessionMiddleware",
     "clinic.audit.AuditContextMiddleware",
@@ -107,6 +108,30 @@ AUTHENTICATION_BACKENDS = ["clinic.auth.LockoutModelBackend"]
 # The 6th wrong password in 15 minutes locks the username for 15 minutes, on every path.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# Wrong authenticator or recovery codes are counted on their own, per account, across sign-ins:
+# 5 within 15 minutes lock the account's code step for a day, or until a manager unlocks it.
+SECOND_FACTOR_FAILURE_LIMIT = env.int("SECOND_FACTOR_FAILURE_LIMIT", default=5)
+SECOND_FACTOR_WINDOW_MINUTES = env.int("SECOND_FACTOR_WINDOW_MINUTES", default=15)
+SECOND_FACTOR_LOCK_MINUTES = env.int("SECOND_FACTOR_LOCK_MINUTES", default=24 * 60)
+# One client address may fail this many sign-ins (any step, any path) per window; then every
+# sign-in attempt from it answers 429 until the window ends. Counted in the cache (CACHE_URL).
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env.int("SIGN_IN_ADDRESS_FAILURE_LIMIT", default=20)
+SIGN_IN_ADDRESS_WINDOW_SECONDS = env.int("SIGN_IN_ADDRESS_WINDOW_SECONDS", default=15 * 60)
+# The proxies (addresses or CIDR networks) whose X-Forwarded-For is believed. Empty: the peer's
+# own address is the client's, whatever the header says.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an address or a network."
+        ) from None
+# API tokens end after this many minutes unused, and this many hours after they were issued.
+API_TOKEN_IDLE_MINUTES = env.int("API_TOKEN_IDLE_MINUTES", default=60)
+API_TOKEN_MAX_HOURS = env.int("API_TOKEN_MAX_HOURS", default=12)
+if API_TOKEN_IDLE_MINUTES < 1 or API_TOKEN_MAX_HOURS < 1:
+    raise ImproperlyConfigured("API_TOKEN_IDLE_MINUTES and API_TOKEN_MAX_HOURS must be >= 1.")
 # Staff sessions end after 15 idle minutes (IdleSessionMiddleware renews them while in use);
 # the page warns two minutes before.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=15 * 60)
@@ -136,8 +161,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# The cache counts guesses at patient-link tokens. Process memory by default; with several web
-# processes set CACHE_URL to a shared cache (docker-compose uses Redis) so they count together.
+# The cache counts guesses at patient-link tokens and failed sign-ins per client address. Process
+# memory by default; with several web processes (gunicorn runs 3) set CACHE_URL to a shared cache
+# (docker-compose uses Redis) so that they count together: `check --deploy` warns otherwise.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -230,7 +256,7 @@ REST_FRAMEWORK = {
     # Token first: an anonymous or badly authenticated call then answers 401 with a
     # WWW-Authenticate header, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "clinic.api_tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

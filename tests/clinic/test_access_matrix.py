@@ -16,6 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from clinic.api_tokens import api_token_issue
 from clinic.models import AuditEvent, Role
 from clinic.tokens import token_new
 from patients.models import IntakeInvitation, IntakeSubmission
@@ -70,10 +71,12 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
         red_flags=[{"code": "osteoporosis", "details": ""}],
     )  # fmt: skip
     _, check_in_raw = check_in_issue(session=session)
+    token, _ = api_token_issue(user=therapist)
     return {
         "patient": patient.pk, "session": session.pk, "follow_up": follow_up.pk,
         "trigger_point": trigger_point.pk, "pain_score": pain_score.pk, "mobility": mobility.pk,
         "reminder": reminder.pk, "intake": intake.pk, "invitation": invitation.pk,
+        "api_token": token.pk, "therapist_id": therapist.pk,
         "intake_token": intake_raw, "check_in_token": check_in_raw, "reply_token": reply_raw,
         "users": {"therapist": therapist, "front_desk": front_desk, "manager": manager,
                   "stranger": stranger},
@@ -89,6 +92,14 @@ MATRIX = {
     "keepalive": ("post", "/accounts/keepalive", ("login", "ok", "ok", "ok", "ok")),
     "second_factor": ("get", "/accounts/second-factor/", STAFF),
     "audit_report": ("get", "/audit/", ("login", "404", "404", "ok", "404")),
+    "sign_in_unlock": (  # a manager, for the staff of their own clinic
+        "post", "/audit/unlock/{therapist_id}/", ("login", "404", "404", "ok", "404"),
+    ),
+    "api_tokens": ("get", "/tokens/", STAFF),  # each sees their own tokens only
+    "api_token_revoke": (  # the token's owner only
+        "post", "/tokens/{api_token}/revoke", ("login", "ok", "404", "404", "404"),
+    ),
+    "api_tokens_revoke_all": ("post", "/tokens/revoke-all", STAFF),
     "patient_list": ("get", "/patients/", STAFF),
     "patient_import": ("get", "/patients/import/", ("login", "403", "ok", "ok", "403")),
     "patient_chart": ("get", "/patients/{patient}/", CLINIC_A),
@@ -133,8 +144,9 @@ MATRIX = {
     # The REST API: lists answer only the caller's own rows (checked below), details 404 others.
     "api-token": ("post", "/api/v1/auth/token/", ALL_OK),  # 400 for an empty request
     "api-root": ("get", "/api/v1/", ("denied", "ok", "ok", "ok", "ok")),
-    "api-schema": ("get", "/api/schema/", ALL_OK),  # the API's shape, no data
-    "api-docs": ("get", "/api/docs/", ALL_OK),
+    "api-logout": ("post", "/api/v1/auth/logout/", ("denied", "ok", "ok", "ok", "ok")),
+    "api-schema": ("get", "/api/schema/", ("403", "ok", "ok", "ok", "ok")),  # 401, as YAML
+    "api-docs": ("get", "/api/docs/", STAFF),
     "patient-list": ("get", "/api/v1/patients/", ("denied", "ok", "ok", "ok", "ok")),
     "patient-detail": ("get", "/api/v1/patients/{patient}/", API_A),
     "intake-list": ("get", "/api/v1/intakes/", API_CLINICAL),
@@ -212,8 +224,9 @@ def test_each_caller_gets_what_the_matrix_says(client, world, caller):
         client.force_login(world["users"][caller])
     wrong = []
     # Signing out ends the caller's session: last.
+    last = {"api-logout": 1, "logout": 2}
     for name, (method, path, expected, *data) in sorted(
-        MATRIX.items(), key=lambda item: item[0] == "logout"
+        MATRIX.items(), key=lambda item: last.get(item[0], 0)
     ):
         url = path.format(**world)
         got = _outcome(getattr(client, method)(url, *data))

@@ -16,6 +16,9 @@ def test_docker_compose_names_the_services():
         env = compose["services"][name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["CELERY_BROKER_URL"].startswith("redis://redis:")
+        # Sign-in throttles and link limits count in the cache: one Redis for every gunicorn
+        # worker and every web replica, never each process's memory.
+        assert env["CACHE_URL"].startswith("redis://redis:")
 
 
 def test_docker_compose_migrates_as_the_owner_and_runs_as_the_application_role():

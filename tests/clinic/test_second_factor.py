@@ -66,13 +66,14 @@ def test_a_wrong_or_replayed_code_is_refused_and_audited(therapist):
     assert again.get("/patients/").status_code == 302
 
 
-def test_guessing_codes_locks_the_account_like_wrong_passwords(therapist):
+def test_guessing_codes_locks_the_accounts_code_step(therapist):
     browser = _password_only("alice")
     browser.get(reverse("second_factor"))
     for _ in range(5):
         browser.post(reverse("second_factor"), {"code": "123456"})
     response = browser.post(reverse("second_factor"), {"code": _code(therapist)})
-    assert "Too many failed sign-ins" in response.content.decode()
+    assert response.status_code == 429
+    assert "code step is locked" in response.content.decode()
     assert browser.get("/patients/").status_code == 302
 
 
@@ -111,7 +112,7 @@ def test_the_api_token_path_is_locked_like_the_sign_in_page(therapist):
     for _ in range(5):
         api.post(url, {"username": "alice", "password": "wrong", "code": "000000"})
     refused = api.post(url, {"username": "alice", "password": PASSWORD, "code": _code(therapist)})
-    assert refused.status_code == 400 and "non_field_errors" in refused.json()
+    assert refused.status_code == 429 and "Too many failed sign-ins" in refused.json()["detail"]
 
 
 def test_the_demo_can_be_tried_without_a_phone(therapist):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
-from rest_framework.authtoken.models import Token
 
+from clinic.api_tokens import api_token_issue
 from sessions.models import Movement
 from tests.factories import TreatmentSessionFactory
 from tests.reports.test_report_api import _grow
@@ -38,7 +38,7 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_schema(
 ):
     _grow(clinic_a, therapist, 3)  # real rows, so lists and reports answer with data
     TreatmentSessionFactory(patient=clinic_a.patients.first(), therapist=manager)
-    token = Token.objects.create(user=manager).key
+    _, token = api_token_issue(user=manager)
     command = [
         str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{live_server.url}/api/schema/",
         "--checks", "not_a_server_error,response_schema_conformance,content_type_conformance",
