@@ -79,7 +79,8 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
         clinic=clinic_a, first_name="Eve", last_name="Erasable", email="eve@clinic.test"
     )
     return {
-        "patient": patient.pk, "erasable": erasable.pk, "session": session.pk, "follow_up": follow_up.pk,
+        "patient": patient.pk, "erasable": erasable.pk, "session": session.pk,
+        "follow_up": follow_up.pk,
         "trigger_point": trigger_point.pk, "pain_score": pain_score.pk, "mobility": mobility.pk,
         "reminder": reminder.pk, "intake": intake.pk, "invitation": invitation.pk,
         "intake_token": intake_raw, "check_in_token": check_in_raw, "reply_token": reply_raw,
