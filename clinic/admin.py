@@ -1,6 +1,82 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 
+from .audit import audit_read, audit_record
 from .models import AuditEvent, Clinic, Membership
+
+
+def _audit_admin(request, action: str, obj=None) -> None:
+    """One audit row for an admin read or write, superusers included, filed under the row's
+    patient where it has one."""
+    if obj is not None and hasattr(obj, "clinic_lookup") and action == AuditEvent.Action.READ:
+        audit_read(user=request.user, obj=obj)
+        return
+    patient = obj if obj is not None and obj._meta.label_lower == "patients.patient" else None
+    audit_record(
+        action=action, actor=request.user, obj=obj, patient=patient,
+        clinic_id=getattr(obj, "clinic_id", None),
+    )  # fmt: skip
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """For models holding patient data: every list, every row opened (change view and its
+    history) and every save leaves an audit row, as the staff pages do."""
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        audit_record(action=AuditEvent.Action.LIST, actor=request.user)
+        return response
+
+    def _audit_opened(self, request, object_id) -> None:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            _audit_admin(request, AuditEvent.Action.READ, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        self._audit_opened(request, object_id)
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        self._audit_opened(request, object_id)
+        return response
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        _audit_admin(request, AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Patient data leaves the system only through the erasure request, never a delete.
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RecordAdmin(AuditedAdmin):
+    """Clinical records and the trail itself: shown, never added, changed or deleted here. The
+    record changes only through its services (the pages, the API), which keep a signed note
+    locked, its history, its derived report rows and its audit row."""
+
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class MembershipInline(admin.TabularInline):
@@ -27,7 +103,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RecordAdmin):
     """Read-only: the trail is append-only, in the admin as in the database."""
 
     list_display = [
@@ -44,12 +120,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["actor__username", "actor_label", "object_id", "request_id"]
     list_select_related = ["actor", "clinic"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,11 +3,17 @@
 A scoped model declares two class attributes:
 - `clinic_lookup`: the ORM path from the model to its Clinic (`"clinic"`, `"patient__clinic"`);
 - `is_clinical`: True when its rows are clinical content that front desk must never read.
+
+A row that belongs to a patient is found along `patient_path(model)`. A patient who asked for
+erasure (`Patient.erasure_requested_at`) is *restricted*: `visible` leaves them and every row of
+theirs out of every routine read (lists, search, chart, API, reports, exports), and so out of
+every write that starts from a read. Only the managers' handling of the request asks for them
+back (`restricted=True`): the chart, where a manager sees the request.
 """
 
 from dataclasses import dataclass
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from .models import CLINICAL_ROLES, MANAGING_ROLES, Membership
 
@@ -50,12 +56,39 @@ def access_for(user) -> Access:
     return access
 
 
-def visible(user, queryset: QuerySet | type[Model]) -> QuerySet:
-    """Narrow `queryset` to the rows `user` may see: their clinics, and clinical rows only for
-    clinical roles. Anything else is simply absent, so a wrong id answers 404."""
+def patient_path(model: type[Model]) -> str | None:
+    """The ORM path from a scoped model to the patient its rows belong to ("" for Patient
+    itself), or None for a model whose rows belong to no patient (a clinic's settings)."""
+    if model._meta.label_lower == "patients.patient":
+        return ""
+    prefix = model.clinic_lookup.removesuffix("clinic").removesuffix("__")
+    if prefix.endswith("patient"):
+        return prefix
+    names = {field.name for field in model._meta.get_fields()}
+    return "patient" if "patient" in names else None
+
+
+def unrestricted(model: type[Model]) -> Q:
+    """The condition that keeps rows of patients who have not asked for erasure (and rows of
+    no patient at all, such as an intake not linked to one yet)."""
+    path = patient_path(model)
+    if path is None:
+        return Q()
+    field = f"{path}__erasure_requested_at" if path else "erasure_requested_at"
+    return Q(**{f"{field}__isnull": True})
+
+
+def visible(user, queryset: QuerySet | type[Model], *, restricted: bool = False) -> QuerySet:
+    """Narrow `queryset` to the rows `user` may see: their clinics, clinical rows only for
+    clinical roles, and no row of a restricted patient. Anything else is simply absent, so a
+    wrong id answers 404. `restricted=True` (the manager's handling of an erasure request)
+    keeps restricted patients of the clinics the user manages."""
     if not isinstance(queryset, QuerySet):
         queryset = queryset._default_manager.all()
     model = queryset.model
     access = access_for(user)
     clinic_ids = access.clinical_clinic_ids if model.is_clinical else access.clinic_ids
-    return queryset.filter(**{f"{model.clinic_lookup}__in": clinic_ids})
+    keep = unrestricted(model)
+    if restricted:
+        keep |= Q(**{f"{model.clinic_lookup}__in": access.managed_clinic_ids})
+    return queryset.filter(keep, **{f"{model.clinic_lookup}__in": clinic_ids})

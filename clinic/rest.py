@@ -1,6 +1,9 @@
 """What every API view shares: permissions by role, pagination, and how service errors answer."""
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters import ModelChoiceFilter, ModelMultipleChoiceFilter
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
@@ -9,7 +12,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .audit import audit_read, audit_record
 from .models import AuditEvent
-from .permissions import access_for
+from .permissions import access_for, visible
 
 
 class AuditedReads:
@@ -26,6 +29,37 @@ class AuditedReads:
         if self.request.method == "GET":
             audit_read(user=self.request.user, obj=obj)
         return obj
+
+
+def filter_choices(user, model):
+    """The rows a list filter may name: what `user` may see. Any other id, another clinic's
+    or one that never existed, is the same invalid choice (400, one message), so a filter
+    never tells which of another clinic's ids exist."""
+    if hasattr(model, "clinic_lookup"):
+        return visible(user, model)
+    if model is get_user_model():
+        return model.objects.filter(
+            memberships__clinic_id__in=access_for(user).clinic_ids
+        ).distinct()
+    return model._default_manager.all()  # a shared catalogue (muscles, movements)
+
+
+class ScopedFilterBackend(DjangoFilterBackend):
+    """django-filter, with every filter that names a row (`?patient=`, `?session=`,
+    `?therapist=`...) choosing among the rows the caller may see: the filters Meta.fields
+    generates choose among every row of the table otherwise."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            for name, filter_ in filterset.filters.items():
+                if isinstance(filter_, ModelChoiceFilter | ModelMultipleChoiceFilter):
+                    model = filter_.get_queryset(request).model
+                    choices = filter_choices(request.user, model)
+                    filter_.queryset = choices
+                    # The form may already be built around the table-wide queryset.
+                    filterset.form.fields[name].queryset = choices
+        return filterset
 
 
 class ReadsClinical(BasePermission):

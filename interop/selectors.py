@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from clinic.models import CLINICAL_ROLES, Clinic, Role
-from clinic.permissions import access_for, visible
+from clinic.permissions import access_for, unrestricted, visible
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, PainSource, Patient
 from sessions.models import Addendum, MobilityMeasurement, TreatmentSession, TriggerPoint
 
@@ -116,7 +116,9 @@ def export_clinic(*, user, slug: str | None = None) -> Clinic:
 
 
 def clinic_patients(*, clinic: Clinic) -> QuerySet[Patient]:
-    return Patient.objects.filter(clinic=clinic).order_by("pk")
+    """The clinic's patients for a whole-clinic export: restricted records (an erasure
+    request) are left out, and with them every row the exports read by patient."""
+    return Patient.objects.filter(unrestricted(Patient), clinic=clinic).order_by("pk")
 
 
 def clinic_patient_id_chunks(*, clinic: Clinic, size: int) -> Iterator[list[int]]:
@@ -132,8 +134,12 @@ def clinic_practitioners(*, clinic: Clinic) -> QuerySet:
     """The clinic's clinical staff (past staff included), and anyone who treated one of its
     patients or wrote an addendum to their notes: every Practitioner the other resources
     reference. Front desk clerks are staff, not practitioners."""
-    treated = TreatmentSession.objects.filter(therapist=OuterRef("pk"), patient__clinic=clinic)
-    amended = Addendum.objects.filter(author=OuterRef("pk"), session__patient__clinic=clinic)
+    treated = TreatmentSession.objects.filter(
+        unrestricted(TreatmentSession), therapist=OuterRef("pk"), patient__clinic=clinic
+    )
+    amended = Addendum.objects.filter(
+        unrestricted(Addendum), author=OuterRef("pk"), session__patient__clinic=clinic
+    )
     return (
         get_user_model()
         .objects.filter(

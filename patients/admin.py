@@ -1,10 +1,15 @@
+"""Patient data in Django's admin: every read and write audited (clinic.admin.AuditedAdmin);
+clinical rows and links read-only (their services keep the record's rules)."""
+
 from django.contrib import admin
+
+from clinic.admin import AuditedAdmin, RecordAdmin
 
 from .models import FunctionalScore, IntakeInvitation, IntakeSubmission, PainScore, Patient
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedAdmin):
     list_display = ["last_name", "first_name", "date_of_birth", "clinic", "activity_profile"]
     list_filter = ["clinic", "activity_profile", "preferred_language"]
     search_fields = ["last_name", "first_name", "email", "phone"]
@@ -13,7 +18,7 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(IntakeInvitation)
-class IntakeInvitationAdmin(admin.ModelAdmin):
+class IntakeInvitationAdmin(RecordAdmin):
     list_display = ["id", "clinic", "patient", "created_at", "expires_at", "used_at"]
     list_filter = ["clinic", "language"]
     search_fields = ["patient__last_name", "email"]
@@ -24,7 +29,7 @@ class IntakeInvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(IntakeSubmission)
-class IntakeSubmissionAdmin(admin.ModelAdmin):
+class IntakeSubmissionAdmin(RecordAdmin):
     list_display = ["id", "patient", "clinic", "status", "duration_category", "submitted_at"]
     list_filter = ["status", "duration_category", "clinic"]
     search_fields = ["patient__last_name", "patient__first_name"]
@@ -33,7 +38,7 @@ class IntakeSubmissionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PainScore)
-class PainScoreAdmin(admin.ModelAdmin):
+class PainScoreAdmin(RecordAdmin):
     list_display = ["patient", "recorded_at", "source", "region", "side", "score"]
     list_filter = ["source", "region", "side"]
     search_fields = ["patient__last_name", "patient__first_name"]
@@ -43,7 +48,7 @@ class PainScoreAdmin(admin.ModelAdmin):
 
 
 @admin.register(FunctionalScore)
-class FunctionalScoreAdmin(admin.ModelAdmin):
+class FunctionalScoreAdmin(RecordAdmin):
     list_display = ["patient", "recorded_at", "item", "activity", "score", "instrument"]
     list_filter = ["instrument", "source"]
     search_fields = ["patient__last_name", "activity"]

@@ -62,6 +62,7 @@ def patient_import(request):
                 clinic=confirm.cleaned_data["clinic"],
                 text=confirm.cleaned_data["text"],
                 dry_run=False,
+                actor=request.user,
             )
             if report.ok:
                 messages.success(
@@ -76,7 +77,7 @@ def patient_import(request):
         form = UploadForm(request.POST, request.FILES, clinics=clinics)
         if form.is_valid():
             clinic, text = form.cleaned_data["clinic"], form.cleaned_data["file"]
-            report = patients_import(clinic=clinic, text=text, dry_run=True)
+            report = patients_import(clinic=clinic, text=text, dry_run=True, actor=request.user)
             context["report"] = report
             if report.ok and report.count("new"):
                 context["confirm"] = ConfirmForm(

@@ -19,7 +19,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from clinic.models import Clinic, Role
+from clinic.audit import audit_record
+from clinic.models import AuditEvent, Clinic, Role
 
 from .models import Patient
 
@@ -229,9 +230,16 @@ def _match(rows: list[ImportRow], clinic: Clinic) -> None:
         row.existing = key in registered
 
 
-def patients_import(*, clinic: Clinic, text: str, dry_run: bool) -> ImportReport:
+def patients_import(
+    *, clinic: Clinic, text: str, dry_run: bool, actor=None, actor_label: str = ""
+) -> ImportReport:
     """Check every row of a patient CSV and, unless `dry_run`, import the new patients if no row
-    has a problem. Importing the same file again creates nobody."""
+    has a problem. Importing the same file again creates nobody. An import that writes leaves
+    one audit row for the clinic naming who imported: the staff `actor`, or `actor_label` for
+    the command. (One per patient would cost about a millisecond each under the chain's lock:
+    12 s for a 10,000-row file; the patients' `created_at` dates them to the import.)"""
+    if actor is None and not actor_label:
+        raise ValueError("An import names who makes it: actor or actor_label.")
     report = ImportReport(clinic=clinic, dry_run=dry_run)
     with transaction.atomic():
         if not dry_run:
@@ -245,6 +253,11 @@ def patients_import(*, clinic: Clinic, text: str, dry_run: bool) -> ImportReport
             return report
         new = [row.patient for row in report.rows if row.outcome == "new"]
         Patient.objects.bulk_create(new, batch_size=1000)
+        if new:
+            audit_record(
+                action=AuditEvent.Action.CREATE, actor=actor, actor_label=actor_label,
+                clinic_id=clinic.pk,
+            )  # fmt: skip
         report.created = len(new)
     # Counts only: names and dates of birth never go to the logs.
     logger.info(

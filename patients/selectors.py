@@ -19,22 +19,16 @@ from django.db.models.functions import Concat
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from clinic.permissions import access_for, visible
+from clinic.permissions import access_for, unrestricted, visible
 from clinic.tokens import token_hash
 
 from .models import IntakeInvitation, IntakeSubmission, Patient
 
 
-def patient_list(*, user, search: str = "") -> QuerySet[Patient]:
-    """Patients the user may see; records restricted by an erasure request only for managers."""
-    patients = (
-        visible(user, Patient)
-        .select_related("clinic")
-        .filter(
-            Q(erasure_requested_at__isnull=True)
-            | Q(clinic_id__in=access_for(user).managed_clinic_ids)
-        )
-    )
+def patient_list(*, user, search: str = "", restricted: bool = False) -> QuerySet[Patient]:
+    """Patients the user may see. `restricted=True` (the staff page's list, where a manager
+    finds an erasure request to handle) keeps restricted records for the clinic's managers."""
+    patients = visible(user, Patient, restricted=restricted).select_related("clinic")
     for term in search.split():
         match = (
             Q(first_name__icontains=term)
@@ -50,9 +44,12 @@ def patient_list(*, user, search: str = "") -> QuerySet[Patient]:
     return patients
 
 
-def patient_get(*, user, patient_id: int) -> Patient:
-    """The patient if `user` may see them; 404 otherwise, whether or not the id exists."""
-    return get_object_or_404(visible(user, Patient).select_related("clinic"), pk=patient_id)
+def patient_get(*, user, patient_id: int, restricted: bool = False) -> Patient:
+    """The patient if `user` may see them; 404 otherwise, whether or not the id exists. A
+    restricted record answers only with `restricted=True`, to its clinic's managers."""
+    return get_object_or_404(
+        visible(user, Patient, restricted=restricted).select_related("clinic"), pk=patient_id
+    )
 
 
 def active_red_flags(*, patient: Patient) -> list[dict]:
@@ -96,7 +93,7 @@ def intake_invitation_open(*, token: str) -> IntakeInvitation | None:
         return None
     invitation = (
         IntakeInvitation.objects.select_related("clinic", "patient")
-        .filter(token_hash=token_hash(token))
+        .filter(unrestricted(IntakeInvitation), token_hash=token_hash(token))
         .first()
     )
     return invitation if invitation is not None and invitation.is_open else None
@@ -121,9 +118,10 @@ def _summary_fields() -> dict:
 
 
 def _staff_intakes(user) -> QuerySet[IntakeSubmission]:
-    return IntakeSubmission.objects.filter(clinic_id__in=access_for(user).clinic_ids).exclude(
-        status=IntakeSubmission.Status.IN_PROGRESS
-    )
+    """Intakes' administrative side, for any staff of the clinic (the answers: `intake_get`)."""
+    return IntakeSubmission.objects.filter(
+        unrestricted(IntakeSubmission), clinic_id__in=access_for(user).clinic_ids
+    ).exclude(status=IntakeSubmission.Status.IN_PROGRESS)
 
 
 def intake_queue(*, user, reviewed_since: dt.datetime) -> QuerySet:
@@ -198,13 +196,16 @@ def intake_get(*, user, intake_id: int) -> IntakeSubmission | None:
 
 
 def patients_needing_attention(*, user) -> QuerySet[Patient]:
-    """Patients with an intake waiting for review or a red flag no therapist has cleared."""
+    """Patients with an intake waiting for review or a red flag no therapist has cleared.
+    Red flags are clinical content: `red_flagged` is computed only where the user reads it
+    (for front desk it is always False, and a red flag alone brings nobody to their list)."""
     intakes = IntakeSubmission.objects.filter(patient=OuterRef("pk"))
     waiting = intakes.filter(status=IntakeSubmission.Status.SUBMITTED)
     flagged = (
         intakes.exclude(status=IntakeSubmission.Status.IN_PROGRESS)
         .exclude(red_flags=[])
         .filter(red_flags_cleared_at__isnull=True)
+        .filter(clinic_id__in=access_for(user).clinical_clinic_ids)
     )
     return (
         visible(user, Patient)
@@ -223,7 +224,9 @@ def intake_patient_candidates(*, summary: dict, limit: int = 10) -> list[Patient
         match |= Q(email__iexact=summary["email"])
     if not match:
         return []
-    return list(Patient.objects.filter(match, clinic_id=summary["clinic_id"])[:limit])
+    return list(
+        Patient.objects.filter(match, unrestricted(Patient), clinic_id=summary["clinic_id"])[:limit]
+    )
 
 
 def red_flag_intakes(*, user, patient: Patient) -> list[dict]:

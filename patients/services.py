@@ -76,6 +76,10 @@ def intake_invite(
     )
     invitation.full_clean()
     invitation.save()
+    audit_record(
+        action=AuditEvent.Action.CREATE, actor=created_by, obj=invitation, patient=patient,
+        clinic_id=clinic.pk,
+    )  # fmt: skip
     link = build_link(raw)
     transaction.on_commit(lambda: _send_invitation(invitation, link))
     return invitation
@@ -113,6 +117,10 @@ def intake_step_save(*, invitation: IntakeInvitation, step: int, answers: dict) 
     submission.answers = {**submission.answers, key: answers}
     submission.current_step = max(submission.current_step, step + 1)
     submission.save(update_fields=["answers", "current_step", "updated_at"])
+    audit_record(
+        action=AuditEvent.Action.UPDATE, actor_label="patient-link", obj=submission,
+        patient_id=submission.patient_id, clinic_id=submission.clinic_id,
+    )  # fmt: skip
     return submission
 
 
@@ -285,4 +293,8 @@ def intake_red_flags_clear(*, intake_id: int, user, note: str) -> IntakeSubmissi
             "updated_at",
         ]
     )
+    audit_record(
+        action=AuditEvent.Action.UPDATE, actor=user, obj=submission,
+        patient_id=submission.patient_id, clinic_id=submission.clinic_id,
+    )  # fmt: skip
     return submission

@@ -269,8 +269,8 @@ def intake_red_flags_clear(request, intake_id: int):
 @require_GET
 def patient_index(request):
     search = request.GET.get("q", "").strip()[:100]
-    page = Paginator(selectors.patient_list(user=request.user, search=search), 50).get_page(
-        request.GET.get("page")
-    )
+    # Managers still find restricted records here: handling the request starts on the chart.
+    patients = selectors.patient_list(user=request.user, search=search, restricted=True)
+    page = Paginator(patients, 50).get_page(request.GET.get("page"))
     audit_record(action=AuditEvent.Action.LIST, actor=request.user)  # never the search terms
     return render(request, "patients/patient_list.html", {"page": page, "search": search})

@@ -48,7 +48,9 @@ def main() -> None:
     try:
         for label, dry_run in (("dry run", True), ("import", False), ("second import", False)):
             started = time.perf_counter()
-            report = patients_import(clinic=clinic, text=text, dry_run=dry_run)
+            report = patients_import(
+                clinic=clinic, text=text, dry_run=dry_run, actor_label="bench_import"
+            )
             seconds = time.perf_counter() - started
             print(
                 f"{label:<14}{seconds:>7.2f} s  {ROWS / seconds:>8,.0f} rows/s  "

@@ -1,4 +1,10 @@
+"""Catalogues are edited here; treatment records, follow-ups and reminders are only shown (and
+every read audited): they change through their services, which keep a signed note locked,
+move reminders with their follow-up and write the audit row."""
+
 from django.contrib import admin
+
+from clinic.admin import AuditedAdmin, ReadOnlyInline, RecordAdmin
 
 from .models import (
     Addendum,
@@ -29,21 +35,16 @@ class MovementAdmin(admin.ModelAdmin):
     search_fields = ["joint", "name"]
 
 
-class TriggerPointInline(admin.TabularInline):
+class TriggerPointInline(ReadOnlyInline):
     model = TriggerPoint
-    extra = 0
-    raw_id_fields = ["muscle"]
 
 
-class AddendumInline(admin.StackedInline):
+class AddendumInline(ReadOnlyInline):
     model = Addendum
-    extra = 0
-    readonly_fields = ["created_at"]
-    raw_id_fields = ["author"]
 
 
 @admin.register(TreatmentSession)
-class TreatmentSessionAdmin(admin.ModelAdmin):
+class TreatmentSessionAdmin(RecordAdmin):
     list_display = ["id", "patient", "therapist", "started_at", "status", "signed_at"]
     list_filter = ["status", "therapist"]
     search_fields = ["patient__last_name", "patient__first_name", "therapist__username"]
@@ -52,18 +53,9 @@ class TreatmentSessionAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     inlines = [TriggerPointInline, AddendumInline]
 
-    def get_readonly_fields(self, request, obj=None):
-        # A signed note is a legal record: the admin shows it but cannot change it.
-        if obj is not None and obj.is_signed:
-            return [f.name for f in self.model._meta.fields]
-        return ["signed_at", "signed_by"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(TriggerPoint)
-class TriggerPointAdmin(admin.ModelAdmin):
+class TriggerPointAdmin(RecordAdmin):
     list_display = ["muscle", "side", "session", "kind", "tenderness", "hold_seconds", "released"]
     list_filter = ["kind", "released", "technique", "side", "muscle__region"]
     search_fields = ["muscle__name", "session__patient__last_name"]
@@ -72,7 +64,7 @@ class TriggerPointAdmin(admin.ModelAdmin):
 
 
 @admin.register(MobilityMeasurement)
-class MobilityMeasurementAdmin(admin.ModelAdmin):
+class MobilityMeasurementAdmin(RecordAdmin):
     list_display = ["patient", "movement", "side", "degrees", "method", "measured_at"]
     list_filter = ["movement__joint", "method", "side"]
     search_fields = ["patient__last_name", "movement__name"]
@@ -81,7 +73,7 @@ class MobilityMeasurementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Addendum)
-class AddendumAdmin(admin.ModelAdmin):
+class AddendumAdmin(RecordAdmin):
     list_display = ["session", "author", "kind", "reason", "created_at"]
     list_filter = ["kind"]
     search_fields = ["reason", "session__patient__last_name"]
@@ -89,14 +81,13 @@ class AddendumAdmin(admin.ModelAdmin):
     raw_id_fields = ["session", "author"]
 
 
-class ReminderInline(admin.TabularInline):
+class ReminderInline(ReadOnlyInline):
     model = Reminder
-    extra = 0
-    readonly_fields = ["status", "attempts", "claimed_at", "sent_at", "provider_message_id"]
+    exclude = ["answer_token_hash", "lease"]
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(RecordAdmin):
     list_display = ["patient", "kind", "status", "due_at", "therapist"]
     list_filter = ["status", "kind", "therapist"]
     search_fields = ["patient__last_name", "patient__first_name"]
@@ -107,7 +98,7 @@ class FollowUpAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(RecordAdmin):
     list_display = ["follow_up", "channel", "kind", "status", "send_at", "attempts", "sent_at"]
     list_filter = ["status", "channel", "kind"]
     search_fields = ["follow_up__patient__last_name", "provider_message_id"]
@@ -116,7 +107,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(admin.ModelAdmin):
+class CheckInAdmin(RecordAdmin):
     list_display = ["session", "created_at", "expires_at", "completed_at", "soreness"]
     list_filter = ["completed_at"]
     search_fields = ["session__patient__last_name"]
@@ -125,7 +116,7 @@ class CheckInAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReminderPolicy)
-class ReminderPolicyAdmin(admin.ModelAdmin):
+class ReminderPolicyAdmin(AuditedAdmin):
     list_display = [
         "clinic", "first_reminder_hours", "second_reminder_hours", "check_in_after_hours",
         "quiet_hours_start", "quiet_hours_end", "email_enabled", "sms_enabled",

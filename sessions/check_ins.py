@@ -8,6 +8,7 @@ from django.utils import timezone
 from clinic.audit import audit_record
 from clinic.links import LinkUnavailable
 from clinic.models import AuditEvent
+from clinic.permissions import unrestricted
 from clinic.tokens import token_hash, token_new
 from patients.models import BodyRegion, PainScore, PainSource
 from patients.selectors import MAX_TOKEN_LENGTH
@@ -18,13 +19,23 @@ from .summaries import summaries_refresh
 CHECK_IN_VALID_FOR = dt.timedelta(days=3)
 
 
-def check_in_issue(*, session: TreatmentSession) -> tuple[CheckIn, str]:
+@transaction.atomic
+def check_in_issue(
+    *, session: TreatmentSession, actor=None, actor_label: str = ""
+) -> tuple[CheckIn, str]:
     """Create the session's check-in and return it with the raw token for its link (the raw
-    token is never stored; a session has one check-in)."""
+    token is never stored; a session has one check-in). `actor_label` "system" when the
+    reminder that carries the link creates it."""
+    if actor is None and not actor_label:
+        raise ValueError("Issuing a check-in names who does it: actor or actor_label.")
     raw, hashed = token_new()
     check_in = CheckIn.objects.create(
         session=session, token_hash=hashed, expires_at=timezone.now() + CHECK_IN_VALID_FOR
     )
+    audit_record(
+        action=AuditEvent.Action.CREATE, actor=actor, actor_label=actor_label, obj=check_in,
+        patient_id=session.patient_id, clinic_id=session.patient.clinic_id,
+    )  # fmt: skip
     return check_in, raw
 
 
@@ -35,7 +46,7 @@ def check_in_open(*, token: str) -> CheckIn | None:
         return None
     check_in = (
         CheckIn.objects.select_related("session__patient__clinic")
-        .filter(token_hash=token_hash(token))
+        .filter(unrestricted(CheckIn), token_hash=token_hash(token))
         .first()
     )
     return check_in if check_in is not None and _is_open(check_in) else None

@@ -24,6 +24,7 @@ from .models import (
     TreatmentSession,
     TriggerPoint,
 )
+from .reminders import reminders_sync
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:
@@ -52,6 +53,9 @@ def patient_erasure_request(*, patient: Patient, user) -> Patient:
     patient.erasure_requested_at = now
     patient.erase_after = _years_after(since, patient.clinic.retention_years)
     patient.save(update_fields=["erasure_requested_at", "erase_after", "updated_at"])
+    # Nothing more goes out to them: every reminder still to send is cancelled now.
+    for follow_up in FollowUp.objects.filter(patient=patient).select_related("patient__clinic"):
+        reminders_sync(follow_up=follow_up)
     audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=patient, patient=patient)
     return patient
 

@@ -1,5 +1,6 @@
 """Writes to follow-ups. Every change to a follow-up goes through here, so that its reminder rows
-always move with it in the same transaction (sessions/reminders.py)."""
+always move with it in the same transaction (sessions/reminders.py), and its audit row too: each
+function takes who acts, a staff user (`actor`) or, for the patient's reply link, a label."""
 
 import datetime as dt
 
@@ -9,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record
-from clinic.models import AuditEvent
+from clinic.models import CLINICAL_ROLES, AuditEvent, Membership
+from clinic.permissions import unrestricted
 from clinic.tokens import token_hash
 from patients.models import Patient
 
@@ -33,6 +35,27 @@ NEXT_STATUSES = {
 }
 
 
+def _require_treating(therapist, patient: Patient) -> None:
+    """A follow-up's therapist is clinical staff of the patient's clinic (a therapist, or a
+    manager who treats): never front desk, never someone of another clinic."""
+    if therapist is None:
+        return
+    treats = Membership.objects.filter(
+        user=therapist, clinic_id=patient.clinic_id, role__in=CLINICAL_ROLES, is_active=True
+    ).exists()
+    if not treats:
+        raise ValidationError({"therapist": [_("Choose a therapist of the patient's clinic.")]})
+
+
+def _audit(follow_up: FollowUp, *, actor=None, actor_label: str = "") -> None:
+    if actor is None and not actor_label:
+        raise ValueError("A write to a follow-up names who made it: actor or actor_label.")
+    audit_record(
+        action=AuditEvent.Action.UPDATE, actor=actor, actor_label=actor_label, obj=follow_up,
+        patient=follow_up.patient,
+    )  # fmt: skip
+
+
 @transaction.atomic
 def follow_up_create(
     *,
@@ -44,6 +67,7 @@ def follow_up_create(
     therapist=None,
     note: str = "",
 ) -> FollowUp:
+    _require_treating(therapist, patient)
     follow_up = FollowUp(
         patient=patient,
         due_at=due_at,
@@ -82,7 +106,7 @@ def _locked(follow_up: FollowUp) -> FollowUp:
 
 
 @transaction.atomic
-def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime) -> FollowUp:
+def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime, actor) -> FollowUp:
     """A new time: pending reminders move, reminders already sent are armed again for it."""
     follow_up = _locked(follow_up)
     if not follow_up.is_open:
@@ -91,12 +115,16 @@ def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime) -> FollowUp:
     follow_up.full_clean()
     follow_up.save(update_fields=["due_at", "updated_at"])
     reminders_sync(follow_up=follow_up, moved=True)
+    _audit(follow_up, actor=actor)
     return follow_up
 
 
 @transaction.atomic
-def follow_up_set_status(*, follow_up: FollowUp, status: str, by_patient: bool = False) -> FollowUp:
-    """Confirm, re-plan, close (done, missed) or cancel; closing cancels what is still to send."""
+def follow_up_set_status(
+    *, follow_up: FollowUp, status: str, actor=None, actor_label: str = "", by_patient: bool = False
+) -> FollowUp:
+    """Confirm, re-plan, close (done, missed) or cancel; closing cancels what is still to send.
+    `actor` is the staff user; the patient's own answer has `actor_label` and `by_patient`."""
     follow_up = _locked(follow_up)
     if status != follow_up.status and status not in NEXT_STATUSES.get(follow_up.status, ()):
         raise ValidationError(
@@ -109,11 +137,12 @@ def follow_up_set_status(*, follow_up: FollowUp, status: str, by_patient: bool =
         follow_up.answered_by_patient_at = timezone.now()
     follow_up.save(update_fields=["status", "answered_by_patient_at", "updated_at"])
     reminders_sync(follow_up=follow_up)
+    _audit(follow_up, actor=actor, actor_label=actor_label)
     return follow_up
 
 
-def follow_up_cancel(*, follow_up: FollowUp) -> FollowUp:
-    return follow_up_set_status(follow_up=follow_up, status=FollowUp.Status.CANCELLED)
+def follow_up_cancel(*, follow_up: FollowUp, actor) -> FollowUp:
+    return follow_up_set_status(follow_up=follow_up, status=FollowUp.Status.CANCELLED, actor=actor)
 
 
 class ReplyLinkUsed(Exception):
@@ -126,7 +155,7 @@ def reminder_for_reply(*, token: str) -> Reminder | None:
         return None
     return (
         Reminder.objects.select_related("follow_up__patient__clinic")
-        .filter(answer_token_hash=token_hash(token))
+        .filter(unrestricted(Reminder), answer_token_hash=token_hash(token))
         .first()
     )
 
@@ -143,4 +172,6 @@ def follow_up_reply(*, token: str, confirm: bool) -> FollowUp:
     reminder.answered_at = timezone.now()
     reminder.save(update_fields=["answered_at", "updated_at"])
     status = FollowUp.Status.CONFIRMED if confirm else FollowUp.Status.CANCELLED
-    return follow_up_set_status(follow_up=found.follow_up, status=status, by_patient=True)
+    return follow_up_set_status(
+        follow_up=found.follow_up, status=status, actor_label="patient-link", by_patient=True
+    )

@@ -19,7 +19,8 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.crypto import salted_hmac
 
-from clinic.models import Clinic
+from clinic.audit import audit_record
+from clinic.models import AuditEvent, Clinic
 from clinic.tokens import token_hash
 from patients.models import Channel, Patient
 
@@ -159,16 +160,23 @@ def _set(row: Reminder, **values) -> None:
     row.save(update_fields=[*values, "updated_at"])
 
 
-def reminder_resend(*, reminder: Reminder) -> Reminder:
+def reminder_resend(*, reminder: Reminder, actor) -> Reminder:
     """Front desk sends a failed reminder again, now."""
     with transaction.atomic():
-        row = Reminder.objects.select_for_update().get(pk=reminder.pk)
+        row = (
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related("follow_up__patient")
+            .get(pk=reminder.pk)
+        )
         if row.status != Reminder.Status.FAILED:
             raise ValueError("Only a failed reminder can be sent again.")
         _set(
             row, status=Reminder.Status.PENDING, send_at=timezone.now(), attempts=0,
             lease=None, claimed_at=None, last_error="",
         )  # fmt: skip
+        audit_record(
+            action=AuditEvent.Action.UPDATE, actor=actor, obj=row, patient=row.follow_up.patient
+        )
     return row
 
 
@@ -306,7 +314,7 @@ def _check_in_link_token(row: Reminder) -> str:
     raw = salted_hmac("reminders.check_in", message_key(row)).hexdigest()
     check_in = CheckIn.objects.filter(session_id=follow_up.session_id).first()
     if check_in is None:
-        check_in, _ = check_in_issue(session=follow_up.session)
+        check_in, _ = check_in_issue(session=follow_up.session, actor_label="system")
     if check_in.token_hash != token_hash(raw):
         CheckIn.objects.filter(pk=check_in.pk).update(token_hash=token_hash(raw))
     return raw
@@ -434,7 +442,7 @@ def _record_failure(row: Reminder, *, lease: str, reason: str, transient: bool) 
 
 
 @transaction.atomic
-def reminder_policy_update(*, clinic: Clinic, **values) -> ReminderPolicy:
+def reminder_policy_update(*, clinic: Clinic, actor, **values) -> ReminderPolicy:
     """A manager's change. It applies to follow-ups booked or moved from now on; channels and
     quiet hours are also re-checked at every send, so those apply at once."""
     policy = ReminderPolicy.objects.select_for_update().get(pk=policy_for(clinic).pk)
@@ -442,4 +450,5 @@ def reminder_policy_update(*, clinic: Clinic, **values) -> ReminderPolicy:
         setattr(policy, name, value)
     policy.full_clean()
     policy.save()
+    audit_record(action=AuditEvent.Action.UPDATE, actor=actor, obj=policy, clinic_id=clinic.pk)
     return policy

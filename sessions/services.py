@@ -32,6 +32,13 @@ def _require_clinician(user, patient: Patient) -> None:
         raise PermissionDenied("Only clinical staff of the patient's clinic record sessions.")
 
 
+def require_author(*, user, session: TreatmentSession) -> None:
+    """A draft is its author's: nobody else, manager included, writes into it (the page and
+    the API both come through here)."""
+    if user.pk != session.therapist_id:
+        raise PermissionDenied("Only the author edits a draft.")
+
+
 def _lock_draft(session: TreatmentSession) -> TreatmentSession:
     # NO KEY UPDATE: it still serialises saves and the signature of one note, but lets another
     # transaction insert rows that point at it (a colleague's save rebuilding the patient's
@@ -88,6 +95,7 @@ def session_update(
     Raises ValidationError with per-field messages (list items as `trigger_points.2.tenderness`),
     and nothing is written unless everything is valid."""
     _require_clinician(user, session.patient)
+    require_author(user=user, session=session)
     session = _lock_draft(session)
     errors: dict[str, list[str]] = {}
     started_at = session.started_at

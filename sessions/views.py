@@ -102,9 +102,11 @@ def home(request):
 @require_GET
 def patient_chart(request, pk: int):
     """The chart: demographics and scheduling for every staff role; clinical history, charts
-    and red flags only for clinical roles."""
-    patient = patient_get(user=request.user, patient_id=pk)
+    and red flags only for clinical roles. A restricted record opens only for its clinic's
+    managers, and shows them the erasure request alone."""
+    patient = patient_get(user=request.user, patient_id=pk, restricted=True)
     clinical = access_for(request.user).may_read_clinical(patient.clinic_id)
+    clinical = clinical and not patient.is_restricted
     audit_read(user=request.user, obj=patient)
     context = {
         "patient": patient,
@@ -137,7 +139,7 @@ def patient_chart(request, pk: int):
 @require_POST
 def patient_erasure(request, pk: int):
     """A manager records the patient's erasure request (restrict now, delete after retention)."""
-    patient = patient_get(user=request.user, patient_id=pk)
+    patient = patient_get(user=request.user, patient_id=pk, restricted=True)
     try:
         patient = patient_erasure_request(patient=patient, user=request.user)
     except PermissionDenied:
@@ -306,13 +308,16 @@ def session_draft(request, pk: int):
     """The recording page's autosave: the whole draft as JSON. Answers 200 with the save time,
     400 with per-field errors (nothing written), or 409 once the note is signed."""
     session = selectors.session_get(user=request.user, session_id=pk)
-    if session.therapist_id != request.user.pk:
+    try:
+        # The service's own rule, asked before the body is read: a stranger's draft is refused
+        # whatever was sent.
+        services.require_author(user=request.user, session=session)
+        payload = parse_draft(json.loads(request.body or b"null"))
+        session = services.session_update(session=session, user=request.user, **payload)
+    except PermissionDenied:
         return JsonResponse(
             {"errors": {"__all__": [_("Only the author edits a draft.")]}}, status=403
         )
-    try:
-        payload = parse_draft(json.loads(request.body or b"null"))
-        session = services.session_update(session=session, user=request.user, **payload)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return JsonResponse(
             {"errors": {"__all__": [_("The draft is not valid JSON.")]}}, status=400
@@ -542,7 +547,9 @@ def follow_up_move_view(request, pk: int):
         form = FollowUpMoveForm(request.POST)
         if form.is_valid():
             try:
-                follow_up_move(follow_up=follow_up, due_at=form.cleaned_data["due_at"])
+                follow_up_move(
+                    follow_up=follow_up, due_at=form.cleaned_data["due_at"], actor=request.user
+                )
             except ValidationError as error:
                 form.add_error(None, error.messages)
             else:
@@ -560,7 +567,7 @@ def follow_up_status_view(request, pk: int):
         messages.error(request, _("Choose a status."))
         return redirect("follow_up_detail", pk=pk)
     try:
-        follow_up_set_status(follow_up=follow_up, status=status)
+        follow_up_set_status(follow_up=follow_up, status=status, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -575,7 +582,7 @@ def follow_up_status_view(request, pk: int):
 def reminder_resend_view(request, pk: int):
     reminder = get_object_or_404(visible(request.user, Reminder), pk=pk)
     try:
-        reminder_resend(reminder=reminder)
+        reminder_resend(reminder=reminder, actor=request.user)
     except ValueError:
         messages.error(request, _("Only a failed reminder can be sent again."))
     else:
@@ -593,7 +600,7 @@ def reminder_policy(request):
     form = ReminderPolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
         try:
-            reminder_policy_update(clinic=clinic, **form.cleaned_data)
+            reminder_policy_update(clinic=clinic, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -19,7 +19,7 @@ def test_a_patient_answers_the_check_in_on_a_phone_and_the_link_then_closes(
 ):
     session = TreatmentSessionFactory(patient=patient, therapist=therapist)
     PainScoreFactory(patient=patient, session=session, region="neck_back", side="midline")
-    _check_in, token = check_in_issue(session=session)
+    _check_in, token = check_in_issue(session=session, actor_label="system")
     page.set_viewport_size({"width": 390, "height": 844})
 
     page.goto(f"{live_server.url}/check-in/{token}/")

@@ -26,6 +26,7 @@ from tests.factories import (
     FollowUpFactory,
     MembershipFactory,
     PainScoreFactory,
+    PatientFactory,
     TreatmentSessionFactory,
     TriggerPointFactory,
     UserFactory,
@@ -46,7 +47,9 @@ API_MANAGER = ("denied", "403", "403", "ok", "403")
 
 @pytest.fixture
 def world(clinic_a, therapist, front_desk, manager, stranger, patient):
-    session = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    session = TreatmentSessionFactory(
+        patient=patient, therapist=therapist, **{field: f"{field}-marker" for field in SOAP}
+    )
     trigger_point = TriggerPointFactory(session=session)
     pain_score = PainScoreFactory(patient=patient, session=session)
     mobility = MobilityMeasurement.objects.create(
@@ -68,12 +71,18 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
     intake = IntakeSubmission.objects.create(
         clinic=clinic_a, patient=patient, status="submitted", submitted_at=now,
         consent_to_treatment=True, signed_at=now, signature_name="Pat Example",
-        red_flags=[{"code": "osteoporosis", "details": ""}],
+        red_flags=[{"code": "osteoporosis", "details": "red-flag-details-marker"}],
+        chief_complaint="complaint-marker", medications="medications-marker", goals="goals-marker",
     )  # fmt: skip
-    _, check_in_raw = check_in_issue(session=session)
+    _, check_in_raw = check_in_issue(session=session, actor_label="system")
     token, _ = api_token_issue(user=therapist)
+    # The erasure request restricts its patient from every later route: another patient's.
+    erasable = PatientFactory(
+        clinic=clinic_a, first_name="Eve", last_name="Erasable", email="eve@clinic.test"
+    )
     return {
-        "patient": patient.pk, "session": session.pk, "follow_up": follow_up.pk,
+        "patient": patient.pk, "erasable": erasable.pk, "session": session.pk,
+        "follow_up": follow_up.pk,
         "trigger_point": trigger_point.pk, "pain_score": pain_score.pk, "mobility": mobility.pk,
         "reminder": reminder.pk, "intake": intake.pk, "invitation": invitation.pk,
         "api_token": token.pk, "therapist_id": therapist.pk,
@@ -82,6 +91,15 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
                   "stranger": stranger},
     }  # fmt: skip
 
+
+SOAP = ("subjective", "objective", "assessment", "plan")
+# What a page shows only to clinical roles: the world's SOAP text, red flag (label, details,
+# the home page's badge), trigger-point muscle, intake answers, and the keys of clinical JSON.
+CLINICAL_MARKERS = (
+    *(f"{field}-marker" for field in SOAP), "Osteoporosis", "red-flag-details-marker",
+    "Red flag</span>", "Upper trapezius", "complaint-marker", "medications-marker",
+    "goals-marker", '"tenderness"', '"score"', '"subjective"', '"red_flags"',
+)  # fmt: skip
 
 # name: (method, path built from the world, expectations per caller[, form data])
 MATRIX = {
@@ -104,7 +122,7 @@ MATRIX = {
     "patient_import": ("get", "/patients/import/", ("login", "403", "ok", "ok", "403")),
     "patient_chart": ("get", "/patients/{patient}/", CLINIC_A),
     "patient_erasure": (
-        "post", "/patients/{patient}/erasure", ("login", "404", "404", "ok", "404"),
+        "post", "/patients/{erasable}/erasure", ("login", "404", "404", "ok", "404"),
     ),
     "intake_thanks": ("get", "/intake/thanks/", ALL_OK),
     "intake": ("get", "/intake/{intake_token}/", ALL_OK),
@@ -252,8 +270,8 @@ def test_api_lists_hold_the_callers_clinic_only(client, world):
         assert client.get(url).json()["count"] == 0, url
     client.force_login(world["users"]["manager"])
     for url, key in LISTS.items():
-        ids = [row["id"] for row in client.get(url).json()["results"]]
-        assert ids == [world[key]], url
+        ids = {row["id"] for row in client.get(url).json()["results"]}
+        assert ids == ({world[key], world["erasable"]} if key == "patient" else {world[key]}), url
 
 
 def test_forged_patient_links_open_nothing(client, world):
@@ -298,3 +316,45 @@ def test_every_read_of_patient_data_leaves_an_audit_row(client, world):
         if AuditEvent.objects.filter(actor=manager).count() == before:
             silent.append(name)
     assert not silent, f"no audit row for {silent}"
+
+
+# The intake's questions (red flags among them) as a blank FHIR Questionnaire: no patient's data.
+BLANK_FORMS = {"fhir_intake_questionnaire"}
+
+
+def _body(response) -> str:
+    if hasattr(response, "streaming_content"):
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+def test_front_desk_sees_no_clinical_content_on_any_page_it_opens(client, world):
+    """Not only the status: what each page front desk may open SHOWS them. The world holds a
+    red-flagged intake, a session with SOAP text and a trigger point, pain and mobility."""
+    client.force_login(world["users"]["front_desk"])
+    opened, leaks = [], []
+    for name, (method, path, expected, *_) in MATRIX.items():
+        if method != "get" or expected[CALLERS.index("front_desk")] != "ok":
+            continue
+        if name in BLANK_FORMS:
+            continue
+        response = client.get(path.format(**world), follow=True)
+        if response.status_code != 200:
+            continue
+        opened.append(name)
+        body = _body(response)
+        leaks += [f"{name}: {marker}" for marker in CLINICAL_MARKERS if marker in body]
+    assert {"home", "patient_chart", "intake_review", "follow_up_detail", "patient-detail"} <= set(
+        opened
+    )
+    assert not leaks, "\n".join(leaks)
+
+
+def test_the_clinical_markers_are_there_for_a_therapist(client, world):
+    """The check above would pass on an empty page: the same markers do show to clinical staff."""
+    client.force_login(world["users"]["therapist"])
+    shown = "".join(
+        _body(client.get(path.format(**world)))
+        for path in ("/", "/patients/{patient}/", "/intakes/{intake}/", "/sessions/{session}/")
+    )
+    assert [marker for marker in CLINICAL_MARKERS[:-4] if marker not in shown] == []

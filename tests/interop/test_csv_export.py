@@ -48,10 +48,12 @@ def test_an_exported_patients_csv_imports_into_another_clinic_once(client, demo)
     text = b"".join(response.streaming_content).decode()
     elsewhere = ClinicFactory()
 
-    report = patients_import(clinic=elsewhere, text=text, dry_run=False)
+    report = patients_import(clinic=elsewhere, text=text, dry_run=False, actor_label="test")
     assert report.ok, [(r.line, r.errors) for r in report.rows if r.errors]
     assert report.created == Patient.objects.filter(clinic=clinic).count()
-    assert patients_import(clinic=elsewhere, text=text, dry_run=False).created == 0
+    assert (
+        patients_import(clinic=elsewhere, text=text, dry_run=False, actor_label="test").created == 0
+    )
 
 
 def test_a_formula_in_a_cell_is_kept_as_text_and_imports_back_unchanged(client, manager, clinic_a):
@@ -60,7 +62,7 @@ def test_a_formula_in_a_cell_is_kept_as_text_and_imports_back_unchanged(client, 
     rows = download(client, "patients")
     assert rows[0]["first_name"] == "'=HYPERLINK(1)"
     text = "first_name,last_name,date_of_birth\n'=HYPERLINK(1),Example,1980-05-17\n"
-    report = patients_import(clinic=clinic_a, text=text, dry_run=True)
+    report = patients_import(clinic=clinic_a, text=text, dry_run=True, actor_label="test")
     assert report.count("existing") == 1
 
 

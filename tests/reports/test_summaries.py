@@ -71,7 +71,7 @@ def test_sessions_and_a_check_in_keep_courses_session_pain_and_visits_in_step(pa
         TriggerPointVisit.objects.filter(patient=patient).values_list("session_id", "visit")
     ) == [(first.pk, 1), (second.pk, 2)]
 
-    check_in, _ = check_in_issue(session=second)
+    check_in, _ = check_in_issue(session=second, actor_label="system")
     check_in_complete(check_in=check_in, pain=[("neck_back", "right", 2)], soreness=1)
 
     assert list(course.all()) == [(7, 2)]

@@ -9,7 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_check_in_stores_only_the_hash_of_its_link_token(patient):
-    check_in, raw = check_in_issue(session=TreatmentSessionFactory(patient=patient))
+    check_in, raw = check_in_issue(
+        session=TreatmentSessionFactory(patient=patient), actor_label="system"
+    )
 
     stored = CheckIn.objects.get(pk=check_in.pk)
     assert stored.token_hash == token_hash(raw) != raw

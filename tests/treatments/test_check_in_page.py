@@ -31,7 +31,7 @@ def answer(client, token, **changes):
 
 
 def test_the_check_in_asks_pain_for_each_region_rated_before_the_session(client, session):
-    _check_in, token = check_in_issue(session=session)
+    _check_in, token = check_in_issue(session=session, actor_label="system")
     page = client.get(f"/check-in/{token}/").content.decode()
     assert 'name="pain_neck_back_midline"' in page and 'name="pain_shoulder_right"' in page
     assert 'name="pain_knee' not in page, "post-session ratings are not regions treated"
@@ -39,7 +39,7 @@ def test_the_check_in_asks_pain_for_each_region_rated_before_the_session(client,
 
 
 def test_an_answer_becomes_check_in_pain_scores_and_the_link_is_used_up(client, session):
-    check_in, token = check_in_issue(session=session)
+    check_in, token = check_in_issue(session=session, actor_label="system")
 
     response = answer(client, token)
 
@@ -62,7 +62,7 @@ def test_an_answer_becomes_check_in_pain_scores_and_the_link_is_used_up(client, 
 
 
 def test_an_invalid_answer_keeps_what_was_typed_and_writes_nothing(client, session):
-    check_in, token = check_in_issue(session=session)
+    check_in, token = check_in_issue(session=session, actor_label="system")
 
     response = answer(client, token, pain_shoulder_right="12", soreness="")
 
@@ -76,7 +76,7 @@ def test_an_invalid_answer_keeps_what_was_typed_and_writes_nothing(client, sessi
 
 
 def test_expired_and_forged_check_in_links_show_the_friendly_page(client, session):
-    check_in, token = check_in_issue(session=session)
+    check_in, token = check_in_issue(session=session, actor_label="system")
     CheckIn.objects.filter(pk=check_in.pk).update(
         created_at=timezone.now() - dt.timedelta(days=4),
         expires_at=timezone.now() - dt.timedelta(seconds=1),
@@ -93,7 +93,7 @@ def test_a_check_in_shows_only_its_own_sessions_regions_in_the_patients_language
     other = PatientFactory(clinic=clinic_a, preferred_language="es")
     other_session = TreatmentSessionFactory(patient=other, therapist=session.therapist)
     PainScoreFactory(patient=other, session=other_session, region="calf", side="left")
-    _check_in, token = check_in_issue(session=other_session)
+    _check_in, token = check_in_issue(session=other_session, actor_label="system")
 
     page = client.get(f"/check-in/{token}/").content.decode()
 
@@ -103,7 +103,7 @@ def test_a_check_in_shows_only_its_own_sessions_regions_in_the_patients_language
 
 def test_guessing_check_in_tokens_counts_towards_the_same_limit(client, session, settings):
     settings.LINK_GUESS_LIMIT = 2
-    _check_in, token = check_in_issue(session=session)
+    _check_in, token = check_in_issue(session=session, actor_label="system")
     client.get("/check-in/guess-1/")
     client.get("/intake/guess-2/")
     assert client.get(f"/check-in/{token}/").status_code == 429

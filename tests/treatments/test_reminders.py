@@ -90,7 +90,7 @@ def test_moving_an_appointment_moves_its_reminders(consenting, front_desk):
     follow_up = _book(consenting, front_desk)
     later = follow_up.due_at + dt.timedelta(days=1)
 
-    follow_up_move(follow_up=follow_up, due_at=later)
+    follow_up_move(follow_up=follow_up, due_at=later, actor=follow_up.created_by)
 
     send_times = set(follow_up.reminders.values_list("kind", "send_at"))
     assert send_times == {
@@ -104,7 +104,11 @@ def test_moving_after_a_reminder_was_sent_arms_it_again_for_the_new_time(consent
     follow_up = _book(consenting, front_desk)
     follow_up.reminders.update(status=Status.SENT, sent_at=timezone.now())
 
-    follow_up_move(follow_up=follow_up, due_at=follow_up.due_at + dt.timedelta(hours=3))
+    follow_up_move(
+        follow_up=follow_up,
+        due_at=follow_up.due_at + dt.timedelta(hours=3),
+        actor=follow_up.created_by,
+    )
 
     assert set(follow_up.reminders.values_list("status", flat=True)) == {Status.PENDING}
 
@@ -112,7 +116,7 @@ def test_moving_after_a_reminder_was_sent_arms_it_again_for_the_new_time(consent
 def test_cancelling_an_appointment_cancels_its_reminders(consenting, front_desk):
     follow_up = _book(consenting, front_desk)
 
-    follow_up_cancel(follow_up=follow_up)
+    follow_up_cancel(follow_up=follow_up, actor=follow_up.created_by)
 
     assert set(follow_up.reminders.values_list("status", flat=True)) == {Status.CANCELLED}
 
@@ -121,12 +125,20 @@ def test_a_closed_follow_up_cannot_be_moved_or_reopened(consenting, front_desk):
     from django.core.exceptions import ValidationError
 
     follow_up = _book(consenting, front_desk)
-    follow_up_set_status(follow_up=follow_up, status=FollowUp.Status.DONE)
+    follow_up_set_status(
+        follow_up=follow_up, status=FollowUp.Status.DONE, actor=follow_up.created_by
+    )
 
     with pytest.raises(ValidationError) as moved:
-        follow_up_move(follow_up=follow_up, due_at=follow_up.due_at + dt.timedelta(days=1))
+        follow_up_move(
+            follow_up=follow_up,
+            due_at=follow_up.due_at + dt.timedelta(days=1),
+            actor=follow_up.created_by,
+        )
     with pytest.raises(ValidationError) as reopened:
-        follow_up_set_status(follow_up=follow_up, status=FollowUp.Status.PLANNED)
+        follow_up_set_status(
+            follow_up=follow_up, status=FollowUp.Status.PLANNED, actor=follow_up.created_by
+        )
     assert "due_at" in moved.value.message_dict and "status" in reopened.value.message_dict
 
 
@@ -431,7 +443,7 @@ def test_front_desk_can_send_a_failed_reminder_again(consenting, front_desk):
     row = follow_up.reminders.get(channel="email", kind="before_48h")
     Reminder.objects.filter(pk=row.pk).update(status=Status.FAILED, attempts=5, last_error="x")
 
-    reminders.reminder_resend(reminder=row)
+    reminders.reminder_resend(reminder=row, actor=row.follow_up.created_by)
 
     row.refresh_from_db()
     assert row.status == Status.PENDING and row.attempts == 0 and row.send_at <= timezone.now()
@@ -452,11 +464,13 @@ def test_an_unreachable_sms_provider_is_a_transient_failure(
     assert row.status == Status.PENDING and "unreachable" in row.last_error
 
 
-def test_nothing_is_sent_on_a_channel_the_clinic_switched_off(awake, consenting, front_desk):
+def test_nothing_is_sent_on_a_channel_the_clinic_switched_off(
+    awake, consenting, front_desk, manager
+):
     follow_up = _book(consenting, front_desk)
     row = follow_up.reminders.get(channel="email", kind="before_48h")
     lease = _claim_one(row)
-    reminders.reminder_policy_update(clinic=consenting.clinic, email_enabled=False)
+    reminders.reminder_policy_update(clinic=consenting.clinic, actor=manager, email_enabled=False)
 
     assert reminders.reminder_send(reminder_id=row.pk, lease=lease) == "cancelled"
     assert mail.outbox == []

@@ -31,7 +31,9 @@ class Command(BaseCommand):
             text = decode_upload(path.read_bytes())
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
-        report = patients_import(clinic=clinic_row, text=text, dry_run=dry_run)
+        report = patients_import(
+            clinic=clinic_row, text=text, dry_run=dry_run, actor_label="manage.py import_patients"
+        )
         for problem in report.file_errors:
             self.stderr.write(problem)
         for row in report.rows:

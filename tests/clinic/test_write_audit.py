@@ -1,0 +1,263 @@
+"""Every write service names who acts (a staff `actor`, or a label for the patient's links and
+the system) and leaves its audit row in the same transaction. The access matrix proves it for
+reads; this walks every public function of the service modules, so a new write must be
+classified here and proved."""
+
+import datetime as dt
+import inspect
+from importlib import import_module
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from clinic.models import AuditEvent
+from patients import imports, services
+from patients.models import IntakeInvitation, IntakeSubmission, Patient
+from sessions import check_ins, erasure, follow_ups, reminders
+from sessions import services as session_services
+from sessions.models import FollowUp, Reminder
+from tests.factories import FollowUpFactory, ReminderFactory, TreatmentSessionFactory
+from tests.patients.intake_helpers import fill, invite, valid_steps
+
+pytestmark = pytest.mark.django_db
+
+MODULES = (
+    "patients.services", "patients.imports", "sessions.services", "sessions.follow_ups",
+    "sessions.reminders", "sessions.check_ins", "sessions.erasure",
+)  # fmt: skip
+
+# Public functions of those modules that write nothing of a patient's, and why.
+NOT_WRITES = {
+    "decode_upload": "reads bytes", "importing_clinics": "a read",
+    "require_author": "the draft rule, asked by the page before it reads the body",
+    "reminder_for_reply": "a read", "answer_token": "computes a token",
+    "message_key": "computes a key", "in_quiet_hours": "arithmetic",
+    "quiet_hours_end_after": "arithmetic", "quiet_hours_start_before": "arithmetic",
+    "reachable_channels": "a read", "reminder_schedule": "arithmetic",
+    "policy_for": "creates a clinic's default policy (no patient data) on first read",
+    "check_in_open": "a read", "check_in_regions": "a read",
+    # Called only inside the audited writes above, in their transaction.
+    "reminders_sync": "part of each audited follow-up write",
+    # Delivery machinery: the reminder row itself records every attempt, its lease and result;
+    # the follow-up write that planned the reminder is audited.
+    "reminders_claim_due": "delivery machinery", "reminders_reclaim_stuck": "delivery machinery",
+    "reminders_sweep": "delivery machinery", "reminders_send": "delivery machinery",
+    "reminder_send": "delivery machinery",
+}  # fmt: skip
+
+
+def _due():
+    return timezone.now() + dt.timedelta(days=3)
+
+
+def _submitted(clinic, by):
+    token = invite(clinic=clinic, by=by)
+    fill(Client(), token)
+    invitation = IntakeInvitation.objects.get(submission__isnull=False)
+    return token, services.intake_submit(invitation=invitation)
+
+
+# name: (the write, given the cast; returns who should be named and the patient's id or None)
+def _intake_invite(c):
+    invite(clinic=c["clinic"], by=c["front_desk"], patient=c["patient"])
+    return {"actor": c["front_desk"]}, c["patient"].pk
+
+
+def _intake_step_save(c):
+    invite(clinic=c["clinic"], by=c["front_desk"], patient=c["patient"])
+    invitation = IntakeInvitation.objects.get()
+    services.intake_step_save(invitation=invitation, step=1, answers=valid_steps()[1])
+    return {"actor_label": "patient-link"}, c["patient"].pk
+
+
+def _intake_submit(c):
+    _submitted(c["clinic"], c["front_desk"])
+    return {"actor_label": "patient-link"}, None
+
+
+def _intake_link(c):
+    _token, intake = _submitted(c["clinic"], c["front_desk"])
+    patient = services.intake_link(intake_id=intake.pk, user=c["front_desk"])
+    return {"actor": c["front_desk"]}, patient.pk
+
+
+def _intake_red_flags_clear(c):
+    _token, intake = _submitted(c["clinic"], c["front_desk"])
+    IntakeSubmission.objects.filter(pk=intake.pk).update(patient=c["patient"])
+    services.intake_red_flags_clear(intake_id=intake.pk, user=c["therapist"], note="Seen by GP.")
+    return {"actor": c["therapist"]}, c["patient"].pk
+
+
+def _patients_import(c):
+    imports.patients_import(
+        clinic=c["clinic"], text="first_name,last_name,date_of_birth\nAna,Silva,1975-03-02\n",
+        dry_run=False, actor=c["front_desk"],
+    )  # fmt: skip
+    return {"actor": c["front_desk"]}, None
+
+
+def _session_start(c):
+    session_services.session_start(patient=c["patient"], therapist=c["therapist"])
+    return {"actor": c["therapist"]}, c["patient"].pk
+
+
+def _session_update(c):
+    session_services.session_update(
+        session=c["draft"], user=c["therapist"], fields={"plan": "Stretch daily."}
+    )
+    return {"actor": c["therapist"]}, c["patient"].pk
+
+
+def _session_sign(c):
+    session_services.session_sign(session=c["draft"], user=c["therapist"])
+    return {"actor": c["therapist"]}, c["patient"].pk
+
+
+def _addendum_add(c):
+    session_services.session_sign(session=c["draft"], user=c["therapist"])
+    return _then(
+        c, lambda: session_services.addendum_add(
+            session=c["draft"], author=c["therapist"], reason="Typo", text="Left side."
+        ),
+    )  # fmt: skip
+
+
+def _follow_up_create(c):
+    follow_ups.follow_up_create(patient=c["patient"], due_at=_due(), created_by=c["front_desk"])
+    return {"actor": c["front_desk"]}, c["patient"].pk
+
+
+def _follow_up_plan_check_in(c):
+    follow_ups.follow_up_plan_check_in(session=c["draft"], created_by=c["therapist"])
+    return {"actor": c["therapist"]}, c["patient"].pk
+
+
+def _follow_up_move(c):
+    follow_ups.follow_up_move(follow_up=c["follow_up"], due_at=_due(), actor=c["front_desk"])
+    return {"actor": c["front_desk"]}, c["patient"].pk
+
+
+def _follow_up_set_status(c):
+    follow_ups.follow_up_set_status(
+        follow_up=c["follow_up"], status=FollowUp.Status.CONFIRMED, actor=c["front_desk"]
+    )
+    return {"actor": c["front_desk"]}, c["patient"].pk
+
+
+def _follow_up_cancel(c):
+    follow_ups.follow_up_cancel(follow_up=c["follow_up"], actor=c["front_desk"])
+    return {"actor": c["front_desk"]}, c["patient"].pk
+
+
+def _follow_up_reply(c):
+    raw = "reply-token-for-the-test"
+    from clinic.tokens import token_hash
+
+    Reminder.objects.filter(pk=c["reminder"].pk).update(answer_token_hash=token_hash(raw))
+    follow_ups.follow_up_reply(token=raw, confirm=True)
+    return {"actor_label": "patient-link"}, c["patient"].pk
+
+
+def _reminder_resend(c):
+    Reminder.objects.filter(pk=c["reminder"].pk).update(status=Reminder.Status.FAILED)
+    reminders.reminder_resend(reminder=c["reminder"], actor=c["front_desk"])
+    return {"actor": c["front_desk"]}, c["patient"].pk
+
+
+def _reminder_policy_update(c):
+    reminders.reminder_policy_update(clinic=c["clinic"], actor=c["manager"], sms_enabled=False)
+    return {"actor": c["manager"]}, None
+
+
+def _check_in_issue(c):
+    check_ins.check_in_issue(session=c["draft"], actor_label="system")
+    return {"actor_label": "system"}, c["patient"].pk
+
+
+def _check_in_complete(c):
+    check_in, _raw = check_ins.check_in_issue(session=c["draft"], actor_label="system")
+    return _then(
+        c, lambda: check_ins.check_in_complete(check_in=check_in, pain=[], soreness=2),
+        who={"actor_label": "patient-link"},
+    )  # fmt: skip
+
+
+def _patient_erasure_request(c):
+    erasure.patient_erasure_request(patient=c["patient"], user=c["manager"])
+    return {"actor": c["manager"]}, c["patient"].pk
+
+
+def _patients_erase_due(c):
+    patient = erasure.patient_erasure_request(patient=c["patient"], user=c["manager"])
+    Patient.objects.filter(pk=patient.pk).update(erase_after=timezone.now().date())
+    return _then(c, erasure.patients_erase_due, who={"actor_label": "system"})
+
+
+def _then(c, write, who=None):
+    """For a write that needs an earlier one: only rows from `write` itself are checked."""
+    c["since"] = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    write()
+    return who or {"actor": c["therapist"]}, c["patient"].pk
+
+
+WRITES = {
+    "intake_invite": _intake_invite, "intake_step_save": _intake_step_save,
+    "intake_submit": _intake_submit, "intake_link": _intake_link,
+    "intake_red_flags_clear": _intake_red_flags_clear, "patients_import": _patients_import,
+    "session_start": _session_start, "session_update": _session_update,
+    "session_sign": _session_sign, "addendum_add": _addendum_add,
+    "follow_up_create": _follow_up_create, "follow_up_plan_check_in": _follow_up_plan_check_in,
+    "follow_up_move": _follow_up_move, "follow_up_set_status": _follow_up_set_status,
+    "follow_up_cancel": _follow_up_cancel, "follow_up_reply": _follow_up_reply,
+    "reminder_resend": _reminder_resend, "reminder_policy_update": _reminder_policy_update,
+    "check_in_issue": _check_in_issue, "check_in_complete": _check_in_complete,
+    "patient_erasure_request": _patient_erasure_request,
+    "patients_erase_due": _patients_erase_due,
+}  # fmt: skip
+
+
+def test_every_public_function_of_the_service_modules_is_a_proved_write_or_says_why_not():
+    public = {
+        name
+        for module in map(import_module, MODULES)
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__ and not name.startswith("_")
+    }
+    assert public == set(WRITES) | set(NOT_WRITES)
+    assert not set(WRITES) & set(NOT_WRITES)
+
+
+@pytest.fixture
+def cast(clinic_a, therapist, front_desk, manager, patient):
+    patient.email, patient.consents_to_email = "pat@example.com", True
+    patient.save()
+    draft = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    follow_up = FollowUpFactory(patient=patient, created_by=front_desk)
+    return {
+        "clinic": clinic_a, "therapist": therapist, "front_desk": front_desk,
+        "manager": manager, "patient": patient, "draft": draft, "follow_up": follow_up,
+        "reminder": ReminderFactory(follow_up=follow_up),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_each_write_leaves_its_audit_row_naming_who_acted(cast, name):
+    cast["since"] = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    who, patient_id = WRITES[name](cast)
+    rows = AuditEvent.objects.filter(id__gt=cast["since"], action__in=["create", "update",
+                                     "sign", "erase"], **who)  # fmt: skip
+    assert rows.exists(), f"{name} left no audit row naming {who}"
+    if patient_id is not None:
+        assert rows.filter(patient_id=patient_id).exists(), f"{name}: not filed under the patient"
+    assert all(row.clinic_id == cast["clinic"].pk for row in rows), name
+
+
+def test_a_write_that_fails_leaves_no_audit_row(cast):
+    """The row commits with the write, or not at all."""
+    before = AuditEvent.objects.count()
+    with pytest.raises(Exception):  # noqa: B017, PT011 -- any refusal will do
+        follow_ups.follow_up_move(
+            follow_up=cast["follow_up"], due_at="not a time", actor=cast["front_desk"]
+        )
+    assert AuditEvent.objects.count() == before
