@@ -76,18 +76,7 @@ def _object_ref(obj) -> tuple[str, str]:
     return obj._meta.label_lower, str(obj.pk)
 
 
-def audit_record(
-    *,
-    action: str,
-    actor=None,
-    actor_label: str = "",
-    obj=None,
-    patient=None,
-    patient_id: int | None = None,
-    clinic_id: int | None = None,
-) -> AuditEvent:
-    """Append one event. `patient` (a Patient) files it under that patient and their clinic;
-    `patient_id` and `clinic_id` do the same from ids alone."""
+def _event(*, action, actor, actor_label, obj, patient, patient_id, clinic_id) -> AuditEvent:
     object_type, object_id = _object_ref(obj)
     if patient is not None:
         clinic_id, patient_id = patient.clinic_id, patient.pk
@@ -106,8 +95,45 @@ def audit_record(
         nonce=secrets.token_hex(16),
     )
     event.mac = event.compute_mac()
+    return event
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    actor_label: str = "",
+    obj=None,
+    patient=None,
+    patient_id: int | None = None,
+    clinic_id: int | None = None,
+) -> AuditEvent:
+    """Append one event. `patient` (a Patient) files it under that patient and their clinic;
+    `patient_id` and `clinic_id` do the same from ids alone."""
+    event = _event(
+        action=action, actor=actor, actor_label=actor_label, obj=obj, patient=patient,
+        patient_id=patient_id, clinic_id=clinic_id,
+    )  # fmt: skip
     event.save(force_insert=True)
     return event
+
+
+def audit_record_patients(*, action: str, patients, actor=None, actor_label: str = "") -> None:
+    """One event per patient, filed under each, in a few INSERTs: an import of thousands of
+    patients audits every one of them without a round trip each."""
+    events = [
+        _event(
+            action=action,
+            actor=actor,
+            actor_label=actor_label,
+            obj=patient,
+            patient=patient,
+            patient_id=None,
+            clinic_id=None,
+        )  # fmt: skip
+        for patient in patients
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 
 def audit_chain(*, full: bool = False) -> int:

@@ -94,7 +94,7 @@ def _patients_import(c):
         clinic=c["clinic"], text="first_name,last_name,date_of_birth\nAna,Silva,1975-03-02\n",
         dry_run=False, actor=c["front_desk"],
     )  # fmt: skip
-    return {"actor": c["front_desk"]}, None
+    return {"actor": c["front_desk"]}, Patient.objects.get(last_name="Silva").pk
 
 
 def _session_start(c):
