@@ -10,6 +10,7 @@ the key."""
 
 import json
 import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -70,14 +71,19 @@ class NoSmsBackend(SmsBackend):
 class FileSmsBackend(SmsBackend):
     """Development and tests: one JSON file per message in SMS_FILE_DIR, named by its idempotency
     key and created exclusively, so a repeated key is answered with the first message's id as a
-    key-honouring provider would. Every call is also appended to `calls.log`, so a test can count
-    how often the worker tried, not only what was delivered."""
+    key-honouring provider would. Every call is also appended to `calls.log` (and every question
+    to `lookups.log`), so a test can count how often the worker tried, not only what was
+    delivered. SMS_FILE_LATENCY_SECONDS plays a real provider's latency, half before it accepts
+    a message and half before its answer is back, so that a worker killed mid-send can leave a
+    message accepted that the database never heard of."""
 
     def __init__(self, directory: str | None = None):
         self.directory = Path(directory or settings.SMS_FILE_DIR)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.latency = settings.SMS_FILE_LATENCY_SECONDS
 
     def send(self, message: OutgoingMessage) -> str:
+        time.sleep(self.latency / 2)
         # One short O_APPEND write per call: atomic between processes.
         with open(self.directory / "calls.log", "a") as log:
             log.write(f"{message.idempotency_key} {os.getpid()}\n")
@@ -87,6 +93,7 @@ class FileSmsBackend(SmsBackend):
                 json.dump(asdict(message), out)
         except FileExistsError:
             pass
+        time.sleep(self.latency / 2)
         return f"file-{message.idempotency_key}"
 
     def accepted(self, message: OutgoingMessage) -> str | None:

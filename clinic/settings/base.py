@@ -209,6 +209,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # a dotted path to an SmsBackend class. Never the console in production: it would log PHI.
 SMS_BACKEND = env.str("SMS_BACKEND", default="console" if DEBUG else "none")
 SMS_FILE_DIR = env.str("SMS_FILE_DIR", default=str(VAR_DIR / "sms"))
+# The file backend's pretend provider latency (tests and scripts/bench_reminders.py --faults).
+SMS_FILE_LATENCY_SECONDS = env.float("SMS_FILE_LATENCY_SECONDS", default=0.0)
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 # Where the http backend asks whether the provider already accepted a message before sending it

@@ -349,8 +349,7 @@ def test_every_fault_in_one_run_still_delivers_each_reminder_once_within_a_minut
     run, own_redis
 ):
     # A provider that takes 0.1 s per message keeps sends in flight when each fault strikes.
-    run.env["SMS_BACKEND"] = "tests.integration.sms_provider.SlowFileSmsBackend"
-    run.env["SMS_TEST_LATENCY_SECONDS"] = "0.1"
+    run.env["SMS_FILE_LATENCY_SECONDS"] = "0.1"
     ids = _seed(REMINDERS, spread_seconds=1)
     beats = [run.beat("beat1"), run.beat("beat2")]
     workers = [run.worker("w1"), run.worker("w2")]
