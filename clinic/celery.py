@@ -1,14 +1,53 @@
+import datetime as dt
+import logging
 import os
 import re
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, bootsteps
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.dev")
+
+logger = logging.getLogger(__name__)
 
 app = Celery("clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+REMINDERS_SWEEP = "treatments.reminders_sweep"
+
+
+class RemindersRecovery(bootsteps.StartStopStep):
+    """Every time this worker connects to the broker (at start-up, and again after each lost
+    connection: Celery restarts the consumer's steps), ask for a reminder sweep that hands out
+    again the rows whose task was in the broker before this moment and never started. A broker
+    restarted without persistence has lost them; one that did not makes their old task a no-op
+    (it carries a lease that is no longer theirs)."""
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def start(self, consumer):
+        lost_before = dt.datetime.now(dt.UTC).isoformat()
+        try:
+            consumer.app.send_task(REMINDERS_SWEEP, kwargs={"lost_before": lost_before})
+        except Exception:  # the broker went again: the next connection asks again
+            logger.warning("could not ask for a reminder sweep after connecting", exc_info=True)
+
+
+app.steps["consumer"].add(RemindersRecovery)
+
+
+@beat_init.connect
+def _sweep_reminders_at_start(sender, **kwargs):
+    """Beat's first scheduled sweep comes one interval after it starts: reminders due while it
+    was down must not wait for that."""
+    from django.conf import settings
+
+    try:
+        sender.app.send_task(REMINDERS_SWEEP, expires=settings.REMINDER_SWEEP_SECONDS)
+    except Exception:  # the broker is not there yet: the first scheduled sweep follows
+        logger.warning("could not ask for a reminder sweep at start-up", exc_info=True)
 
 
 @app.task(name="clinic.ping")

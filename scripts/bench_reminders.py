@@ -9,10 +9,23 @@ makes N reminders due, runs one sweep (what beat asks for every minute), and tim
 row is `sent`. Messages go through the file SMS backend; a duplicate is a second send of the same
 reminder, counted from the backend's call log. Claimed rows travel REMINDER_SEND_CHUNK to a task;
 "no-op tasks/s" is that task given one row it no longer holds (one UPDATE, one SELECT): what
-Celery and the machine allow per task, for comparison."""
+Celery and the machine allow per task, for comparison.
+
+With --faults it runs the hostile run instead, on production's reminder settings (a sweep every
+REMINDER_SWEEP_SECONDS, a REMINDER_LEASE_SECONDS lease; both may be set in the environment): N
+reminders due at once, two beats, the last --workers count of workers against a throwaway
+redis-server, a provider that takes --latency seconds per message; when 10% are sent one worker
+is killed with SIGKILL (and restarted), at 30% Redis is killed and restarted without its data, at
+50% every database connection is terminated three times, a second apart. It prints the time to
+full delivery, from the first sweep and after the last fault, the messages delivered twice, and
+the messages delivered (one file per message key: never twice), the provider calls that repeated
+a message, and the lookups made before sending one again."""
 
 import argparse
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -176,6 +189,158 @@ def _run(workers: int, pool: str, count: int, env: dict, broker_url: str) -> dic
     }  # fmt: skip
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Hostile:
+    """The processes of a fault run, each in its own process group, restarted when they die
+    (as docker-compose's `restart: unless-stopped` would)."""
+
+    def __init__(self, env: dict, pool: str, folder: Path):
+        self.env, self.pool, self.folder = env, pool, folder
+        self.port = _free_port()
+        self.redis: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.beats: list[subprocess.Popen] = []
+
+    def _celery(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "clinic", *args, "-l", "ERROR"],
+            cwd=ROOT, env=self.env, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def worker(self) -> subprocess.Popen:
+        name = f"fault{time.monotonic_ns()}@%h"
+        return self._celery("worker", *self.pool.split(), "-n", name, "--without-gossip",
+                            "--without-mingle")  # fmt: skip
+
+    def beat(self) -> subprocess.Popen:
+        schedule = self.folder / f"beat{len(self.beats)}-{time.monotonic_ns()}"
+        return self._celery("beat", "--schedule", str(schedule))
+
+    def start_redis(self) -> None:
+        import redis
+
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        for _ in range(100):
+            try:
+                if redis.Redis(port=self.port, socket_timeout=1).ping():
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        raise SystemExit("the throwaway redis-server did not start")
+
+    def restart_the_dead(self) -> None:
+        for group, start in ((self.workers, self.worker), (self.beats, self.beat)):
+            for index, process in enumerate(group):
+                if process.poll() is not None:
+                    group[index] = start()
+
+    def kill(self, process: subprocess.Popen) -> None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+    def stop(self) -> None:
+        everything = [*self.workers, *self.beats]
+        for process in everything:
+            if process.poll() is None:
+                process.terminate()
+        for process in everything:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+            self.kill(process)
+        if self.redis is not None:
+            self.kill(self.redis)
+
+
+def _terminate_connections() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def _faults(workers: int, pool: str, count: int, env: dict, latency: float) -> dict:
+    from sessions.models import Reminder
+
+    if not shutil.which("redis-server"):
+        raise SystemExit("--faults needs redis-server (it starts its own, to kill it)")
+    _seed(count)
+    folder = Path(tempfile.mkdtemp(prefix="bench-faults-"))
+    sms = folder / "sms"
+    hostile = _Hostile({}, pool, folder)
+    hostile.env = {
+        **env, "CELERY_BROKER_URL": f"redis://127.0.0.1:{hostile.port}/0", "SMS_BACKEND": "file",
+        "SMS_FILE_DIR": str(sms), "SMS_FILE_LATENCY_SECONDS": str(latency),
+    }  # fmt: skip
+    calls_log = sms / "calls.log"
+
+    def calls() -> list[str]:
+        return calls_log.read_text().split()[::2] if calls_log.exists() else []
+
+    def sent() -> int:
+        return Reminder.objects.filter(status="sent").count()
+
+    def until(share: float) -> None:
+        while len(set(calls())) < count * share:
+            hostile.restart_the_dead()
+            if time.monotonic() - started > 600:
+                raise SystemExit(f"{share:.0%} were not sent within 600 s")
+            time.sleep(0.2)
+
+    terminated = 0
+    try:
+        hostile.start_redis()
+        hostile.workers = [hostile.worker() for _ in range(workers)]
+        time.sleep(5)  # up and connected before the clock starts
+        started = time.monotonic()
+        hostile.beats = [hostile.beat(), hostile.beat()]
+        until(0.1)
+        hostile.kill(hostile.workers[0])  # mid-send; restarted by restart_the_dead
+        until(0.3)
+        hostile.kill(hostile.redis)
+        time.sleep(2)
+        hostile.start_redis()
+        until(0.5)
+        for _ in range(3):
+            terminated += _terminate_connections()
+            time.sleep(1)
+        last_fault = time.monotonic()
+        while sent() < count:
+            hostile.restart_the_dead()
+            if time.monotonic() - last_fault > 900:
+                raise SystemExit("not all reminders were sent within 900 s of the last fault")
+            time.sleep(0.2)
+        done = time.monotonic()
+    finally:
+        hostile.stop()
+    every_call = calls()
+    lookups = sms / "lookups.log"
+    return {
+        "seconds": done - started, "after_last_fault": done - last_fault,
+        "delivered": len(list(sms.glob("reminder-*.json"))),
+        "repeats": len(every_call) - len(set(every_call)), "terminated": terminated,
+        "lookups": len(lookups.read_text().split()[::2]) if lookups.exists() else 0,
+    }  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reminders", type=int, default=10_000)
@@ -184,6 +349,12 @@ def main() -> None:
         "--concurrency", type=int, default=2, help="pool processes per worker (as make run)"
     )
     parser.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
+    parser.add_argument(
+        "--faults", action="store_true", help="the hostile run (see above) instead of the rate"
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.02, help="seconds the provider takes per message"
+    )
     args = parser.parse_args()
     pool = f"--pool={args.pool} --concurrency={args.concurrency}"
     database_url, broker_url = _require_services()
@@ -202,6 +373,28 @@ def main() -> None:
         import django
 
         django.setup()
+        if args.faults:
+            from django.conf import settings
+
+            workers = args.workers[-1]
+            print(
+                f"{args.reminders} due reminders, {workers} workers (--pool={args.pool}"
+                f" --concurrency={args.concurrency}), two beats, provider latency"
+                f" {args.latency * 1000:.0f} ms, sweep every {settings.REMINDER_SWEEP_SECONDS:g} s,"
+                f" lease {settings.REMINDER_LEASE_SECONDS:g} s, sending timeout"
+                f" {settings.REMINDER_SENDING_TIMEOUT_SECONDS:g} s, {os.cpu_count()} cores,"
+                f" load average {os.getloadavg()[0]:.1f}"
+            )
+            print("faults: SIGKILL a worker at 10%, Redis restarted empty at 30%, database"
+                  " connections terminated 3x at 50%")  # fmt: skip
+            r = _faults(workers, pool, args.reminders, env, args.latency)
+            print("all sent (s)  after last fault (s)  delivered  repeat calls  lookups"
+                  "  connections terminated")  # fmt: skip
+            print(
+                f"{r['seconds']:>12.1f}  {r['after_last_fault']:>19.1f}  {r['delivered']:>9}"
+                f"  {r['repeats']:>12}  {r['lookups']:>7}  {r['terminated']:>22}"
+            )
+            return
         print(
             f"{args.reminders} due reminders, PostgreSQL + Redis, {os.cpu_count()} cores, "
             f"--pool={args.pool} --concurrency={args.concurrency} per worker, "

@@ -383,6 +383,10 @@ class Reminder(models.Model):
     # A fresh value at every claim; a task carries the value it was handed, so a task whose row
     # was reclaimed since (or sent already) finds a different lease and does nothing.
     lease = models.UUIDField(null=True, blank=True)
+    # When the worker sending this row last said it is still at it: empty while the row waits
+    # in the broker, renewed while a worker works through its chunk. A row whose heartbeat stops
+    # (its worker died) is handed out again after REMINDER_LEASE_SECONDS.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=120, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     # The confirm/cancel link in an appointment reminder: only its hash is kept, used once.

@@ -5,16 +5,25 @@ The database is the source of truth. A sweep (asked for by beat) claims due rows
 hands each id and lease to a worker. The send re-checks the row under a lock and acts only if it
 still holds that lease, so a task delivered twice, or a row reclaimed after its worker died, is
 sent by one task only. Transient failures go back to `pending` with a later `send_at` (backoff
-in the database, never a broker ETA); after the last try the row is `failed` with the reason."""
+in the database, never a broker ETA); after the last try the row is `failed` with the reason.
+
+Recovery takes seconds, not the sending timeout: the worker renews a heartbeat on the rows it is
+sending, so a row whose worker died is reclaimed REMINDER_LEASE_SECONDS after its last beat; a row
+still waiting in the broker has no heartbeat, and when the broker may have lost it (a worker
+starts or reconnects: clinic/celery.py) the sweep that follows hands it out again at once. A row
+sent again after its earlier attempt's outcome was lost asks the provider first (`accepted`), and
+the provider's acceptance is recorded before anything else, retried over a dropped connection."""
 
 import datetime as dt
 import logging
+import time
 import uuid
 from collections import Counter
 
 from celery import current_app
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.crypto import salted_hmac
@@ -31,6 +40,8 @@ from .models import CheckIn, FollowUp, Reminder, ReminderPolicy
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "treatments.reminders_send"
+# A dropped or terminated database connection: the work is retried on a new one.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 BEFORE_KINDS = (Reminder.Kind.BEFORE_48H, Reminder.Kind.BEFORE_2H)
 # The last moment before quiet hours begin, for a reminder that must not arrive after its
 # appointment.
@@ -185,14 +196,32 @@ def reminder_resend(*, reminder: Reminder, actor) -> Reminder:
 
 def _dispatch(ids: list[int], lease: uuid.UUID) -> None:
     """One task per chunk of ids: a task costs a worker several milliseconds of its own before
-    it sends anything, which one reminder per task would pay 10,000 times at a busy hour."""
+    it sends anything, which one reminder per task would pay 10,000 times at a busy hour.
+    Rows whose task could not be published (the broker is down) go back to `pending` at once,
+    for the next sweep, instead of waiting in `sending` for a task that does not exist."""
     app = current_app
     chunk = settings.REMINDER_SEND_CHUNK
-    with app.producer_or_acquire() as producer:
-        for start in range(0, len(ids), chunk):
-            app.send_task(
-                SEND_TASK, args=(ids[start : start + chunk], str(lease)), producer=producer
-            )
+    published = 0
+    try:
+        with app.producer_or_acquire() as producer:
+            for start in range(0, len(ids), chunk):
+                app.send_task(
+                    SEND_TASK, args=(ids[start : start + chunk], str(lease)), producer=producer
+                )
+                published = start + chunk
+    except Exception:
+        _release(ids[published:], lease)
+        raise
+
+
+def _release(ids: list[int], lease: uuid.UUID) -> None:
+    try:
+        Reminder.objects.filter(
+            id__in=ids, lease=lease, status=Reminder.Status.SENDING, heartbeat_at__isnull=True
+        ).update(status=Reminder.Status.PENDING, lease=None, claimed_at=None)
+    except DATABASE_ERRORS:
+        # The database is gone too: the rows wait for the sweep that follows a reconnection.
+        logger.warning("could not release %d reminders whose task was not published", len(ids))
 
 
 def reminders_claim_due(*, now: dt.datetime | None = None, limit: int | None = None) -> int:
@@ -213,23 +242,41 @@ def reminders_claim_due(*, now: dt.datetime | None = None, limit: int | None = N
         # The status guard keeps databases without row locks (SQLite) safe too: a row another
         # sweep claimed meanwhile keeps that sweep's lease, and this one's task will find so.
         Reminder.objects.filter(id__in=ids, status=Reminder.Status.PENDING).update(
-            status=Reminder.Status.SENDING, claimed_at=now, lease=lease
+            status=Reminder.Status.SENDING, claimed_at=now, lease=lease, heartbeat_at=None
         )
         transaction.on_commit(lambda: _dispatch(ids, lease))
     return len(ids)
 
 
-def reminders_reclaim_stuck(*, now: dt.datetime | None = None, limit: int | None = None) -> int:
-    """Rows left in `sending` past the timeout: their worker died or their message was lost.
-    Hand them out again under a new lease (so a late original task finds a stale lease), or
-    fail them once they used all their attempts."""
+def _orphaned(now: dt.datetime, lost_before: dt.datetime | None) -> Q:
+    """Rows in `sending` that nobody is sending: their worker's heartbeat stopped a lease ago,
+    or no worker ever started them (their message waited in the broker past the sending
+    timeout, or was handed out before `lost_before`, when the broker may have lost it)."""
+    silent_since = now - dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
+    never_started = now - dt.timedelta(seconds=settings.REMINDER_SENDING_TIMEOUT_SECONDS)
+    if lost_before is not None:
+        never_started = max(never_started, lost_before)
+    return Q(heartbeat_at__lt=silent_since) | Q(
+        heartbeat_at__isnull=True, claimed_at__lt=never_started
+    )
+
+
+def reminders_reclaim_stuck(
+    *,
+    now: dt.datetime | None = None,
+    limit: int | None = None,
+    lost_before: dt.datetime | None = None,
+) -> int:
+    """Rows left in `sending` that nobody is sending (see `_orphaned`). Hand them out again
+    under a new lease (so a late original task finds a stale lease), or fail them once they
+    used all their attempts. A task whose message was not lost after all then does nothing."""
     now = now or timezone.now()
     limit = limit or settings.REMINDER_CLAIM_BATCH
-    cutoff = now - dt.timedelta(seconds=settings.REMINDER_SENDING_TIMEOUT_SECONDS)
+    orphaned = Q(status=Reminder.Status.SENDING) & _orphaned(now, lost_before)
     with transaction.atomic():
         rows = list(
             Reminder.objects.select_for_update(skip_locked=True)
-            .filter(status=Reminder.Status.SENDING, claimed_at__lt=cutoff)
+            .filter(orphaned)
             .order_by("claimed_at")
             .values_list("id", "attempts")[:limit]
         )
@@ -237,29 +284,42 @@ def reminders_reclaim_stuck(*, now: dt.datetime | None = None, limit: int | None
             return 0
         exhausted = [pk for pk, attempts in rows if attempts >= settings.REMINDER_MAX_ATTEMPTS]
         again = [pk for pk, attempts in rows if attempts < settings.REMINDER_MAX_ATTEMPTS]
-        Reminder.objects.filter(id__in=exhausted, status=Reminder.Status.SENDING).update(
+        Reminder.objects.filter(orphaned, id__in=exhausted).update(
             status=Reminder.Status.FAILED,
             lease=None,
             last_error="No worker finished sending it after the last attempt.",
         )
         if again:
             lease = uuid.uuid4()
-            Reminder.objects.filter(id__in=again, status=Reminder.Status.SENDING).update(
-                claimed_at=now, lease=lease
+            Reminder.objects.filter(orphaned, id__in=again).update(
+                claimed_at=now, lease=lease, heartbeat_at=None
             )
             transaction.on_commit(lambda: _dispatch(again, lease))
-    logger.warning("reclaimed %d reminders stuck in sending", len(rows))
+    logger.warning("reclaimed %d reminders that nobody was sending", len(rows))
     return len(rows)
 
 
-def reminders_sweep(*, now: dt.datetime | None = None, max_batches: int = 100) -> dict:
-    """What beat asks for: reclaim stuck rows, then claim every due row batch by batch."""
-    reclaimed = reminders_reclaim_stuck(now=now)
-    claimed = 0
+def reminders_sweep(
+    *,
+    now: dt.datetime | None = None,
+    max_batches: int = 100,
+    lost_before: dt.datetime | None = None,
+) -> dict:
+    """What beat asks for: reclaim rows nobody is sending, then claim every due row batch by
+    batch. After a worker (re)connects to the broker, `lost_before` is that moment: rows handed
+    to the broker before it and never started are handed out again."""
+    now = now or timezone.now()
+    batch = settings.REMINDER_CLAIM_BATCH
+    reclaimed = claimed = 0
     for _ in range(max_batches):
-        batch = reminders_claim_due(now=now)
-        claimed += batch
-        if batch < settings.REMINDER_CLAIM_BATCH:
+        found = reminders_reclaim_stuck(now=now, lost_before=lost_before)
+        reclaimed += found
+        if found < batch:
+            break
+    for _ in range(max_batches):
+        found = reminders_claim_due(now=now)
+        claimed += found
+        if found < batch:
             break
     return {"claimed": claimed, "reclaimed": reclaimed}
 
@@ -267,14 +327,32 @@ def reminders_sweep(*, now: dt.datetime | None = None, max_batches: int = 100) -
 # --- send: one claimed row, once ---------------------------------------------------------------
 
 
+def _heartbeat(reminder_ids: list[int], lease: str) -> int:
+    """This worker is still sending these rows: their lease runs for another
+    REMINDER_LEASE_SECONDS. Returns how many rows it still holds."""
+    return Reminder.objects.filter(
+        id__in=reminder_ids, lease=lease, status=Reminder.Status.SENDING
+    ).update(heartbeat_at=timezone.now())
+
+
 def reminders_send(*, reminder_ids: list[int], lease: str) -> Counter:
     """Send a chunk of rows claimed under `lease`, one by one; returns how many ended how.
-    Their timeout restarts first: rows at the end of a chunk must not be reclaimed while the
-    rows before them are being sent."""
-    Reminder.objects.filter(
-        id__in=reminder_ids, lease=lease, status=Reminder.Status.SENDING
-    ).update(claimed_at=timezone.now())
-    return Counter(reminder_send(reminder_id=pk, lease=lease) for pk in reminder_ids)
+    The heartbeat is renewed between rows, not by a thread beside them: a worker stuck in one
+    send stops beating, and its other rows go to a worker that is not stuck. One send is
+    bounded by the provider's timeout, at most half a lease (settings)."""
+    outcomes: Counter = Counter()
+    if not _heartbeat(reminder_ids, lease):
+        # A task delivered again, or whose rows were reclaimed: nothing here is ours.
+        outcomes["stale"] = len(reminder_ids)
+        return outcomes
+    every = settings.REMINDER_LEASE_SECONDS / 3
+    beat_at = time.monotonic()
+    for index, pk in enumerate(reminder_ids):
+        if time.monotonic() - beat_at >= every:
+            _heartbeat(reminder_ids[index:], lease)
+            beat_at = time.monotonic()
+        outcomes[reminder_send(reminder_id=pk, lease=lease)] += 1
+    return outcomes
 
 
 def _why_not(row: Reminder, *, policy: ReminderPolicy, now: dt.datetime) -> str:
@@ -402,28 +480,60 @@ def reminder_send(*, reminder_id: int, lease: str) -> str:
             _set(row, status=Reminder.Status.PENDING, send_at=later, lease=None)
             return "deferred"
         message = _compose(row)
-        # The attempt is on record before the provider hears of it; claimed_at restarts the
-        # timeout, so a row waiting in a long queue is not reclaimed while it is being sent.
+        # An earlier attempt whose outcome never reached the database (its worker died, its
+        # connection dropped) may have been accepted: ask the provider before sending again.
+        ask_first = row.attempts > 0
+        # The attempt is on record before the provider hears of it, with a fresh heartbeat:
+        # the lease now outlasts the provider call.
         row.attempts += 1
         Reminder.objects.filter(pk=row.pk).update(
-            attempts=row.attempts, claimed_at=now, answer_token_hash=row.answer_token_hash
+            attempts=row.attempts, heartbeat_at=now, answer_token_hash=row.answer_token_hash
         )
 
     try:
-        provider_id = channels.send(message)
+        provider_id = channels.accepted(message) if ask_first else None
+        if provider_id is None:
+            provider_id = channels.send(message)
     except channels.TransientSendError as error:
         return _record_failure(row, lease=lease, reason=str(error), transient=True)
     except channels.PermanentSendError as error:
         return _record_failure(row, lease=lease, reason=str(error), transient=False)
 
-    Reminder.objects.filter(pk=row.pk, lease=lease, status=Reminder.Status.SENDING).update(
-        status=Reminder.Status.SENT,
-        sent_at=timezone.now(),
-        provider_message_id=provider_id[:120],
-        lease=None,
-        last_error="",
-    )
+    _record_accepted(row, provider_id=provider_id)
     return "sent"
+
+
+def _record_accepted(row: Reminder, *, provider_id: str) -> None:
+    """The provider has the message: nothing else may run before this is on record, and a
+    dropped connection is retried on a new one for up to half a lease, so that the record is
+    not lost and the message not sent again. It holds whoever's lease the row is under by now:
+    if it was reclaimed meanwhile, the message it carries (same key, same appointment time) is
+    the one the provider accepted, and the new holder finds it sent."""
+    accepted = Reminder.objects.filter(
+        pk=row.pk, status=Reminder.Status.SENDING, follow_up__due_at=row.follow_up.due_at
+    )
+    values = {
+        "status": Reminder.Status.SENT, "sent_at": timezone.now(),
+        "provider_message_id": provider_id[:120], "lease": None, "last_error": "",
+    }  # fmt: skip
+    _retrying_on_new_connections(lambda: accepted.update(**values))
+
+
+def _retrying_on_new_connections(write, *, within: float | None = None):
+    """Run `write` (one autocommit statement), reconnecting with backoff after a dropped
+    connection; inside a transaction a new connection cannot help, so the error goes up."""
+    deadline = time.monotonic() + (within or settings.REMINDER_LEASE_SECONDS / 2)
+    delay = 0.1
+    while True:
+        try:
+            return write()
+        except DATABASE_ERRORS:
+            if connection.in_atomic_block or time.monotonic() + delay > deadline:
+                raise
+            logger.warning("database connection lost while recording a reminder; retrying")
+            connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 def _record_failure(row: Reminder, *, lease: str, reason: str, transient: bool) -> str:

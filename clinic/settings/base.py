@@ -168,6 +168,9 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# An SMTP server that never answers must not hold a reminder's lease forever (Django's default
+# is no timeout at all).
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@localhost")
 
 # Celery: Redis (or any kombu URL) when CELERY_BROKER_URL is set, otherwise a broker made of
@@ -198,13 +201,26 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task still running when the broker connection drops goes on: a reminder send needs only the
+# database and the provider, and killing it between the provider's answer and the database's
+# record would make a repeat call likelier (Celery 6 plans to flip this default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 
 # Reminders (sessions/reminders.py). The database is the source of truth: beat only asks for a
 # sweep, which claims due rows and hands each to a worker; nothing waits in the broker with an ETA.
-REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=60.0)
-# A row left in `sending` this long (its worker died, or its message was lost) is claimed again.
+# Beat also asks for one sweep when it starts, and every worker after it (re)connects to the
+# broker, so nothing waits a whole interval after a restart.
+REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=15.0)
+# A worker renews the lease of the rows it is sending (a heartbeat, at least every third of this);
+# a row whose heartbeat stopped this long ago (its worker died) is handed out again. It must
+# outlast one provider call: see the check below.
+REMINDER_LEASE_SECONDS = env.float("REMINDER_LEASE_SECONDS", default=30.0)
+# A claimed row that no worker started this long after it was handed to the broker is handed out
+# again. Lost messages are found sooner: after a broker restart, every worker's reconnection asks
+# for a sweep that re-dispatches them at once; this is the last resort.
 REMINDER_SENDING_TIMEOUT_SECONDS = env.float("REMINDER_SENDING_TIMEOUT_SECONDS", default=600.0)
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 # Backoff after a transient failure: base * 2**(attempts-1), capped at one hour.
@@ -219,15 +235,28 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # a dotted path to an SmsBackend class. Never the console in production: it would log PHI.
 SMS_BACKEND = env.str("SMS_BACKEND", default="console" if DEBUG else "none")
 SMS_FILE_DIR = env.str("SMS_FILE_DIR", default=str(VAR_DIR / "sms"))
+# The file backend's pretend provider latency (tests and scripts/bench_reminders.py --faults).
+SMS_FILE_LATENCY_SECONDS = env.float("SMS_FILE_LATENCY_SECONDS", default=0.0)
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
+# Where the http backend asks whether the provider already accepted a message before sending it
+# again ({key}: its idempotency key; 200 with its id, or 404). Unset: SMS_HTTP_URL/{key}; empty:
+# the provider cannot be asked.
+SMS_HTTP_STATUS_URL = env.str("SMS_HTTP_STATUS_URL", default=None)
 SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
 SMS_FROM = env.str("SMS_FROM", default="")
 if SMS_BACKEND == "http" and not SMS_HTTP_URL:
     raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL.")
-if REMINDER_SENDING_TIMEOUT_SECONDS <= SMS_HTTP_TIMEOUT:
-    # Else a slow but live send could be reclaimed and sent a second time.
-    raise ImproperlyConfigured("REMINDER_SENDING_TIMEOUT_SECONDS must exceed SMS_HTTP_TIMEOUT.")
+if REMINDER_LEASE_SECONDS < 2 * max(SMS_HTTP_TIMEOUT, EMAIL_TIMEOUT or 0):
+    # Else a slow but live send could be reclaimed and sent a second time: the heartbeat is not
+    # renewed while one provider call is under way.
+    raise ImproperlyConfigured(
+        "REMINDER_LEASE_SECONDS must be at least twice SMS_HTTP_TIMEOUT and EMAIL_TIMEOUT."
+    )
+if REMINDER_SENDING_TIMEOUT_SECONDS < REMINDER_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "REMINDER_SENDING_TIMEOUT_SECONDS must be at least REMINDER_LEASE_SECONDS."
+    )
 # The audit chain's sequencer runs this often; each run appends a signed checkpoint of the
 # chain's head to AUDIT_ANCHOR_FILE (and the `clinic.audit.anchor` log), outside the database.
 AUDIT_CHAIN_SECONDS = env.float("AUDIT_CHAIN_SECONDS", default=10.0)

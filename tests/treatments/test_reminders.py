@@ -230,7 +230,7 @@ def test_a_claimed_reminder_is_sent_once_however_often_its_task_runs(awake, cons
     assert row.provider_message_id == mail.outbox[0].extra_headers["Message-ID"]
 
 
-def test_a_chunk_sends_only_the_rows_it_still_holds_and_restarts_their_timeout(
+def test_a_chunk_sends_only_the_rows_it_still_holds_and_renews_their_heartbeat(
     awake, consenting, front_desk
 ):
     follow_up = _book(consenting, front_desk)
@@ -250,7 +250,7 @@ def test_a_chunk_sends_only_the_rows_it_still_holds_and_restarts_their_timeout(
     assert outcomes == {"sent": 1, "stale": 3}
     assert len(mail.outbox) == 1
     mine.refresh_from_db()
-    assert mine.status == Status.SENT and mine.claimed_at > long_ago
+    assert mine.status == Status.SENT and mine.heartbeat_at > long_ago
 
 
 def test_the_appointment_reminder_is_in_the_patients_language_with_the_clinic_and_a_link(
