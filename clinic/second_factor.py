@@ -10,7 +10,6 @@ import time
 
 import pyotp
 import segno
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -19,6 +18,7 @@ from django.utils.http import urlencode
 
 from .audit import audit_record
 from .models import AuditEvent, RecoveryCode, TOTPDevice
+from .transactions import retrying_atomic
 
 SESSION_KEY = "second_factor_ok"
 ISSUER = "Trigger-point clinic"
@@ -55,7 +55,7 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
 
 
-@transaction.atomic
+@retrying_atomic
 def code_verify(*, user, code: str) -> bool:
     """Whether `code` is the user's current TOTP code, not used before. Confirms a new device
     on its first good code. A wrong code is audited as a failed sign-in."""
@@ -79,7 +79,7 @@ def code_verify(*, user, code: str) -> bool:
     return True
 
 
-@transaction.atomic
+@retrying_atomic
 def recovery_codes_issue(*, user) -> list[str]:
     """Fresh one-time recovery codes (shown once); earlier ones stop working."""
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
@@ -88,7 +88,7 @@ def recovery_codes_issue(*, user) -> list[str]:
     return codes
 
 
-@transaction.atomic
+@retrying_atomic
 def recovery_code_use(*, user, code: str) -> bool:
     used = RecoveryCode.objects.filter(
         user=user, code_hash=_hash(code or ""), used_at__isnull=True

@@ -15,11 +15,11 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from clinic.models import Clinic, Role
+from clinic.transactions import retrying_atomic
 
 from .models import Patient
 
@@ -232,20 +232,9 @@ def _match(rows: list[ImportRow], clinic: Clinic) -> None:
 def patients_import(*, clinic: Clinic, text: str, dry_run: bool) -> ImportReport:
     """Check every row of a patient CSV and, unless `dry_run`, import the new patients if no row
     has a problem. Importing the same file again creates nobody."""
-    report = ImportReport(clinic=clinic, dry_run=dry_run)
-    with transaction.atomic():
-        if not dry_run:
-            # Two imports into one clinic at once would both see a patient as new.
-            Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
-        report.rows = _read(text, report)
-        for row in report.rows:
-            _validate(row, clinic)
-        _match(report.rows, clinic)
-        if dry_run or not report.ok:
-            return report
-        new = [row.patient for row in report.rows if row.outcome == "new"]
-        Patient.objects.bulk_create(new, batch_size=1000)
-        report.created = len(new)
+    report = _import(clinic=clinic, text=text, dry_run=dry_run)
+    if dry_run or not report.ok:
+        return report
     # Counts only: names and dates of birth never go to the logs.
     logger.info(
         "patients imported into clinic %s: %d new, %d already registered",
@@ -253,6 +242,24 @@ def patients_import(*, clinic: Clinic, text: str, dry_run: bool) -> ImportReport
         report.created,
         report.count("existing"),
     )
+    return report
+
+
+@retrying_atomic
+def _import(*, clinic: Clinic, text: str, dry_run: bool) -> ImportReport:
+    report = ImportReport(clinic=clinic, dry_run=dry_run)
+    if not dry_run:
+        # Two imports into one clinic at once would both see a patient as new.
+        Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
+    report.rows = _read(text, report)
+    for row in report.rows:
+        _validate(row, clinic)
+    _match(report.rows, clinic)
+    if dry_run or not report.ok:
+        return report
+    new = [row.patient for row in report.rows if row.outcome == "new"]
+    Patient.objects.bulk_create(new, batch_size=1000)
+    report.created = len(new)
     return report
 
 

@@ -2,13 +2,13 @@
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from clinic.audit import audit_record
 from clinic.links import LinkUnavailable
 from clinic.models import AuditEvent
 from clinic.tokens import token_hash, token_new
+from clinic.transactions import retrying_atomic
 from patients.models import BodyRegion, PainScore, PainSource
 from patients.selectors import MAX_TOKEN_LENGTH
 
@@ -56,7 +56,7 @@ def check_in_regions(*, check_in: CheckIn) -> list[tuple[str, str]]:
     return sorted(set(rated), key=lambda pair: (order[pair[0]], pair[1]))
 
 
-@transaction.atomic
+@retrying_atomic
 def check_in_complete(
     *, check_in: CheckIn, pain: list[tuple[str, str, int]], soreness: int, unexpected: str = ""
 ) -> CheckIn:

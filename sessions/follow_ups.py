@@ -4,13 +4,13 @@ always move with it in the same transaction (sessions/reminders.py)."""
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.tokens import token_hash
+from clinic.transactions import retrying_atomic
 from patients.models import Patient
 
 from .models import FollowUp, Reminder, TreatmentSession
@@ -33,7 +33,7 @@ NEXT_STATUSES = {
 }
 
 
-@transaction.atomic
+@retrying_atomic
 def follow_up_create(
     *,
     patient: Patient,
@@ -81,7 +81,7 @@ def _locked(follow_up: FollowUp) -> FollowUp:
     )
 
 
-@transaction.atomic
+@retrying_atomic
 def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime) -> FollowUp:
     """A new time: pending reminders move, reminders already sent are armed again for it."""
     follow_up = _locked(follow_up)
@@ -94,7 +94,7 @@ def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime) -> FollowUp:
     return follow_up
 
 
-@transaction.atomic
+@retrying_atomic
 def follow_up_set_status(*, follow_up: FollowUp, status: str, by_patient: bool = False) -> FollowUp:
     """Confirm, re-plan, close (done, missed) or cancel; closing cancels what is still to send."""
     follow_up = _locked(follow_up)
@@ -131,7 +131,7 @@ def reminder_for_reply(*, token: str) -> Reminder | None:
     )
 
 
-@transaction.atomic
+@retrying_atomic
 def follow_up_reply(*, token: str, confirm: bool) -> FollowUp:
     """The patient's answer from a reminder's one-time link: confirm or cancel the appointment."""
     found = reminder_for_reply(token=token)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.audit import audit_read, audit_record
 from clinic.models import AuditEvent
 from clinic.permissions import access_for, visible
+from clinic.transactions import DatabaseBusy
 from patients.models import BodyRegion, PainSource, Patient, Side, red_flag_rows
 from patients.selectors import (
     latest_intake,
@@ -376,6 +377,11 @@ def addendum_create(request, pk: int):
         else:
             messages.success(request, _("Addendum added."))
             return redirect("session_detail", pk=session.pk)
+    return _session_page_with(request, session, addendum_form=form)
+
+
+def _session_page_with(request, session, *, addendum_form=None, follow_up_form=None):
+    """The session page showing a form as it was sent (with its errors), not a blank one."""
     session = selectors.session_parts(session=session)
     return render(
         request,
@@ -384,8 +390,8 @@ def addendum_create(request, pk: int):
             "session": session,
             "patient": session.patient,
             "editable": False,
-            "addendum_form": form,
-            "follow_up_form": _session_follow_up_form(session),
+            "addendum_form": addendum_form or AddendumForm(),
+            "follow_up_form": follow_up_form or _session_follow_up_form(session),
             "follow_ups": session.follow_ups.order_by("due_at"),
             "red_flags": _red_flags(request.user, session.patient),
         },
@@ -415,6 +421,9 @@ def follow_up_plan(request, pk: int):
                 patient=session.patient, session=session, created_by=request.user,
                 **form.cleaned_data,
             )  # fmt: skip
+        except DatabaseBusy as busy:
+            form.add_error(None, busy)  # the page again, the booking as typed
+            return _session_page_with(request, session, follow_up_form=form)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
