@@ -76,9 +76,14 @@ def _red_flags(user, patient) -> list[dict]:
 @login_required
 @require_GET
 def home(request):
+    """The busiest page: a fixed number of queries whatever the clinic's size (each list is
+    bounded and served by an index that matches it; tests/treatments/test_home_page.py)."""
     access = access_for(request.user)
     start, end = selectors.today_bounds()
-    context = {"has_clinic": bool(access.clinic_ids)}
+    context = {
+        "has_clinic": bool(access.clinic_ids),
+        "memberships": request.user.memberships.filter(is_active=True).select_related("clinic"),
+    }
     if access.clinical_clinic_ids:
         context |= {
             "today": selectors.sessions_between(user=request.user, start=start, end=end),
@@ -87,14 +92,17 @@ def home(request):
             ).reverse()[:15],
             "drafts": selectors.unsigned_drafts(user=request.user)[:30],
         }
-    context["attention"] = patients_needing_attention(user=request.user)[:30]
+    context["attention"] = patients_needing_attention(user=request.user).only(
+        "id", "first_name", "last_name"
+    )[:30]
     audit_record(action=AuditEvent.Action.LIST, actor=request.user)
     context["follow_ups_today"] = (
         visible(request.user, FollowUp)
         .filter(due_at__gte=start, due_at__lt=end)
         .exclude(status=FollowUp.Status.CANCELLED)
         .select_related("patient")
-        .order_by("due_at")
+        .only("due_at", "kind", "status", "patient_id", "patient__first_name", "patient__last_name")
+        .order_by("due_at")[:100]
     )
     return render(request, "treatments/home.html", context)
 
