@@ -207,6 +207,7 @@ class Stats:
         self.lock = threading.Lock()
         self.samples: dict[str, list[float]] = defaultdict(list)
         self.statuses: dict[str, Counter] = defaultdict(Counter)
+        self.broken: list[str] = []  # flows that raised: the script's own fault, or the page's
 
     def record(self, group: str, ms: float, status) -> None:
         with self.lock:
@@ -299,7 +300,12 @@ class User(threading.Thread):
                 return
         flow = getattr(self, f"flow_{self.kind}")
         while not self.stop.is_set():
-            flow()
+            try:
+                flow()
+            except Exception as error:  # noqa: BLE001 (a broken flow is a failed run, not a silent one)
+                self.stats.record(f"{self.kind} flow broke", 0.0, type(error).__name__)
+                self.stats.broken.append(f"{self.kind}: {error!r}")
+                return
 
     def patient_id(self) -> int:
         return self.rng.choice(self.shared["patients"])[0]
@@ -339,10 +345,11 @@ class User(threading.Thread):
     def flow_front_desk(self):
         call = self.browser.call
         _, name = self.rng.choice(self.shared["patients"])
-        _, page, _ = call("patient search", "GET", f"/patients/?q={name[:4]}", expect=200)
+        query = urllib.parse.urlencode({"q": name[:4]})
+        _, page, _ = call("patient search", "GET", f"/patients/?{query}", expect=200)
         if not self.think():
             return
-        call("booking search", "GET", f"/follow-ups/new/?q={name[:4]}", expect=200)
+        call("booking search", "GET", f"/follow-ups/new/?{query}", expect=200)
         found = re.findall(r"/patients/(\d+)/", page)
         patient = int(self.rng.choice(found)) if found else self.patient_id()
         if not self.think():
@@ -463,6 +470,8 @@ def report(stats: Stats, seconds: float, deadlock_count: int, counts: dict) -> i
     if unexpected:
         print("answers other than the flow expects: "
               + ", ".join(f"{g}: {n}" for g, n in sorted(unexpected.items())))  # fmt: skip
+    for broken in stats.broken:
+        print(f"a user stopped: {broken}")
     print(f"5xx and failed connections: {failures}")
     print(f"deadlocks (pg_stat_database, during the run): {deadlock_count}")
     return failures
@@ -495,14 +504,17 @@ def main() -> None:
     stats, stop = Stats(), threading.Event()
     try:
         before = deadlocks()
-        ramp = min(10.0, args.duration / 3)  # sign-ins spread out, as a morning's would be
+        # Sign-ins spread out, as a morning's would be: each costs a password hash (PBKDF2,
+        # CPU-bound), and a hundred at once would measure nothing else.
+        ramp = min(60.0, args.duration / 4)
         users = [
             User(kind=kind, base=f"http://127.0.0.1:{port}", stats=stats, stop=stop,
                  shared=shared, account=shared["accounts"][kind][i] if kind != "patient" else None,
                  start_after=random.uniform(0, ramp))
             for kind, n in counts.items() for i in range(n)
         ]  # fmt: skip
-        print(f"{len(users)} users for {args.duration:.0f} s against gunicorn on port {port}…")
+        print(f"{len(users)} users for {args.duration:.0f} s (signing in over the first "
+              f"{ramp:.0f} s) against gunicorn on port {port}…")  # fmt: skip
         began = time.monotonic()
         for user in users:
             user.start()
