@@ -15,7 +15,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(t
 
 
 def test_an_autosave_refused_as_busy_is_kept_and_sent_again_after_retry_after(
-    page, live_server, demo_patient, settings  # noqa: F811
+    page,
+    live_server,
+    demo_patient,  # noqa: F811 (the recording tests' fixture)
+    settings,
 ):
     settings.DATABASE_RETRY_BASE_SECONDS = 0.4  # the other connection re-takes its lock first
     sign_in(page, live_server, "therapist", DEMO_PASSWORD)
