@@ -70,6 +70,12 @@ def test_the_home_page_lists_are_bounded_and_show_todays_work(client, therapist,
     _a_day_of_work(clinic_a, therapist, None, patients=40)
     client.force_login(therapist)
     page = client.get("/").content.decode()
-    assert "Person39 " in page  # today's sessions, all of them
+    assert "Person39 " in page  # today's sessions: 40 fit
+    assert "More sessions today" not in page
     assert page.count("Intake to review") == 30  # needs attention: the first 30
     assert "Harbour Street Clinic" in page and "Therapist" in page
+
+    _a_day_of_work(clinic_a, therapist, None, patients=11)
+    page = client.get("/").content.decode()
+    assert page.count('href="/sessions/') == 50 + 30  # today's first fifty, thirty drafts
+    assert "More sessions today: the first fifty are shown." in page
