@@ -8,7 +8,7 @@ DEMO_PATIENTS ?= 150
 # The host's own Python 3.11; a venv is built from it.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 
-.PHONY: run test setup browser messages migrate lint format bench clean
+.PHONY: run test setup browser messages migrate lint format bench bench-smoke load clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,19 @@ test: setup browser messages lint
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench
 bench: setup
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) scripts/bench_reports.py
+
+# Every scripts/bench_*.py at a tiny size, as CI runs it within `make test` (PostgreSQL).
+bench-smoke: setup messages
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/integration/test_scripts.py -k bench
+
+# Concurrent staff and patients against gunicorn with the production settings (scripts/load.py).
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic_load
+LOAD_USERS ?= 50
+LOAD_SECONDS ?= 120
+LOAD_PATIENTS ?= 2000
+load: setup messages
+	DATABASE_URL=$(LOAD_DATABASE_URL) $(PY) scripts/load.py --users $(LOAD_USERS) \
+	  --duration $(LOAD_SECONDS) --patients $(LOAD_PATIENTS)
 
 clean:
 	rm -rf var $(VENV) node_modules

@@ -16,7 +16,6 @@ import hashlib
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -31,6 +30,7 @@ from .addresses import client_ip
 from .audit import audit_record
 from .models import ApiToken, AuditEvent, Membership
 from .permissions import access_for
+from .transactions import retrying_atomic
 
 # Last use is written at most this often: a write on every autosave would be a write per request.
 TOUCH_EVERY_SECONDS = 60
@@ -51,7 +51,7 @@ def _grant(user) -> str:
     return salted_hmac("clinic.api_tokens.grant", value, algorithm="sha256").hexdigest()
 
 
-@transaction.atomic
+@retrying_atomic
 def api_token_issue(*, user, actor=None, ip: str | None = None) -> tuple[ApiToken, str]:
     """A new token for `user`; returns it and its key, which is shown once and never stored.
     `actor` is the user signing in through the token endpoint; None from the command line."""
@@ -70,7 +70,7 @@ def api_token_issue(*, user, actor=None, ip: str | None = None) -> tuple[ApiToke
     return token, key
 
 
-@transaction.atomic
+@retrying_atomic
 def api_token_revoke(*, token: ApiToken, reason: str, actor=None) -> bool:
     """End one token (no-op if it was already revoked); audited."""
     revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
@@ -84,7 +84,7 @@ def api_token_revoke(*, token: ApiToken, reason: str, actor=None) -> bool:
     return bool(revoked)
 
 
-@transaction.atomic
+@retrying_atomic
 def api_tokens_revoke(*, user, reason: str, actor=None) -> int:
     """End every token of `user` still in force; one audit row per token. All their rows are
     locked before the first audit row is written (the trail's lock is always taken last)."""

@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -29,6 +28,7 @@ from .audit import audit_record
 from .middleware import mark_active
 from .models import AuditEvent, Membership, SignInGuard
 from .permissions import access_for
+from .transactions import retrying_atomic
 
 A = AuditEvent.Action
 Step = SignInGuard.Step
@@ -69,7 +69,7 @@ def is_locked_out(username: str) -> bool:
     return lock_remaining(username, Step.PASSWORD) > 0
 
 
-@transaction.atomic
+@retrying_atomic
 def sign_in_failed(*, username: str, step: str) -> None:
     """One failed attempt: counted for the account (locking it at the limit), for the client's
     address (see throttle.py), and audited."""
@@ -113,7 +113,7 @@ def sign_in_succeeded(*, username: str, step: str) -> None:
     ).delete()  # fmt: skip
 
 
-@transaction.atomic
+@retrying_atomic
 def sign_in_unlock(*, user, actor=None) -> bool:
     """Lift every sign-in lock of `user` (both steps), audited under the clinics concerned.
     `actor` is a manager of one of the user's clinics (the view found `user` through

@@ -13,6 +13,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .audit import audit_read, audit_record
 from .models import AuditEvent
 from .permissions import access_for, visible
+from .transactions import BUSY_MESSAGE, is_transient, mark_busy
 
 
 class AuditedReads:
@@ -91,7 +92,11 @@ class Pagination(PageNumberPagination):
 
 def exception_handler(exc, context):
     """Services raise Django's ValidationError; the API answers it as 400 with per-field
-    messages, never 500."""
+    messages, never 500. A deadlock or serialization failure that outlived its retries
+    answers 503 with Retry-After (clinic/transactions.py)."""
+    if is_transient(exc):
+        message = str(BUSY_MESSAGE)
+        return mark_busy(Response({"detail": message}, status=status.HTTP_503_SERVICE_UNAVAILABLE))
     if isinstance(exc, DjangoValidationError):
         body = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -11,7 +11,6 @@ import time
 
 import pyotp
 import segno
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -20,6 +19,7 @@ from django.utils.http import urlencode
 
 from .auth import Step, lock_remaining, sign_in_failed, sign_in_succeeded
 from .models import RecoveryCode, TOTPDevice
+from .transactions import retrying_atomic
 
 SESSION_KEY = "second_factor_ok"
 ISSUER = "Trigger-point clinic"
@@ -56,7 +56,7 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
 
 
-@transaction.atomic
+@retrying_atomic
 def code_verify(*, user, code: str) -> bool:
     """Whether `code` is the user's current TOTP code, not used before. Confirms a new device
     on its first good code. A wrong code is a failed sign-in (counted, audited); while the
@@ -84,7 +84,7 @@ def code_verify(*, user, code: str) -> bool:
     return True
 
 
-@transaction.atomic
+@retrying_atomic
 def recovery_codes_issue(*, user) -> list[str]:
     """Fresh one-time recovery codes (shown once); earlier ones stop working."""
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
@@ -93,7 +93,7 @@ def recovery_codes_issue(*, user) -> list[str]:
     return codes
 
 
-@transaction.atomic
+@retrying_atomic
 def recovery_code_use(*, user, code: str) -> bool:
     """Like `code_verify`, for a one-time recovery code: same count, same lock."""
     if lock_remaining(user.get_username(), Step.CODE):

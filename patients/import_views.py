@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from clinic.models import Clinic
+from clinic.transactions import DatabaseBusy
 
 from .imports import PATIENT_COLUMNS, decode_upload, importing_clinics, patients_import
 
@@ -58,13 +59,24 @@ def patient_import(request):
     if request.method == "POST" and "confirm" in request.POST:
         confirm = ConfirmForm(request.POST, clinics=clinics)
         if confirm.is_valid():
-            report = patients_import(
-                clinic=confirm.cleaned_data["clinic"],
-                text=confirm.cleaned_data["text"],
-                dry_run=False,
-                actor=request.user,
-            )
-            if report.ok:
+            try:
+                report = patients_import(
+                    clinic=confirm.cleaned_data["clinic"],
+                    text=confirm.cleaned_data["text"],
+                    dry_run=False,
+                    actor=request.user,
+                )
+            except DatabaseBusy as busy:
+                # Nothing was imported: the same checked file, ready to confirm again.
+                messages.error(request, " ".join(busy.messages))
+                report = patients_import(
+                    clinic=confirm.cleaned_data["clinic"],
+                    text=confirm.cleaned_data["text"],
+                    dry_run=True,
+                    actor=request.user,
+                )
+                context["confirm"] = confirm
+            if report.ok and not report.dry_run:
                 messages.success(
                     request,
                     _("Imported %(new)d patients; %(existing)d were already registered.")

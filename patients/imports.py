@@ -15,12 +15,12 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record_patients
 from clinic.models import AuditEvent, Clinic, Role
+from clinic.transactions import retrying_atomic
 
 from .models import Patient
 
@@ -238,23 +238,11 @@ def patients_import(
     audit row naming who imported: the staff `actor`, or `actor_label` for the command."""
     if actor is None and not actor_label:
         raise ValueError("An import names who makes it: actor or actor_label.")
-    report = ImportReport(clinic=clinic, dry_run=dry_run)
-    with transaction.atomic():
-        if not dry_run:
-            # Two imports into one clinic at once would both see a patient as new.
-            Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
-        report.rows = _read(text, report)
-        for row in report.rows:
-            _validate(row, clinic)
-        _match(report.rows, clinic)
-        if dry_run or not report.ok:
-            return report
-        new = [row.patient for row in report.rows if row.outcome == "new"]
-        Patient.objects.bulk_create(new, batch_size=1000)
-        audit_record_patients(
-            action=AuditEvent.Action.CREATE, patients=new, actor=actor, actor_label=actor_label
-        )
-        report.created = len(new)
+    report = _import(
+        clinic=clinic, text=text, dry_run=dry_run, actor=actor, actor_label=actor_label
+    )
+    if dry_run or not report.ok:
+        return report
     # Counts only: names and dates of birth never go to the logs.
     logger.info(
         "patients imported into clinic %s: %d new, %d already registered",
@@ -262,6 +250,27 @@ def patients_import(
         report.created,
         report.count("existing"),
     )
+    return report
+
+
+@retrying_atomic
+def _import(*, clinic: Clinic, text: str, dry_run: bool, actor, actor_label: str) -> ImportReport:
+    report = ImportReport(clinic=clinic, dry_run=dry_run)
+    if not dry_run:
+        # Two imports into one clinic at once would both see a patient as new.
+        Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
+    report.rows = _read(text, report)
+    for row in report.rows:
+        _validate(row, clinic)
+    _match(report.rows, clinic)
+    if dry_run or not report.ok:
+        return report
+    new = [row.patient for row in report.rows if row.outcome == "new"]
+    Patient.objects.bulk_create(new, batch_size=1000)
+    audit_record_patients(
+        action=AuditEvent.Action.CREATE, patients=new, actor=actor, actor_label=actor_label
+    )
+    report.created = len(new)
     return report
 
 

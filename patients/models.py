@@ -273,6 +273,18 @@ class IntakeSubmission(models.Model):
         indexes = [
             models.Index(fields=["clinic", "status", "submitted_at"], name="intake_queue"),
             models.Index(fields=["patient", "submitted_at"], name="intake_patient_time"),
+            # The home page's "needs attention": the few intakes waiting for review or with red
+            # flags nobody cleared (patients_needing_attention), not every intake ever sent.
+            models.Index(
+                fields=["patient"],
+                name="intake_needs_attention",
+                condition=Q(status="submitted")
+                | (
+                    ~Q(status="in_progress")
+                    & ~Q(red_flags=[])
+                    & Q(red_flags_cleared_at__isnull=True)
+                ),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

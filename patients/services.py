@@ -19,6 +19,7 @@ from clinic.links import LinkUnavailable
 from clinic.models import AuditEvent, Clinic, Membership, Role
 from clinic.permissions import access_for
 from clinic.tokens import token_new
+from clinic.transactions import retrying_atomic
 
 from .forms import ANTICOAGULANT_NAMES, SCREENED_FLAGS, STEPS, pain_ratings, psfs_items, step_form
 from .models import (
@@ -47,7 +48,7 @@ def _require_staff(user, clinic_id: int) -> None:
         raise PermissionDenied("Only staff of the clinic work on its intakes.")
 
 
-@transaction.atomic
+@retrying_atomic
 def intake_invite(
     *,
     clinic: Clinic,
@@ -103,7 +104,7 @@ def _lock_open(invitation: IntakeInvitation) -> IntakeInvitation:
     return locked
 
 
-@transaction.atomic
+@retrying_atomic
 def intake_step_save(*, invitation: IntakeInvitation, step: int, answers: dict) -> IntakeSubmission:
     """Keep one valid step's answers and move the form on; nothing clinical is written yet."""
     invitation = _lock_open(invitation)
@@ -152,7 +153,7 @@ def _red_flags(cleaned: dict) -> list[dict]:
     return flags
 
 
-@transaction.atomic
+@retrying_atomic
 def intake_submit(*, invitation: IntakeInvitation) -> IntakeSubmission:
     """Check every step again, write the clinical columns and use up the link, all at once.
     Raises IntakeIncomplete (nothing written) when a step is missing or invalid."""
@@ -205,7 +206,7 @@ def _apply_answers(patient: Patient, answers: dict) -> None:
         patient.consents_to_sms = patient.consents_to_sms or channel == Channel.SMS
 
 
-@transaction.atomic
+@retrying_atomic
 def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Patient:
     """Attach a submitted intake to `patient` (or a new patient made from its details) and turn
     its ratings into `intake` pain scores and PSFS items, dated when the patient submitted."""
@@ -268,7 +269,7 @@ def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Pati
     return patient
 
 
-@transaction.atomic
+@retrying_atomic
 def intake_red_flags_clear(*, intake_id: int, user, note: str) -> IntakeSubmission:
     """A therapist judges the intake's red flags no longer stop or adapt treatment; the note
     says why and stays with the intake."""

@@ -20,6 +20,7 @@ from clinic.audit import audit_record
 from clinic.links import LinkUnavailable, link_language, link_lookup, link_unavailable
 from clinic.models import AuditEvent, Clinic
 from clinic.permissions import access_for
+from clinic.transactions import DatabaseBusy
 
 from . import selectors, services
 from .forms import (
@@ -77,17 +78,25 @@ def _intake_step(request, token: str, invitation):
                 except services.IntakeIncomplete as incomplete:
                     messages.error(request, _("Please complete this step before sending."))
                     return redirect(f"{here}?step={incomplete.step}")
-                return redirect(f"{reverse('intake_thanks')}?lang={translation.get_language()}")
+                except DatabaseBusy as busy:
+                    # The review page again, with the message; the answers are all kept.
+                    messages.error(request, " ".join(busy.messages))
+                else:
+                    return redirect(f"{reverse('intake_thanks')}?lang={translation.get_language()}")
             form = None
         elif request.method == "POST":
             form = step_form(step, answers, data=request.POST)
             if form.is_valid():
-                services.intake_step_save(
-                    invitation=invitation, step=number, answers=answers_from(form.cleaned_data)
-                )
-                # A change made from the review page goes back to the review page.
-                following = len(STEPS) if reached == len(STEPS) else number + 1
-                return redirect(f"{here}?step={following}")
+                try:
+                    services.intake_step_save(
+                        invitation=invitation, step=number, answers=answers_from(form.cleaned_data)
+                    )
+                except DatabaseBusy as busy:
+                    form.add_error(None, busy)  # the step again, as typed, with the message
+                else:
+                    # A change made from the review page goes back to the review page.
+                    following = len(STEPS) if reached == len(STEPS) else number + 1
+                    return redirect(f"{here}?step={following}")
         else:
             form = step_form(step, answers)
     except LinkUnavailable:

@@ -1,13 +1,14 @@
 """How long the patient CSV import takes for a 10,000-row file (issue 8).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<your db> \
-        .venv/bin/python scripts/bench_import.py
+        .venv/bin/python scripts/bench_import.py [--rows 10000]
 
 Writes to the database it is given: a clinic `bench-import` and, for the duration of the run,
 10,000 patients, which it deletes again. Prints the seconds of the dry run, the import and a
 second import of the same file (which must create nobody).
 """
 
+import argparse
 import datetime as dt
 import os
 import random
@@ -26,12 +27,10 @@ from clinic.models import Clinic  # noqa: E402
 from patients.imports import patients_import  # noqa: E402
 from patients.models import Patient  # noqa: E402
 
-ROWS = 10_000
 
-
-def csv_text(rng: random.Random) -> str:
+def csv_text(rng: random.Random, rows: int) -> str:
     lines = ["first_name,last_name,date_of_birth,email,phone,consents_to_email,activity_profile"]
-    for i in range(ROWS):
+    for i in range(rows):
         born = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randint(0, 60 * 365))
         lines.append(
             f"Given{i},Family{i},{born},p{i}@example.com,+1 416 555 {i % 10000:04d},"
@@ -41,10 +40,13 @@ def csv_text(rng: random.Random) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="The patient CSV import's speed.")
+    parser.add_argument("--rows", type=int, default=10_000)
+    rows = parser.parse_args().rows
     clinic, _ = Clinic.objects.get_or_create(slug="bench-import", defaults={"name": "Bench"})
     Patient.objects.filter(clinic=clinic).delete()
-    text = csv_text(random.Random(8))
-    print(f"Patient CSV import, {ROWS:,} rows ({len(text.encode()) / 1e6:.2f} MB)")
+    text = csv_text(random.Random(8), rows)
+    print(f"Patient CSV import, {rows:,} rows ({len(text.encode()) / 1e6:.2f} MB)")
     try:
         for label, dry_run in (("dry run", True), ("import", False), ("second import", False)):
             started = time.perf_counter()
@@ -53,11 +55,11 @@ def main() -> None:
             )
             seconds = time.perf_counter() - started
             print(
-                f"{label:<14}{seconds:>7.2f} s  {ROWS / seconds:>8,.0f} rows/s  "
+                f"{label:<14}{seconds:>7.2f} s  {rows / seconds:>8,.0f} rows/s  "
                 f"new {report.count('new'):,}, already registered {report.count('existing'):,}, "
                 f"created {report.created:,}"
             )
-        assert Patient.objects.filter(clinic=clinic).count() == ROWS
+        assert Patient.objects.filter(clinic=clinic).count() == rows
     finally:
         Patient.objects.filter(clinic=clinic).delete()
 

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic.links import LinkUnavailable, link_language, link_lookup, link_unavailable
+from clinic.transactions import DatabaseBusy
 from patients.forms import rating_field
 from patients.models import BodyRegion, Side
 
@@ -69,7 +70,10 @@ def _check_in_page(request, found):
             )
         except LinkUnavailable:
             return link_unavailable(request)
-        return redirect(f"{reverse('check_in_thanks')}?lang={translation.get_language()}")
+        except DatabaseBusy as busy:
+            form.add_error(None, busy)  # the form again, as filled in, with the message
+        else:
+            return redirect(f"{reverse('check_in_thanks')}?lang={translation.get_language()}")
     context = {"form": form, "clinic": patient.clinic, "session": found.session}
     return render(
         request, "treatments/check_in.html", context, status=400 if form.is_bound else 200

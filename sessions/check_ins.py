@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from clinic.audit import audit_record
@@ -10,6 +9,7 @@ from clinic.links import LinkUnavailable
 from clinic.models import AuditEvent
 from clinic.permissions import unrestricted
 from clinic.tokens import token_hash, token_new
+from clinic.transactions import retrying_atomic
 from patients.models import BodyRegion, PainScore, PainSource
 from patients.selectors import MAX_TOKEN_LENGTH
 
@@ -19,7 +19,7 @@ from .summaries import summaries_refresh
 CHECK_IN_VALID_FOR = dt.timedelta(days=3)
 
 
-@transaction.atomic
+@retrying_atomic
 def check_in_issue(
     *, session: TreatmentSession, actor=None, actor_label: str = ""
 ) -> tuple[CheckIn, str]:
@@ -67,7 +67,7 @@ def check_in_regions(*, check_in: CheckIn) -> list[tuple[str, str]]:
     return sorted(set(rated), key=lambda pair: (order[pair[0]], pair[1]))
 
 
-@transaction.atomic
+@retrying_atomic
 def check_in_complete(
     *, check_in: CheckIn, pain: list[tuple[str, str, int]], soreness: int, unexpected: str = ""
 ) -> CheckIn:

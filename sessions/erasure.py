@@ -5,7 +5,7 @@ not in patients, because it must know the sessions that decide the last visit an
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import DateField
 from django.db.models.functions import Cast, Now
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.utils import timezone
 from clinic.audit import audit_record
 from clinic.models import AuditEvent, RecordVersion
 from clinic.permissions import access_for
+from clinic.transactions import retrying_atomic
 from patients.models import FunctionalScore, IntakeInvitation, IntakeSubmission, PainScore, Patient
 
 from .models import (
@@ -34,7 +35,7 @@ def _years_after(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-@transaction.atomic
+@retrying_atomic
 def patient_erasure_request(*, patient: Patient, user) -> Patient:
     """Restrict the record now; schedule its deletion for the end of the retention period."""
     if patient.clinic_id not in access_for(user).managed_clinic_ids:
@@ -91,7 +92,7 @@ def patients_erase_due() -> int:
     return erased
 
 
-@transaction.atomic
+@retrying_atomic
 def _erase(patient_id: int) -> None:
     patient = Patient.objects.select_for_update().get(pk=patient_id)
     audit_record(action=AuditEvent.Action.ERASE, actor_label="system", obj=patient, patient=patient)

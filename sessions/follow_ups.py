@@ -5,7 +5,6 @@ function takes who acts, a staff user (`actor`) or, for the patient's reply link
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,6 +12,7 @@ from clinic.audit import audit_record
 from clinic.models import CLINICAL_ROLES, AuditEvent, Membership
 from clinic.permissions import unrestricted
 from clinic.tokens import token_hash
+from clinic.transactions import retrying_atomic
 from patients.models import Patient
 
 from .models import FollowUp, Reminder, TreatmentSession
@@ -56,7 +56,7 @@ def _audit(follow_up: FollowUp, *, actor=None, actor_label: str = "") -> None:
     )  # fmt: skip
 
 
-@transaction.atomic
+@retrying_atomic
 def follow_up_create(
     *,
     patient: Patient,
@@ -105,7 +105,7 @@ def _locked(follow_up: FollowUp) -> FollowUp:
     )
 
 
-@transaction.atomic
+@retrying_atomic
 def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime, actor) -> FollowUp:
     """A new time: pending reminders move, reminders already sent are armed again for it."""
     follow_up = _locked(follow_up)
@@ -119,7 +119,7 @@ def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime, actor) -> Follow
     return follow_up
 
 
-@transaction.atomic
+@retrying_atomic
 def follow_up_set_status(
     *, follow_up: FollowUp, status: str, actor=None, actor_label: str = "", by_patient: bool = False
 ) -> FollowUp:
@@ -160,7 +160,7 @@ def reminder_for_reply(*, token: str) -> Reminder | None:
     )
 
 
-@transaction.atomic
+@retrying_atomic
 def follow_up_reply(*, token: str, confirm: bool) -> FollowUp:
     """The patient's answer from a reminder's one-time link: confirm or cancel the appointment."""
     found = reminder_for_reply(token=token)

@@ -108,6 +108,8 @@ class TreatmentSession(models.Model):
             models.Index(fields=["patient", "started_at"], name="session_patient_time"),
             models.Index(fields=["therapist", "started_at"], name="session_therapist_time"),
             models.Index(fields=["status", "started_at"], name="session_status_time"),
+            # The home page's today and last-seven-days lists: a time range across the clinic.
+            models.Index(fields=["started_at"], name="session_time"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -342,6 +344,8 @@ class FollowUp(models.Model):
             models.Index(fields=["status", "due_at"], name="followup_status_due"),
             models.Index(fields=["patient", "due_at"], name="followup_patient_due"),
             models.Index(fields=["therapist", "due_at"], name="followup_therapist_due"),
+            # The home page's follow-ups of the day, every status but cancelled.
+            models.Index(fields=["due_at"], name="followup_due"),
         ]
 
     def __str__(self) -> str:

@@ -31,6 +31,7 @@ from django.utils.crypto import salted_hmac
 from clinic.audit import audit_record
 from clinic.models import AuditEvent, Clinic
 from clinic.tokens import token_hash
+from clinic.transactions import retrying_atomic
 from patients.models import Channel, Patient
 
 from . import channels
@@ -171,23 +172,23 @@ def _set(row: Reminder, **values) -> None:
     row.save(update_fields=[*values, "updated_at"])
 
 
+@retrying_atomic
 def reminder_resend(*, reminder: Reminder, actor) -> Reminder:
     """Front desk sends a failed reminder again, now."""
-    with transaction.atomic():
-        row = (
-            Reminder.objects.select_for_update(of=("self",))
-            .select_related("follow_up__patient")
-            .get(pk=reminder.pk)
-        )
-        if row.status != Reminder.Status.FAILED:
-            raise ValueError("Only a failed reminder can be sent again.")
-        _set(
-            row, status=Reminder.Status.PENDING, send_at=timezone.now(), attempts=0,
-            lease=None, claimed_at=None, last_error="",
-        )  # fmt: skip
-        audit_record(
-            action=AuditEvent.Action.UPDATE, actor=actor, obj=row, patient=row.follow_up.patient
-        )
+    row = (
+        Reminder.objects.select_for_update(of=("self",))
+        .select_related("follow_up__patient")
+        .get(pk=reminder.pk)
+    )
+    if row.status != Reminder.Status.FAILED:
+        raise ValueError("Only a failed reminder can be sent again.")
+    _set(
+        row, status=Reminder.Status.PENDING, send_at=timezone.now(), attempts=0,
+        lease=None, claimed_at=None, last_error="",
+    )  # fmt: skip
+    audit_record(
+        action=AuditEvent.Action.UPDATE, actor=actor, obj=row, patient=row.follow_up.patient
+    )
     return row
 
 
@@ -551,7 +552,7 @@ def _record_failure(row: Reminder, *, lease: str, reason: str, transient: bool) 
     return "failed"
 
 
-@transaction.atomic
+@retrying_atomic
 def reminder_policy_update(*, clinic: Clinic, actor, **values) -> ReminderPolicy:
     """A manager's change. It applies to follow-ups booked or moved from now on; channels and
     quiet hours are also re-checked at every send, so those apply at once."""

@@ -122,11 +122,21 @@ def mobility_trend(*, patient: Patient) -> QuerySet:
     )
 
 
+# What a list row shows (time, status, patient and therapist names): the notes' text columns
+# stay in the database.
+SESSION_ROW = (
+    "id", "patient_id", "therapist_id", "started_at", "status", "patient__first_name",
+    "patient__last_name", "therapist__username", "therapist__first_name", "therapist__last_name",
+)  # fmt: skip
+
+
 def sessions_between(*, user, start: dt.datetime, end: dt.datetime) -> QuerySet[TreatmentSession]:
+    """A list's rows (SESSION_ROW only), oldest first; `session_time` serves the range."""
     return (
         visible(user, TreatmentSession)
         .filter(started_at__gte=start, started_at__lt=end)
         .select_related("patient", "therapist")
+        .only(*SESSION_ROW)
         .order_by("started_at")
     )
 
@@ -142,7 +152,7 @@ def unsigned_drafts(*, user) -> QuerySet[TreatmentSession]:
     drafts = visible(user, TreatmentSession).filter(status=TreatmentSession.Status.DRAFT)
     if not access_for(user).managed_clinic_ids:
         drafts = drafts.filter(therapist=user)
-    return drafts.select_related("patient", "therapist").order_by("started_at")
+    return drafts.select_related("patient", "therapist").only(*SESSION_ROW).order_by("started_at")
 
 
 def session_versions(*, session: TreatmentSession) -> QuerySet[RecordVersion]:

@@ -4,12 +4,12 @@ a row lock, so two tabs or a late autosave can never overwrite a signed note."""
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.permissions import access_for
+from clinic.transactions import retrying_atomic
 from patients.models import PainScore, PainSource, Patient
 from patients.selectors import active_red_flags
 
@@ -62,7 +62,7 @@ def _validated(instance):
     return instance
 
 
-@transaction.atomic
+@retrying_atomic
 def session_start(
     *, patient: Patient, therapist, started_at: dt.datetime | None = None
 ) -> TreatmentSession:
@@ -78,7 +78,7 @@ def session_start(
     return session
 
 
-@transaction.atomic
+@retrying_atomic
 def session_update(
     *,
     session: TreatmentSession,
@@ -163,7 +163,7 @@ def session_update(
     return session
 
 
-@transaction.atomic
+@retrying_atomic
 def session_sign(
     *, session: TreatmentSession, user, acknowledge_red_flags: bool = False
 ) -> TreatmentSession:
@@ -189,7 +189,7 @@ def session_sign(
     return session
 
 
-@transaction.atomic
+@retrying_atomic
 def addendum_add(
     *, session: TreatmentSession, author, reason: str, text: str, kind: str = "correction"
 ) -> Addendum:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.audit import audit_read, audit_record
 from clinic.models import AuditEvent
 from clinic.permissions import access_for, visible
+from clinic.transactions import DatabaseBusy
 from patients.models import BodyRegion, PainSource, Patient, Side, red_flag_rows
 from patients.selectors import (
     latest_intake,
@@ -72,28 +73,45 @@ def _red_flags(user, patient) -> list[dict]:
     ]
 
 
+# A busy clinic's day has a few hundred sessions: the home page shows the first fifty and says
+# there are more (rendering every row was most of its time).
+HOME_TODAY_ROWS = 50
+
+
 @login_required
 @require_GET
 def home(request):
+    """The busiest page: a fixed number of queries whatever the clinic's size (each list is
+    bounded and served by an index that matches it; tests/treatments/test_home_page.py)."""
     access = access_for(request.user)
     start, end = selectors.today_bounds()
-    context = {"has_clinic": bool(access.clinic_ids)}
+    context = {
+        "has_clinic": bool(access.clinic_ids),
+        "memberships": request.user.memberships.filter(is_active=True).select_related("clinic"),
+    }
     if access.clinical_clinic_ids:
+        # One row more than shown says whether the day goes on (no count query).
+        today = selectors.sessions_between(user=request.user, start=start, end=end)
+        today = list(today[: HOME_TODAY_ROWS + 1])
         context |= {
-            "today": selectors.sessions_between(user=request.user, start=start, end=end),
+            "today": today[:HOME_TODAY_ROWS],
+            "today_more": len(today) > HOME_TODAY_ROWS,
             "recent": selectors.sessions_between(
                 user=request.user, start=start - timezone.timedelta(days=7), end=start
             ).reverse()[:15],
             "drafts": selectors.unsigned_drafts(user=request.user)[:30],
         }
-    context["attention"] = patients_needing_attention(user=request.user)[:30]
+    context["attention"] = patients_needing_attention(user=request.user).only(
+        "id", "first_name", "last_name"
+    )[:30]
     audit_record(action=AuditEvent.Action.LIST, actor=request.user)
     context["follow_ups_today"] = (
         visible(request.user, FollowUp)
         .filter(due_at__gte=start, due_at__lt=end)
         .exclude(status=FollowUp.Status.CANCELLED)
         .select_related("patient")
-        .order_by("due_at")
+        .only("due_at", "kind", "status", "patient_id", "patient__first_name", "patient__last_name")
+        .order_by("due_at")[:100]
     )
     return render(request, "treatments/home.html", context)
 
@@ -381,6 +399,11 @@ def addendum_create(request, pk: int):
         else:
             messages.success(request, _("Addendum added."))
             return redirect("session_detail", pk=session.pk)
+    return _session_page_with(request, session, addendum_form=form)
+
+
+def _session_page_with(request, session, *, addendum_form=None, follow_up_form=None):
+    """The session page showing a form as it was sent (with its errors), not a blank one."""
     session = selectors.session_parts(session=session)
     return render(
         request,
@@ -389,8 +412,8 @@ def addendum_create(request, pk: int):
             "session": session,
             "patient": session.patient,
             "editable": False,
-            "addendum_form": form,
-            "follow_up_form": _session_follow_up_form(session),
+            "addendum_form": addendum_form or AddendumForm(),
+            "follow_up_form": follow_up_form or _session_follow_up_form(session),
             "follow_ups": session.follow_ups.order_by("due_at"),
             "red_flags": _red_flags(request.user, session.patient),
         },
@@ -420,6 +443,9 @@ def follow_up_plan(request, pk: int):
                 patient=session.patient, session=session, created_by=request.user,
                 **form.cleaned_data,
             )  # fmt: skip
+        except DatabaseBusy as busy:
+            form.add_error(None, busy)  # the page again, the booking as typed
+            return _session_page_with(request, session, follow_up_form=form)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "clinic.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: a safe request it runs again re-runs the view only (clinic/transactions.py).
+    "clinic.transactions.TransientFailureMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -92,6 +94,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 30}
     )
+# A write service caught in a deadlock or serialization failure runs again, this many attempts
+# in all, pausing base * 2**(attempt-1) seconds (jittered); then the client gets 503 with
+# Retry-After (clinic/transactions.py).
+DATABASE_RETRY_ATTEMPTS = env.int("DATABASE_RETRY_ATTEMPTS", default=3)
+DATABASE_RETRY_BASE_SECONDS = env.float("DATABASE_RETRY_BASE_SECONDS", default=0.05)
+DATABASE_BUSY_RETRY_AFTER = env.int("DATABASE_BUSY_RETRY_AFTER", default=2)
+if DATABASE_RETRY_ATTEMPTS < 1:
+    raise ImproperlyConfigured("DATABASE_RETRY_ATTEMPTS must be at least 1.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -362,6 +362,13 @@
       } else if (response.status === 400) {
         const general = showErrors(body.errors || {});
         setStatus(`${t("Not saved: correct the highlighted fields.")} ${general.join(" ")}`, "bad");
+      } else if (response.status === 503) {
+        // The server was too busy (it retried and gave up): nothing was written. The copy in
+        // this browser stays, and the draft is sent again when the server says to.
+        const wait = Math.min(Number(response.headers.get("Retry-After")) || 5, 60);
+        setStatus(`${(body.errors || {}).__all__ || body.detail || t("Not saved.")} ${t("Your changes are kept on this device and will be saved in a moment.")}`, "bad");
+        clearTimeout(timer);
+        timer = setTimeout(save, wait * 1000);
       } else {
         setStatus(((body.errors || {}).__all__ || [t("Not saved.")]).join(" "), "bad");
       }

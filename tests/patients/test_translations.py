@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PATIENT_TEMPLATES = [
     "patient_base.html",
     "link_unavailable.html",
+    "busy.html",
     "components/form_field.html",
     "components/body_chart.html",
     "patients/intake_step.html",
