@@ -5,13 +5,13 @@ The request's IP and id reach it through a context variable that `AuditContextMi
 so services need no request argument."""
 
 import contextvars
-import uuid
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AuditEvent
+from .request_ids import request_id_for
 
 GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that serialises the chain's tail.
@@ -34,7 +34,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        request_id = request_id_for(request)
         token = _request.set(RequestMeta(request.META.get("REMOTE_ADDR"), request_id))
         try:
             response = self.get_response(request)
