@@ -262,13 +262,28 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # Request bodies larger than this are refused before any view runs.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+# JSON bodies nested deeper than this answer 400 (the deepest real body, a draft, has 4 levels).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
+# One handler, and every record through the link-token filter (clinic/log_redaction.py): Django's
+# own "django" and "django.server" handlers are replaced, so nothing logs around the filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_links": {"()": "clinic.log_redaction.RedactLinkTokens"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_links"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+    },
 }
 
 # Patient links (intake, check-in): how long an intake link lasts, and how many bad tokens one
