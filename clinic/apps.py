@@ -6,4 +6,7 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self):
-        from . import auth  # noqa: F401  (connects the sign-in audit signals)
+        from . import (
+            auth,  # noqa: F401  (connects the sign-in audit signals)
+            schema,  # noqa: F401  (registers the API schema extensions)
+        )

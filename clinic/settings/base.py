@@ -44,6 +44,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "clinic.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL characters anywhere in a request answer 400 before a session or a query reads them.
+    "clinic.input_guard.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -224,6 +226,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "clinic.rest.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "clinic.rest.exception_handler",
+    # Depth-limited JSON, and no NUL character in any parsed field (clinic/input_guard.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "clinic.input_guard.JSONParser",
+        "clinic.input_guard.FormParser",
+        "clinic.input_guard.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -291,6 +299,9 @@ LOGGING = {
 INTAKE_LINK_VALID_DAYS = env.int("INTAKE_LINK_VALID_DAYS", default=14)
 LINK_GUESS_LIMIT = env.int("LINK_GUESS_LIMIT", default=20)
 LINK_GUESS_WINDOW_SECONDS = env.int("LINK_GUESS_WINDOW_SECONDS", default=15 * 60)
+# An appointment's confirm/cancel link works until the appointment, and at most this many days
+# after its reminder was sent.
+REPLY_LINK_VALID_DAYS = env.int("REPLY_LINK_VALID_DAYS", default=7)
 
 # Clinical thresholds (domain.md): kept as settings because studies disagree on the exact figures.
 CLINIC_RESPONDER_MIN_POINTS = env.int("CLINIC_RESPONDER_MIN_POINTS", default=2)
