@@ -1,6 +1,8 @@
 """What every API view shares: permissions by role, pagination, and how service errors answer."""
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters.fields import IsoDateTimeField
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
@@ -8,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .audit import audit_read, audit_record
+from .forms import in_utc
 from .models import AuditEvent
 from .permissions import access_for
 
@@ -47,6 +50,18 @@ class ManagesAClinic(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return bool(managed_clinic_ids(request.user))
+
+
+class _InstantField(IsoDateTimeField):
+    def to_python(self, value):
+        return in_utc(super().to_python(value))
+
+
+class InstantFilter(django_filters.IsoDateTimeFilter):
+    """Every date-time filter of the API: ISO 8601 with any offset, compared in UTC; a value
+    whose offset or year PostgreSQL cannot hold answers 400, not 500."""
+
+    field_class = _InstantField
 
 
 class Pagination(PageNumberPagination):

@@ -195,3 +195,33 @@ def test_ordinary_text_and_json_still_pass():
         input_guard.json_load(b'{"a": NaN}')
     with pytest.raises(input_guard.HostileInput):
         input_guard.json_load(b'"\\ud800"')
+
+
+ODD_INSTANTS = ("0946-10-21T17:26:56-16:15", "9999-12-31T23:59:00-16:00", "0001-01-01T00:00+01:00")
+
+
+@pytest.mark.parametrize("instant", ODD_INSTANTS)
+def test_a_date_time_postgresql_cannot_hold_answers_400_or_is_read_in_utc(
+    client, therapist, patient, instant
+):
+    session = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    api = api_as(therapist)
+    client.force_login(therapist)
+    filters = ["intakes/?submitted_before", "pain-scores/?recorded_after",
+               "sessions/?started_after", "mobility/?measured_before",
+               "follow-ups/?due_after"]  # fmt: skip
+
+    answers = [api.get(f"/api/v1/{f}={instant}") for f in filters] + [
+        api.patch(f"/api/v1/sessions/{session.pk}/", {"started_at": instant}, format="json"),
+        api.post("/api/v1/follow-ups/", {"patient": patient.pk, "due_at": instant}, format="json"),
+        client.post(f"/follow-ups/new/?patient={patient.pk}", {"due_at": instant, "kind": "call"}),
+        client.post(
+            reverse("session_draft", args=[session.pk]),
+            json.dumps({"fields": {"started_at": instant}}),
+            content_type="application/json",
+        ),
+    ]
+
+    assert all(answer.status_code in (200, 201, 302, 400) for answer in answers), [
+        answer.status_code for answer in answers
+    ]
