@@ -63,7 +63,7 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_schema(
         for line in (tmp_path / "hostile-cases.tsv").read_text().splitlines()
     )
     shapes = Counter(shape for shape, _ in hostile.elements())
-    assert min(shapes.values()) >= 30 and len(shapes) == 4, shapes
+    assert min(shapes.values()) >= 25 and len(shapes) == 4, shapes
     # NUL anywhere is refused before a view runs; a body is parsed after the permission check.
     answers = {shape: {status for s, status in hostile if s == shape} for shape in shapes}
     assert answers["nul in query"] == answers["nul in path"] == {"400"}, answers
