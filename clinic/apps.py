@@ -7,8 +7,9 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self):
-        # Connect the sign-in audit signals and the API tokens' revocation on account changes.
-        from . import api_tokens, auth, checks  # noqa: F401
+        # Connect the sign-in audit signals, the API tokens' revocation on account changes and
+        # the API schema extensions.
+        from . import api_tokens, auth, checks, schema  # noqa: F401
         from .db_roles import grant_after_migrate
 
         # post_migrate is sent for every app once all migrations have run: answer clinic's only.

@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import secrets
-import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -30,6 +29,7 @@ from django.utils import timezone
 
 from .addresses import client_ip
 from .models import AuditChainLink, AuditEvent, audit_hmac
+from .request_ids import request_id_for
 
 GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that admits one sequencer at a time.
@@ -60,7 +60,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        request_id = request_id_for(request)
         token = _request.set(RequestMeta(client_ip(request), request_id))
         try:
             response = self.get_response(request)

@@ -5,7 +5,9 @@ import re
 from pathlib import Path
 
 from celery import Celery, bootsteps
-from celery.signals import beat_init
+from celery.signals import after_setup_logger, after_setup_task_logger, beat_init
+
+from .log_redaction import celery_logging_redacted
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.dev")
 
@@ -14,6 +16,9 @@ logger = logging.getLogger(__name__)
 app = Celery("clinic")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# A worker's own log handlers get the link-token filter too (clinic/log_redaction.py).
+after_setup_logger.connect(celery_logging_redacted, weak=False)
+after_setup_task_logger.connect(celery_logging_redacted, weak=False)
 
 REMINDERS_SWEEP = "treatments.reminders_sweep"
 

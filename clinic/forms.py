@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
@@ -6,6 +8,27 @@ from django.utils.translation import gettext_lazy as _
 
 from .auth import is_locked_out
 from .models import AuditEvent
+
+
+def in_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A parsed date-time in UTC. ISO 8601 text may carry any offset (-16:15) and any year, which
+    PostgreSQL refuses with an error (a 500): in UTC the offset is gone, and a year past the
+    range becomes a validation error."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValidationError(
+            _("Enter a date and time between the years 1 and 9999."), code="overflow"
+        ) from None
+
+
+class InstantField(forms.DateTimeField):
+    """A form's date-time, always in UTC (see `in_utc`)."""
+
+    def to_python(self, value):
+        return in_utc(super().to_python(value))
 
 
 class StaffAuthenticationForm(AuthenticationForm):

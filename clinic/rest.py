@@ -1,8 +1,10 @@
 """What every API view shares: permissions by role, pagination, and how service errors answer."""
 
+import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import ModelChoiceFilter, ModelMultipleChoiceFilter
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
@@ -11,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .audit import audit_read, audit_record
+from .forms import in_utc
 from .models import AuditEvent
 from .permissions import access_for, visible
 from .transactions import BUSY_MESSAGE, is_transient, mark_busy
@@ -82,6 +85,18 @@ class ManagesAClinic(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return bool(managed_clinic_ids(request.user))
+
+
+class _InstantField(IsoDateTimeField):
+    def to_python(self, value):
+        return in_utc(super().to_python(value))
+
+
+class InstantFilter(django_filters.IsoDateTimeFilter):
+    """Every date-time filter of the API: ISO 8601 with any offset, compared in UTC; a value
+    whose offset or year PostgreSQL cannot hold answers 400, not 500."""
+
+    field_class = _InstantField
 
 
 class Pagination(PageNumberPagination):

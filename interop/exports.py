@@ -5,7 +5,6 @@ PostgreSQL), so memory stays flat however large the clinic: rows are read, writt
 dropped a chunk at a time. Output is yielded in blocks of about 64 KB, not line by line.
 """
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 
@@ -13,6 +12,7 @@ from django.db.models import Avg, Count, IntegerField, OuterRef, Prefetch, Subqu
 from django.db.models.functions import Coalesce
 
 from clinic.models import Clinic
+from clinic.spreadsheet import csv_lines
 from patients.imports import PATIENT_COLUMNS
 from patients.models import PainScore, PainSource
 from sessions.models import Addendum, Muscle, TriggerPoint
@@ -111,36 +111,8 @@ def ndjson(*, clinic: Clinic, resource_type: str) -> Iterator[str]:
     )
 
 
-class _Line:
-    """csv.writer writes into this and hands each formatted line back."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _csv(header: list[str], rows: Iterable[list]) -> Iterator[str]:
-    writer = csv.writer(_Line())
-    return _blocks(
-        writer.writerow(row)
-        for row in _prepend(header, ([_cell(value) for value in row] for row in rows))
-    )
-
-
-def _prepend(first, rest):
-    yield first
-    yield from rest
-
-
-# A spreadsheet runs a cell that starts like a formula; a leading apostrophe keeps it text.
-_FORMULA_START = ("=", "@", "\t", "\r")
-
-
-def _cell(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return "" if value is None else value
+    return _blocks(csv_lines(header, rows))
 
 
 def patients_csv(*, clinic: Clinic) -> Iterator[str]:

@@ -5,7 +5,7 @@ import django_filters
 from rest_framework import viewsets
 
 from clinic.permissions import visible
-from clinic.rest import AuditedReads, ReadsClinical
+from clinic.rest import AuditedReads, InstantFilter, ReadsClinical
 
 from .models import BodyRegion, IntakeSubmission, PainScore, PainSource, Patient
 from .selectors import patient_list
@@ -34,8 +34,8 @@ class PatientViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
 
 
 class IntakeFilter(django_filters.FilterSet):
-    submitted_after = django_filters.IsoDateTimeFilter("submitted_at", lookup_expr="gte")
-    submitted_before = django_filters.IsoDateTimeFilter("submitted_at", lookup_expr="lt")
+    submitted_after = InstantFilter("submitted_at", lookup_expr="gte")
+    submitted_before = InstantFilter("submitted_at", lookup_expr="lt")
 
     class Meta:
         model = IntakeSubmission
@@ -56,8 +56,8 @@ class IntakeViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
 class PainScoreFilter(django_filters.FilterSet):
     source = django_filters.ChoiceFilter(choices=PainSource.choices)
     region = django_filters.ChoiceFilter(choices=BodyRegion.choices)
-    recorded_after = django_filters.IsoDateTimeFilter("recorded_at", lookup_expr="gte")
-    recorded_before = django_filters.IsoDateTimeFilter("recorded_at", lookup_expr="lt")
+    recorded_after = InstantFilter("recorded_at", lookup_expr="gte")
+    recorded_before = InstantFilter("recorded_at", lookup_expr="lt")
 
     class Meta:
         model = PainScore

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record_patients
 from clinic.models import AuditEvent, Clinic, Role
+from clinic.spreadsheet import csv_uncell
 from clinic.transactions import retrying_atomic
 
 from .models import Patient
@@ -106,10 +107,7 @@ def _key(first: str, last: str, born: dt.date) -> tuple[str, str, dt.date]:
 
 def _uncell(value: str) -> str:
     """Undo the apostrophe the CSV export puts before a cell that looks like a formula."""
-    value = value.strip()
-    if value[:2] in ("'=", "'@"):
-        return value[1:]
-    return value
+    return csv_uncell(value.strip())
 
 
 def _read(text: str, report: ImportReport) -> list[ImportRow]:

@@ -64,7 +64,7 @@ def _intake_step(request, token: str, invitation):
     submission = selectors.intake_in_progress(invitation=invitation)
     answers = submission.answers if submission else {}
     if "personal" not in answers and invitation.patient:
-        # Only the invited patient's own details, to confirm or correct.
+        # The invited patient's first name only (see _known_details).
         answers = {**answers, "personal": _known_details(invitation.patient)}
     reached = submission.current_step if submission else 1
     number = _step_number(request, reached)
@@ -116,14 +116,12 @@ def _intake_step(request, token: str, invitation):
 
 
 def _known_details(patient) -> dict:
-    return {
-        "first_name": patient.first_name,
-        "last_name": patient.last_name,
-        "date_of_birth": patient.date_of_birth.isoformat(),
-        "email": patient.email,
-        "phone": patient.phone,
-        "occupation": patient.occupation,
-    }
+    """What a link opens prefilled: the first name, to greet, and nothing else. A link proves
+    that someone holds the message (a forwarded mail, a shared inbox, a phone left unlocked),
+    not who they are, so it never hands out the surname, birth date or contacts on file: the
+    patient types them, and contacts left blank keep the ones on file (services._apply_answers).
+    """
+    return {"first_name": patient.first_name}
 
 
 @never_cache

@@ -10,7 +10,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from clinic.permissions import visible
-from clinic.rest import AuditedReads, ReadsClinical
+from clinic.rest import AuditedReads, InstantFilter, ReadsClinical
 from patients.models import Side
 
 from . import follow_ups, services
@@ -43,8 +43,8 @@ class SessionLocked(APIException):
 
 
 class TreatmentSessionFilter(django_filters.FilterSet):
-    started_after = django_filters.IsoDateTimeFilter("started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter("started_at", lookup_expr="lt")
+    started_after = InstantFilter("started_at", lookup_expr="gte")
+    started_before = InstantFilter("started_at", lookup_expr="lt")
 
     class Meta:
         model = TreatmentSession
@@ -152,8 +152,8 @@ class TriggerPointViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
 class MobilityFilter(django_filters.FilterSet):
     movement = django_filters.CharFilter("movement__code")
     side = django_filters.ChoiceFilter(choices=Side.choices)
-    measured_after = django_filters.IsoDateTimeFilter("measured_at", lookup_expr="gte")
-    measured_before = django_filters.IsoDateTimeFilter("measured_at", lookup_expr="lt")
+    measured_after = InstantFilter("measured_at", lookup_expr="gte")
+    measured_before = InstantFilter("measured_at", lookup_expr="lt")
 
     class Meta:
         model = MobilityMeasurement
@@ -181,8 +181,8 @@ class MobilityViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
 
 
 class FollowUpFilter(django_filters.FilterSet):
-    due_after = django_filters.IsoDateTimeFilter("due_at", lookup_expr="gte")
-    due_before = django_filters.IsoDateTimeFilter("due_at", lookup_expr="lt")
+    due_after = InstantFilter("due_at", lookup_expr="gte")
+    due_before = InstantFilter("due_at", lookup_expr="lt")
 
     class Meta:
         model = FollowUp

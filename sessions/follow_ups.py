@@ -4,6 +4,7 @@ function takes who acts, a staff user (`actor`) or, for the patient's reply link
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from clinic.permissions import unrestricted
 from clinic.tokens import token_hash
 from clinic.transactions import retrying_atomic
 from patients.models import Patient
+from patients.selectors import MAX_TOKEN_LENGTH
 
 from .models import FollowUp, Reminder, TreatmentSession
 from .reminders import policy_for, reminders_sync
@@ -149,15 +151,26 @@ class ReplyLinkUsed(Exception):
     """The link was answered already, or belongs to a follow-up that is closed."""
 
 
+def reply_link_expires_at(reminder: Reminder) -> dt.datetime:
+    """A confirm/cancel link works until the appointment's time, and at most
+    REPLY_LINK_VALID_DAYS after its message went out."""
+    sent = reminder.sent_at or reminder.claimed_at or reminder.created_at
+    return min(reminder.follow_up.due_at, sent + dt.timedelta(days=settings.REPLY_LINK_VALID_DAYS))
+
+
 def reminder_for_reply(*, token: str) -> Reminder | None:
-    """The appointment reminder a patient's confirm/cancel link came in, or None."""
-    if not token:
+    """The appointment reminder a patient's confirm/cancel link came in; None for an unknown or
+    expired link alike (the caller counts it as a guess, clinic.links)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    return (
+    reminder = (
         Reminder.objects.select_related("follow_up__patient__clinic")
         .filter(unrestricted(Reminder), answer_token_hash=token_hash(token))
         .first()
     )
+    if reminder is None or reply_link_expires_at(reminder) <= timezone.now():
+        return None
+    return reminder
 
 
 @retrying_atomic

@@ -7,6 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.forms import InstantField
+
 from .models import Addendum, FollowUp, ReminderPolicy
 
 # What the page may send for each item; anything else is refused rather than passed to a model.
@@ -134,7 +136,7 @@ class FollowUpFilterForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    due_at = forms.DateTimeField(label=_("Date and time"), widget=LocalDateTimeInput())
+    due_at = InstantField(label=_("Date and time"), widget=LocalDateTimeInput())
     kind = forms.ChoiceField(label=_("Kind"), choices=FollowUp.Kind.choices)
     therapist = forms.ModelChoiceField(
         label=_("Therapist"), queryset=None, required=False, empty_label=_("Not assigned")
@@ -154,7 +156,7 @@ class FollowUpForm(forms.Form):
 
 
 class FollowUpMoveForm(forms.Form):
-    due_at = forms.DateTimeField(label=_("New date and time"), widget=LocalDateTimeInput())
+    due_at = InstantField(label=_("New date and time"), widget=LocalDateTimeInput())
 
 
 class ReminderPolicyForm(forms.ModelForm):

@@ -388,9 +388,11 @@ def message_key(row: Reminder) -> str:
 
 def _check_in_link_token(row: Reminder) -> str:
     """The raw token of the session's check-in link. Like the answer token it is derived, not
-    drawn, so a request sent again after a crash carries the link the patient already has."""
+    drawn, so a request sent again after a crash carries the link the patient already has; and
+    it is derived from the session, not the message, so the email and the text message carry
+    the same link and neither stops the other working (a check-in keeps one token hash)."""
     follow_up = row.follow_up
-    raw = salted_hmac("reminders.check_in", message_key(row)).hexdigest()
+    raw = salted_hmac("reminders.check_in", f"check-in-{follow_up.session_id}").hexdigest()
     check_in = CheckIn.objects.filter(session_id=follow_up.session_id).first()
     if check_in is None:
         check_in, _ = check_in_issue(session=follow_up.session, actor_label="system")

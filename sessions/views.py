@@ -1,4 +1,3 @@
-import json
 import logging
 
 from django.contrib import messages
@@ -12,9 +11,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.audit import audit_read, audit_record
+from clinic.input_guard import HostileInput, request_json
+from clinic.links import link_lookup, link_unavailable
 from clinic.models import AuditEvent
 from clinic.permissions import access_for, visible
 from clinic.transactions import DatabaseBusy
@@ -330,16 +332,14 @@ def session_draft(request, pk: int):
         # The service's own rule, asked before the body is read: a stranger's draft is refused
         # whatever was sent.
         services.require_author(user=request.user, session=session)
-        payload = parse_draft(json.loads(request.body or b"null"))
+        payload = parse_draft(request_json(request))
         session = services.session_update(session=session, user=request.user, **payload)
     except PermissionDenied:
         return JsonResponse(
             {"errors": {"__all__": [_("Only the author edits a draft.")]}}, status=403
         )
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return JsonResponse(
-            {"errors": {"__all__": [_("The draft is not valid JSON.")]}}, status=400
-        )
+    except HostileInput as exc:
+        return JsonResponse({"errors": {"__all__": [str(exc)]}}, status=400)
     except DraftError as exc:
         return JsonResponse({"errors": exc.errors}, status=400)
     except ValidationError as exc:
@@ -635,13 +635,15 @@ def reminder_policy(request):
     return render(request, "treatments/reminder_policy.html", {"form": form, "clinic": clinic})
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def follow_up_reply_view(request, token: str):
     """The patient's one-time confirm/cancel page (no account). Only a POST answers, so a link
     preview or a mail scanner opening the link changes nothing."""
-    reminder = reminder_for_reply(token=token)
-    if reminder is None:
-        return render(request, "treatments/follow_up_reply.html", {"invalid": True}, status=404)
+    # The same guess limit and friendly page as every patient link (clinic.links).
+    reminder, refusal = link_lookup(request, lambda: reminder_for_reply(token=token))
+    if refusal:
+        return refusal
     follow_up = reminder.follow_up
     clinic = follow_up.patient.clinic
     answered = None
@@ -653,6 +655,8 @@ def follow_up_reply_view(request, token: str):
             try:
                 follow_up = follow_up_reply(token=token, confirm=answer == "confirm")
                 answered = answer
+            except Reminder.DoesNotExist:  # expired while the page was open
+                return link_unavailable(request)
             except ReplyLinkUsed:  # answered meanwhile (a double tap): show what stands
                 reminder.refresh_from_db()
                 follow_up.refresh_from_db()

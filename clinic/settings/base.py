@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "clinic.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL characters anywhere in a request answer 400 before a session or a query reads them.
+    "clinic.input_guard.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -306,6 +308,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "clinic.rest.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "clinic.rest.exception_handler",
+    # Depth-limited JSON, and no NUL character in any parsed field (clinic/input_guard.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "clinic.input_guard.JSONParser",
+        "clinic.input_guard.FormParser",
+        "clinic.input_guard.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -344,13 +352,28 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # Request bodies larger than this are refused before any view runs.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+# JSON bodies nested deeper than this answer 400 (the deepest real body, a draft, has 4 levels).
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
+# One handler, and every record through the link-token filter (clinic/log_redaction.py): Django's
+# own "django" and "django.server" handlers are replaced, so nothing logs around the filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_links": {"()": "clinic.log_redaction.RedactLinkTokens"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_links"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+    },
 }
 
 # Patient links (intake, check-in): how long an intake link lasts, and how many bad tokens one
@@ -358,6 +381,9 @@ LOGGING = {
 INTAKE_LINK_VALID_DAYS = env.int("INTAKE_LINK_VALID_DAYS", default=14)
 LINK_GUESS_LIMIT = env.int("LINK_GUESS_LIMIT", default=20)
 LINK_GUESS_WINDOW_SECONDS = env.int("LINK_GUESS_WINDOW_SECONDS", default=15 * 60)
+# An appointment's confirm/cancel link works until the appointment, and at most this many days
+# after its reminder was sent.
+REPLY_LINK_VALID_DAYS = env.int("REPLY_LINK_VALID_DAYS", default=7)
 
 # Clinical thresholds (domain.md): kept as settings because studies disagree on the exact figures.
 CLINIC_RESPONDER_MIN_POINTS = env.int("CLINIC_RESPONDER_MIN_POINTS", default=2)

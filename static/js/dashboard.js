@@ -154,17 +154,12 @@
     }
   }
 
-  function csvCell(value) {
-    const s = value === null || value === undefined ? "" : String(value);
-    return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
-  }
-
   function download(key) {
     const section = root.querySelector('[data-table="' + key + '"]');
     const headers = [...section.querySelectorAll("th")].map((th) => th.textContent);
     const columns = config.tables[key];
     const lines = [headers, ...(rows[key] || []).map((row) => columns.map((c) => row[c]))];
-    const csv = lines.map((line) => line.map(csvCell).join(",")).join("\r\n") + "\r\n";
+    const csv = window.ClinicCsv.lines(lines);
     const link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
     const params = new URLSearchParams(root.dataset.query || "");

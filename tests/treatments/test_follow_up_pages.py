@@ -261,6 +261,42 @@ def test_an_unknown_reply_link_answers_404(client):
     assert client.get("/follow-ups/reply/nothing-here/").status_code == 404
 
 
+def test_a_reply_link_stops_working_once_the_appointment_time_has_passed(client, reply_link):
+    follow_up, link = reply_link
+    FollowUp.objects.filter(pk=follow_up.pk).update(due_at=timezone.now() - dt.timedelta(minutes=1))
+
+    opened = client.get(link)
+    answered = client.post(link, {"answer": "cancel"})
+
+    assert opened.status_code == answered.status_code == 404
+    follow_up.refresh_from_db()
+    assert follow_up.status == "planned"
+
+
+def test_a_reply_link_expires_days_after_its_reminder_was_sent(client, reply_link, settings):
+    follow_up, link = reply_link
+    row = follow_up.reminders.get(channel="email", kind="before_48h")
+    settings.REPLY_LINK_VALID_DAYS = 2
+    Reminder.objects.filter(pk=row.pk).update(sent_at=timezone.now() - dt.timedelta(days=1))
+    assert client.get(link).status_code == 200
+
+    Reminder.objects.filter(pk=row.pk).update(sent_at=timezone.now() - dt.timedelta(days=2))
+
+    assert client.get(link).status_code == 404
+    assert client.post(link, {"answer": "confirm"}).status_code == 404
+
+
+def test_guessing_reply_links_is_limited_like_every_patient_link(client, reply_link, settings):
+    _, link = reply_link
+    settings.LINK_GUESS_LIMIT = 3
+    for guess in range(3):
+        assert client.get(f"/follow-ups/reply/guess-{guess}/").status_code == 404
+
+    refused = client.get(link)
+
+    assert refused.status_code == 429 and "I will come" not in refused.content.decode()
+
+
 def test_front_desk_finds_the_patient_to_book_for_but_never_another_clinics(
     client, front_desk, ana, patient_b
 ):

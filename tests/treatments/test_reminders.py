@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clinic.tokens import token_hash
 from sessions import reminders
+from sessions.check_ins import check_in_regions
 from sessions.follow_ups import (
     ReplyLinkUsed,
     follow_up_cancel,
@@ -20,7 +21,7 @@ from sessions.follow_ups import (
     follow_up_set_status,
 )
 from sessions.models import CheckIn, FollowUp, Reminder
-from tests.factories import PatientFactory, TreatmentSessionFactory
+from tests.factories import PainScoreFactory, PatientFactory, TreatmentSessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -504,6 +505,37 @@ def test_a_check_in_request_sent_again_carries_the_same_working_link(awake, cons
     first, second = (m.body.split("/check-in/")[1].split("/")[0] for m in mail.outbox)
     assert first == second
     assert CheckIn.objects.get(session=session).token_hash == token_hash(first)
+
+
+def test_the_email_and_the_text_check_in_links_both_work_until_the_check_in_is_answered(
+    awake, consenting, therapist, settings, tmp_path, client
+):
+    settings.SMS_BACKEND, settings.SMS_FILE_DIR = "file", str(tmp_path)
+    session = TreatmentSessionFactory(
+        patient=consenting, therapist=therapist, started_at=timezone.now() - dt.timedelta(days=1)
+    )
+    PainScoreFactory(patient=consenting, session=session, source="pre_session", score=6)
+    follow_up = follow_up_plan_check_in(session=session, created_by=therapist)
+    by_email, by_text = (follow_up.reminders.get(channel=c) for c in ("email", "sms"))
+
+    reminders.reminder_send(reminder_id=by_email.pk, lease=_claim_one(by_email))
+    reminders.reminder_send(reminder_id=by_text.pk, lease=_claim_one(by_text))  # sent second
+
+    (text_message,) = (json.loads(p.read_text()) for p in tmp_path.glob("*.json"))
+    links = [
+        "/check-in/" + body.split("/check-in/")[1].split("/")[0] + "/"
+        for body in (mail.outbox[0].body, text_message["body"])
+    ]
+    for link in links:
+        assert client.get(link).status_code == 200, link
+
+    answer = {"soreness": 2, "unexpected": ""}
+    check_in = CheckIn.objects.get(session=session)
+    answer |= {f"pain_{r}_{s}": 3 for r, s in check_in_regions(check_in=check_in)}
+    assert client.post(links[1], answer).status_code == 302
+
+    for link in links:
+        assert client.get(link).status_code == 404, link
 
 
 def test_without_an_sms_provider_a_text_reminder_fails_saying_why(awake, consenting, front_desk):
