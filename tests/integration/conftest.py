@@ -54,3 +54,15 @@ def process_env():
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env["DJANGO_SETTINGS_MODULE"] = "clinic.settings.test"
     return env
+
+
+def database_url() -> str:
+    """The test database, for the worker, beat and server processes a test starts."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{db['USER']}{password}@{host}/{db['NAME']}"

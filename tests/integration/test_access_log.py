@@ -6,9 +6,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from django.db import connection
 
-from .conftest import ROOT, free_port, stop, wait_for
+from .conftest import ROOT, database_url, free_port, stop, wait_for
 
 
 @pytest.mark.integration
@@ -45,7 +44,7 @@ def test_gunicorn_logs_no_patient_link_token_on_404_or_429_paths(process_env, tm
     Django's warnings (same output) name the route, never the token."""
     port = free_port()
     log = (tmp_path / "gunicorn.log").open("w+")
-    env = {**process_env, "DATABASE_URL": _database_url(), "LINK_GUESS_LIMIT": "3"}
+    env = {**process_env, "DATABASE_URL": database_url(), "LINK_GUESS_LIMIT": "3"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "clinic.wsgi:application", "-c", "gunicorn.conf.py",
          "--bind", f"127.0.0.1:{port}", "--workers", "1"],
@@ -85,13 +84,3 @@ def _status(port: int, path: str) -> int:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
-
-
-def _database_url() -> str:
-    """The test database, for the server process."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{db['USER']}{password}@{host}/{db['NAME']}"

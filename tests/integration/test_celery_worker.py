@@ -6,12 +6,15 @@ import sys
 import pytest
 import redis
 
-from .conftest import ROOT, send_ping, stop, wait_for
+from .conftest import ROOT, database_url, send_ping, stop, wait_for
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
 def _consumes(env: dict) -> None:
+    # The test database (`django_db_setup` made it): a worker asks for a reminder sweep as it
+    # connects, which needs the tables.
+    env = {**env, "DATABASE_URL": database_url()}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool=solo", "-l", "INFO"],
         cwd=ROOT, env=env, start_new_session=True,
@@ -30,7 +33,7 @@ def _consumes(env: dict) -> None:
 
 @pytest.mark.integration
 @pytest.mark.smoke
-def test_a_real_worker_consumes_from_the_filesystem_broker(process_env, tmp_path):
+def test_a_real_worker_consumes_from_the_filesystem_broker(process_env, tmp_path, django_db_setup):
     env = {**process_env, "CELERY_BROKER_URL": "filesystem://"}
     env["CELERY_FILESYSTEM_DIR"] = str(tmp_path / "broker")
     _consumes(env)
@@ -38,7 +41,7 @@ def test_a_real_worker_consumes_from_the_filesystem_broker(process_env, tmp_path
 
 
 @pytest.mark.integration
-def test_a_real_worker_consumes_from_redis(process_env):
+def test_a_real_worker_consumes_from_redis(process_env, django_db_setup):
     # Fails (never skips) when Redis is not running: CI must not pass without it.
     redis.Redis.from_url(REDIS_URL).flushdb()
     _consumes({**process_env, "CELERY_BROKER_URL": REDIS_URL})

@@ -28,7 +28,7 @@ from django.utils import timezone
 from sessions.models import FollowUp, Reminder, ReminderPolicy
 from tests.factories import ClinicFactory, PatientFactory
 
-from .conftest import ROOT, free_port, send_ping, wait_for
+from .conftest import ROOT, database_url, free_port, send_ping, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -41,18 +41,6 @@ REMINDERS = 500
 _env_broker = os.environ.get("CELERY_BROKER_URL", "")
 # The broker the suite runs on (CI sets it); else the db test_celery_worker.py already uses.
 REDIS_URL = _env_broker if _env_broker.startswith("redis://") else "redis://127.0.0.1:6379/13"
-
-
-def _database_url() -> str:
-    """The test database, for the worker and beat processes."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
 
 
 def _seed(count: int, *, spread_seconds: float) -> set[int]:
@@ -178,7 +166,7 @@ class Run:
 def run(tmp_path, process_env):
     env = {
         **process_env,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CONN_MAX_AGE": "60",
         "SMS_BACKEND": "file",
         "SMS_FILE_DIR": str(tmp_path / "sms"),
