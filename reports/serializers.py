@@ -8,6 +8,7 @@ from rest_framework import serializers
 from patients.models import ActivityProfile, BodyRegion, DurationCategory
 
 DEFAULT_PERIOD_DAYS = 365
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(9000, 1, 1)
 
 
 class ReportQuerySerializer(serializers.Serializer):
@@ -23,13 +24,16 @@ class ReportQuerySerializer(serializers.Serializer):
     region = serializers.ChoiceField(choices=BodyRegion.choices, required=False)
 
     def validate(self, attrs):
-        today = timezone.localdate()
-        attrs.setdefault("date_to", today)
+        # Each day in range first: the default period is counted back from `date_to`, and a
+        # year-1 date would overflow there.
+        for name in ("date_from", "date_to"):
+            day = attrs.get(name)
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                raise serializers.ValidationError({name: ["Out of the range reports cover."]})
+        attrs.setdefault("date_to", timezone.localdate())
         attrs.setdefault("date_from", attrs["date_to"] - dt.timedelta(days=DEFAULT_PERIOD_DAYS))
         if attrs["date_from"] > attrs["date_to"]:
             raise serializers.ValidationError({"date_from": ["Must not be after date_to."]})
-        if attrs["date_from"] < dt.date(1900, 1, 1) or attrs["date_to"] > dt.date(9000, 1, 1):
-            raise serializers.ValidationError({"date_from": ["Out of the range reports cover."]})
         return attrs
 
 

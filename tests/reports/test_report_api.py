@@ -126,3 +126,14 @@ def test_the_schema_declares_every_endpoint_and_both_authentications(client, man
     for report in CLINIC_REPORTS:
         assert f"/api/v1/reports/{report}/" in paths
     assert client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"date_to": "0001-01-05"}, {"date_from": "0001-01-01"}, {"date_to": "9999-12-31"}],
+)
+def test_a_period_out_of_range_answers_400_on_the_field_never_500(manager, query):
+    for report in ("outcomes", "check-in-curve", "trigger-points", "psfs", "rom"):
+        response = api_as(manager).get(f"/api/v1/reports/{report}/", query)
+        assert response.status_code == 400, (report, query)
+        assert set(response.json()) == set(query), response.json()
