@@ -269,11 +269,34 @@ def _plan_patient(
     trajectory: str,
     weeks: tuple[int, int],
 ) -> PatientPlan:
+    """One course, drawn in a fixed order from the patient's own generator: who they are, what
+    brings them in, when they come, the intake, then each session and the follow-up."""
     clinic = ctx.clinics[clinic_key]
-    zone = zoneinfo.ZoneInfo(clinic.time_zone)
     therapist = ctx.users[_weighted(rng, THERAPIST_SHARES[clinic_key])]
+    person = _plan_person(rng, clinic, number=number)
+    problem = _plan_problem(rng, person.profile, trajectory)
+    dates = _plan_dates(rng, ctx.today, weeks, zoneinfo.ZoneInfo(clinic.time_zone))
+    course = _Course(
+        rng=rng, ctx=ctx, clinic_key=clinic_key, trajectory=trajectory, therapist=therapist,
+        person=person, problem=problem, dates=dates,
+    )  # fmt: skip
+    course.plan_intake()
+    course.plan_treatment()
+    for k, offset in enumerate(dates.offsets):
+        course.plan_session(k, offset)
+    course.plan_follow_up()
+    return course.out
 
-    # Who they are.
+
+@dataclass
+class _Person:
+    patient: Patient
+    profile: str
+    reachable: bool  # consents to email or SMS
+
+
+def _plan_person(rng: random.Random, clinic: Clinic, *, number: int) -> _Person:
+    """Who they are: cohort, name, language, contact and consent."""
     profile = _weighted(rng, ((p, c[0]) for p, c in COHORTS.items()))
     _, (born_from, born_to), occupations, postures = COHORTS[profile]
     spanish = rng.random() < 0.3
@@ -298,20 +321,40 @@ def _plan_patient(
         occupation=rng.choice(occupations),
         postures=rng.choice(postures),
     )
+    return _Person(patient=patient, profile=profile, reachable=email_ok or sms_ok)
 
-    # What brings them in.
+
+@dataclass
+class _Problem:
+    complaint: Complaint
+    chronicity: str
+    onset_days: int
+    side: str
+    regions: list[tuple[str, str]]
+    base: list[int]  # pain at the start, per region
+    drop: float  # share of it gone by the end of the course (negative: it rises)
+
+    def level(self, region_index: int, t: float) -> float:
+        return self.base[region_index] * (1 - self.drop * _progress_curve(t))
+
+
+ONSET_DAYS = {
+    DurationCategory.ACUTE: (5, 40),
+    DurationCategory.SUBACUTE: (42, 84),
+    DurationCategory.CHRONIC: (91, 2500),
+}
+CHRONICITY_BONUS = {"acute": 0.1, "subacute": 0.0, "chronic": -0.1}
+
+
+def _plan_problem(rng: random.Random, profile: str, trajectory: str) -> _Problem:
+    """What brings them in: the complaint, since when, where, and how it will change."""
     complaint = _weighted(rng, ((c, c.weights[profile]) for c in COMPLAINTS))
     chronicity = _weighted(
         rng,
         ((DurationCategory.ACUTE, 30), (DurationCategory.SUBACUTE, 25),
          (DurationCategory.CHRONIC, 45)),
     )  # fmt: skip
-    onset_days = {
-        DurationCategory.ACUTE: (5, 40),
-        DurationCategory.SUBACUTE: (42, 84),
-        DurationCategory.CHRONIC: (91, 2500),
-    }[chronicity]
-    onset_days = rng.randint(*onset_days)
+    onset_days = rng.randint(*ONSET_DAYS[chronicity])
     side = _weighted(rng, ((Side.RIGHT, 45), (Side.LEFT, 35), (Side.BOTH, 20)))
     region_count = _weighted(rng, ((1, 30), (2, 45), (3, 25)))
     regions = [
@@ -321,61 +364,346 @@ def _plan_patient(
     # Pain where it hurts most, less elsewhere; a worsening course starts lower so it can rise.
     top = rng.randint(4, 7) if trajectory == "worse" else rng.randint(5, 8)
     base = [top] + [max(2, top - rng.randint(1, 3)) for _ in regions[1:]]
-    drop = {
-        "improving": rng.uniform(0.35, 0.8)
-        + {"acute": 0.1, "subacute": 0.0, "chronic": -0.1}[chronicity],
+    # All three are drawn whatever the trajectory, so it does not shift the draws after it.
+    drops = {
+        "improving": rng.uniform(0.35, 0.8) + CHRONICITY_BONUS[chronicity],
         "plateau": rng.uniform(-0.08, 0.1),
         "worse": -rng.uniform(0.3, 0.5),
-    }[trajectory]
+    }
+    drop = drops[trajectory]
+    return _Problem(complaint, chronicity, onset_days, side, regions, base, drop)
 
-    def level(region_index: int, t: float) -> float:
-        return base[region_index] * (1 - drop * _progress_curve(t))
 
-    # When: the course ends 2-13 days before today, weekly-ish before that.
+@dataclass
+class _Dates:
+    offsets: list[int]  # days before today, first session first
+    slot: tuple[int, int]  # the patient's usual hour and minute
+    zone: zoneinfo.ZoneInfo
+
+
+def _plan_dates(rng: random.Random, today: dt.date, weeks, zone) -> _Dates:
+    """When: the course ends 2-13 days before today, weekly-ish before that."""
     session_count = rng.randint(*weeks)
     offsets = [rng.randint(2, 13)]
     for _ in range(session_count - 1):
         offsets.append(offsets[-1] + rng.choice((7, 7, 7, 7, 6, 8, 5, 9, 14)))
     offsets.reverse()
     slot = (rng.randint(9, 17), rng.choice((0, 30)))
-    first_start = _local(ctx.today, offsets[0], slot, zone)
+    return _Dates(offsets=offsets, slot=slot, zone=zone)
 
-    # Intake: submitted online a few days before the first session, which opens with its review.
-    submitted = _local(
-        ctx.today, offsets[0] + rng.randint(1, 6), (rng.randint(7, 22), rng.randint(0, 59)), zone
-    )
-    reviewed = first_start - dt.timedelta(minutes=rng.randint(10, 40))
-    # Registered by the front desk, who then sent the intake link.
-    patient.created_at = patient.updated_at = submitted - dt.timedelta(hours=rng.randint(2, 72))
+
+PSFS_GAIN = {
+    "improving": lambda rng: rng.uniform(2.5, 5),
+    "plateau": lambda rng: rng.uniform(-0.5, 1.2),
+    "worse": lambda rng: -rng.uniform(0.5, 2.5),
+}
+ROM_END = {
+    "improving": lambda rng, s: min(1.03, s + rng.uniform(0.12, 0.35)),
+    "plateau": lambda rng, s: s + rng.uniform(-0.03, 0.05),
+    "worse": lambda rng, s: s - rng.uniform(0.04, 0.12),
+}
+CHECK_IN_RELIEF = {"improving": (0.6, 1.6), "plateau": (0.3, 1.0), "worse": (-0.3, 0.6)}
+RELEASE_ODDS = {"improving": 0.35, "plateau": 0.25, "worse": 0.15}
+# Tenderness lost on release; regained by the next week.
+HEALING = {
+    "improving": ((0.8, 1.8), (-0.3, 0.1)),
+    "plateau": ((0.4, 1.0), (0.2, 0.7)),
+    "worse": ((0.1, 0.6), (0.1, 0.5)),
+}
+FOLLOW_UPS = (
+    ((FollowUp.Kind.APPOINTMENT, "Review after the course; re-test PSFS."), 55),
+    ((FollowUp.Kind.APPOINTMENT, "Maintenance session."), 15),
+    ((FollowUp.Kind.CALL, "Call: how is the home programme going?"), 20),
+    ((FollowUp.Kind.CHECK_IN, "Check-in link: pain and function a month on."), 10),
+)
+
+
+@dataclass
+class _Course:
+    """A course while it is planned: what each session needs from the ones before."""
+
+    rng: random.Random
+    ctx: _Context
+    clinic_key: str
+    trajectory: str
+    therapist: object
+    person: _Person
+    problem: _Problem
+    dates: _Dates
+    out: PatientPlan = field(init=False)
+    intake: IntakeSubmission = field(init=False)
+    acknowledge: bool = False
+    activities: list[str] = field(default_factory=list)
+    psfs_start: list[int] = field(default_factory=list)
+    psfs_end: list[float] = field(default_factory=list)
+    points: list[_Point] = field(default_factory=list)
+    uses_algometer: bool = False
+    measures: list[tuple] = field(default_factory=list)
+    previous_pre: int | None = None
+
+    @property
+    def patient(self) -> Patient:
+        return self.person.patient
+
+    def local(self, days_ago: int, slot: tuple[int, int]) -> dt.datetime:
+        return _local(self.ctx.today, days_ago, slot, self.dates.zone)
+
+    def plan_intake(self) -> None:
+        """Submitted online a few days before the first session, which opens with its review;
+        the patient was registered by the front desk, who then sent the link."""
+        rng, patient, problem = self.rng, self.patient, self.problem
+        first_start = self.local(self.dates.offsets[0], self.dates.slot)
+        submitted = self.local(
+            self.dates.offsets[0] + rng.randint(1, 6), (rng.randint(7, 22), rng.randint(0, 59))
+        )
+        reviewed = first_start - dt.timedelta(minutes=rng.randint(10, 40))
+        patient.created_at = patient.updated_at = submitted - dt.timedelta(hours=rng.randint(2, 72))
+        flags, medication = _red_flags(rng, patient.date_of_birth)
+        cleared = bool(flags) and rng.random() < 0.5
+        self.acknowledge = bool(flags) and not cleared
+        self.activities = rng.sample(problem.complaint.activities, 3)
+        self.intake = _intake(
+            patient, problem, self.therapist, activities=self.activities, flags=flags,
+            medication=medication, cleared=cleared, submitted=submitted, reviewed=reviewed,
+            reachable=self.person.reachable,
+        )  # fmt: skip
+        self.out = PatientPlan(trajectory=self.trajectory, patient=patient, intake=self.intake)
+        for i, (region, region_side) in enumerate(problem.regions):
+            self.out.pain_scores.append(
+                PainScore(patient=patient, recorded_at=submitted, source=PainSource.INTAKE,
+                          region=region, side=region_side,
+                          score=_clamp(problem.base[i] + rng.gauss(0, 0.5)))
+            )  # fmt: skip
+        # PSFS: three activities, rated at intake and every third session.
+        self.psfs_start = [rng.randint(2, 6) for _ in self.activities]
+        self.psfs_end = [s + PSFS_GAIN[self.trajectory](rng) for s in self.psfs_start]
+        self.psfs(0.0, submitted, None, PainSource.INTAKE)
+
+    def psfs(self, t: float, when: dt.datetime, session, source) -> None:
+        rng = self.rng
+        for item, (activity, s0, s1) in enumerate(
+            zip(self.activities, self.psfs_start, self.psfs_end, strict=True), start=1
+        ):
+            self.out.functional_scores.append(
+                FunctionalScore(
+                    patient=self.patient, session=session, recorded_at=when, source=source,
+                    item=item, activity=activity,
+                    score=_clamp(s0 + (s1 - s0) * _progress_curve(t) + rng.gauss(0, 0.5)),
+                )
+            )  # fmt: skip
+
+    def plan_treatment(self) -> None:
+        """The points and movements followed all course long."""
+        rng, problem = self.rng, self.problem
+        self.points = _trigger_points(rng, problem.complaint, problem.regions, self.ctx.catalogue)
+        self.uses_algometer = rng.random() < 0.4
+        measures = _movements(rng, problem.complaint, problem.side, self.ctx.catalogue)
+        end = ROM_END[self.trajectory]
+        self.measures = [(m, s, method, start, end(rng, start)) for m, s, method, start in measures]
+
+    def plan_session(self, k: int, offset: int) -> None:
+        rng, ctx = self.rng, self.ctx
+        total = len(self.dates.offsets)
+        t = k / (total - 1) if total > 1 else 1.0
+        slot = self.dates.slot if rng.random() < 0.85 else (rng.randint(9, 17), rng.choice((0, 30)))
+        started = self.local(offset, slot)
+        minutes = rng.choice((75, 90)) if k == 0 else rng.choice((60, 60, 60, 45, 75, 90))
+        ended = started + dt.timedelta(minutes=minutes)
+        signed = ended + dt.timedelta(minutes=rng.randint(5, 50))
+        treated_by = self.therapist
+        if rng.random() >= 0.92 and self.clinic_key != OTHER:
+            others = [u for u, _ in THERAPIST_SHARES[MAIN] if ctx.users[u] is not self.therapist]
+            treated_by = ctx.users[rng.choice(others)]
+        session = TreatmentSession(
+            patient=self.patient, therapist=treated_by, started_at=started,
+            duration_minutes=minutes, status=TreatmentSession.Status.SIGNED,
+            red_flags_acknowledged=self.acknowledge, signed_at=signed, signed_by=treated_by,
+            created_at=started, updated_at=signed,
+        )  # fmt: skip
+        self.out.sessions.append(session)
+        pre_scores = self.session_pain(session, t, started, ended)
+        recorded, released, twitch = self.session_points(session, t)
+        rom_note = self.session_mobility(session, t, started)
+        if k % 3 == 2 or k == total - 1:
+            self.psfs(t, started, session, PainSource.PRE_SESSION)
+        self.session_check_in(session, t, offset, ended, signed)
+        # The note, written last: it quotes what was found.
+        _write_note(
+            rng, session, complaint=self.problem.complaint, regions=self.problem.regions, k=k,
+            total=total, trajectory=self.trajectory, pre=pre_scores[0],
+            previous=self.previous_pre, points=recorded, released=released, twitch=twitch,
+            rom=rom_note, onset_days=(started.date() - self.intake.onset_date).days,
+            posture=self.patient.postures,
+        )  # fmt: skip
+        self.previous_pre = pre_scores[0]
+
+    def session_pain(self, session, t: float, started, ended) -> list[int]:
+        """Pain before and after, per region; after is often a little up or down (soreness)."""
+        rng, pre_scores = self.rng, []
+        for i, (region, region_side) in enumerate(self.problem.regions):
+            pre = _clamp(self.problem.level(i, t) + rng.gauss(0, 0.6))
+            pre_scores.append(pre)
+            post = _clamp(pre + _weighted(rng, ((-2, 5), (-1, 30), (0, 30), (1, 28), (2, 7))))
+            unable = rng.random() < 0.01
+            self.out.pain_scores += [
+                PainScore(patient=self.patient, session=session, recorded_at=started,
+                          source=PainSource.PRE_SESSION, region=region, side=region_side,
+                          score=pre),
+                PainScore(patient=self.patient, session=session, recorded_at=ended,
+                          source=PainSource.POST_SESSION, region=region, side=region_side,
+                          score=None if unable else post, unable_to_rate=unable),
+            ]  # fmt: skip
+        return pre_scores
+
+    def session_points(self, session, t: float):
+        """The tenderest few points this week; released ones calm down."""
+        rng, healing = self.rng, HEALING[self.trajectory]
+        treated = sorted(self.points, key=lambda p: p.tenderness + rng.random() * 2, reverse=True)
+        treated = treated[: rng.randint(2, 5)]
+        released_count, twitch_muscle, recorded = 0, None, []
+        for point in treated:
+            row = self.trigger_point(session, point, t)
+            recorded.append(row)
+            if row.local_twitch_response and not twitch_muscle:
+                twitch_muscle = point.muscle
+            if row.released:
+                released_count += 1
+                point.tenderness -= rng.uniform(*healing[0])
+        self.out.trigger_points += recorded
+        for point in self.points:
+            point.tenderness = min(9.5, max(1.0, point.tenderness + rng.uniform(*healing[1])))
+            # Hysteresis, so a point does not flip state on noise alone.
+            point.active = point.tenderness >= 4.5 if point.active else point.tenderness >= 6
+        return recorded, released_count, twitch_muscle
+
+    def trigger_point(self, session, point: _Point, t: float) -> TriggerPoint:
+        rng = self.rng
+        tenderness = _clamp(point.tenderness + rng.gauss(0, 0.5), 1)
+        technique = point.technique if rng.random() < 0.75 else _technique(rng, point.muscle)
+        released = rng.random() < min(0.92, RELEASE_ODDS[self.trajectory] + 0.5 * t)
+        twitch = rng.random() < 0.05 + 0.03 * tenderness
+        ppt = None
+        if self.uses_algometer:
+            value = 1.0 + (10 - point.tenderness) * 0.3 + rng.gauss(0, 0.15)
+            ppt = Decimal(f"{min(9.9, max(0.5, value)):.2f}")
+        return TriggerPoint(
+            session=session, muscle=point.muscle, side=point.side,
+            chart_view=point.muscle.chart_view, x=point.x, y=point.y,
+            kind=TriggerPoint.Kind.ACTIVE if point.active else TriggerPoint.Kind.LATENT,
+            tenderness=tenderness, pressure_pain_threshold=ppt,
+            referral_pattern=REFERRALS.get(point.muscle.slug, ""),
+            local_twitch_response=twitch, technique=technique,
+            hold_seconds=_hold_seconds(rng, technique),
+            repetitions=rng.randint(3, 6) if technique == Technique.STRIPPING
+            else rng.randint(1, 3),
+            pressure=_clamp(3 + (10 - tenderness) * 0.45 + rng.gauss(0, 0.7), 1, 9),
+            released=released,
+        )  # fmt: skip
+
+    def session_mobility(self, session, t: float, started) -> str:
+        """Range of motion, as a share of the movement's normal range; the note quotes the
+        first one."""
+        notes = []
+        for movement, rom_side, method, start, end in self.measures:
+            share = start + (end - start) * _progress_curve(t) + self.rng.gauss(0, 0.03)
+            degrees = _clamp(movement.normal_degrees * share, 0, 360)
+            self.out.mobility.append(
+                MobilityMeasurement(
+                    patient=self.patient, session=session, movement=movement, side=rom_side,
+                    degrees=degrees, method=method,
+                    measured_at=started + dt.timedelta(minutes=10),
+                )
+            )  # fmt: skip
+            notes.append(_rom_note(movement, rom_side, degrees))
+        return notes[0] if notes else ""
+
+    def session_check_in(self, session, t: float, offset: int, ended, signed) -> None:
+        """Check-in 24-48 h later: relief shows after a few hours. The last few days' check-ins
+        are still open (whatever the clinic's zone); a few patients never answer."""
+        rng = self.rng
+        if not (self.person.reachable and rng.random() < 0.95):
+            return
+        completed = None
+        if offset >= 4 and rng.random() < 0.88:
+            completed = ended + dt.timedelta(minutes=rng.randint(24 * 60, 48 * 60))
+            self.check_in_pain(session, t, completed)
+        unexpected = ""
+        if completed and rng.random() < (0.2 if self.intake.takes_anticoagulants else 0.02):
+            unexpected = rng.choice(
+                ("Small bruise where the pressure was deepest; not painful.",
+                 "Headache the evening after the session.",
+                 "Felt light-headed getting up from the table.")
+            )  # fmt: skip
+        self.out.check_ins.append(
+            CheckIn(
+                session=session, token_hash=_token_hash(), created_at=signed,
+                expires_at=signed + CHECK_IN_VALID_FOR, completed_at=completed,
+                soreness=_clamp(2.4 - 1.4 * t + rng.gauss(0, 1)) if completed else None,
+                unexpected=unexpected,
+            )
+        )  # fmt: skip
+
+    def check_in_pain(self, session, t: float, completed: dt.datetime) -> None:
+        day_relief = self.rng.uniform(*CHECK_IN_RELIEF[self.trajectory])
+        for i, (region, region_side) in enumerate(self.problem.regions):
+            self.out.pain_scores.append(
+                PainScore(patient=self.patient, session=session, recorded_at=completed,
+                          source=PainSource.CHECK_IN, region=region, side=region_side,
+                          score=_clamp(self.problem.level(i, t) - day_relief
+                                       + self.rng.gauss(0, 0.5)))
+            )  # fmt: skip
+
+    def plan_follow_up(self) -> None:
+        """Booked by the last session's therapist when the note was signed."""
+        last = self.out.sessions[-1]
+        kind, note = _weighted(self.rng, FOLLOW_UPS)
+        self.out.follow_ups.append(
+            FollowUp(
+                patient=self.patient, session=last, therapist=last.therapist, kind=kind,
+                status=FollowUp.Status.PLANNED,
+                due_at=last.started_at + dt.timedelta(days=self.rng.randint(14, 28)),
+                note=note, created_by=last.therapist, created_at=last.signed_at,
+                updated_at=last.signed_at,
+            )
+        )  # fmt: skip
+
+
+def _red_flags(rng: random.Random, born: dt.date) -> tuple[list[dict], str]:
+    """About one patient in twelve has a red flag; the rest take everyday medication or none."""
     flags, medication = [], rng.choice(EVERYDAY_MEDICATIONS)
     if rng.random() < 0.08:
         code, _, details, medication = _weighted(rng, ((f, f[1]) for f in RED_FLAG_CHOICES))
         if code == RedFlag.OSTEOPOROSIS and born.year > 1975:
             code, details, medication = RedFlag.VARICOSE_VEINS, "Varicose veins, right calf", ""
         flags = [{"code": str(code), "details": details}]
-    cleared = bool(flags) and rng.random() < 0.5
-    activities = rng.sample(complaint.activities, 3)
-    intake = IntakeSubmission(
-        clinic=clinic,
+    return flags, medication
+
+
+def _intake(
+    patient, problem: _Problem, therapist, *, activities, flags, medication, cleared, submitted,
+    reviewed, reachable,
+) -> IntakeSubmission:  # fmt: skip
+    return IntakeSubmission(
+        clinic=patient.clinic,
         patient=patient,
         status=IntakeSubmission.Status.REVIEWED,
         current_step=5,
         answers={
-            "complaint": complaint.chief,
-            "regions": [{"region": r, "side": s} for r, s in regions],
-            "activity_profile": profile,
-            "onset_days_ago": onset_days,
+            "complaint": problem.complaint.chief,
+            "regions": [{"region": r, "side": s} for r, s in problem.regions],
+            "activity_profile": patient.activity_profile,
+            "onset_days_ago": problem.onset_days,
             "activities": activities,
         },
-        chief_complaint=complaint.chief,
-        onset_date=submitted.date() - dt.timedelta(days=onset_days),
-        duration_category=chronicity,
+        chief_complaint=problem.complaint.chief,
+        onset_date=submitted.date() - dt.timedelta(days=problem.onset_days),
+        duration_category=problem.chronicity,
         red_flags=flags,
         medications=medication,
         takes_anticoagulants=any(f["code"] == RedFlag.ANTICOAGULANTS for f in flags),
         goals=f"Back to {activities[0][0].lower()}{activities[0][1:]} without pain.",
         consent_to_treatment=True,
-        consent_to_reminders=email_ok or sms_ok,
+        consent_to_reminders=reachable,
         signature_name=patient.full_name,
         signed_at=submitted,
         submitted_at=submitted,
@@ -389,208 +717,14 @@ def _plan_patient(
         if cleared
         else "",
     )
-    out = PatientPlan(trajectory=trajectory, patient=patient, intake=intake)
-    for i, (region, region_side) in enumerate(regions):
-        out.pain_scores.append(
-            PainScore(patient=patient, recorded_at=submitted, source=PainSource.INTAKE,
-                      region=region, side=region_side,
-                      score=_clamp(base[i] + rng.gauss(0, 0.5)))
-        )  # fmt: skip
 
-    # PSFS: three activities, rated at intake and every third session.
-    psfs_start = [rng.randint(2, 6) for _ in activities]
-    psfs_gain = {
-        "improving": lambda: rng.uniform(2.5, 5),
-        "plateau": lambda: rng.uniform(-0.5, 1.2),
-        "worse": lambda: -rng.uniform(0.5, 2.5),
-    }[trajectory]
-    psfs_end = [s + psfs_gain() for s in psfs_start]
 
-    def psfs(t: float, when: dt.datetime, session, source) -> None:
-        for item, (activity, s0, s1) in enumerate(
-            zip(activities, psfs_start, psfs_end, strict=True), start=1
-        ):
-            out.functional_scores.append(
-                FunctionalScore(
-                    patient=patient, session=session, recorded_at=when, source=source,
-                    item=item, activity=activity,
-                    score=_clamp(s0 + (s1 - s0) * _progress_curve(t) + rng.gauss(0, 0.5)),
-                )
-            )  # fmt: skip
-
-    psfs(0.0, submitted, None, PainSource.INTAKE)
-
-    points = _trigger_points(rng, complaint, regions, ctx.catalogue)
-    uses_algometer = rng.random() < 0.4
-    measures = _movements(rng, complaint, side, ctx.catalogue)
-    rom_end = {
-        "improving": lambda s: min(1.03, s + rng.uniform(0.12, 0.35)),
-        "plateau": lambda s: s + rng.uniform(-0.03, 0.05),
-        "worse": lambda s: s - rng.uniform(0.04, 0.12),
-    }[trajectory]
-    measures = [(m, s, method, start, rom_end(start)) for m, s, method, start in measures]
-    relief = {"improving": (0.6, 1.6), "plateau": (0.3, 1.0), "worse": (-0.3, 0.6)}[trajectory]
-    release_odds = {"improving": 0.35, "plateau": 0.25, "worse": 0.15}[trajectory]
-    healing = {
-        "improving": ((0.8, 1.8), (-0.3, 0.1)),
-        "plateau": ((0.4, 1.0), (0.2, 0.7)),
-        "worse": ((0.1, 0.6), (0.1, 0.5)),
-    }[trajectory]  # tenderness lost on release; regained by the next week
-    acknowledge = bool(flags) and not cleared
-    can_check_in = email_ok or sms_ok
-    previous_pre = None
-
-    for k, offset in enumerate(offsets):
-        t = k / (session_count - 1) if session_count > 1 else 1.0
-        own_slot = slot if rng.random() < 0.85 else (rng.randint(9, 17), rng.choice((0, 30)))
-        started = _local(ctx.today, offset, own_slot, zone)
-        minutes = rng.choice((75, 90)) if k == 0 else rng.choice((60, 60, 60, 45, 75, 90))
-        ended = started + dt.timedelta(minutes=minutes)
-        signed = ended + dt.timedelta(minutes=rng.randint(5, 50))
-        treated_by = therapist if rng.random() < 0.92 or clinic_key == OTHER else ctx.users[
-            rng.choice([u for u, _ in THERAPIST_SHARES[MAIN] if ctx.users[u] is not therapist])
-        ]  # fmt: skip
-        session = TreatmentSession(
-            patient=patient, therapist=treated_by, started_at=started, duration_minutes=minutes,
-            status=TreatmentSession.Status.SIGNED, red_flags_acknowledged=acknowledge,
-            signed_at=signed, signed_by=treated_by, created_at=started, updated_at=signed,
-        )  # fmt: skip
-        out.sessions.append(session)
-
-        # Pain before and after, per region; after is often a little up or down (soreness).
-        pre_scores = []
-        for i, (region, region_side) in enumerate(regions):
-            pre = _clamp(level(i, t) + rng.gauss(0, 0.6))
-            pre_scores.append(pre)
-            post = _clamp(pre + _weighted(rng, ((-2, 5), (-1, 30), (0, 30), (1, 28), (2, 7))))
-            unable = rng.random() < 0.01
-            out.pain_scores += [
-                PainScore(patient=patient, session=session, recorded_at=started,
-                          source=PainSource.PRE_SESSION, region=region, side=region_side,
-                          score=pre),
-                PainScore(patient=patient, session=session, recorded_at=ended,
-                          source=PainSource.POST_SESSION, region=region, side=region_side,
-                          score=None if unable else post, unable_to_rate=unable),
-            ]  # fmt: skip
-
-        # Trigger points: the tenderest few this week; released ones calm down.
-        treated = sorted(points, key=lambda p: p.tenderness + rng.random() * 2, reverse=True)
-        treated = treated[: rng.randint(2, 5)]
-        released_count, twitch_muscle, recorded = 0, None, []
-        for point in treated:
-            tenderness = _clamp(point.tenderness + rng.gauss(0, 0.5), 1)
-            technique = point.technique if rng.random() < 0.75 else _technique(rng, point.muscle)
-            released = rng.random() < min(0.92, release_odds + 0.5 * t)
-            twitch = rng.random() < 0.05 + 0.03 * tenderness
-            if twitch and not twitch_muscle:
-                twitch_muscle = point.muscle
-            ppt = None
-            if uses_algometer:
-                value = 1.0 + (10 - point.tenderness) * 0.3 + rng.gauss(0, 0.15)
-                ppt = Decimal(f"{min(9.9, max(0.5, value)):.2f}")
-            recorded.append(
-                TriggerPoint(
-                    session=session, muscle=point.muscle, side=point.side,
-                    chart_view=point.muscle.chart_view, x=point.x, y=point.y,
-                    kind=TriggerPoint.Kind.ACTIVE if point.active else TriggerPoint.Kind.LATENT,
-                    tenderness=tenderness, pressure_pain_threshold=ppt,
-                    referral_pattern=REFERRALS.get(point.muscle.slug, ""),
-                    local_twitch_response=twitch, technique=technique,
-                    hold_seconds=_hold_seconds(rng, technique),
-                    repetitions=rng.randint(3, 6) if technique == Technique.STRIPPING
-                    else rng.randint(1, 3),
-                    pressure=_clamp(3 + (10 - tenderness) * 0.45 + rng.gauss(0, 0.7), 1, 9),
-                    released=released,
-                )
-            )  # fmt: skip
-            if released:
-                released_count += 1
-                point.tenderness -= rng.uniform(*healing[0])
-        out.trigger_points += recorded
-        for point in points:
-            point.tenderness = min(9.5, max(1.0, point.tenderness + rng.uniform(*healing[1])))
-            # Hysteresis, so a point does not flip state on noise alone.
-            point.active = point.tenderness >= 4.5 if point.active else point.tenderness >= 6
-
-        # Range of motion, as a share of the movement's normal range.
-        rom_note = ""
-        for movement, rom_side, method, start, end in measures:
-            share = start + (end - start) * _progress_curve(t) + rng.gauss(0, 0.03)
-            degrees = _clamp(movement.normal_degrees * share, 0, 360)
-            out.mobility.append(
-                MobilityMeasurement(
-                    patient=patient, session=session, movement=movement, side=rom_side,
-                    degrees=degrees, method=method,
-                    measured_at=started + dt.timedelta(minutes=10),
-                )
-            )  # fmt: skip
-            if not rom_note:
-                rom_note = (
-                    f"{movement.joint} {movement.name.lower()}"
-                    f"{'' if rom_side == Side.MIDLINE else f' ({rom_side})'} {degrees}°"
-                    f" ({round(100 * degrees / movement.normal_degrees)}% of normal)."
-                )
-
-        if k % 3 == 2 or k == session_count - 1:
-            psfs(t, started, session, PainSource.PRE_SESSION)
-
-        # Check-in 24-48 h later: relief shows after a few hours. The last few days' check-ins
-        # are still open (whatever the clinic's zone); a few patients never answer.
-        if can_check_in and rng.random() < 0.95:
-            completed = None
-            if offset >= 4 and rng.random() < 0.88:
-                completed = ended + dt.timedelta(minutes=rng.randint(24 * 60, 48 * 60))
-                day_relief = rng.uniform(*relief)
-                for i, (region, region_side) in enumerate(regions):
-                    out.pain_scores.append(
-                        PainScore(patient=patient, session=session, recorded_at=completed,
-                                  source=PainSource.CHECK_IN, region=region, side=region_side,
-                                  score=_clamp(level(i, t) - day_relief + rng.gauss(0, 0.5)))
-                    )  # fmt: skip
-            unexpected = ""
-            if completed and rng.random() < (0.2 if intake.takes_anticoagulants else 0.02):
-                unexpected = rng.choice(
-                    ("Small bruise where the pressure was deepest; not painful.",
-                     "Headache the evening after the session.",
-                     "Felt light-headed getting up from the table.")
-                )  # fmt: skip
-            out.check_ins.append(
-                CheckIn(
-                    session=session, token_hash=_token_hash(), created_at=signed,
-                    expires_at=signed + CHECK_IN_VALID_FOR, completed_at=completed,
-                    soreness=_clamp(2.4 - 1.4 * t + rng.gauss(0, 1)) if completed else None,
-                    unexpected=unexpected,
-                )
-            )  # fmt: skip
-
-        # The note, written last: it quotes what was found.
-        _write_note(
-            rng, session, complaint=complaint, regions=regions, k=k, total=session_count,
-            trajectory=trajectory, pre=pre_scores[0], previous=previous_pre,
-            points=recorded, released=released_count, twitch=twitch_muscle, rom=rom_note,
-            onset_days=(started.date() - intake.onset_date).days,
-            posture=patient.postures,
-        )  # fmt: skip
-        previous_pre = pre_scores[0]
-
-    last = out.sessions[-1]
-    kind, note = _weighted(
-        rng,
-        (((FollowUp.Kind.APPOINTMENT, "Review after the course; re-test PSFS."), 55),
-         ((FollowUp.Kind.APPOINTMENT, "Maintenance session."), 15),
-         ((FollowUp.Kind.CALL, "Call: how is the home programme going?"), 20),
-         ((FollowUp.Kind.CHECK_IN, "Check-in link: pain and function a month on."), 10)),
-    )  # fmt: skip
-    out.follow_ups.append(
-        FollowUp(
-            patient=patient, session=last, therapist=last.therapist, kind=kind,
-            status=FollowUp.Status.PLANNED,
-            due_at=last.started_at + dt.timedelta(days=rng.randint(14, 28)),
-            note=note, created_by=last.therapist, created_at=last.signed_at,
-            updated_at=last.signed_at,
-        )
-    )  # fmt: skip
-    return out
+def _rom_note(movement: Movement, side: str, degrees: int) -> str:
+    return (
+        f"{movement.joint} {movement.name.lower()}"
+        f"{'' if side == Side.MIDLINE else f' ({side})'} {degrees}°"
+        f" ({round(100 * degrees / movement.normal_degrees)}% of normal)."
+    )
 
 
 def _local(today: dt.date, days_ago: int, slot: tuple[int, int], zone) -> dt.datetime:
