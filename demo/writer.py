@@ -19,16 +19,26 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
+from django.db.models.sql import InsertQuery
 
 from clinic.models import Clinic, Membership
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
-from sessions.models import CheckIn, FollowUp, MobilityMeasurement, TreatmentSession, TriggerPoint
+from sessions.models import (
+    CheckIn,
+    FollowUp,
+    MobilityMeasurement,
+    Reminder,
+    ReminderPolicy,
+    TreatmentSession,
+    TriggerPoint,
+)
+from sessions.reminders import policy_for, reminders_planned
 from sessions.summaries import summaries_refresh
 
 from .catalogue import (
@@ -40,7 +50,7 @@ from .catalogue import (
     DEMO_PASSWORD,
     STAFF,
 )
-from .planner import plan
+from .planner import DemoPlan, PatientPlan, plan
 
 CHUNK_PATIENTS = 500
 BATCH_SIZE = 2000
@@ -118,6 +128,24 @@ WRITE_ORDER = (
     ("check-ins", CheckIn, lambda p: p.check_ins),
     ("follow-ups", FollowUp, lambda p: p.follow_ups),
 )
+# Derived, as the services derive them: reminder rows with their follow-ups, per chunk; the
+# reports' rows once at the end.
+REMINDERS = "reminders"
+
+
+@dataclass
+class _Tally:
+    rows: Counter = field(default_factory=Counter)
+    spent: Counter = field(default_factory=Counter)
+
+    def write(self, label: str, model, objects: list) -> None:
+        started = time.monotonic()
+        if model in COPIED and _can_copy(model):
+            _copy(model, objects)
+        else:
+            _insert(model, objects)
+        self.spent[label] += time.monotonic() - started
+        self.rows[label] += len(objects)
 
 
 def seed(
@@ -135,40 +163,24 @@ def seed(
     began = time.monotonic()
     demo = plan(seed=seed, patients=patients, weeks_min=weeks_min, weeks_max=weeks_max,
                 today=today)  # fmt: skip
-    rows: Counter = Counter()
-    spent: Counter = Counter()
-    trajectories: Counter = Counter()
+    tally, trajectories = _Tally(), Counter()
     total, done, next_report = demo.patient_count, 0, 10
     chunk_size = min(CHUNK_PATIENTS, max(1, math.ceil(total / 10)))
-    with transaction.atomic(), _given_timestamps(), _collect_per_chunk(), _notes_written_whole():
+    with transaction.atomic(), _collect_per_chunk(), _notes_written_whole():
         if connection.vendor == "postgresql":
             # Check each foreign key as its rows go in, not all million at commit: a broken
             # reference then fails at the table that made it, and the commit is not a long
             # silence after the last progress line.
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        Clinic.objects.bulk_create(demo.clinics.values())
-        hashed = make_password(password)  # once: hashing is slow on purpose
-        for user in demo.users.values():
-            user.password = hashed
-        get_user_model().objects.bulk_create(demo.users.values())
-        Membership.objects.bulk_create(demo.memberships)
+        policies = _write_staff(demo, password)
         say(f"Staff: {len(demo.clinics)} clinics, {len(demo.users)} users "
             f"({time.monotonic() - began:.1f} s)")  # fmt: skip
-
         while chunk := list(itertools.islice(demo.patients, chunk_size)):
-            for label, model, rows_of in WRITE_ORDER:
-                objects = [obj for p in chunk for obj in rows_of(p)]
-                started = time.monotonic()
-                if model in COPIED and _can_copy(model):
-                    _copy(model, objects)
-                else:
-                    model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
-                spent[label] += time.monotonic() - started
-                rows[label] += len(objects)
+            _write_chunk(chunk, tally, policies)
             trajectories.update(p.trajectory for p in chunk)
             done += len(chunk)
-            del chunk, objects
+            del chunk
             gc.collect(0)
             if done * 100 >= next_report * total:
                 say(f"Patients {done:,}/{total:,} ({done * 100 // total}%) "
@@ -179,9 +191,67 @@ def seed(
         say(f"Report summaries ({time.monotonic() - began:.1f} s)")
         say(f"Committing ({time.monotonic() - began:.1f} s)")
     say(f"Committed ({time.monotonic() - began:.1f} s)")
-    for label, _, _ in WRITE_ORDER:
-        say(f"  {label:<15} {rows[label]:>9,} rows written in {spent[label]:5.1f} s")
-    return SeedResult(rows=dict(rows), trajectories=trajectories, seconds=time.monotonic() - began)
+    for label in [*(label for label, _, _ in WRITE_ORDER), REMINDERS]:
+        say(f"  {label:<15} {tally.rows[label]:>9,} rows written in {tally.spent[label]:5.1f} s")
+    return SeedResult(
+        rows=dict(tally.rows), trajectories=trajectories, seconds=time.monotonic() - began
+    )
+
+
+def _write_staff(demo: DemoPlan, password: str) -> dict[int, ReminderPolicy]:
+    """The clinics, their staff and memberships; returns each clinic's reminder policy (the
+    defaults a new clinic starts with)."""
+    _insert(Clinic, list(demo.clinics.values()))
+    hashed = make_password(password)  # once: hashing is slow on purpose
+    for user in demo.users.values():
+        user.password = hashed
+    _insert(get_user_model(), list(demo.users.values()))
+    _insert(Membership, demo.memberships)
+    return {clinic.pk: policy_for(clinic) for clinic in demo.clinics.values()}
+
+
+def _write_chunk(chunk: list[PatientPlan], tally: _Tally, policies) -> None:
+    for label, model, rows_of in WRITE_ORDER:
+        tally.write(label, model, [obj for p in chunk for obj in rows_of(p)])
+    follow_ups = [f for p in chunk for f in p.follow_ups]
+    tally.write(REMINDERS, Reminder, _reminders_booked(follow_ups, policies))
+
+
+def _reminders_booked(follow_ups: list[FollowUp], policies) -> list[Reminder]:
+    """The rows `follow_up_create` makes when the follow-up is booked (`reminders_planned`,
+    the same function), at the moment the plan says it was booked: when the last note was
+    signed. A reminder whose moment came since then is pending, and the first sweep after
+    `make run` starts sends it, as it would after a worker outage."""
+    reminders = []
+    for follow_up in follow_ups:
+        booked = follow_up.created_at
+        policy = policies[follow_up.patient.clinic_id]
+        for reminder in reminders_planned(follow_up=follow_up, policy=policy, now=booked):
+            reminder.created_at = reminder.updated_at = booked
+            reminders.append(reminder)
+    return reminders
+
+
+def _insert(model, objects: list) -> None:
+    """INSERT the rows with the values the plan gives, as `loaddata` writes fixtures (a raw
+    insert): no `save()`, and no `auto_now` stamp over the history's own times. Several rows per
+    statement; their ids come back and are set on the instances, for the rows pointing at them."""
+    if not objects:
+        return
+    for obj in objects:
+        # A row planned with an unsaved parent takes the parent's id now (as bulk_create does).
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    pk = model._meta.pk
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    size = min(BATCH_SIZE, connection.ops.bulk_batch_size(fields, objects))
+    for start in range(0, len(objects), size):
+        batch = objects[start : start + size]
+        query = InsertQuery(model)
+        query.insert_values(fields, batch, raw=True)
+        ids = query.get_compiler(connection=connection).execute_sql(returning_fields=[pk])
+        for obj, (value,) in zip(batch, ids, strict=True):
+            obj.pk = value
+            obj._state.adding, obj._state.db = False, connection.alias
 
 
 # Nothing points at these rows, so their ids need not come back.
@@ -197,7 +267,7 @@ TEXT_TYPES = frozenset({"CharField", "SlugField", "TextField"})
 
 def _can_copy(model) -> bool:
     """COPY on PostgreSQL for plain columns; anything else (a new JSON column, a database
-    default, a nullable text column) goes the bulk_create way."""
+    default, a nullable text column) goes the `_insert` way."""
     if connection.vendor != "postgresql":
         return False
     return all(
@@ -277,26 +347,3 @@ def _notes_written_whole():
     switch("DISABLE")
     yield
     switch("ENABLE")
-
-
-@contextmanager
-def _given_timestamps():
-    """bulk_create stamps `auto_now`/`auto_now_add` fields with the time of the insert; a demo
-    history needs the times its records would have been made, which the plan sets. Switched off
-    for the models written here and only while they are written: `seed_demo` runs alone in its
-    own process."""
-    models = [Clinic, Membership, *(model for _, model, _ in WRITE_ORDER)]
-    fields = [
-        f
-        for model in models
-        for f in model._meta.concrete_fields
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
-    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
-    for f in fields:
-        f.auto_now = f.auto_now_add = False
-    try:
-        yield
-    finally:
-        for f, auto_now, auto_now_add in saved:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add
