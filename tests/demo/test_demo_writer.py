@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -15,7 +15,14 @@ from demo import writer
 from patients.models import PainCourse
 from sessions import reminders
 from sessions.follow_ups import follow_up_create
-from sessions.models import FollowUp, Reminder, SessionPain, TriggerPointVisit
+from sessions.models import (
+    FollowUp,
+    Reminder,
+    SessionPain,
+    TreatmentSession,
+    TriggerPoint,
+    TriggerPointVisit,
+)
 from sessions.summaries import summaries_refresh
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +149,15 @@ def test_due_demo_reminders_are_claimed_by_the_sweep_and_sent(
     emails = sent.filter(channel="email").select_related("follow_up__patient")
     assert sorted(m.to[0] for m in mail.outbox) == sorted(r.follow_up.patient.email for r in emails)
     assert len(list(tmp_path.glob("reminder-*.json"))) == sent.filter(channel="sms").count()
+
+
+@pytest.mark.postgres
+def test_the_database_lock_on_signed_notes_is_back_on_after_the_seed():
+    writer.seed(seed=7, patients=3)
+    point = TriggerPoint.objects.filter(session__status="signed").first()
+    for rows, change in (
+        (TriggerPoint.objects.filter(pk=point.pk), {"tenderness": 1}),
+        (TreatmentSession.objects.filter(pk=point.session_id), {"plan": "Rewritten."}),
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            rows.update(**change)
