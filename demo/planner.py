@@ -74,7 +74,7 @@ CHECK_IN_VALID_FOR = dt.timedelta(hours=72)
 @dataclass
 class PatientPlan:
     """One patient's whole course as unsaved model instances, in the order they are written.
-    Related instances point at each other; bulk_create fills in the ids as it goes."""
+    Related instances point at each other; the writer fills in the ids as it goes."""
 
     trajectory: str
     patient: Patient

@@ -6,6 +6,12 @@ plan gives, timestamps included, as `loaddata` writes fixtures) in multi-row INS
 their ids; on PostgreSQL the leaf rows (pain, PSFS, trigger points, mobility, check-ins) go
 through COPY, a few times faster. Neither calls `save()`, which refuses to write signed sessions;
 the database's constraints check every row either way.
+
+This is the one bulk path, and it writes what the services would for the same history: each
+follow-up's reminder rows as booking it makes them (`reminders_planned`, under the clinic's
+reminder policy) and the reports' derived rows (`summaries_refresh`, once for all patients);
+tests/demo/test_demo_writer.py compares both with the services. It writes no audit rows: a
+seeded history is nobody's action.
 """
 
 import csv
