@@ -112,8 +112,8 @@ def load_accounts(counts: dict[str, int], intakes: int) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from clinic.demo import DEMO_PASSWORD
     from clinic.models import Clinic, Membership, Role, TOTPDevice
+    from demo.catalogue import DEMO_PASSWORD
     from patients.models import Patient
     from patients.services import intake_invite
 

@@ -19,6 +19,7 @@ import logging
 import time
 import uuid
 from collections import Counter
+from collections.abc import Collection
 
 from celery import current_app
 from django.conf import settings
@@ -141,7 +142,7 @@ def reminders_sync(
     unsent = (Reminder.Status.PENDING, Reminder.Status.SENDING)
 
     def too_late(kind: str, send_at: dt.datetime) -> bool:
-        return kind in BEFORE_KINDS and send_at <= now
+        return _too_late(kind, send_at, now)
 
     for (channel, kind), row in rows.items():
         send_at = wanted.get((channel, kind))
@@ -160,10 +161,30 @@ def reminders_sync(
                 answer_token_hash="", answered_at=None,
             )  # fmt: skip
     Reminder.objects.bulk_create(
+        reminders_planned(follow_up=follow_up, policy=policy, now=now, existing=rows.keys())
+    )
+
+
+def _too_late(kind: str, send_at: dt.datetime, now: dt.datetime) -> bool:
+    return kind in BEFORE_KINDS and send_at <= now
+
+
+def reminders_planned(
+    *,
+    follow_up: FollowUp,
+    policy: ReminderPolicy,
+    now: dt.datetime,
+    existing: Collection[tuple[str, str]] = (),
+) -> list[Reminder]:
+    """The reminder rows (unsaved) a follow-up booked at `now` gets under `policy`, but for the
+    (channel, kind) pairs it has already. `reminders_sync` saves them; the demo writer
+    (demo/writer.py) plans its follow-ups' rows with it, so they are the ones booking makes."""
+    wanted = reminder_schedule(follow_up=follow_up, policy=policy)
+    return [
         Reminder(follow_up=follow_up, channel=channel, kind=kind, send_at=send_at)
         for (channel, kind), send_at in wanted.items()
-        if (channel, kind) not in rows and not too_late(kind, send_at)
-    )
+        if (channel, kind) not in existing and not _too_late(kind, send_at, now)
+    ]
 
 
 def _set(row: Reminder, **values) -> None:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentsConfig",
     "interop",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

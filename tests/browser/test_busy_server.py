@@ -4,7 +4,7 @@ Retry-After), the recording page keeps the draft and sends it again by itself.""
 import pytest
 from playwright.sync_api import expect
 
-from clinic.demo import DEMO_PASSWORD
+from demo.catalogue import DEMO_PASSWORD
 from patients.models import PainScore
 from tests.deadlocks import Deadlocker
 

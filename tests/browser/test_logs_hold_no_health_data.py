@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from clinic.demo import DEMO_PASSWORD
+from demo.catalogue import DEMO_PASSWORD
 from patients.models import Patient
 
 from .conftest import sign_in

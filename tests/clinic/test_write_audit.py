@@ -35,6 +35,7 @@ NOT_WRITES = {
     "message_key": "computes a key", "in_quiet_hours": "arithmetic",
     "quiet_hours_end_after": "arithmetic", "quiet_hours_start_before": "arithmetic",
     "reachable_channels": "a read", "reminder_schedule": "arithmetic",
+    "reminders_planned": "builds unsaved rows (reminders_sync and the demo writer save them)",
     "reply_link_expires_at": "arithmetic",
     "policy_for": "creates a clinic's default policy (no patient data) on first read",
     "check_in_open": "a read", "check_in_regions": "a read",

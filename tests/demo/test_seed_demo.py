@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import Avg, Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from clinic import demo
 from clinic.models import Clinic, Membership, Role
 from clinic.permissions import visible
+from demo import catalogue, planner, writer
 from patients.models import (
     ActivityProfile,
     DurationCategory,
@@ -46,13 +46,13 @@ def _seed(*args: str) -> str:
 
 
 def _planned_figures(*, seed: int = 7, patients: int = 30, today=A_MONDAY_IN_WINTER) -> dict:
-    return demo.figures(demo.plan(seed=seed, patients=patients, today=today).patients)
+    return planner.figures(planner.plan(seed=seed, patients=patients, today=today).patients)
 
 
 def _planned_rows(**options) -> list[tuple]:
     """Every field of every planned row, ids aside (nothing is saved yet)."""
     rows = []
-    for p in demo.plan(**options).patients:
+    for p in planner.plan(**options).patients:
         for obj in (
             p.patient, p.intake, *p.sessions, *p.pain_scores, *p.functional_scores,
             *p.trigger_points, *p.mobility, *p.check_ins, *p.follow_ups,
@@ -82,7 +82,7 @@ def test_the_same_seed_gives_the_same_figures_on_any_day_and_another_seed_does_n
 
 def test_the_command_writes_exactly_the_planned_figures():
     _seed(*SMALL)
-    assert demo.db_figures() == _planned_figures()
+    assert writer.db_figures() == _planned_figures()
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_every_planned_value_reaches_the_database_unchanged(model, rows_of):
     # Text with commas and quotes, decimals, floats and zoned times all make the trip (on
     # PostgreSQL the leaf rows go by COPY, elsewhere by bulk_create).
     options = {"seed": 7, "patients": 30, "today": A_MONDAY_IN_WINTER}
-    demo.seed(**options)
+    writer.seed(**options)
     fields = [
         f.attname
         for f in model._meta.concrete_fields
@@ -110,7 +110,7 @@ def test_every_planned_value_reaches_the_database_unchanged(model, rows_of):
     ]
     planned = Counter(
         tuple(getattr(obj, name) for name in fields)
-        for p in demo.plan(**options).patients
+        for p in planner.plan(**options).patients
         for obj in rows_of(p)
     )
     assert Counter(model.objects.values_list(*fields)) == planned
@@ -200,15 +200,15 @@ def test_logins_are_printed_and_each_demo_user_signs_in_with_its_role():
         assert user.first_name and user.last_name
         roles = Membership.objects.filter(user=user).values_list("role", "clinic__slug")
         assert list(roles) == [membership]
-    assert authenticate(username="manager", password=demo.DEMO_PASSWORD) is None
+    assert authenticate(username="manager", password=catalogue.DEMO_PASSWORD) is None
 
 
 def test_the_default_password_is_the_documented_one():
     output = _seed("--patients", "3")
-    assert demo.DEMO_PASSWORD == "demo-clinic-2026"
-    assert f"password: {demo.DEMO_PASSWORD}" in output
-    assert authenticate(username="frontdesk", password=demo.DEMO_PASSWORD) is not None
-    assert demo.logins_table() in output
+    assert catalogue.DEMO_PASSWORD == "demo-clinic-2026"
+    assert f"password: {catalogue.DEMO_PASSWORD}" in output
+    assert authenticate(username="frontdesk", password=catalogue.DEMO_PASSWORD) is not None
+    assert catalogue.logins_table() in output
 
 
 def test_the_second_clinic_has_its_own_patients_and_the_clinics_never_see_each_other():
@@ -229,10 +229,10 @@ def test_the_second_clinic_has_its_own_patients_and_the_clinics_never_see_each_o
 
 def test_running_again_says_the_demo_is_present_and_adds_nothing():
     _seed(*SMALL)
-    before = demo.db_figures()
+    before = writer.db_figures()
     assert "Demo data already present; nothing to do." in _seed(*SMALL)
-    assert demo.db_figures() == before
-    assert get_user_model().objects.count() == len(demo.STAFF)
+    assert writer.db_figures() == before
+    assert get_user_model().objects.count() == len(catalogue.STAFF)
     assert Clinic.objects.count() == 2
 
 

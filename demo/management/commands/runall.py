@@ -61,6 +61,6 @@ class Command(BaseCommand):
                 p.wait()
 
     def _print_logins(self):
-        from clinic.demo import logins_table
+        from demo.catalogue import logins_table
 
         self.stdout.write(logins_table())

@@ -1,8 +1,8 @@
-"""`make run` seeds a demo clinic with this; see clinic/demo.py for what it writes."""
+"""`make run` seeds a demo clinic with this: demo/planner.py plans it, demo/writer.py writes it."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clinic import demo
+from demo import catalogue, planner, writer
 
 
 class Command(BaseCommand):
@@ -12,18 +12,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
-        parser.add_argument("--patients", type=int, default=demo.DEFAULT_PATIENTS)
-        parser.add_argument("--password", default=demo.DEMO_PASSWORD)
-        parser.add_argument("--weeks-min", type=int, default=demo.DEFAULT_WEEKS_MIN)
-        parser.add_argument("--weeks-max", type=int, default=demo.DEFAULT_WEEKS_MAX)
+        parser.add_argument("--seed", type=int, default=catalogue.DEFAULT_SEED)
+        parser.add_argument("--patients", type=int, default=catalogue.DEFAULT_PATIENTS)
+        parser.add_argument("--password", default=catalogue.DEMO_PASSWORD)
+        parser.add_argument("--weeks-min", type=int, default=catalogue.DEFAULT_WEEKS_MIN)
+        parser.add_argument("--weeks-max", type=int, default=catalogue.DEFAULT_WEEKS_MAX)
         parser.add_argument("--quiet", action="store_true", help="No progress lines.")
 
     def handle(self, *args, seed, patients, password, weeks_min, weeks_max, quiet, **options):
-        if demo.demo_present():
+        if writer.demo_present():
             self.stdout.write("Demo data already present; nothing to do.")
             return
-        if taken := demo.usernames_taken():
+        if taken := writer.usernames_taken():
             raise CommandError(
                 f"Users {', '.join(taken)} exist outside the demo clinic; "
                 "seed_demo needs an empty database."
@@ -31,11 +31,11 @@ class Command(BaseCommand):
         if not password:
             raise CommandError("--password must not be empty.")
         try:
-            demo.check_options(patients=patients, weeks_min=weeks_min, weeks_max=weeks_max)
+            planner.check_options(patients=patients, weeks_min=weeks_min, weeks_max=weeks_max)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         verbose = not quiet and options["verbosity"] > 0
-        result = demo.seed(
+        result = writer.seed(
             seed=seed,
             patients=patients,
             password=password,
@@ -52,4 +52,4 @@ class Command(BaseCommand):
                 f"(seed {seed}; courses: {shares})."
             )
         )
-        self.stdout.write(demo.logins_table(password))
+        self.stdout.write(catalogue.logins_table(password))
