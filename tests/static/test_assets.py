@@ -1,11 +1,17 @@
 """The front end's own files, read as text: one stylesheet whose every block is closed and whose
-rules are written once."""
+rules are written once, page scripts that share one module (static/js/clinic.js) for requests,
+the CSRF token, CSV and chart colours, and templates that run under the CSP."""
 
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 CSS = ROOT / "static" / "css" / "app.css"
+SCRIPTS = sorted((ROOT / "static" / "js").glob("*.js"))
+SHARED = "clinic.js"
+TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
 
 
 def _css_rules(text: str):
@@ -49,3 +55,52 @@ def test_no_rule_of_the_stylesheet_sets_a_property_twice():
                     repeated.append(key)
                 seen[key] = selector
     assert not repeated, repeated
+
+
+@pytest.mark.parametrize("path", [p for p in SCRIPTS if p.name != SHARED], ids=lambda p: p.name)
+def test_a_page_script_leaves_requests_tokens_csv_and_colours_to_the_shared_module(path):
+    source = path.read_text()
+    assert "fetch(" not in source and "XMLHttpRequest" not in source
+    assert "document.cookie" not in source and "csrftoken" not in source.lower()
+    assert "text/csv" not in source and "createObjectURL" not in source
+    colours = re.findall(r"#[0-9a-fA-F]{3,8}\b|rgba?\(", source)
+    assert not colours, f"{path.name} has its own colours {colours}: read app.css's variables"
+
+
+def _extends_base(template: Path) -> bool:
+    """Whether the template's chain of {% extends %} reaches base.html."""
+    while template.name != "base.html":
+        parent = re.match(r"{% extends \"([^\"]+)\" %}", template.read_text())
+        if not parent:
+            return False
+        template = ROOT / "templates" / parent.group(1)
+    return True
+
+
+def test_the_shared_module_loads_before_every_page_script():
+    base = (ROOT / "templates" / "base.html").read_text()
+    assert base.index("js/clinic.js") < base.index("{% block scripts %}")
+    for template in TEMPLATES:
+        text = template.read_text()
+        if "js/" in text and template.name != "base.html":
+            assert _extends_base(template), f"{template} loads a script without clinic.js"
+            assert "js/clinic.js" not in text, f"{template} loads the shared module twice"
+
+
+def test_the_pain_chart_is_drawn_by_one_renderer_on_both_pages():
+    for name in ("patient_chart.js", "patient_progress.js"):
+        source = (ROOT / "static" / "js" / name).read_text()
+        assert "PainChart.create(" in source and "new Chart(" not in source.split("mobility")[0]
+    for template in ("treatments/patient_chart.html", "reports/patient_progress.html"):
+        text = (ROOT / "templates" / template).read_text()
+        assert text.index("js/pain_chart.js") < text.index("js/patient_")
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_template_has_no_inline_script_style_or_handler(path):
+    """A CSP without 'unsafe-inline' must stay possible: scripts and styles come from files."""
+    text = path.read_text()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), "inline <script>"
+    assert "<style" not in text, "inline <style>"
+    assert not re.search(r"\son[a-z]+\s*=", text), "inline event handler"
+    assert not re.search(r"\sstyle\s*=", text), "style attribute"
