@@ -119,16 +119,13 @@
     return Array.from({ length: PALETTE_SIZE }, (_, i) => colour(`chart-${i + 1}`));
   }
 
-  // Chart.js's own defaults (text, grid lines, font) from the page's style; called once per page.
+  // Chart.js's own defaults (text, grid lines, font) from the page's style, before a chart is made.
   function chartDefaults() {
     if (!window.Chart) return;
     const defaults = window.Chart.defaults;
     defaults.color = colour("muted");
     defaults.borderColor = colour("line");
     defaults.font.family = getComputedStyle(document.body).fontFamily;
-    defaults.animation = false;
-    defaults.maintainAspectRatio = false;
-    defaults.responsive = true;
   }
 
   window.Clinic = {
