@@ -1,5 +1,5 @@
 """The one rule for every CSV the product writes (audit trail, patients, sessions; the dashboard's
-browser-side CSV follows the same rule in static/js/csv.js).
+browser-side CSV follows the same rule in static/js/clinic.js, Clinic.csv).
 
 A spreadsheet runs a cell whose text starts like a formula (`=`, `+`, `-`, `@`, a tab or a
 carriage return, also after leading spaces or line breaks): `=HYPERLINK(...)` in a muscle's name

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.audit import audit_read
 from clinic.models import Clinic, Role
 from clinic.rest import managed_clinic_ids
-from patients.models import ActivityProfile, BodyRegion, DurationCategory
+from patients.models import ActivityProfile, BodyRegion, DurationCategory, PainSource, Side
 from patients.selectors import patient_get
 
 from .serializers import DEFAULT_PERIOD_DAYS
@@ -137,6 +137,9 @@ def patient_progress(request, patient_id: int):
         "pain": reverse("report-pain-trend", args=[patient.pk]),
         "mobility": reverse("report-mobility-trend", args=[patient.pk]),
         "timeZone": patient.clinic.time_zone,
+        "regions": dict(BodyRegion.choices),
+        "sides": dict(Side.choices),
+        "sources": dict(PainSource.choices),
     }
     return render(
         request,

@@ -26,14 +26,7 @@
     return params.toString();
   }
 
-  async function read(url, qs) {
-    const answer = await fetch(url + "?" + qs, {
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    });
-    if (!answer.ok) throw new Error(url + " answered " + answer.status);
-    return answer.json();
-  }
+  const read = (url, qs) => window.Clinic.getJson(url + "?" + qs);
 
   function kpi(name, value) {
     root.querySelector('[data-kpi="' + name + '"]').textContent = value;
@@ -41,6 +34,7 @@
 
   function chart(id, type, options) {
     if (!charts[id]) {
+      window.Clinic.chartDefaults();
       charts[id] = new Chart(document.getElementById(id), {
         type: type,
         data: { labels: [], datasets: [] },
@@ -103,20 +97,21 @@
     document.getElementById("dash-empty").hidden = total.courses > 0;
 
     const months = outcomes.by_month;
+    const [accent, bad, faint] = ["chart-1", "chart-2", "chart-faint"].map(window.Clinic.colour);
     draw("chart-months", "bar", months.map((m) => m.month), [
-      { type: "bar", label: text.responderRate, data: months.map((m) => m.responder_rate), yAxisID: "rate", backgroundColor: "#0b6e75" },
-      { type: "line", label: text.meanChange, data: months.map((m) => m.mean_change), yAxisID: "change", borderColor: "#b3261e" },
+      { type: "bar", label: text.responderRate, data: months.map((m) => m.responder_rate), yAxisID: "rate", backgroundColor: accent },
+      { type: "line", label: text.meanChange, data: months.map((m) => m.mean_change), yAxisID: "change", borderColor: bad },
     ], { scales: { rate: { position: "left", min: 0, max: 100 }, change: { position: "right" } } });
     draw("chart-curve", "line", curve.points.map((p) => p.label), [
-      { label: text.meanPain, data: curve.points.map((p) => p.mean), borderColor: "#0b6e75", tension: 0.2 },
+      { label: text.meanPain, data: curve.points.map((p) => p.mean), borderColor: accent, tension: 0.2 },
     ], { scales: { y: { min: 0, max: 10 } } });
     const top = muscles.slice(0, 12);
     draw("chart-muscles", "bar", top.map((m) => m.muscle_name), [
-      { label: text.releasedShare, data: top.map((m) => m.share_released), backgroundColor: "#0b6e75" },
+      { label: text.releasedShare, data: top.map((m) => m.share_released), backgroundColor: accent },
     ], { indexAxis: "y", scales: { x: { min: 0, max: 100 } } });
     draw("chart-rom", "bar", rom.map((r) => r.joint + " " + r.name), [
-      { label: text.first, data: rom.map((r) => r.first_percent_of_normal), backgroundColor: "#9fb8c8" },
-      { label: text.latest, data: rom.map((r) => r.latest_percent_of_normal), backgroundColor: "#0b6e75" },
+      { label: text.first, data: rom.map((r) => r.first_percent_of_normal), backgroundColor: faint },
+      { label: text.latest, data: rom.map((r) => r.latest_percent_of_normal), backgroundColor: accent },
     ], { scales: { y: { min: 0 } } });
 
     fillTable("therapists", outcomes.by_therapist);
@@ -159,15 +154,9 @@
     const headers = [...section.querySelectorAll("th")].map((th) => th.textContent);
     const columns = config.tables[key];
     const lines = [headers, ...(rows[key] || []).map((row) => columns.map((c) => row[c]))];
-    const csv = window.ClinicCsv.lines(lines);
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
     const params = new URLSearchParams(root.dataset.query || "");
-    link.download = [key, params.get("date_from"), params.get("date_to")].filter(Boolean).join("_") + ".csv";
-    document.body.append(link);
-    link.click();
-    link.remove();
-    URL.revokeObjectURL(link.href);
+    const name = [key, params.get("date_from"), params.get("date_to")].filter(Boolean).join("_");
+    window.Clinic.csv.download(name + ".csv", lines);
   }
 
   let searchTimer;

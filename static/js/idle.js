@@ -12,11 +12,6 @@
   let warnTimer;
   let endTimer;
 
-  function csrfToken() {
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
   function restart() {
     clearTimeout(warnTimer);
     clearTimeout(endTimer);
@@ -31,9 +26,7 @@
   }
 
   document.getElementById("idle-stay").addEventListener("click", async () => {
-    await fetch(body.dataset.keepaliveUrl, {
-      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() },
-    });
+    await window.Clinic.request(body.dataset.keepaliveUrl, { method: "POST" });
     restart();
   });
   document.addEventListener("clinic:activity", restart);

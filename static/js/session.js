@@ -297,11 +297,6 @@
     timer = setTimeout(save, 800);
   }
 
-  function csrfToken() {
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
   function clearErrors() {
     form.querySelectorAll(".field-error").forEach((e) => e.remove());
     form.querySelectorAll("[aria-invalid]").forEach((e) => {
@@ -346,31 +341,25 @@
     inFlight = true;
     setStatus(t("Saving…"), "pending");
     try {
-      const response = await fetch(data.draft_url, {
-        method: "POST", keepalive, credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-        body: JSON.stringify(payload),
-      });
+      const answer = await window.Clinic.request(data.draft_url, { method: "POST", keepalive, body: payload });
       sentRows = rows;
-      const body = await response.json().catch(() => ({}));
       document.dispatchEvent(new Event("clinic:activity"));
-      if (response.ok) {
+      if (answer.ok) {
         dirty = false;
         clearErrors();
         localStorage.removeItem(backupKey);
         setStatus(`${t("Saved")} ${new Date().toLocaleTimeString()}`, "ok");
-      } else if (response.status === 400) {
-        const general = showErrors(body.errors || {});
+      } else if (answer.status === 400) {
+        const general = showErrors(answer.data.errors || {});
         setStatus(`${t("Not saved: correct the highlighted fields.")} ${general.join(" ")}`, "bad");
-      } else if (response.status === 503) {
+      } else if (answer.retryAfter !== null) {
         // The server was too busy (it retried and gave up): nothing was written. The copy in
         // this browser stays, and the draft is sent again when the server says to.
-        const wait = Math.min(Number(response.headers.get("Retry-After")) || 5, 60);
-        setStatus(`${(body.errors || {}).__all__ || body.detail || t("Not saved.")} ${t("Your changes are kept on this device and will be saved in a moment.")}`, "bad");
+        setStatus(`${answer.message || t("Not saved.")} ${t("Your changes are kept on this device and will be saved in a moment.")}`, "bad");
         clearTimeout(timer);
-        timer = setTimeout(save, wait * 1000);
+        timer = setTimeout(save, answer.retryAfter * 1000);
       } else {
-        setStatus(((body.errors || {}).__all__ || [t("Not saved.")]).join(" "), "bad");
+        setStatus(answer.message || t("Not saved."), "bad");
       }
     } catch (error) {
       setStatus(t("Not saved: the connection failed. Your changes are kept on this device and will be saved when it is back."), "bad");
