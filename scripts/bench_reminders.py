@@ -113,7 +113,7 @@ def _seed(count: int) -> None:
 
 def _start_workers(workers: int, pool: str, env: dict) -> list[subprocess.Popen]:
     """`pool` is the worker's pool options, e.g. "--pool=prefork --concurrency=2"."""
-    command = [sys.executable, "-m", "celery", "-A", "clinic", "worker", *pool.split(),
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", *pool.split(),
                "-l", "ERROR", "--without-gossip", "--without-mingle"]  # fmt: skip
     processes = [
         subprocess.Popen(
@@ -208,7 +208,7 @@ class _Hostile:
 
     def _celery(self, *args: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "clinic", *args, "-l", "ERROR"],
+            [sys.executable, "-m", "celery", "-A", "config", *args, "-l", "ERROR"],
             cwd=ROOT, env=self.env, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -361,7 +361,7 @@ def main() -> None:
     name, bench_url = _throwaway_database(database_url)
     env = {
         **os.environ, "DATABASE_URL": bench_url, "CONN_MAX_AGE": "600",
-        "DJANGO_SETTINGS_MODULE": "clinic.settings.base", "DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "config.settings.base", "DEBUG": "false",
         "SECRET_KEY": "bench-only-secret-key", "LOG_LEVEL": "ERROR",
     }  # fmt: skip
     os.environ.update(env)

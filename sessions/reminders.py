@@ -10,7 +10,7 @@ in the database, never a broker ETA); after the last try the row is `failed` wit
 Recovery takes seconds, not the sending timeout: the worker renews a heartbeat on the rows it is
 sending, so a row whose worker died is reclaimed REMINDER_LEASE_SECONDS after its last beat; a row
 still waiting in the broker has no heartbeat, and when the broker may have lost it (a worker
-starts or reconnects: clinic/celery.py) the sweep that follows hands it out again at once. A row
+starts or reconnects: config/celery.py) the sweep that follows hands it out again at once. A row
 sent again after its earlier attempt's outcome was lost asks the provider first (`accepted`), and
 the provider's acceptance is recorded before anything else, retried over a dropped connection."""
 

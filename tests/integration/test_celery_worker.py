@@ -13,7 +13,7 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 
 def _consumes(env: dict) -> None:
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool=solo", "-l", "INFO"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-l", "INFO"],
         cwd=ROOT, env=env, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip

@@ -94,7 +94,7 @@ class Run:
     def start(self, *args: str, name: str) -> subprocess.Popen:
         log = open(self.tmp / f"{name}.log", "a")  # noqa: SIM115 (closed with the process)
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "clinic", *args],
+            [sys.executable, "-m", "celery", "-A", "config", *args],
             cwd=ROOT, env=self.env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.processes.append(process)

@@ -3,9 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 import sessions.views
-
-from . import views
-from .forms import StaffAuthenticationForm
+from clinic import views
+from clinic.forms import StaffAuthenticationForm
 
 urlpatterns = [
     path("", sessions.views.home, name="home"),
@@ -28,6 +27,6 @@ urlpatterns = [
     path("api/v1/", include("interop.urls")),
     path("", include("patients.urls")),
     path("", include("sessions.urls")),
-    path("api/", include("clinic.api")),
+    path("api/", include("config.api")),
     path("dashboard/", include("reports.urls")),
 ]

@@ -7,9 +7,9 @@ from pathlib import Path
 from celery import Celery, bootsteps
 from celery.signals import after_setup_logger, after_setup_task_logger, beat_init
 
-from .log_redaction import celery_logging_redacted
+from clinic.log_redaction import celery_logging_redacted
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.dev")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 logger = logging.getLogger(__name__)
 
