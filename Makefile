@@ -57,6 +57,7 @@ run: migrate
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/bandit -q -r clinic patients sessions reports interop scripts -x '*/migrations/*' -ll
 
 format: setup
