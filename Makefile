@@ -58,7 +58,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
-	$(VENV)/bin/bandit -q -r clinic patients sessions reports interop scripts -x '*/migrations/*' -ll
+	$(VENV)/bin/bandit -q -r config clinic patients sessions scheduling reports interop scripts -x '*/migrations/*' -ll
 
 format: setup
 	$(VENV)/bin/ruff format .

@@ -9,6 +9,7 @@ from clinic.api import IsStaffMember, SignOutView, TokenView
 from clinic.middleware import allows_inline_styles
 from patients import api as patients_api
 from reports import api as reports_api
+from scheduling import api as scheduling_api
 from sessions import api as sessions_api
 
 router = DefaultRouter()
@@ -18,8 +19,8 @@ router.register("pain-scores", patients_api.PainScoreViewSet, basename="pain-sco
 router.register("sessions", sessions_api.TreatmentSessionViewSet, basename="session")
 router.register("trigger-points", sessions_api.TriggerPointViewSet, basename="trigger-point")
 router.register("mobility", sessions_api.MobilityViewSet, basename="mobility")
-router.register("follow-ups", sessions_api.FollowUpViewSet, basename="follow-up")
-router.register("reminders", sessions_api.ReminderViewSet, basename="reminder")
+router.register("follow-ups", scheduling_api.FollowUpViewSet, basename="follow-up")
+router.register("reminders", scheduling_api.ReminderViewSet, basename="reminder")
 
 reports = [
     path("outcomes/", reports_api.ClinicOutcomesView.as_view(), name="report-outcomes"),

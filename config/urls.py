@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include("interop.urls")),
     path("", include("patients.urls")),
     path("", include("sessions.urls")),
+    path("", include("scheduling.urls")),
     path("api/", include("config.api")),
     path("dashboard/", include("reports.urls")),
 ]

@@ -76,7 +76,7 @@ def _seed(count: int) -> None:
 
     from clinic.models import Clinic
     from patients.models import Patient
-    from sessions.models import FollowUp, Reminder, ReminderPolicy
+    from scheduling.models import FollowUp, Reminder, ReminderPolicy
 
     Reminder.objects.all().delete()
     FollowUp.objects.all().delete()
@@ -160,8 +160,8 @@ def _baseline(workers: int, pool: str, count: int, env: dict, broker_url: str) -
 def _run(workers: int, pool: str, count: int, env: dict, broker_url: str) -> dict:
     import redis
 
-    from sessions.models import Reminder
-    from sessions.reminders import reminders_sweep
+    from scheduling.models import Reminder
+    from scheduling.reminders import reminders_sweep
 
     _seed(count)
     redis.Redis.from_url(broker_url).flushdb()
@@ -278,7 +278,7 @@ def _terminate_connections() -> int:
 
 
 def _faults(workers: int, pool: str, count: int, env: dict, latency: float) -> dict:
-    from sessions.models import Reminder
+    from scheduling.models import Reminder
 
     if not shutil.which("redis-server"):
         raise SystemExit("--faults needs redis-server (it starts its own, to kill it)")

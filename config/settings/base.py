@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "clinic",
     "patients",
     "sessions.apps.TreatmentsConfig",
+    "scheduling",
     "interop",
     "reports",
 ]
@@ -221,7 +222,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 
-# Reminders (sessions/reminders.py). The database is the source of truth: beat only asks for a
+# Reminders (scheduling/reminders.py). The database is the source of truth: beat only asks for a
 # sweep, which claims due rows and hands each to a worker; nothing waits in the broker with an ETA.
 # Beat also asks for one sweep when it starts, and every worker after it (re)connects to the
 # broker, so nothing waits a whole interval after a restart.
@@ -289,7 +290,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": AUDIT_CHAIN_SECONDS,
         "options": {"expires": AUDIT_CHAIN_SECONDS},
     },
-    # Records whose retention period after an erasure request has ended (sessions/erasure.py).
+    # Records whose retention period after an erasure request has ended (scheduling/erasure.py).
     "patients-erase-due": {"task": "treatments.patients_erase_due", "schedule": 24 * 3600},
 }
 
@@ -325,8 +326,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TriggerPointKindEnum": "sessions.models.TriggerPoint.Kind",
         "AddendumKindEnum": "sessions.models.Addendum.Kind",
-        "FollowUpKindEnum": "sessions.models.FollowUp.Kind",
-        "ReminderKindEnum": "sessions.models.Reminder.Kind",
+        "FollowUpKindEnum": "scheduling.models.FollowUp.Kind",
+        "ReminderKindEnum": "scheduling.models.Reminder.Kind",
         "ChannelEnum": "patients.models.Channel",
     },
     "DESCRIPTION": "Records and outcome reports. Authenticate with a token "

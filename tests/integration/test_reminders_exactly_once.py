@@ -25,7 +25,7 @@ import redis
 from django.db import connection
 from django.utils import timezone
 
-from sessions.models import FollowUp, Reminder, ReminderPolicy
+from scheduling.models import FollowUp, Reminder, ReminderPolicy
 from tests.factories import ClinicFactory, PatientFactory
 
 from .conftest import ROOT, free_port, send_ping, wait_for

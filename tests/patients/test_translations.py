@@ -27,7 +27,7 @@ PATIENT_TEMPLATES = [
     "patients/email/intake_invitation_subject.txt",
     "treatments/check_in.html",
     "treatments/check_in_thanks.html",
-    "treatments/follow_up_reply.html",
+    "scheduling/follow_up_reply.html",
 ]
 
 

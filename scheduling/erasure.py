@@ -1,6 +1,7 @@
 """A patient's erasure request: the record is restricted at once and deleted when the clinic's
-retention period after the last visit has passed (CMTO: 10 years), never before. Lives here,
-not in patients, because it must know the sessions that decide the last visit and hold data."""
+retention period after the last visit has passed (CMTO: 10 years), never before. Lives in
+scheduling, the highest app that holds a patient's data: it erases sessions, follow-ups and
+reminders alike, and cancels the reminders still to send."""
 
 import datetime as dt
 
@@ -15,16 +16,15 @@ from clinic.models import AuditEvent, RecordVersion
 from clinic.permissions import access_for
 from clinic.transactions import retrying_atomic
 from patients.models import FunctionalScore, IntakeInvitation, IntakeSubmission, PainScore, Patient
-
-from .models import (
+from sessions.models import (
     Addendum,
     CheckIn,
-    FollowUp,
     MobilityMeasurement,
-    Reminder,
     TreatmentSession,
     TriggerPoint,
 )
+
+from .models import FollowUp, Reminder
 from .reminders import reminders_sync
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from sessions.erasure import patients_erase_due
+from scheduling.erasure import patients_erase_due
 
 
 class Command(BaseCommand):

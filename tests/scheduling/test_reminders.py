@@ -9,9 +9,8 @@ from django.core import mail
 from django.utils import timezone
 
 from clinic.tokens import token_hash
-from sessions import reminders
-from sessions.check_ins import check_in_regions
-from sessions.follow_ups import (
+from scheduling import reminders
+from scheduling.follow_ups import (
     ReplyLinkUsed,
     follow_up_cancel,
     follow_up_create,
@@ -20,7 +19,9 @@ from sessions.follow_ups import (
     follow_up_reply,
     follow_up_set_status,
 )
-from sessions.models import CheckIn, FollowUp, Reminder
+from scheduling.models import FollowUp, Reminder
+from sessions.check_ins import check_in_regions
+from sessions.models import CheckIn
 from tests.factories import PainScoreFactory, PatientFactory, TreatmentSessionFactory
 
 pytestmark = pytest.mark.django_db

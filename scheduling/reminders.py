@@ -33,10 +33,11 @@ from clinic.models import AuditEvent, Clinic
 from clinic.tokens import token_hash
 from clinic.transactions import retrying_atomic
 from patients.models import Channel, Patient
+from sessions.check_ins import check_in_issue
+from sessions.models import CheckIn
 
 from . import channels
-from .check_ins import check_in_issue
-from .models import CheckIn, FollowUp, Reminder, ReminderPolicy
+from .models import FollowUp, Reminder, ReminderPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -420,11 +421,11 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
             timezone.localtime(follow_up.due_at), "DATETIME_FORMAT"
         )
         lang = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-        body = render_to_string(f"treatments/messages/{lang}/{template}_body.txt", context)
+        body = render_to_string(f"scheduling/messages/{lang}/{template}_body.txt", context)
         subject = ""
         if row.channel == Channel.EMAIL:  # a text message has no subject
             subject = render_to_string(
-                f"treatments/messages/{lang}/{template}_subject.txt", context
+                f"scheduling/messages/{lang}/{template}_subject.txt", context
             )
     to = patient.email if row.channel == Channel.EMAIL else patient.phone
     return channels.OutgoingMessage(

@@ -15,9 +15,9 @@ from django.db import connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from sessions import channels, reminders
-from sessions.follow_ups import follow_up_create
-from sessions.models import FollowUp, Reminder
+from scheduling import channels, reminders
+from scheduling.follow_ups import follow_up_create
+from scheduling.models import FollowUp, Reminder
 from tests.factories import PatientFactory
 from tests.integration.conftest import free_port
 
@@ -129,7 +129,7 @@ class HeartbeatWatcher(channels.SmsBackend):
 def test_a_worker_renews_the_heartbeat_of_the_rows_it_still_holds_while_it_sends_a_chunk(
     booked, settings
 ):
-    settings.SMS_BACKEND = "tests.treatments.test_reminder_recovery.HeartbeatWatcher"
+    settings.SMS_BACKEND = "tests.scheduling.test_reminder_recovery.HeartbeatWatcher"
     settings.REMINDER_LEASE_SECONDS = 0.001  # renewed before every row
     ids = [row.pk for row in booked.reminders.filter(channel="sms").order_by("pk")]
     lease = uuid.uuid4()
@@ -279,7 +279,7 @@ class MovedWhileSending(channels.SmsBackend):
 
 
 def test_an_acceptance_is_recorded_even_if_the_row_was_reclaimed_during_the_call(booked, settings):
-    settings.SMS_BACKEND = "tests.treatments.test_reminder_recovery.ReclaimedWhileSending"
+    settings.SMS_BACKEND = "tests.scheduling.test_reminder_recovery.ReclaimedWhileSending"
     row = _sms(booked)
 
     lease = _sending(row, claimed_ago=0, beat_ago=0)
@@ -294,7 +294,7 @@ def test_an_acceptance_is_recorded_even_if_the_row_was_reclaimed_during_the_call
 def test_an_acceptance_for_an_appointment_that_moved_meanwhile_does_not_mark_the_new_one_sent(
     booked, settings, front_desk
 ):
-    settings.SMS_BACKEND = "tests.treatments.test_reminder_recovery.MovedWhileSending"
+    settings.SMS_BACKEND = "tests.scheduling.test_reminder_recovery.MovedWhileSending"
     row = _sms(booked)
 
     reminders.reminder_send(reminder_id=row.pk, lease=_sending(row, claimed_ago=0, beat_ago=0))
@@ -331,7 +331,7 @@ class ConnectionDropsAfterAcceptance(channels.SmsBackend):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_acceptance_is_recorded_over_a_terminated_database_connection(booked, settings):
-    settings.SMS_BACKEND = "tests.treatments.test_reminder_recovery.ConnectionDropsAfterAcceptance"
+    settings.SMS_BACKEND = "tests.scheduling.test_reminder_recovery.ConnectionDropsAfterAcceptance"
     ConnectionDropsAfterAcceptance.calls = 0
     row = _sms(booked)
 

@@ -1,5 +1,5 @@
-"""Celery tasks: thin. Each loads by id and calls a service (sessions/reminders.py,
-sessions/erasure.py)."""
+"""Celery tasks: thin. Each loads by id and calls a service (scheduling/reminders.py,
+scheduling/erasure.py). Their names keep the `treatments.` prefix: queued messages carry it."""
 
 import datetime as dt
 

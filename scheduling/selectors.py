@@ -100,3 +100,40 @@ def patients_matching(*, user, text: str, limit: int = 20) -> list[Patient]:
     for word in text.split()[:4]:
         patients = patients.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
     return list(patients.order_by("last_name", "first_name")[:limit])
+
+
+def follow_ups_due_between(*, user, start: dt.datetime, end: dt.datetime) -> QuerySet:
+    """The home page's follow-ups of the day, every status but cancelled (index followup_due)."""
+    return (
+        visible(user, FollowUp)
+        .filter(due_at__gte=start, due_at__lt=end)
+        .exclude(status=FollowUp.Status.CANCELLED)
+        .select_related("patient")
+        .only("due_at", "kind", "status", "patient_id", "patient__first_name", "patient__last_name")
+        .order_by("due_at")
+    )
+
+
+def follow_ups_of_patient(*, user, patient: Patient) -> QuerySet:
+    """A patient's follow-ups on their chart, latest first."""
+    return (
+        visible(user, FollowUp)
+        .filter(patient=patient)
+        .select_related("therapist")
+        .order_by("-due_at")
+    )
+
+
+def follow_ups_of_session(*, session) -> QuerySet:
+    """The follow-ups planned from one session, soonest first."""
+    return FollowUp.objects.filter(session=session).order_by("due_at")
+
+
+def reminder_get(*, user, pk: int) -> Reminder:
+    """One reminder the user may see; Reminder.DoesNotExist otherwise (the view answers 404)."""
+    return visible(user, Reminder).get(pk=pk)
+
+
+def patient_for_booking(*, user, patient_id: int) -> Patient:
+    """The patient a follow-up is booked for; Patient.DoesNotExist unless the user sees them."""
+    return visible(user, Patient).select_related("clinic").get(pk=patient_id)

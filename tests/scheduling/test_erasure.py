@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from clinic.models import AuditEvent, RecordVersion
 from patients.models import PainScore, Patient
-from sessions.erasure import patient_erasure_request, patients_erase_due
-from sessions.models import ReminderPolicy, TreatmentSession
-from sessions.reminders import reachable_channels
+from scheduling.erasure import patient_erasure_request, patients_erase_due
+from scheduling.models import ReminderPolicy
+from scheduling.reminders import reachable_channels
+from sessions.models import TreatmentSession
 from sessions.services import session_start
 from tests.factories import (
     FollowUpFactory,

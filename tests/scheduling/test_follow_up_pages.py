@@ -5,9 +5,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from sessions import reminders
-from sessions.follow_ups import follow_up_create
-from sessions.models import FollowUp, Reminder, ReminderPolicy
+from scheduling import reminders
+from scheduling.follow_ups import follow_up_create
+from scheduling.models import FollowUp, Reminder, ReminderPolicy
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

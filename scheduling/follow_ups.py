@@ -1,5 +1,5 @@
 """Writes to follow-ups. Every change to a follow-up goes through here, so that its reminder rows
-always move with it in the same transaction (sessions/reminders.py), and its audit row too: each
+always move with it in the same transaction (scheduling/reminders.py), and its audit row too: each
 function takes who acts, a staff user (`actor`) or, for the patient's reply link, a label."""
 
 import datetime as dt
@@ -16,8 +16,9 @@ from clinic.tokens import token_hash
 from clinic.transactions import retrying_atomic
 from patients.models import Patient
 from patients.selectors import MAX_TOKEN_LENGTH
+from sessions.models import TreatmentSession
 
-from .models import FollowUp, Reminder, TreatmentSession
+from .models import FollowUp, Reminder
 from .reminders import policy_for, reminders_sync
 
 # Where each status may go next; a cancelled, done or missed follow-up is closed.
