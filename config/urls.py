@@ -2,12 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-import sessions.views
 from clinic import views
 from clinic.forms import StaffAuthenticationForm
+from sessions.views.home import home
 
 urlpatterns = [
-    path("", sessions.views.home, name="home"),
+    path("", home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",

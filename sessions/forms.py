@@ -1,8 +1,11 @@
 """Input of the session pages: the recording page's autosaved draft (JSON) and the small forms
-for signing and addenda."""
+for signing and addenda; the patient's post-session check-in."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from patients.forms import rating_field
+from patients.models import BodyRegion, Side
 
 from .models import Addendum
 
@@ -95,3 +98,32 @@ class AddendumForm(forms.ModelForm):
         model = Addendum
         fields = ["kind", "reason", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+
+
+class CheckInForm(forms.Form):
+    """Pain now in each treated region, soreness, and anything unexpected."""
+
+    soreness = rating_field(_("Soreness from the treatment (0 = none, 10 = worst imaginable)"))
+    unexpected = forms.CharField(
+        label=_("Anything unexpected since the session? (bruising, dizziness, new pain…)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )
+
+    def __init__(self, *args, regions: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.regions = regions
+        for region, side in regions:
+            label = BodyRegion(region).label
+            if side != Side.MIDLINE:
+                label = f"{label}, {Side(side).label}"
+            self.fields[f"pain_{region}_{side}"] = rating_field(label)
+        # Pain first, then soreness and the free text.
+        self.order_fields([f"pain_{r}_{s}" for r, s in regions])
+
+    def pain(self) -> list[tuple[str, str, int]]:
+        return [(r, s, self.cleaned_data[f"pain_{r}_{s}"]) for r, s in self.regions]
+
+    def pain_fields(self):
+        return [self[f"pain_{r}_{s}"] for r, s in self.regions]

@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic.feedback import service_error_messages
 from clinic.transactions import DatabaseBusy
 from patients.models import Patient
 from sessions import selectors as session_selectors
-from sessions.views import session_page_with
+from sessions.views.recording import session_page_with
 
 from .. import selectors
 from ..follow_ups import follow_up_create
@@ -73,8 +74,7 @@ def follow_up_plan(request, pk: int):
             form.add_error(None, busy)  # the page again, the booking as typed
             return session_page_with(request, session, follow_up_form=form)
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            service_error_messages(request, exc)
         else:
             messages.success(request, _("Follow-up planned; its reminders are planned too."))
     else:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.audit import audit_read
+from clinic.feedback import service_error_messages
 
 from .. import selectors
 from ..follow_ups import follow_up_move, follow_up_set_status
@@ -75,7 +76,7 @@ def follow_up_status_view(request, pk: int):
     try:
         follow_up_set_status(follow_up=follow_up, status=status, actor=request.user)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        service_error_messages(request, error)
     else:
         messages.success(request, _("Follow-up is now %(status)s.") % {
             "status": FollowUp.Status(status).label.lower()

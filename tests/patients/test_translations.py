@@ -12,7 +12,7 @@ from django.utils.translation.template import templatize
 
 from patients.forms import STEPS, ConsentForm, GoalsForm, PainMapForm, RedFlagForm
 from patients.models import BodyRegion, Side
-from sessions.check_in_views import CheckInForm
+from sessions.forms import CheckInForm
 
 ROOT = Path(__file__).resolve().parents[2]
 PATIENT_TEMPLATES = [

@@ -1,48 +1,16 @@
 """The post-session check-in page: one screen, no login; the token in the link is the key."""
 
-from django import forms
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic.links import LinkUnavailable, link_language, link_lookup, link_unavailable
 from clinic.transactions import DatabaseBusy
-from patients.forms import rating_field
-from patients.models import BodyRegion, Side
 
-from .check_ins import check_in_complete, check_in_open, check_in_regions
-
-
-class CheckInForm(forms.Form):
-    """Pain now in each treated region, soreness, and anything unexpected."""
-
-    soreness = rating_field(_("Soreness from the treatment (0 = none, 10 = worst imaginable)"))
-    unexpected = forms.CharField(
-        label=_("Anything unexpected since the session? (bruising, dizziness, new pain…)"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=2000,
-    )
-
-    def __init__(self, *args, regions: list[tuple[str, str]], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.regions = regions
-        for region, side in regions:
-            label = BodyRegion(region).label
-            if side != Side.MIDLINE:
-                label = f"{label}, {Side(side).label}"
-            self.fields[f"pain_{region}_{side}"] = rating_field(label)
-        # Pain first, then soreness and the free text.
-        self.order_fields([f"pain_{r}_{s}" for r, s in regions])
-
-    def pain(self) -> list[tuple[str, str, int]]:
-        return [(r, s, self.cleaned_data[f"pain_{r}_{s}"]) for r, s in self.regions]
-
-    def pain_fields(self):
-        return [self[f"pain_{r}_{s}"] for r, s in self.regions]
+from ..check_ins import check_in_complete, check_in_open, check_in_regions
+from ..forms import CheckInForm
 
 
 @never_cache
