@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import ApiToken, AuditEvent, Membership, SignInGuard
+from .models import ApiToken, AuditEvent, Clinic, Membership, SignInGuard
 from .permissions import access_for
 
 
@@ -70,3 +70,8 @@ def api_tokens_of(*, user) -> QuerySet[ApiToken]:
 def active_memberships(*, user) -> QuerySet[Membership]:
     """Where the user works now, with each clinic (the home page greets them with these)."""
     return user.memberships.filter(is_active=True).select_related("clinic")
+
+
+def staff_clinics(*, user) -> QuerySet[Clinic]:
+    """The clinics the user works in now (the intake invitation offers these)."""
+    return Clinic.objects.filter(pk__in=access_for(user).clinic_ids)

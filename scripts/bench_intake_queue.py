@@ -26,7 +26,7 @@ from django.utils import timezone  # noqa: E402
 
 from clinic.models import Clinic, Membership, Role  # noqa: E402
 from patients.models import IntakeSubmission  # noqa: E402
-from patients.views import intake_queue, intake_review  # noqa: E402
+from patients.views.review import intake_queue, intake_review  # noqa: E402
 
 
 class Rollback(Exception):

@@ -1,4 +1,4 @@
-"""The patient import page: upload a CSV, read the dry-run report, confirm."""
+"""/patients/import/: upload a CSV, read the dry-run report, confirm."""
 
 from django import forms
 from django.contrib import messages
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from clinic.models import Clinic
 from clinic.transactions import DatabaseBusy
 
-from .imports import PATIENT_COLUMNS, decode_upload, importing_clinics, patients_import
+from ..imports import PATIENT_COLUMNS, decode_upload, importing_clinics, patients_import
 
 # The confirm step posts the checked text back, so it must fit Django's request-body limit;
 # larger files go through `manage.py import_patients`.
