@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.forms import InstantField
 
 from .models import FollowUp, ReminderPolicy
+from .selectors import clinic_therapists
 
 WHEN_CHOICES = [
     ("", _("Any time")),
@@ -92,3 +93,12 @@ class ReminderPolicyForm(forms.ModelForm):
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
+
+
+def session_follow_up_form(session, data=None) -> FollowUpForm:
+    """The follow-up form under a session: the session's therapist unless another is chosen."""
+    return FollowUpForm(
+        data,
+        therapists=clinic_therapists(clinic=session.patient.clinic),
+        initial={"therapist": session.therapist_id},
+    )

@@ -6,7 +6,7 @@ from django import template
 from sessions.selectors import today_bounds
 
 from .. import selectors
-from ..forms import FollowUpForm
+from ..forms import session_follow_up_form
 
 register = template.Library()
 
@@ -26,15 +26,6 @@ def patient_follow_ups(context, patient) -> dict:
     return {
         "follow_ups": selectors.follow_ups_of_patient(user=context["user"], patient=patient)[:20]
     }
-
-
-def session_follow_up_form(session, data=None) -> FollowUpForm:
-    """The follow-up form under a session: the session's therapist unless another is chosen."""
-    return FollowUpForm(
-        data,
-        therapists=selectors.clinic_therapists(clinic=session.patient.clinic),
-        initial={"therapist": session.therapist_id},
-    )
 
 
 @register.inclusion_tag("scheduling/_session_follow_ups.html", takes_context=True)

@@ -19,8 +19,7 @@ from sessions.views.recording import session_page_with
 
 from .. import selectors
 from ..follow_ups import follow_up_create
-from ..forms import FollowUpForm
-from ..templatetags.scheduling import session_follow_up_form
+from ..forms import FollowUpForm, session_follow_up_form
 
 
 @login_required
