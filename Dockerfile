@@ -5,7 +5,7 @@ RUN npm ci --no-audit --no-fund
 
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=clinic.settings.base
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.base
 WORKDIR /app
 
 # Dependencies first, so a code change does not reinstall them.
@@ -22,4 +22,4 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --no-input -v 0 \
 
 USER clinic
 EXPOSE 8000
-CMD ["gunicorn", "clinic.wsgi:application"]
+CMD ["gunicorn", "config.wsgi:application"]

@@ -57,7 +57,8 @@ run: migrate
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/bandit -q -r clinic patients sessions reports interop demo scripts -x '*/migrations/*' -ll
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/bandit -q -r config clinic patients sessions scheduling reports interop demo scripts -x '*/migrations/*' -ll
 
 format: setup
 	$(VENV)/bin/ruff format .

@@ -1,60 +1,21 @@
-"""The REST API's URL map: /api/v1/ resources and reports, /api/schema/ and /api/docs/."""
+"""The API's own sign-in: tokens for staff (POST /api/v1/auth/token/, /api/v1/auth/logout/) and the
+permission that keeps the schema and docs for staff. config/api.py maps them with each app's API."""
 
 from django.conf import settings
 from django.contrib.auth import authenticate, logout
-from django.contrib.auth.decorators import login_required
-from django.urls import include, path
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from clinic import second_factor
 from clinic.addresses import client_ip
 from clinic.api_tokens import api_token_issue, api_token_revoke
 from clinic.auth import Step, lock_remaining
-from clinic.middleware import allows_inline_styles
 from clinic.models import ApiToken
 from clinic.permissions import access_for
 from clinic.throttle import code_lock_message, too_many_attempts
-from patients import api as patients_api
-from reports import api as reports_api
-from sessions import api as sessions_api
-
-router = DefaultRouter()
-router.register("patients", patients_api.PatientViewSet, basename="patient")
-router.register("intakes", patients_api.IntakeViewSet, basename="intake")
-router.register("pain-scores", patients_api.PainScoreViewSet, basename="pain-score")
-router.register("sessions", sessions_api.TreatmentSessionViewSet, basename="session")
-router.register("trigger-points", sessions_api.TriggerPointViewSet, basename="trigger-point")
-router.register("mobility", sessions_api.MobilityViewSet, basename="mobility")
-router.register("follow-ups", sessions_api.FollowUpViewSet, basename="follow-up")
-router.register("reminders", sessions_api.ReminderViewSet, basename="reminder")
-
-reports = [
-    path("outcomes/", reports_api.ClinicOutcomesView.as_view(), name="report-outcomes"),
-    path(
-        "trigger-points/",
-        reports_api.TriggerPointReportView.as_view(),
-        name="report-trigger-points",
-    ),
-    path("check-in-curve/", reports_api.CheckInCurveView.as_view(), name="report-check-in-curve"),
-    path("psfs/", reports_api.PsfsChangeView.as_view(), name="report-psfs"),
-    path("rom/", reports_api.RomChangeView.as_view(), name="report-rom"),
-    path(
-        "patients/<int:patient_id>/pain-trend/",
-        reports_api.PatientPainTrendView.as_view(),
-        name="report-pain-trend",
-    ),
-    path(
-        "patients/<int:patient_id>/mobility-trend/",
-        reports_api.PatientMobilityTrendView.as_view(),
-        name="report-mobility-trend",
-    ),
-]
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -142,29 +103,3 @@ class IsStaffMember(BasePermission):
         return bool(
             user and user.is_authenticated and (access_for(user).clinic_ids or user.is_staff)
         )
-
-
-urlpatterns = [
-    path("v1/auth/token/", TokenView.as_view(), name="api-token"),
-    path("v1/auth/logout/", SignOutView.as_view(), name="api-logout"),
-    path("v1/reports/", include(reports)),
-    path("v1/", include(router.urls)),
-    # The API's shape is for staff only: it maps every endpoint and field an attacker could try.
-    path(
-        "schema/",
-        SpectacularAPIView.as_view(permission_classes=[IsStaffMember]),
-        name="api-schema",
-    ),
-    # The split view serves its start-up script as a file: the page runs under the CSP.
-    path(
-        "docs/",
-        login_required(
-            allows_inline_styles(
-                SpectacularSwaggerSplitView.as_view(
-                    url_name="api-schema", permission_classes=[IsStaffMember]
-                )
-            )
-        ),
-        name="api-docs",
-    ),
-]

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import ApiToken, AuditEvent, SignInGuard
+from .models import ApiToken, AuditEvent, Clinic, Membership, SignInGuard
 from .permissions import access_for
 
 
@@ -65,3 +65,13 @@ def unlockable_staff(*, user, user_id: int):
 def api_tokens_of(*, user) -> QuerySet[ApiToken]:
     """The caller's own API tokens, newest first: nobody lists anyone else's."""
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def active_memberships(*, user) -> QuerySet[Membership]:
+    """Where the user works now, with each clinic (the home page greets them with these)."""
+    return user.memberships.filter(is_active=True).select_related("clinic")
+
+
+def staff_clinics(*, user) -> QuerySet[Clinic]:
+    """The clinics the user works in now (the intake invitation offers these)."""
+    return Clinic.objects.filter(pk__in=access_for(user).clinic_ids)

@@ -1,5 +1,6 @@
 import logging
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -19,7 +20,6 @@ from . import second_factor
 from .api_tokens import api_token_revoke, api_tokens_revoke
 from .audit import audit_record
 from .auth import sign_in_unlock
-from .celery import app as celery_app
 from .forms import AuditFilterForm
 from .middleware import mark_active
 from .models import ApiToken, AuditEvent

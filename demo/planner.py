@@ -32,9 +32,9 @@ from patients.models import (
     RedFlag,
     Side,
 )
+from scheduling.models import FollowUp
 from sessions.models import (
     CheckIn,
-    FollowUp,
     MobilityMeasurement,
     Movement,
     Muscle,

@@ -35,16 +35,14 @@ from django.db.models.sql import InsertQuery
 
 from clinic.models import Clinic, Membership
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
+from scheduling.models import FollowUp, Reminder, ReminderPolicy
+from scheduling.reminders import policy_for, reminders_planned
 from sessions.models import (
     CheckIn,
-    FollowUp,
     MobilityMeasurement,
-    Reminder,
-    ReminderPolicy,
     TreatmentSession,
     TriggerPoint,
 )
-from sessions.reminders import policy_for, reminders_planned
 from sessions.summaries import summaries_refresh
 
 from .catalogue import (

@@ -1,4 +1,4 @@
-"""Included under api/v1/ in clinic/urls.py, before the REST router."""
+"""Included under api/v1/ in config/urls.py, before the REST router."""
 
 from django.urls import path
 

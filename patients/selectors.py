@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404
 from clinic.permissions import access_for, unrestricted, visible
 from clinic.tokens import token_hash
 
-from .models import IntakeInvitation, IntakeSubmission, Patient
+from .models import IntakeInvitation, IntakeSubmission, Patient, red_flag_rows
 
 
 def patient_list(*, user, search: str = "", restricted: bool = False) -> QuerySet[Patient]:
@@ -241,3 +241,17 @@ def red_flag_intakes(*, user, patient: Patient) -> list[dict]:
         .order_by("-submitted_at")
         .values_list("pk", "submitted_at", "red_flags")
     ]
+
+
+def red_flags_listed(*, user, patient: Patient) -> list[dict]:
+    """Each active red flag as a row, with the intake it came from, whose review page clears it."""
+    return [
+        {**row, "intake_id": intake["intake_id"]}
+        for intake in red_flag_intakes(user=user, patient=patient)
+        for row in red_flag_rows(intake["flags"])
+    ]
+
+
+def attention_list(*, user, limit: int = 30) -> QuerySet[Patient]:
+    """The home page's patients with an intake to review or an open red flag: names only."""
+    return patients_needing_attention(user=user).only("id", "first_name", "last_name")[:limit]

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.test")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
 import django  # noqa: E402
 
@@ -26,7 +26,7 @@ from django.utils import timezone  # noqa: E402
 
 from clinic.models import Clinic, Membership, Role  # noqa: E402
 from patients.models import IntakeSubmission  # noqa: E402
-from patients.views import intake_queue, intake_review  # noqa: E402
+from patients.views.review import intake_queue, intake_review  # noqa: E402
 
 
 class Rollback(Exception):

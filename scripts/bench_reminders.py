@@ -76,7 +76,7 @@ def _seed(count: int) -> None:
 
     from clinic.models import Clinic
     from patients.models import Patient
-    from sessions.models import FollowUp, Reminder, ReminderPolicy
+    from scheduling.models import FollowUp, Reminder, ReminderPolicy
 
     Reminder.objects.all().delete()
     FollowUp.objects.all().delete()
@@ -113,7 +113,7 @@ def _seed(count: int) -> None:
 
 def _start_workers(workers: int, pool: str, env: dict) -> list[subprocess.Popen]:
     """`pool` is the worker's pool options, e.g. "--pool=prefork --concurrency=2"."""
-    command = [sys.executable, "-m", "celery", "-A", "clinic", "worker", *pool.split(),
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", *pool.split(),
                "-l", "ERROR", "--without-gossip", "--without-mingle"]  # fmt: skip
     processes = [
         subprocess.Popen(
@@ -160,8 +160,8 @@ def _baseline(workers: int, pool: str, count: int, env: dict, broker_url: str) -
 def _run(workers: int, pool: str, count: int, env: dict, broker_url: str) -> dict:
     import redis
 
-    from sessions.models import Reminder
-    from sessions.reminders import reminders_sweep
+    from scheduling.models import Reminder
+    from scheduling.reminders import reminders_sweep
 
     _seed(count)
     redis.Redis.from_url(broker_url).flushdb()
@@ -208,7 +208,7 @@ class _Hostile:
 
     def _celery(self, *args: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "clinic", *args, "-l", "ERROR"],
+            [sys.executable, "-m", "celery", "-A", "config", *args, "-l", "ERROR"],
             cwd=ROOT, env=self.env, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -278,7 +278,7 @@ def _terminate_connections() -> int:
 
 
 def _faults(workers: int, pool: str, count: int, env: dict, latency: float) -> dict:
-    from sessions.models import Reminder
+    from scheduling.models import Reminder
 
     if not shutil.which("redis-server"):
         raise SystemExit("--faults needs redis-server (it starts its own, to kill it)")
@@ -361,7 +361,7 @@ def main() -> None:
     name, bench_url = _throwaway_database(database_url)
     env = {
         **os.environ, "DATABASE_URL": bench_url, "CONN_MAX_AGE": "600",
-        "DJANGO_SETTINGS_MODULE": "clinic.settings.base", "DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "config.settings.base", "DEBUG": "false",
         "SECRET_KEY": "bench-only-secret-key", "LOG_LEVEL": "ERROR",
     }  # fmt: skip
     os.environ.update(env)

@@ -29,7 +29,7 @@ WORKERS = os.environ.get("BENCH_WORKERS", "2")
 TARGET_P95_MS, TARGET_RATIO = 300, 2.0
 
 os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -83,7 +83,7 @@ def free_port() -> int:
 
 def start_gunicorn(port: int) -> subprocess.Popen:
     command = [
-        str(Path(sys.executable).with_name("gunicorn")), "clinic.wsgi",
+        str(Path(sys.executable).with_name("gunicorn")), "config.wsgi",
         "--bind", f"127.0.0.1:{port}", "--workers", WORKERS, "--log-level", "warning",
         "--access-logfile", os.devnull,  # a line per request would drown the table
     ]  # fmt: skip

@@ -57,7 +57,7 @@ REPORTS = ("outcomes", "trigger-points", "check-in-curve", "psfs", "rom")
 
 # The server and this process: production settings over plain HTTP on the loopback.
 PRODUCTION_LIKE = {
-    "DJANGO_SETTINGS_MODULE": "clinic.settings.base",
+    "DJANGO_SETTINGS_MODULE": "config.settings.base",
     "SECRET_KEY": "load-test-only-secret-key",
     "DEBUG": "false",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -182,7 +182,7 @@ def free_port() -> int:
 
 def start_gunicorn(port: int, workers: int | None) -> subprocess.Popen:
     command = [
-        str(Path(sys.executable).with_name("gunicorn")), "clinic.wsgi", "-c", "gunicorn.conf.py",
+        str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-c", "gunicorn.conf.py",
         "--bind", f"127.0.0.1:{port}", "--access-logfile", os.devnull, "--log-level", "warning",
     ]  # fmt: skip
     if workers:

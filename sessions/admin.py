@@ -1,20 +1,16 @@
-"""Catalogues are edited here; treatment records, follow-ups and reminders are only shown (and
-every read audited): they change through their services, which keep a signed note locked,
-move reminders with their follow-up and write the audit row."""
+"""Catalogues are edited here; treatment records are only shown (and every read audited): they
+change through their services, which keep a signed note locked and write the audit row."""
 
 from django.contrib import admin
 
-from clinic.admin import AuditedAdmin, ReadOnlyInline, RecordAdmin
+from clinic.admin import ReadOnlyInline, RecordAdmin
 
 from .models import (
     Addendum,
     CheckIn,
-    FollowUp,
     MobilityMeasurement,
     Movement,
     Muscle,
-    Reminder,
-    ReminderPolicy,
     TreatmentSession,
     TriggerPoint,
 )
@@ -81,31 +77,6 @@ class AddendumAdmin(RecordAdmin):
     raw_id_fields = ["session", "author"]
 
 
-class ReminderInline(ReadOnlyInline):
-    model = Reminder
-    exclude = ["answer_token_hash", "lease"]
-
-
-@admin.register(FollowUp)
-class FollowUpAdmin(RecordAdmin):
-    list_display = ["patient", "kind", "status", "due_at", "therapist"]
-    list_filter = ["status", "kind", "therapist"]
-    search_fields = ["patient__last_name", "patient__first_name"]
-    list_select_related = ["patient", "therapist"]
-    raw_id_fields = ["patient", "session", "therapist", "created_by"]
-    date_hierarchy = "due_at"
-    inlines = [ReminderInline]
-
-
-@admin.register(Reminder)
-class ReminderAdmin(RecordAdmin):
-    list_display = ["follow_up", "channel", "kind", "status", "send_at", "attempts", "sent_at"]
-    list_filter = ["status", "channel", "kind"]
-    search_fields = ["follow_up__patient__last_name", "provider_message_id"]
-    list_select_related = ["follow_up"]
-    raw_id_fields = ["follow_up"]
-
-
 @admin.register(CheckIn)
 class CheckInAdmin(RecordAdmin):
     list_display = ["session", "created_at", "expires_at", "completed_at", "soreness"]
@@ -113,11 +84,3 @@ class CheckInAdmin(RecordAdmin):
     search_fields = ["session__patient__last_name"]
     raw_id_fields = ["session"]
     exclude = ["token_hash"]
-
-
-@admin.register(ReminderPolicy)
-class ReminderPolicyAdmin(AuditedAdmin):
-    list_display = [
-        "clinic", "first_reminder_hours", "second_reminder_hours", "check_in_after_hours",
-        "quiet_hours_start", "quiet_hours_end", "email_enabled", "sms_enabled",
-    ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""Treatment sessions and their parts, follow-ups and reminders. Every write goes through the
+"""Treatment sessions and their parts. Every write goes through the
 services, so the API cannot do what the pages may not: a signed note stays locked (409)."""
 
 import django_filters
@@ -13,21 +13,16 @@ from clinic.permissions import visible
 from clinic.rest import AuditedReads, InstantFilter, ReadsClinical
 from patients.models import Side
 
-from . import follow_ups, services
+from . import services
 from .models import (
-    FollowUp,
     MobilityMeasurement,
-    Reminder,
     SignedRecordLocked,
     TreatmentSession,
     TriggerPoint,
 )
 from .serializers import (
     AddendumSerializer,
-    FollowUpCreateSerializer,
-    FollowUpSerializer,
     MobilitySerializer,
-    ReminderSerializer,
     SessionSignSerializer,
     SessionStartSerializer,
     SessionUpdateSerializer,
@@ -178,47 +173,3 @@ class MobilityViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
             .select_related("movement")
             .annotate(percent_of_normal=percent)
         )
-
-
-class FollowUpFilter(django_filters.FilterSet):
-    due_after = InstantFilter("due_at", lookup_expr="gte")
-    due_before = InstantFilter("due_at", lookup_expr="lt")
-
-    class Meta:
-        model = FollowUp
-        fields = ["patient", "status", "kind", "therapist"]
-
-
-class FollowUpViewSet(AuditedReads, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Front desk books and watches follow-ups too: they carry no clinical content."""
-
-    serializer_class = FollowUpSerializer
-    filterset_class = FollowUpFilter
-    ordering_fields = ["due_at", "created_at"]
-    ordering = ["due_at", "id"]
-
-    def get_queryset(self):
-        return visible(self.request.user, FollowUp)
-
-    @extend_schema(request=FollowUpCreateSerializer, responses={201: FollowUpSerializer})
-    def create(self, request, *args, **kwargs):
-        form = FollowUpCreateSerializer(data=request.data, context=self.get_serializer_context())
-        form.is_valid(raise_exception=True)
-        follow_up = follow_ups.follow_up_create(created_by=request.user, **form.validated_data)
-        return Response(self.get_serializer(follow_up).data, status=status.HTTP_201_CREATED)
-
-
-class ReminderFilter(django_filters.FilterSet):
-    class Meta:
-        model = Reminder
-        fields = ["follow_up", "status", "channel", "kind"]
-
-
-class ReminderViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
-    serializer_class = ReminderSerializer
-    filterset_class = ReminderFilter
-    ordering_fields = ["send_at", "created_at"]
-    ordering = ["send_at", "id"]
-
-    def get_queryset(self):
-        return visible(self.request.user, Reminder)

@@ -1,15 +1,13 @@
 """Input of the session pages: the recording page's autosaved draft (JSON) and the small forms
-for signing, addenda and follow-ups."""
-
-import datetime as dt
+for signing and addenda; the patient's post-session check-in."""
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinic.forms import InstantField
+from patients.forms import rating_field
+from patients.models import BodyRegion, Side
 
-from .models import Addendum, FollowUp, ReminderPolicy
+from .models import Addendum
 
 # What the page may send for each item; anything else is refused rather than passed to a model.
 ITEM_FIELDS = {
@@ -102,85 +100,30 @@ class AddendumForm(forms.ModelForm):
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
 
 
-WHEN_CHOICES = [
-    ("", _("Any time")),
-    ("today", _("Due today")),
-    ("week", _("This week")),
-    ("overdue", _("Overdue")),
-]
+class CheckInForm(forms.Form):
+    """Pain now in each treated region, soreness, and anything unexpected."""
 
-
-class LocalDateTimeInput(forms.DateTimeInput):
-    """A phone's or tablet's own date-time picker; read in the clinic's zone (the view
-    activates it)."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-class FollowUpFilterForm(forms.Form):
-    when = forms.ChoiceField(label=_("When"), choices=WHEN_CHOICES, required=False)
-    therapist = forms.ModelChoiceField(
-        label=_("Therapist"), queryset=None, required=False, empty_label=_("Any therapist")
-    )
-    status = forms.ChoiceField(
-        label=_("Status"), choices=[("", _("Any status")), *FollowUp.Status.choices], required=False
+    soreness = rating_field(_("Soreness from the treatment (0 = none, 10 = worst imaginable)"))
+    unexpected = forms.CharField(
+        label=_("Anything unexpected since the session? (bruising, dizziness, new pain…)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
     )
 
-    def __init__(self, *args, therapists, **kwargs):
+    def __init__(self, *args, regions: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["therapist"].queryset = therapists
-        self.fields["therapist"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.regions = regions
+        for region, side in regions:
+            label = BodyRegion(region).label
+            if side != Side.MIDLINE:
+                label = f"{label}, {Side(side).label}"
+            self.fields[f"pain_{region}_{side}"] = rating_field(label)
+        # Pain first, then soreness and the free text.
+        self.order_fields([f"pain_{r}_{s}" for r, s in regions])
 
+    def pain(self) -> list[tuple[str, str, int]]:
+        return [(r, s, self.cleaned_data[f"pain_{r}_{s}"]) for r, s in self.regions]
 
-class FollowUpForm(forms.Form):
-    due_at = InstantField(label=_("Date and time"), widget=LocalDateTimeInput())
-    kind = forms.ChoiceField(label=_("Kind"), choices=FollowUp.Kind.choices)
-    therapist = forms.ModelChoiceField(
-        label=_("Therapist"), queryset=None, required=False, empty_label=_("Not assigned")
-    )
-    note = forms.CharField(label=_("Note"), max_length=200, required=False)
-
-    def __init__(self, *args, therapists, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["therapist"].queryset = therapists
-        self.fields["therapist"].label_from_instance = lambda u: u.get_full_name() or u.username
-
-    def clean_due_at(self):
-        due_at = self.cleaned_data["due_at"]
-        if due_at < timezone.now() - dt.timedelta(minutes=5):
-            raise forms.ValidationError(_("A follow-up is planned in the future."))
-        return due_at
-
-
-class FollowUpMoveForm(forms.Form):
-    due_at = InstantField(label=_("New date and time"), widget=LocalDateTimeInput())
-
-
-class ReminderPolicyForm(forms.ModelForm):
-    class Meta:
-        model = ReminderPolicy
-        fields = [
-            "first_reminder_hours",
-            "second_reminder_hours",
-            "check_in_after_hours",
-            "quiet_hours_start",
-            "quiet_hours_end",
-            "email_enabled",
-            "sms_enabled",
-        ]
-        labels = {
-            "first_reminder_hours": _("First reminder, hours before the appointment"),
-            "second_reminder_hours": _("Second reminder, hours before the appointment"),
-            "check_in_after_hours": _("Check-in request, hours after the session"),
-            "quiet_hours_start": _("Quiet hours start"),
-            "quiet_hours_end": _("Quiet hours end"),
-            "email_enabled": _("Send by email"),
-            "sms_enabled": _("Send by text message"),
-        }
-        widgets = {
-            "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-            "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        }
+    def pain_fields(self):
+        return [self[f"pain_{r}_{s}"] for r, s in self.regions]

@@ -21,9 +21,18 @@ from django.utils import timezone
 
 from clinic.models import RecordVersion
 from clinic.permissions import access_for, visible
-from patients.models import Patient, Side
+from patients.models import BodyRegion, PainSource, Patient, Side
+from patients.selectors import pain_trend
 
-from .models import MobilityMeasurement, TreatmentSession, TriggerPoint
+from .models import (
+    ChartView,
+    MobilityMeasurement,
+    Movement,
+    Muscle,
+    Technique,
+    TreatmentSession,
+    TriggerPoint,
+)
 
 
 def session_get(*, user, session_id: int) -> TreatmentSession:
@@ -160,3 +169,129 @@ def session_versions(*, session: TreatmentSession) -> QuerySet[RecordVersion]:
     return RecordVersion.objects.filter(
         table_name=TreatmentSession._meta.db_table, row_id=session.pk
     ).order_by("-id")
+
+
+def draft_state(*, session: TreatmentSession) -> dict:
+    """What the recording page edits, as the JSON it sends back on every autosave."""
+    return {
+        "fields": {
+            name: getattr(session, name)
+            for name in ("subjective", "objective", "assessment", "plan", "duration_minutes")
+        },
+        "pain": [
+            {
+                "source": p.source,
+                "region": p.region,
+                "side": p.side,
+                "score": p.score,
+                "unable_to_rate": p.unable_to_rate,
+            }
+            for p in session.pain_scores.all()
+        ],
+        "trigger_points": [
+            {
+                "muscle_id": t.muscle_id,
+                "side": t.side,
+                "chart_view": t.chart_view,
+                "x": t.x,
+                "y": t.y,
+                "kind": t.kind,
+                "tenderness": t.tenderness,
+                "pressure_pain_threshold": (
+                    str(t.pressure_pain_threshold) if t.pressure_pain_threshold else None
+                ),
+                "referral_pattern": t.referral_pattern,
+                "local_twitch_response": t.local_twitch_response,
+                "technique": t.technique,
+                "hold_seconds": t.hold_seconds,
+                "repetitions": t.repetitions,
+                "pressure": t.pressure,
+                "released": t.released,
+            }
+            for t in session.trigger_points.all()
+        ],
+        "mobility": [
+            {"movement_id": m.movement_id, "side": m.side, "degrees": m.degrees, "method": m.method}
+            for m in session.mobility.all()
+        ],
+    }
+
+
+def recording_catalogues() -> dict:
+    """The muscle and movement catalogues and the choices the recording page offers."""
+    return {
+        "muscles": list(
+            Muscle.objects.values("id", "name", "region", "chart_view", "chart_x", "chart_y")
+        ),
+        "movements": list(
+            Movement.objects.values("id", "joint", "name", "normal_degrees", "bilateral")
+        ),
+        "regions": BodyRegion.choices,
+        "sides": Side.choices,
+        "techniques": Technique.choices,
+        "kinds": TriggerPoint.Kind.choices,
+        "views": ChartView.choices,
+        "methods": MobilityMeasurement.Method.choices,
+    }
+
+
+def previous_points(*, previous: TreatmentSession | None) -> list[dict]:
+    """Last session's trigger points, shown in grey on the recording page's body chart."""
+    if previous is None:
+        return []
+    return [
+        {
+            "muscle_id": t.muscle_id,
+            "muscle": t.muscle.name,
+            "side": t.side,
+            "chart_view": t.chart_view,
+            "x": t.x,
+            "y": t.y,
+            "tenderness": t.tenderness,
+            "released": t.released,
+        }
+        for t in previous.trigger_points.all()
+    ]
+
+
+def open_draft(*, patient: Patient, therapist) -> TreatmentSession | None:
+    """The therapist's latest draft for this patient, which "start a session" continues."""
+    return (
+        patient.sessions.filter(status=TreatmentSession.Status.DRAFT, therapist=therapist)
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def session_history_rows(*, session: TreatmentSession, limit: int = 200) -> list[dict]:
+    """The note's past states as rows of the history page, newest first."""
+    return [
+        {**version.old_row, "changed_at": version.changed_at, "operation": version.operation}
+        for version in session_versions(session=session)[:limit]
+    ]
+
+
+def home_sessions(*, user, start: dt.datetime, end: dt.datetime, rows: int) -> dict:
+    """The home page's sessions: today's first `rows` (and whether the day goes on: one row
+    more than shown, no count query), the last week's and the drafts waiting for a signature."""
+    today = list(sessions_between(user=user, start=start, end=end)[: rows + 1])
+    return {
+        "today": today[:rows],
+        "today_more": len(today) > rows,
+        "recent": sessions_between(
+            user=user, start=start - dt.timedelta(days=7), end=start
+        ).reverse()[:15],
+        "drafts": unsigned_drafts(user=user)[:30],
+    }
+
+
+def patient_chart_data(*, patient: Patient) -> dict:
+    """What the chart's pain and mobility plots draw, with the labels they need."""
+    return {
+        "pain": list(pain_trend(patient=patient)),
+        "mobility": list(mobility_trend(patient=patient)),
+        "regions": dict(BodyRegion.choices),
+        "sides": dict(Side.choices),
+        "sources": dict(PainSource.choices),
+        "time_zone": patient.clinic.time_zone,
+    }

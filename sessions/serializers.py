@@ -1,9 +1,8 @@
 """Explicit read and write shapes: reads show the whole record, writes take what the services
-take (sessions/services.py, sessions/follow_ups.py)."""
+take (sessions/services.py)."""
 
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,11 +12,9 @@ from patients.models import PainScore, Patient
 
 from .models import (
     Addendum,
-    FollowUp,
     MobilityMeasurement,
     Movement,
     Muscle,
-    Reminder,
     TreatmentSession,
     TriggerPoint,
 )
@@ -136,47 +133,4 @@ class MobilitySerializer(serializers.ModelSerializer):
     class Meta:
         model = MobilityMeasurement
         fields = ["id", "patient", "session", *MOBILITY_FIELDS, "percent_of_normal"]
-        read_only_fields = fields
-
-
-class FollowUpSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = FollowUp
-        fields = [
-            "id", "patient", "session", "therapist", "kind", "status", "due_at", "note",
-            "created_by", "created_at",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class StaffOfVisibleClinics(serializers.PrimaryKeyRelatedField):
-    def get_queryset(self):
-        user = self.context["request"].user
-        clinics = visible(user, Patient).values("clinic_id")
-        return get_user_model().objects.filter(memberships__clinic_id__in=clinics).distinct()
-
-
-class FollowUpCreateSerializer(serializers.Serializer):
-    patient = VisibleRelated(Patient)
-    due_at = serializers.DateTimeField()
-    kind = serializers.ChoiceField(choices=FollowUp.Kind.choices, default=FollowUp.Kind.APPOINTMENT)
-    session = VisibleRelated(TreatmentSession, required=False, allow_null=True)
-    therapist = StaffOfVisibleClinics(required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
-
-    def validate(self, attrs):
-        session = attrs.get("session")
-        if session is not None and session.patient_id != attrs["patient"].pk:
-            raise serializers.ValidationError({"session": ["This session is another patient's."]})
-        return attrs
-
-
-class ReminderSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Reminder
-        fields = [
-            "id", "follow_up", "channel", "kind", "send_at", "status", "attempts", "sent_at",
-            "created_at",
-        ]  # fmt: skip
         read_only_fields = fields

@@ -13,7 +13,6 @@ from clinic.transactions import retrying_atomic
 from patients.models import PainScore, PainSource, Patient
 from patients.selectors import active_red_flags
 
-from .follow_ups import follow_up_plan_check_in
 from .models import (
     Addendum,
     MobilityMeasurement,
@@ -21,6 +20,7 @@ from .models import (
     TreatmentSession,
     TriggerPoint,
 )
+from .signals import session_signed
 from .summaries import summaries_refresh
 
 SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
@@ -184,8 +184,8 @@ def session_sign(
     # The stored row is still a draft, so the model's lock lets this one transition through.
     session.save()
     audit_record(action=AuditEvent.Action.SIGN, actor=user, obj=session, patient=session.patient)
-    # The honest measure of a session comes a day later: book its check-in with the signature.
-    follow_up_plan_check_in(session=session, created_by=user)
+    # Scheduling books the check-in in this same transaction (scheduling/signals.py).
+    session_signed.send(sender=TreatmentSession, session=session, actor=user)
     return session
 
 

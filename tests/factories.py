@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from clinic.models import Clinic, Membership, Role
 from patients.models import PainScore, PainSource, Patient
-from sessions.models import FollowUp, Muscle, Reminder, TreatmentSession, TriggerPoint
+from scheduling.models import FollowUp, Reminder
+from sessions.models import Muscle, TreatmentSession, TriggerPoint
 from sessions.summaries import summaries_refresh
 
 

@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from sessions.follow_ups import follow_up_create
-from sessions.models import Reminder
+from scheduling.follow_ups import follow_up_create
+from scheduling.models import Reminder
 from tests.factories import PatientFactory
 
 from .conftest import sign_in
@@ -50,7 +50,7 @@ def test_a_patient_confirms_the_appointment_from_the_link_on_a_phone(
 ):
     from django.core import mail
 
-    from sessions import reminders
+    from scheduling import reminders
 
     settings.SITE_URL = live_server.url
     policy = reminders.policy_for(clinic_a)

@@ -20,8 +20,9 @@ from clinic.api_tokens import api_token_issue
 from clinic.models import AuditEvent, Role
 from clinic.tokens import token_new
 from patients.models import IntakeInvitation, IntakeSubmission
+from scheduling.models import Reminder
 from sessions.check_ins import check_in_issue
-from sessions.models import MobilityMeasurement, Movement, Reminder
+from sessions.models import MobilityMeasurement, Movement
 from tests.factories import (
     FollowUpFactory,
     MembershipFactory,

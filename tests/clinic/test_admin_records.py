@@ -10,13 +10,12 @@ from django.utils import timezone
 
 from clinic.models import AuditEvent, RecordVersion
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
+from scheduling.models import FollowUp, Reminder
 from sessions.models import (
     Addendum,
     CheckIn,
-    FollowUp,
     MobilityMeasurement,
     Movement,
-    Reminder,
     TreatmentSession,
     TriggerPoint,
 )

@@ -4,7 +4,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from patients.models import PainScore
-from sessions.models import Reminder, TriggerPoint
+from scheduling.models import Reminder
+from sessions.models import TriggerPoint
 from tests.factories import (
     PainScoreFactory,
     ReminderFactory,

@@ -17,7 +17,7 @@ from clinic.audit import audit_chain, audit_record, audit_verify
 from clinic.db_roles import app_role_grant
 from clinic.models import AuditEvent, RecordVersion
 from patients.models import PainScore, Patient
-from sessions.erasure import patient_erasure_request
+from scheduling.erasure import patient_erasure_request
 from sessions.models import (
     Addendum,
     MobilityMeasurement,

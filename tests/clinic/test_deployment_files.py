@@ -10,8 +10,27 @@ def test_docker_compose_names_the_services():
     assert set(compose["services"]) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
     web = compose["services"]["web"]
     assert "gunicorn" in web["command"]
-    assert compose["services"]["worker"]["command"][:4] == ["celery", "-A", "clinic", "worker"]
-    assert compose["services"]["beat"]["command"][:4] == ["celery", "-A", "clinic", "beat"]
+    assert compose["services"]["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    assert compose["services"]["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
+    for name in ("web", "worker", "beat", "migrate"):
+        settings_module = compose["services"][name]["environment"]["DJANGO_SETTINGS_MODULE"]
+        assert settings_module == "config.settings.base"
+
+
+def test_the_deployment_files_name_modules_that_exist():
+    """`celery -A config` finds the Celery app as `config.celery_app`; gunicorn loads the WSGI
+    callable the Dockerfile and compose name; the settings module they set imports."""
+    import importlib
+
+    from celery import Celery
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    celery_target = compose["services"]["worker"]["command"][2]
+    assert isinstance(importlib.import_module(celery_target).celery_app, Celery)
+    module, _, attribute = compose["services"]["web"]["command"][-1].partition(":")
+    assert callable(getattr(importlib.import_module(module), attribute))
+    assert 'CMD ["gunicorn", "config.wsgi:application"]' in (ROOT / "Dockerfile").read_text()
+    importlib.import_module(compose["services"]["web"]["environment"]["DJANGO_SETTINGS_MODULE"])
     for name in ("web", "worker", "beat"):
         env = compose["services"][name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
@@ -40,7 +59,7 @@ def test_docker_compose_migrates_as_the_owner_and_runs_as_the_application_role()
 def test_env_example_lists_every_variable_the_settings_read():
     import re
 
-    settings_source = (ROOT / "clinic" / "settings" / "base.py").read_text()
+    settings_source = (ROOT / "config" / "settings" / "base.py").read_text()
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', settings_source))
     example = (ROOT / ".env.example").read_text()
     missing = {name for name in read if not re.search(rf"^#? ?{name}=", example, re.M)}

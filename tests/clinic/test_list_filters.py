@@ -5,8 +5,8 @@ tells which of another clinic's ids exist."""
 import pytest
 from django_filters import ModelChoiceFilter, ModelMultipleChoiceFilter, NumberFilter
 
-from clinic.api import router
 from clinic.rest import ScopedFilterBackend
+from config.api import router
 from tests.factories import (
     FollowUpFactory,
     PainScoreFactory,

@@ -8,9 +8,9 @@ from django.utils import timezone
 from clinic.models import AuditEvent
 from clinic.permissions import patient_path, visible
 from interop.exports import ndjson, patients_csv, sessions_csv
-from sessions.erasure import patient_erasure_request
-from sessions.models import Reminder
-from sessions.reminders import reminders_claim_due
+from scheduling.erasure import patient_erasure_request
+from scheduling.models import Reminder
+from scheduling.reminders import reminders_claim_due
 from tests.clinic import test_access_matrix as matrix
 from tests.clinic.test_access_matrix import CALLERS, CLINICAL_MARKERS, MATRIX, _body, _outcome
 
@@ -134,7 +134,7 @@ def test_every_scoped_model_knows_its_patient(world):
 
     scoped = [model for model in apps.get_models() if hasattr(model, "clinic_lookup")]
     without = {model._meta.label for model in scoped if patient_path(model) is None}
-    assert without == {"treatments.ReminderPolicy"}
+    assert without == {"scheduling.ReminderPolicy"}
     manager = world["users"]["manager"]
     for model in scoped:
         visible(manager, model).count()  # every path is a valid lookup

@@ -4,7 +4,8 @@ import pytest
 
 from clinic.permissions import visible
 from patients.models import PainScore, Patient
-from sessions.models import FollowUp, TreatmentSession, TriggerPoint
+from scheduling.models import FollowUp
+from sessions.models import TreatmentSession, TriggerPoint
 from tests.factories import (
     FollowUpFactory,
     MembershipFactory,

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _boot(**env_overrides) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    env.update(env_overrides, DJANGO_SETTINGS_MODULE="clinic.settings.base")
+    env.update(env_overrides, DJANGO_SETTINGS_MODULE="config.settings.base")
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=ROOT,

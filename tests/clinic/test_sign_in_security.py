@@ -71,7 +71,7 @@ def _deploy_check(**extra):
         if not k.startswith(("PYTEST", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"))
     }  # fmt: skip
     env.update(
-        DJANGO_SETTINGS_MODULE="clinic.settings.base", DEBUG="false",
+        DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="false",
         SECRET_KEY="k3y-" + "x7Qz" * 16, ALLOWED_HOSTS="clinic.example.com",
         CACHE_URL="redis://127.0.0.1:6379/1", AUDIT_HMAC_KEY="a-key-of-its-own-" + "9f" * 16,
     )  # fmt: skip

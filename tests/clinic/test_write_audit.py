@@ -14,17 +14,18 @@ from django.utils import timezone
 from clinic.models import AuditEvent
 from patients import imports, services
 from patients.models import IntakeInvitation, IntakeSubmission, Patient
-from sessions import check_ins, erasure, follow_ups, reminders
+from scheduling import erasure, follow_ups, reminders
+from scheduling.models import FollowUp, Reminder
+from sessions import check_ins
 from sessions import services as session_services
-from sessions.models import FollowUp, Reminder
 from tests.factories import FollowUpFactory, ReminderFactory, TreatmentSessionFactory
 from tests.patients.intake_helpers import fill, invite, valid_steps
 
 pytestmark = pytest.mark.django_db
 
 MODULES = (
-    "patients.services", "patients.imports", "sessions.services", "sessions.follow_ups",
-    "sessions.reminders", "sessions.check_ins", "sessions.erasure",
+    "patients.services", "patients.imports", "sessions.services", "scheduling.follow_ups",
+    "scheduling.reminders", "sessions.check_ins", "scheduling.erasure",
 )  # fmt: skip
 
 # Public functions of those modules that write nothing of a patient's, and why.

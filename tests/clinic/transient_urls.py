@@ -32,5 +32,5 @@ def failing_write(request):
 urlpatterns = [
     path("flaky-read/", flaky_read),
     path("failing-write/", failing_write),
-    path("", include("clinic.urls")),  # the page frame links to the real pages
+    path("", include("config.urls")),  # the page frame links to the real pages
 ]

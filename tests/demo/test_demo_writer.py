@@ -13,11 +13,10 @@ from django.utils import timezone
 
 from demo import writer
 from patients.models import PainCourse
-from sessions import reminders
-from sessions.follow_ups import follow_up_create
+from scheduling import reminders
+from scheduling.follow_ups import follow_up_create
+from scheduling.models import FollowUp, Reminder
 from sessions.models import (
-    FollowUp,
-    Reminder,
     SessionPain,
     TreatmentSession,
     TriggerPoint,

@@ -23,9 +23,9 @@ from patients.models import (
     Patient,
     RedFlag,
 )
+from scheduling.models import FollowUp
 from sessions.models import (
     CheckIn,
-    FollowUp,
     MobilityMeasurement,
     Movement,
     Muscle,

@@ -43,7 +43,7 @@ def stop(process: subprocess.Popen, *, timeout: float = 30) -> None:
 def send_ping(*, cwd: Path, env: dict) -> str:
     """Send clinic.ping from a separate producer process; returns the marker to wait for."""
     marker = uuid.uuid4().hex
-    code = f"import django; django.setup(); from clinic.celery import ping; ping.delay({marker!r})"
+    code = f"import django; django.setup(); from config.celery import ping; ping.delay({marker!r})"
     subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, check=True, timeout=60)
     return marker
 
@@ -52,7 +52,7 @@ def send_ping(*, cwd: Path, env: dict) -> str:
 def process_env():
     """The environment of a child process, without this test run's overrides."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings.test"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     return env
 
 

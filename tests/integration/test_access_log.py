@@ -15,7 +15,7 @@ def test_gunicorns_access_log_leaves_out_the_search_terms(process_env, tmp_path)
     port = free_port()
     log = (tmp_path / "gunicorn.log").open("w+")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "clinic.wsgi:application",
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application",
          "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         cwd=ROOT, env=process_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
@@ -46,7 +46,7 @@ def test_gunicorn_logs_no_patient_link_token_on_404_or_429_paths(process_env, tm
     log = (tmp_path / "gunicorn.log").open("w+")
     env = {**process_env, "DATABASE_URL": database_url(), "LINK_GUESS_LIMIT": "3"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "clinic.wsgi:application", "-c", "gunicorn.conf.py",
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-c", "gunicorn.conf.py",
          "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip

@@ -20,7 +20,7 @@ def _consumes(env: dict, folder) -> None:
         cwd=ROOT, env=env, check=True, timeout=120,
     )  # fmt: skip
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool=solo", "-l", "INFO"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-l", "INFO"],
         cwd=ROOT, env=env, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip

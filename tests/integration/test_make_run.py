@@ -55,7 +55,7 @@ def test_make_run_starts_web_worker_and_beat_and_ctrl_c_stops_them(process_env, 
         assert status == 200 and "Staff sign-in" in page
 
         marker = send_ping(
-            cwd=checkout, env={**env, "DJANGO_SETTINGS_MODULE": "clinic.settings.dev"}
+            cwd=checkout, env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
         )
         done = checkout / "var" / "ping" / marker
         wait_for(done.exists, timeout=60, what="make run's worker to consume a task")

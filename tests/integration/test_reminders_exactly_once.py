@@ -25,7 +25,7 @@ import redis
 from django.db import connection
 from django.utils import timezone
 
-from sessions.models import FollowUp, Reminder, ReminderPolicy
+from scheduling.models import FollowUp, Reminder, ReminderPolicy
 from tests.factories import ClinicFactory, PatientFactory
 
 from .conftest import ROOT, database_url, free_port, send_ping, wait_for
@@ -82,7 +82,7 @@ class Run:
     def start(self, *args: str, name: str) -> subprocess.Popen:
         log = open(self.tmp / f"{name}.log", "a")  # noqa: SIM115 (closed with the process)
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "clinic", *args],
+            [sys.executable, "-m", "celery", "-A", "config", *args],
             cwd=ROOT, env=self.env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.processes.append(process)

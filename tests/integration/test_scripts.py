@@ -51,7 +51,7 @@ def scripts_env():
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env |= {
         "DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}")),
-        "DJANGO_SETTINGS_MODULE": "clinic.settings.test",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "BENCH_PATIENTS": SMOKE_PATIENTS,
         "BENCH_REQUESTS": "3",
     }

@@ -187,7 +187,7 @@ def test_a_mistyped_email_on_the_invite_form_is_marked_and_kept(client, front_de
 
 
 def test_the_queue_is_paged(client, front_desk, clinic_a, monkeypatch):
-    monkeypatch.setattr("patients.views.QUEUE_PAGE_SIZE", 2)
+    monkeypatch.setattr("patients.views.review.QUEUE_PAGE_SIZE", 2)
     for n in range(3):
         token = invite(clinic=clinic_a, by=front_desk, email=f"p{n}@example.com")
         fill(client, token)

@@ -12,7 +12,7 @@ from django.utils.translation.template import templatize
 
 from patients.forms import STEPS, ConsentForm, GoalsForm, PainMapForm, RedFlagForm
 from patients.models import BodyRegion, Side
-from sessions.check_in_views import CheckInForm
+from sessions.forms import CheckInForm
 
 ROOT = Path(__file__).resolve().parents[2]
 PATIENT_TEMPLATES = [
@@ -27,7 +27,7 @@ PATIENT_TEMPLATES = [
     "patients/email/intake_invitation_subject.txt",
     "treatments/check_in.html",
     "treatments/check_in_thanks.html",
-    "treatments/follow_up_reply.html",
+    "scheduling/follow_up_reply.html",
 ]
 
 

@@ -12,8 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from patients.models import PainCourse
+from scheduling.erasure import _erase
 from sessions.check_ins import check_in_complete, check_in_issue
-from sessions.erasure import _erase
 from sessions.models import Muscle, SessionPain, TriggerPointVisit
 from sessions.services import session_start, session_update
 from sessions.summaries import summaries_refresh

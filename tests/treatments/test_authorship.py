@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import Role
-from sessions.follow_ups import follow_up_create
-from sessions.models import FollowUp
+from scheduling.follow_ups import follow_up_create
+from scheduling.models import FollowUp
 from sessions.services import session_update
 from tests.api_client import api_as
 from tests.factories import MembershipFactory, TreatmentSessionFactory, UserFactory

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients.models import IntakeSubmission
-from sessions.models import FollowUp, Muscle, TreatmentSession
+from scheduling.models import FollowUp
+from sessions.models import Muscle, TreatmentSession
 from tests.factories import PainScoreFactory, TreatmentSessionFactory, TriggerPointFactory
 
 pytestmark = pytest.mark.django_db

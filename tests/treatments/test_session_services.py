@@ -2,7 +2,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from patients.models import IntakeSubmission, PainScore
-from sessions.models import FollowUp, Muscle, SignedRecordLocked, TreatmentSession
+from scheduling.models import FollowUp
+from sessions.models import Muscle, SignedRecordLocked, TreatmentSession
 from sessions.services import addendum_add, session_sign, session_start, session_update
 
 pytestmark = pytest.mark.django_db

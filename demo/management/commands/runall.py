@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, **options):
         python = sys.executable
-        celery = [python, "-m", "celery", "-A", "clinic"]
+        celery = [python, "-m", "celery", "-A", "config"]
         commands = {
             "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
             "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2"],

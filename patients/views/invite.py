@@ -1,0 +1,68 @@
+"""/intakes/invite/: staff send an intake link to a new or a registered patient."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from clinic.selectors import staff_clinics
+
+from .. import selectors, services
+from ..forms import InvitationForm
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def intake_invite(request):
+    """Front desk (or any staff) sends an intake link to a new or an existing patient."""
+    patient = None
+    if request.GET.get("patient"):
+        try:
+            patient = selectors.patient_get(
+                user=request.user, patient_id=int(request.GET["patient"])
+            )
+        except ValueError:
+            raise Http404 from None
+    clinics = staff_clinics(user=request.user)
+    if not clinics:
+        raise PermissionDenied
+    initial = {"email": patient.email, "language": patient.preferred_language} if patient else {}
+    form = InvitationForm(
+        request.POST or None, initial=initial, clinics=None if patient else clinics
+    )
+    clinic = patient.clinic if patient else clinics[0]
+    if request.method == "POST" and form.is_valid():
+        clinic = form.cleaned_data.get("clinic", clinic)
+        try:
+            services.intake_invite(
+                clinic=clinic,
+                created_by=request.user,
+                patient=patient,
+                email=form.cleaned_data["email"],
+                language=form.cleaned_data["language"],
+                build_link=lambda raw: request.build_absolute_uri(reverse("intake", args=[raw])),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(
+                request,
+                _("Intake link sent to %(email)s.") % {"email": form.cleaned_data["email"]},
+            )
+            return redirect("intake_queue")
+    return render(
+        request,
+        "patients/intake_invite.html",
+        {
+            "form": form,
+            "patient": patient,
+            "clinic": clinic,
+            "valid_days": settings.INTAKE_LINK_VALID_DAYS,
+        },
+    )

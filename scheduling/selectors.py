@@ -1,0 +1,139 @@
+"""Reads about follow-ups and their reminders, for the front desk (writes: follow_ups.py)."""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from clinic.models import Clinic, Role
+from clinic.permissions import access_for, visible
+from patients.models import Patient
+
+from .models import FollowUp, Reminder
+
+OPEN = (FollowUp.Status.PLANNED, FollowUp.Status.CONFIRMED)
+
+
+def follow_up_clinic(*, user, clinic_id: int | None = None) -> Clinic | None:
+    """The clinic whose follow-ups a staff user is looking at: the one asked for, among theirs,
+    or their first. None when they work in no such clinic."""
+    clinics = Clinic.objects.filter(pk__in=access_for(user).clinic_ids).order_by("name")
+    if clinic_id is not None:
+        clinics = clinics.filter(pk=clinic_id)
+    return clinics.first()
+
+
+def managed_clinic(*, user) -> Clinic | None:
+    """The first clinic where the user is a manager (or administrator)."""
+    return (
+        Clinic.objects.filter(
+            memberships__user=user,
+            memberships__is_active=True,
+            memberships__role__in=[Role.MANAGER, Role.ADMIN],
+        )
+        .order_by("name")
+        .first()
+    )
+
+
+def follow_ups_for_desk(
+    *,
+    user,
+    clinic: Clinic,
+    when: str = "",
+    therapist_id: int | None = None,
+    status: str = "",
+    now: dt.datetime | None = None,
+) -> QuerySet:
+    """One clinic's follow-ups with their reminders, soonest first. `when` is today, week or
+    overdue (days in the clinic's time zone); overdue means still open after its time."""
+    now = now or timezone.now()
+    midnight = timezone.localtime(now, clinic.zone).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    follow_ups = (
+        visible(user, FollowUp)
+        .filter(patient__clinic=clinic)
+        .select_related("patient", "therapist")
+        .prefetch_related(Prefetch("reminders", queryset=Reminder.objects.order_by("send_at")))
+        .order_by("due_at", "id")
+    )
+    if when == "today":
+        follow_ups = follow_ups.filter(due_at__gte=midnight, due_at__lt=midnight + dt.timedelta(1))
+    elif when == "week":
+        follow_ups = follow_ups.filter(due_at__gte=midnight, due_at__lt=midnight + dt.timedelta(7))
+    elif when == "overdue":
+        follow_ups = follow_ups.filter(due_at__lt=now, status__in=OPEN)
+    if therapist_id:
+        follow_ups = follow_ups.filter(therapist_id=therapist_id)
+    if status:
+        follow_ups = follow_ups.filter(status=status)
+    return follow_ups
+
+
+def follow_up_detail(*, user, pk: int) -> FollowUp:
+    """One follow-up the user may see (404 otherwise is the view's job), with its reminders."""
+    return (
+        visible(user, FollowUp)
+        .select_related("patient__clinic", "therapist")
+        .prefetch_related(Prefetch("reminders", queryset=Reminder.objects.order_by("send_at")))
+        .get(pk=pk)
+    )
+
+
+def clinic_therapists(*, clinic: Clinic) -> QuerySet:
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__clinic=clinic,
+            memberships__role=Role.THERAPIST,
+            memberships__is_active=True,
+        )
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def patients_matching(*, user, text: str, limit: int = 20) -> list[Patient]:
+    """Patients whose name contains every word typed, for booking a follow-up."""
+    patients = visible(user, Patient).select_related("clinic")
+    for word in text.split()[:4]:
+        patients = patients.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return list(patients.order_by("last_name", "first_name")[:limit])
+
+
+def follow_ups_due_between(*, user, start: dt.datetime, end: dt.datetime) -> QuerySet:
+    """The home page's follow-ups of the day, every status but cancelled (index followup_due)."""
+    return (
+        visible(user, FollowUp)
+        .filter(due_at__gte=start, due_at__lt=end)
+        .exclude(status=FollowUp.Status.CANCELLED)
+        .select_related("patient")
+        .only("due_at", "kind", "status", "patient_id", "patient__first_name", "patient__last_name")
+        .order_by("due_at")
+    )
+
+
+def follow_ups_of_patient(*, user, patient: Patient) -> QuerySet:
+    """A patient's follow-ups on their chart, latest first."""
+    return (
+        visible(user, FollowUp)
+        .filter(patient=patient)
+        .select_related("therapist")
+        .order_by("-due_at")
+    )
+
+
+def follow_ups_of_session(*, session) -> QuerySet:
+    """The follow-ups planned from one session, soonest first."""
+    return FollowUp.objects.filter(session=session).order_by("due_at")
+
+
+def reminder_get(*, user, pk: int) -> Reminder:
+    """One reminder the user may see; Reminder.DoesNotExist otherwise (the view answers 404)."""
+    return visible(user, Reminder).get(pk=pk)
+
+
+def patient_for_booking(*, user, patient_id: int) -> Patient:
+    """The patient a follow-up is booked for; Patient.DoesNotExist unless the user sees them."""
+    return visible(user, Patient).select_related("clinic").get(pk=patient_id)

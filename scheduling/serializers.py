@@ -1,0 +1,57 @@
+"""Follow-ups and reminders over the API: reads show the row, the write takes what
+scheduling/follow_ups.py takes."""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from clinic.permissions import visible
+from patients.models import Patient
+from sessions.models import TreatmentSession
+from sessions.serializers import VisibleRelated
+
+from .models import FollowUp, Reminder
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id", "patient", "session", "therapist", "kind", "status", "due_at", "note",
+            "created_by", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class StaffOfVisibleClinics(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        user = self.context["request"].user
+        clinics = visible(user, Patient).values("clinic_id")
+        return get_user_model().objects.filter(memberships__clinic_id__in=clinics).distinct()
+
+
+class FollowUpCreateSerializer(serializers.Serializer):
+    patient = VisibleRelated(Patient)
+    due_at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=FollowUp.Kind.choices, default=FollowUp.Kind.APPOINTMENT)
+    session = VisibleRelated(TreatmentSession, required=False, allow_null=True)
+    therapist = StaffOfVisibleClinics(required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate(self, attrs):
+        session = attrs.get("session")
+        if session is not None and session.patient_id != attrs["patient"].pk:
+            raise serializers.ValidationError({"session": ["This session is another patient's."]})
+        return attrs
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Reminder
+        fields = [
+            "id", "follow_up", "channel", "kind", "send_at", "status", "attempts", "sent_at",
+            "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields

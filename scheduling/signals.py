@@ -1,0 +1,15 @@
+"""Scheduling's answers to what the treatment record announces (sessions/signals.py)."""
+
+from django.dispatch import receiver
+
+from sessions.models import TreatmentSession
+from sessions.signals import session_signed
+
+from .follow_ups import follow_up_plan_check_in
+
+
+@receiver(session_signed, sender=TreatmentSession, dispatch_uid="scheduling.book_check_in")
+def book_check_in(sender, *, session: TreatmentSession, actor, **kwargs) -> None:
+    """The honest measure of a session comes a day later: its check-in is booked with the
+    signature, in the same transaction, whoever signs (page, API)."""
+    follow_up_plan_check_in(session=session, created_by=actor)

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from .views import booking, desk, detail, erasure, policy, reply
+
+urlpatterns = [
+    path("patients/<int:pk>/erasure", erasure.patient_erasure, name="patient_erasure"),
+    path("sessions/<int:pk>/follow-up", booking.follow_up_plan, name="follow_up_plan"),
+    # Front desk: follow-ups and their reminders; the patient's confirm/cancel link.
+    path("follow-ups/", desk.follow_up_list, name="follow_up_list"),
+    path("follow-ups/new/", booking.follow_up_new, name="follow_up_new"),
+    path("follow-ups/policy/", policy.reminder_policy, name="reminder_policy"),
+    path("follow-ups/<int:pk>/", detail.follow_up_detail, name="follow_up_detail"),
+    path("follow-ups/<int:pk>/move/", detail.follow_up_move_view, name="follow_up_move"),
+    path("follow-ups/<int:pk>/status/", detail.follow_up_status_view, name="follow_up_status"),
+    path(
+        "follow-ups/reminders/<int:pk>/resend/",
+        detail.reminder_resend_view,
+        name="reminder_resend",
+    ),
+    path("follow-ups/reply/<str:token>/", reply.follow_up_reply_view, name="follow_up_reply"),
+]

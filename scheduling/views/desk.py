@@ -1,0 +1,55 @@
+"""/follow-ups/: front desk's list of one clinic's follow-ups with their reminders' state."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from clinic.audit import audit_record
+from clinic.models import AuditEvent
+
+from .. import selectors
+from ..forms import FollowUpFilterForm
+
+
+def _clinic_or_404(request):
+    clinic_id = request.GET.get("clinic")
+    clinic = selectors.follow_up_clinic(
+        user=request.user, clinic_id=int(clinic_id) if (clinic_id or "").isdigit() else None
+    )
+    if clinic is None:
+        raise Http404
+    return clinic
+
+
+@login_required
+def follow_up_list(request):
+    clinic = _clinic_or_404(request)
+    therapists = selectors.clinic_therapists(clinic=clinic)
+    filters = FollowUpFilterForm(request.GET or None, therapists=therapists)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    therapist = chosen.get("therapist")
+    follow_ups = selectors.follow_ups_for_desk(
+        user=request.user,
+        clinic=clinic,
+        when=chosen.get("when", ""),
+        therapist_id=therapist.pk if therapist else None,
+        status=chosen.get("status", ""),
+    )
+    page = Paginator(follow_ups, 50).get_page(request.GET.get("page"))
+    audit_record(action=AuditEvent.Action.LIST, actor=request.user)
+    query = request.GET.copy()
+    query.pop("page", None)
+    with timezone.override(clinic.zone):
+        return render(
+            request,
+            "scheduling/follow_up_list.html",
+            {
+                "clinic": clinic,
+                "filters": filters,
+                "page": page,
+                "query": query.urlencode(),
+                "sets_policy": selectors.managed_clinic(user=request.user) == clinic,
+            },
+        )

@@ -1,0 +1,38 @@
+"""/patients/<id>/: the patient chart (served here because it shows sessions, which patients
+must not import; scheduling adds the follow-ups and the erasure request is its view)."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from clinic.audit import audit_read
+from clinic.permissions import access_for
+from patients.selectors import latest_intake, patient_get, red_flags_listed
+
+from .. import selectors
+
+
+@login_required
+@require_GET
+def patient_chart(request, pk: int):
+    """The chart: demographics and scheduling for every staff role; clinical history, charts
+    and red flags only for clinical roles. A restricted record opens only for its clinic's
+    managers, and shows them the erasure request alone."""
+    patient = patient_get(user=request.user, patient_id=pk, restricted=True)
+    clinical = access_for(request.user).may_read_clinical(patient.clinic_id)
+    clinical = clinical and not patient.is_restricted
+    audit_read(user=request.user, obj=patient)
+    context = {
+        "patient": patient,
+        "clinical": clinical,
+        "manages": patient.clinic_id in access_for(request.user).managed_clinic_ids,
+    }
+    if clinical:
+        context |= {
+            "red_flags": red_flags_listed(user=request.user, patient=patient),
+            "intake": latest_intake(patient=patient),
+            "sessions": selectors.patient_sessions(patient=patient),
+            "trigger_points": selectors.trigger_point_history(patient=patient),
+            "chart_data": selectors.patient_chart_data(patient=patient),
+        }
+    return render(request, "treatments/patient_chart.html", context)
