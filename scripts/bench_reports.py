@@ -12,9 +12,7 @@ p50 ratio < 2.
 
 import os
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -22,6 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from serving import create_database, free_port, manage, start_gunicorn  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench"
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "5000"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "50"))
@@ -41,29 +42,6 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("CONN_MAX_AGE", "60")
 
 
-def manage(*args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True)  # noqa: S603
-
-
-def create_database(url: str) -> None:
-    """Create the bench database when it does not exist yet."""
-    import environ
-    import psycopg2
-    from psycopg2 import sql
-
-    settings = environ.Env.db_url_config(url)
-    server = psycopg2.connect(
-        dbname="postgres", user=settings["USER"], password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or None, port=settings["PORT"] or None,
-    )  # fmt: skip
-    server.autocommit = True
-    with server.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings["NAME"])))
-    server.close()
-
-
 def prepare() -> None:
     if not os.environ["DATABASE_URL"].startswith("postgres"):
         sys.exit("make bench measures PostgreSQL: set DATABASE_URL to a postgres:// database.")
@@ -73,30 +51,6 @@ def prepare() -> None:
     # patients, the size the reports are promised to handle. Does nothing when present.
     manage("seed_demo", "--patients", str(PATIENTS), "--weeks-min", "12", "--weeks-max", "28",
            "--quiet")  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(port: int) -> subprocess.Popen:
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")), "config.wsgi",
-        "--bind", f"127.0.0.1:{port}", "--workers", WORKERS, "--log-level", "warning",
-        "--access-logfile", os.devnull,  # a line per request would drown the table
-    ]  # fmt: skip
-    server = subprocess.Popen(command, cwd=ROOT, start_new_session=True)  # noqa: S603
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310 (a local server)  # nosec B310
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.kill()
-    sys.exit("gunicorn did not answer within 60 s")
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -192,7 +146,7 @@ def main() -> None:
           f"gunicorn with {WORKERS} workers\n")  # fmt: skip
 
     port = free_port()
-    server = start_gunicorn(port)
+    server = start_gunicorn(port, WORKERS)
     missed = []
     try:
         # What any request costs here before a report adds to it: HTTP, Django, one query.
