@@ -41,13 +41,11 @@ from .follow_ups import (
 )
 from .forms import (
     AddendumForm,
-    DraftError,
     FollowUpFilterForm,
     FollowUpForm,
     FollowUpMoveForm,
     ReminderPolicyForm,
     SignForm,
-    parse_draft,
 )
 from .models import (
     ChartView,
@@ -62,6 +60,7 @@ from .models import (
     TriggerPoint,
 )
 from .reminders import policy_for, reminder_policy_update, reminder_resend
+from .serializers import SessionDraftSerializer, draft_errors
 
 logger = logging.getLogger(__name__)
 
@@ -199,59 +198,13 @@ def session_new(request):
     )
 
 
-def _item_state(session: TreatmentSession) -> dict:
-    """What the recording page edits, as the JSON it sends back on every autosave."""
-    return {
-        "fields": {
-            name: getattr(session, name)
-            for name in ("subjective", "objective", "assessment", "plan", "duration_minutes")
-        },
-        "pain": [
-            {
-                "source": p.source,
-                "region": p.region,
-                "side": p.side,
-                "score": p.score,
-                "unable_to_rate": p.unable_to_rate,
-            }
-            for p in session.pain_scores.all()
-        ],
-        "trigger_points": [
-            {
-                "muscle_id": t.muscle_id,
-                "side": t.side,
-                "chart_view": t.chart_view,
-                "x": t.x,
-                "y": t.y,
-                "kind": t.kind,
-                "tenderness": t.tenderness,
-                "pressure_pain_threshold": (
-                    str(t.pressure_pain_threshold) if t.pressure_pain_threshold else None
-                ),
-                "referral_pattern": t.referral_pattern,
-                "local_twitch_response": t.local_twitch_response,
-                "technique": t.technique,
-                "hold_seconds": t.hold_seconds,
-                "repetitions": t.repetitions,
-                "pressure": t.pressure,
-                "released": t.released,
-            }
-            for t in session.trigger_points.all()
-        ],
-        "mobility": [
-            {"movement_id": m.movement_id, "side": m.side, "degrees": m.degrees, "method": m.method}
-            for m in session.mobility.all()
-        ],
-    }
-
-
 def _catalogues() -> dict:
     return {
         "muscles": list(
-            Muscle.objects.values("id", "name", "region", "chart_view", "chart_x", "chart_y")
+            Muscle.objects.values("slug", "name", "region", "chart_view", "chart_x", "chart_y")
         ),
         "movements": list(
-            Movement.objects.values("id", "joint", "name", "normal_degrees", "bilateral")
+            Movement.objects.values("code", "joint", "name", "normal_degrees", "bilateral")
         ),
         "regions": BodyRegion.choices,
         "sides": Side.choices,
@@ -287,11 +240,11 @@ def session_detail(request, pk: int):
             "draft_url": reverse("session_draft", args=[session.pk]),
             "session_id": session.pk,
             "updated_at": session.updated_at.isoformat(),
-            "state": _item_state(session),
+            "state": SessionDraftSerializer(session).data,
             "previous_points": [
                 {
-                    "muscle_id": t.muscle_id,
-                    "muscle": t.muscle.name,
+                    "muscle": t.muscle.slug,
+                    "muscle_name": t.muscle.name,
                     "side": t.side,
                     "chart_view": t.chart_view,
                     "x": t.x,
@@ -332,16 +285,18 @@ def session_draft(request, pk: int):
         # The service's own rule, asked before the body is read: a stranger's draft is refused
         # whatever was sent.
         services.require_author(user=request.user, session=session)
-        payload = parse_draft(request_json(request))
-        session = services.session_update(session=session, user=request.user, **payload)
+        draft = SessionDraftSerializer(data=request_json(request))
+        if not draft.is_valid():
+            return JsonResponse({"errors": draft_errors(draft.errors)}, status=400)
+        session = services.session_update(
+            session=session, user=request.user, **draft.service_arguments()
+        )
     except PermissionDenied:
         return JsonResponse(
             {"errors": {"__all__": [_("Only the author edits a draft.")]}}, status=403
         )
     except HostileInput as exc:
         return JsonResponse({"errors": {"__all__": [str(exc)]}}, status=400)
-    except DraftError as exc:
-        return JsonResponse({"errors": exc.errors}, status=400)
     except ValidationError as exc:
         return JsonResponse({"errors": exc.message_dict}, status=400)
     except SignedRecordLocked:
