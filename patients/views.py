@@ -20,6 +20,8 @@ from clinic.audit import audit_record
 from clinic.links import LinkUnavailable, link_language, link_lookup, link_unavailable
 from clinic.models import AuditEvent, Clinic
 from clinic.permissions import access_for
+from clinic.selectors import clinic_resolve, clinics_of
+from clinic.shortcuts import or_404
 from clinic.transactions import DatabaseBusy
 
 from . import selectors, services
@@ -32,7 +34,7 @@ from .forms import (
     review_sections,
     step_form,
 )
-from .models import red_flag_rows
+from .models import IntakeSubmission, red_flag_rows
 
 REVIEWED_SHOWN_FOR = dt.timedelta(days=30)
 QUEUE_PAGE_SIZE = 50
@@ -140,19 +142,28 @@ def intake_invite(request):
     patient = None
     if request.GET.get("patient"):
         try:
-            patient = selectors.patient_get(
-                user=request.user, patient_id=int(request.GET["patient"])
+            patient = or_404(
+                selectors.patient_get, user=request.user, patient_id=int(request.GET["patient"])
             )
         except ValueError:
             raise Http404 from None
-    clinics = Clinic.objects.filter(pk__in=access_for(request.user).clinic_ids)
+    clinics = clinics_of(user=request.user)
     if not clinics:
         raise PermissionDenied
+    try:
+        clinic = (
+            patient.clinic
+            if patient
+            else clinic_resolve(user=request.user, slug=request.GET.get("clinic"))
+        )
+    except Clinic.DoesNotExist:
+        raise Http404 from None
     initial = {"email": patient.email, "language": patient.preferred_language} if patient else {}
     form = InvitationForm(
-        request.POST or None, initial=initial, clinics=None if patient else clinics
+        request.POST or None,
+        initial=initial | {"clinic": clinic},
+        clinics=None if patient else clinics,
     )
-    clinic = patient.clinic if patient else clinics[0]
     if request.method == "POST" and form.is_valid():
         clinic = form.cleaned_data.get("clinic", clinic)
         try:
@@ -210,8 +221,11 @@ def intake_queue(request):
 @require_http_methods(["GET", "POST"])
 def intake_review(request, intake_id: int):
     """Front desk sees who filled it and links it; clinical staff also read the answers."""
-    summary = selectors.intake_summary_get(user=request.user, intake_id=intake_id)
-    intake = selectors.intake_get(user=request.user, intake_id=intake_id)
+    summary = or_404(selectors.intake_summary_get, user=request.user, intake_id=intake_id)
+    try:
+        intake = selectors.intake_get(user=request.user, intake_id=intake_id)
+    except IntakeSubmission.DoesNotExist:
+        intake = None  # front desk: the summary without the answers
     audit_record(
         action=AuditEvent.Action.READ, actor=request.user, obj=intake,
         patient_id=summary["patient_id"], clinic_id=summary["clinic_id"],
@@ -246,9 +260,7 @@ def intake_review(request, intake_id: int):
 @login_required
 @require_http_methods(["POST"])
 def intake_red_flags_clear(request, intake_id: int):
-    intake = selectors.intake_get(user=request.user, intake_id=intake_id)
-    if intake is None:
-        raise Http404
+    intake = or_404(selectors.intake_get, user=request.user, intake_id=intake_id)
     form = RedFlagClearForm(request.POST)
     if form.is_valid():
         try:
@@ -260,7 +272,7 @@ def intake_red_flags_clear(request, intake_id: int):
         else:
             messages.success(request, _("Red flags cleared."))
             return redirect("intake_review", intake_id=intake_id)
-    summary = selectors.intake_summary_get(user=request.user, intake_id=intake_id)
+    summary = or_404(selectors.intake_summary_get, user=request.user, intake_id=intake_id)
     context = {
         "summary": summary,
         "intake": intake,

@@ -16,7 +16,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.models import RecordVersion
@@ -27,10 +26,12 @@ from .models import MobilityMeasurement, TreatmentSession, TriggerPoint
 
 
 def session_get(*, user, session_id: int) -> TreatmentSession:
-    """A session the user may read (clinical staff of its clinic); 404 otherwise."""
-    return get_object_or_404(
-        visible(user, TreatmentSession).select_related("patient__clinic", "therapist", "signed_by"),
-        pk=session_id,
+    """A session the user may read (clinical staff of its clinic); TreatmentSession.DoesNotExist
+    otherwise."""
+    return (
+        visible(user, TreatmentSession)
+        .select_related("patient__clinic", "therapist", "signed_by")
+        .get(pk=session_id)
     )
 
 

@@ -1,4 +1,5 @@
 import logging
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,10 +18,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.audit import audit_read, audit_record
 from clinic.input_guard import HostileInput, request_json
 from clinic.links import link_lookup, link_unavailable
-from clinic.models import AuditEvent
+from clinic.models import AuditEvent, Clinic
 from clinic.permissions import access_for, visible
+from clinic.selectors import clinic_resolve, clinics_of
+from clinic.shortcuts import or_404
 from clinic.transactions import DatabaseBusy
-from patients.models import BodyRegion, PainSource, Patient, Side, red_flag_rows
+from patients.models import BodyRegion, PainSource, Side, red_flag_rows
 from patients.selectors import (
     latest_intake,
     pain_trend,
@@ -123,7 +126,7 @@ def patient_chart(request, pk: int):
     """The chart: demographics and scheduling for every staff role; clinical history, charts
     and red flags only for clinical roles. A restricted record opens only for its clinic's
     managers, and shows them the erasure request alone."""
-    patient = patient_get(user=request.user, patient_id=pk, restricted=True)
+    patient = or_404(patient_get, user=request.user, patient_id=pk, restricted=True)
     clinical = access_for(request.user).may_read_clinical(patient.clinic_id)
     clinical = clinical and not patient.is_restricted
     audit_read(user=request.user, obj=patient)
@@ -158,7 +161,7 @@ def patient_chart(request, pk: int):
 @require_POST
 def patient_erasure(request, pk: int):
     """A manager records the patient's erasure request (restrict now, delete after retention)."""
-    patient = patient_get(user=request.user, patient_id=pk, restricted=True)
+    patient = or_404(patient_get, user=request.user, patient_id=pk, restricted=True)
     try:
         patient = patient_erasure_request(patient=patient, user=request.user)
     except PermissionDenied:
@@ -177,7 +180,7 @@ def session_new(request):
         patient_id = int(request.GET.get("patient", ""))
     except ValueError:
         raise Http404 from None
-    patient = patient_get(user=request.user, patient_id=patient_id)
+    patient = or_404(patient_get, user=request.user, patient_id=patient_id)
     if not access_for(request.user).may_read_clinical(patient.clinic_id):
         raise Http404
     if request.method == "POST":
@@ -219,7 +222,7 @@ def _catalogues() -> dict:
 @require_GET
 def session_detail(request, pk: int):
     session = selectors.session_parts(
-        session=selectors.session_get(user=request.user, session_id=pk)
+        session=or_404(selectors.session_get, user=request.user, session_id=pk)
     )
     audit_read(user=request.user, obj=session)
     previous = selectors.previous_session(session=session)
@@ -262,7 +265,7 @@ def session_detail(request, pk: int):
 @login_required
 @require_GET
 def session_history(request, pk: int):
-    session = selectors.session_get(user=request.user, session_id=pk)
+    session = or_404(selectors.session_get, user=request.user, session_id=pk)
     audit_read(user=request.user, obj=session)
     versions = [
         {**version.old_row, "changed_at": version.changed_at, "operation": version.operation}
@@ -280,7 +283,7 @@ def session_history(request, pk: int):
 def session_draft(request, pk: int):
     """The recording page's autosave: the whole draft as JSON. Answers 200 with the save time,
     400 with per-field errors (nothing written), or 409 once the note is signed."""
-    session = selectors.session_get(user=request.user, session_id=pk)
+    session = or_404(selectors.session_get, user=request.user, session_id=pk)
     try:
         # The service's own rule, asked before the body is read: a stranger's draft is refused
         # whatever was sent.
@@ -321,7 +324,7 @@ def session_draft(request, pk: int):
 @login_required
 @require_POST
 def session_sign(request, pk: int):
-    session = selectors.session_get(user=request.user, session_id=pk)
+    session = or_404(selectors.session_get, user=request.user, session_id=pk)
     form = SignForm(request.POST)
     form.is_valid()
     try:
@@ -344,7 +347,7 @@ def session_sign(request, pk: int):
 @login_required
 @require_POST
 def addendum_create(request, pk: int):
-    session = selectors.session_get(user=request.user, session_id=pk)
+    session = or_404(selectors.session_get, user=request.user, session_id=pk)
     form = AddendumForm(request.POST)
     if form.is_valid():
         try:
@@ -388,7 +391,7 @@ def _session_follow_up_form(session, data=None) -> FollowUpForm:
 @login_required
 @require_POST
 def follow_up_plan(request, pk: int):
-    session = selectors.session_get(user=request.user, session_id=pk)
+    session = or_404(selectors.session_get, user=request.user, session_id=pk)
     with timezone.override(session.patient.clinic.zone):
         form = _session_follow_up_form(session, data=request.POST)
         valid = form.is_valid()
@@ -418,21 +421,15 @@ def follow_up_plan(request, pk: int):
 # Follow-ups and reminders: front desk's pages, the manager's policy, the patient's reply.
 
 
-def _clinic_or_404(request):
-    clinic_id = request.GET.get("clinic")
-    clinic = follow_up_selectors.follow_up_clinic(
-        user=request.user, clinic_id=int(clinic_id) if (clinic_id or "").isdigit() else None
-    )
-    if clinic is None:
-        raise Http404
-    return clinic
+def _clinic_or_404(request, *, managed: bool = False) -> Clinic:
+    try:
+        return clinic_resolve(user=request.user, slug=request.GET.get("clinic"), managed=managed)
+    except Clinic.DoesNotExist:
+        raise Http404 from None
 
 
 def _follow_up_or_404(request, pk: int) -> FollowUp:
-    try:
-        return follow_up_selectors.follow_up_detail(user=request.user, pk=pk)
-    except FollowUp.DoesNotExist:
-        raise Http404 from None
+    return or_404(follow_up_selectors.follow_up_detail, user=request.user, pk=pk)
 
 
 @login_required
@@ -462,7 +459,8 @@ def follow_up_list(request):
                 "filters": filters,
                 "page": page,
                 "query": query.urlencode(),
-                "sets_policy": follow_up_selectors.managed_clinic(user=request.user) == clinic,
+                "clinics": clinics_of(user=request.user),
+                "sets_policy": clinic.pk in access_for(request.user).managed_clinic_ids,
             },
         )
 
@@ -480,9 +478,8 @@ def follow_up_new(request):
         return render(
             request, "treatments/follow_up_patient_search.html", {"q": search, "found": found}
         )
-    patient = get_object_or_404(
-        visible(request.user, Patient).select_related("clinic"),
-        pk=int(patient_id) if patient_id.isdigit() else 0,
+    patient = or_404(
+        patient_get, user=request.user, patient_id=int(patient_id) if patient_id.isdigit() else 0
     )
     clinic = patient.clinic
     therapists = follow_up_selectors.clinic_therapists(clinic=clinic)
@@ -574,9 +571,9 @@ def reminder_resend_view(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def reminder_policy(request):
-    clinic = follow_up_selectors.managed_clinic(user=request.user)
-    if clinic is None:
+    if not access_for(request.user).managed_clinic_ids:
         raise PermissionDenied
+    clinic = _clinic_or_404(request, managed=True)
     policy = policy_for(clinic)
     form = ReminderPolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
@@ -586,8 +583,13 @@ def reminder_policy(request):
             form.add_error(None, error)
         else:
             messages.success(request, _("Reminder policy saved."))
-            return redirect("reminder_policy")
-    return render(request, "treatments/reminder_policy.html", {"form": form, "clinic": clinic})
+            return redirect(f"{reverse('reminder_policy')}?{urlencode({'clinic': clinic.slug})}")
+    clinics = clinics_of(user=request.user, managed=True)
+    return render(
+        request,
+        "treatments/reminder_policy.html",
+        {"form": form, "clinic": clinic, "clinics": clinics},
+    )
 
 
 @never_cache
