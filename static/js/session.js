@@ -7,7 +7,9 @@
   const data = JSON.parse(document.getElementById("session-data").textContent);
   const form = document.getElementById("session-form");
   const statusEl = document.getElementById("save-status");
-  const backupKey = `session-draft-${data.session_id}`;
+  // v2: the draft schema of sessions.serializers (muscle slugs, flat SOAP fields). A copy kept in
+  // the older shape is not restored: read as v2 it would record the wrong muscle.
+  const backupKey = `session-draft-v2-${data.session_id}`;
   const t = (text) => (window.gettext ? window.gettext(text) : text);
 
   // The draft names a muscle by its slug and a movement by its code (sessions.serializers).
