@@ -8,6 +8,7 @@ LINK_GUESS_LIMIT failures in a window, every link lookup from that address is re
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
 from django.shortcuts import render
 from django.utils import translation
 
@@ -25,15 +26,16 @@ def _guess_key(request) -> str:
 
 
 def link_lookup(request, find):
-    """`(find(), None)` when it finds the link's row, else `(None, the friendly page)`. A miss
-    counts as a guess; past the limit, `find` is not even called."""
+    """`(find(), None)` when it finds the link's row, else `(None, the friendly page)`: `find` is
+    a selector, raising DoesNotExist for a link it does not know. A miss counts as a guess;
+    past the limit, `find` is not even called."""
     if cache.get(_guess_key(request), 0) >= settings.LINK_GUESS_LIMIT:
         return None, link_unavailable(request, throttled=True)
-    found = find()
-    if found is None:
+    try:
+        return find(), None
+    except ObjectDoesNotExist:
         _guess_failed(request)
         return None, link_unavailable(request)
-    return found, None
 
 
 def _guess_failed(request) -> None:

@@ -1,4 +1,8 @@
-"""Reads about the clinic itself: the audit trail for its managers."""
+"""Reads about the clinic itself: which clinic a request means, the audit trail for its
+managers, sign-in locks and API tokens.
+
+Not found: a selector that reads one row raises the model's `DoesNotExist` (a row of another
+clinic is simply absent); views turn it into 404."""
 
 import datetime as dt
 
@@ -8,6 +12,27 @@ from django.utils import timezone
 
 from .models import ApiToken, AuditEvent, Clinic, Membership, SignInGuard
 from .permissions import access_for
+
+
+def clinics_of(*, user, managed: bool = False) -> QuerySet[Clinic]:
+    """The clinics `user` works in (`managed`: as manager or administrator), in the one order
+    every clinic picker and default follows: by name, then slug."""
+    access = access_for(user)
+    ids = access.managed_clinic_ids if managed else access.clinic_ids
+    return Clinic.objects.filter(pk__in=ids).order_by("name", "slug")
+
+
+def clinic_resolve(*, user, slug: str | None = None, managed: bool = False) -> Clinic:
+    """Which clinic a request means, the same way on every page and API: the one its
+    `?clinic=<slug>` names among `clinics_of(user, managed)`, else the first of those (by name).
+    Raises Clinic.DoesNotExist for a slug outside them, or when there are none."""
+    clinics = clinics_of(user=user, managed=managed)
+    if slug:
+        return clinics.get(slug=slug)
+    clinic = clinics.first()
+    if clinic is None:
+        raise Clinic.DoesNotExist
+    return clinic
 
 
 def audit_events(
@@ -70,8 +95,3 @@ def api_tokens_of(*, user) -> QuerySet[ApiToken]:
 def active_memberships(*, user) -> QuerySet[Membership]:
     """Where the user works now, with each clinic (the home page greets them with these)."""
     return user.memberships.filter(is_active=True).select_related("clinic")
-
-
-def staff_clinics(*, user) -> QuerySet[Clinic]:
-    """The clinics the user works in now (the intake invitation offers these)."""
-    return Clinic.objects.filter(pk__in=access_for(user).clinic_ids)

@@ -6,18 +6,11 @@ from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.http import Http404
-from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
 
-from clinic.models import CLINICAL_ROLES, Clinic, Role
+from clinic.models import CLINICAL_ROLES, Clinic
 from clinic.permissions import access_for, unrestricted, visible
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, PainSource, Patient
 from sessions.models import Addendum, MobilityMeasurement, TreatmentSession, TriggerPoint
-
-# Whole-clinic exports are a manager's job: front desk and therapists export one patient at most.
-EXPORT_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
 @dataclass
@@ -62,11 +55,11 @@ def group_intake_psfs(
 
 
 def patient_record(*, user, patient_id: int) -> PatientRecord:
-    """One patient's whole record for a clinical reader of their clinic; 404 for anyone else
-    (front desk included: the record is clinical content)."""
-    patient = get_object_or_404(visible(user, Patient).select_related("clinic"), pk=patient_id)
+    """One patient's whole record for a clinical reader of their clinic; Patient.DoesNotExist
+    for anyone else (front desk included: the record is clinical content)."""
+    patient = visible(user, Patient).select_related("clinic").get(pk=patient_id)
     if not access_for(user).may_read_clinical(patient.clinic_id):
-        raise Http404
+        raise Patient.DoesNotExist
     intakes = list(
         patient.intakes.exclude(status=IntakeSubmission.Status.IN_PROGRESS).order_by(
             "submitted_at", "pk"
@@ -93,26 +86,6 @@ def patient_record(*, user, patient_id: int) -> PatientRecord:
         intakes=intakes,
         intake_psfs=group_intake_psfs(intakes, intake_scores),
     )
-
-
-def export_clinic(*, user, slug: str | None = None) -> Clinic:
-    """The clinic a manager exports: the one named, or their only one. 404 for anyone who does
-    not manage it; a manager of several clinics who names none gets a ValidationError."""
-    if not getattr(user, "is_authenticated", False):
-        raise Http404
-    clinics = Clinic.objects.filter(
-        memberships__user=user, memberships__is_active=True, memberships__role__in=EXPORT_ROLES
-    ).order_by("slug")
-    if slug:
-        return get_object_or_404(clinics, slug=slug)
-    managed = list(clinics[:2])
-    if not managed:
-        raise Http404
-    if len(managed) > 1:
-        raise ValidationError(
-            {"clinic": [_("You manage several clinics: name one with ?clinic=<slug>.")]}
-        )
-    return managed[0]
 
 
 def clinic_patients(*, clinic: Clinic) -> QuerySet[Patient]:

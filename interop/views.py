@@ -10,15 +10,26 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
 from clinic.audit import audit_record
-from clinic.models import AuditEvent
+from clinic.models import AuditEvent, Clinic
+from clinic.selectors import clinic_resolve
+from clinic.shortcuts import or_404
 
 from . import exports, fhir, selectors
 
 FHIR_JSON = "application/fhir+json"
 FHIR_NDJSON = "application/fhir+ndjson"
 CLINIC_PARAMETER = OpenApiParameter(
-    "clinic", str, description="The clinic's slug; needed only by managers of several clinics."
+    "clinic", str, description="The clinic's slug; defaults to the first you manage, by name."
 )
+
+
+def _export_clinic(request) -> Clinic:
+    """Whole-clinic exports are a manager's job: the clinic the request means among those the
+    user manages (clinic.selectors.clinic_resolve); 404 for anyone else."""
+    try:
+        return clinic_resolve(user=request.user, slug=request.GET.get("clinic"), managed=True)
+    except Clinic.DoesNotExist:
+        raise Http404 from None
 
 
 def _fhir_response(resource: dict) -> HttpResponse:
@@ -46,7 +57,7 @@ class PatientBundleView(APIView):
         tags=["fhir"],
     )
     def get(self, request, patient_id: int):
-        record = selectors.patient_record(user=request.user, patient_id=patient_id)
+        record = or_404(selectors.patient_record, user=request.user, patient_id=patient_id)
         audit_record(
             action=AuditEvent.Action.EXPORT, actor=request.user, obj=record.patient,
             patient=record.patient,
@@ -85,7 +96,7 @@ class BulkExportView(APIView):
     def get(self, request, resource_type: str):
         if resource_type not in exports.RESOURCE_TYPES:
             raise Http404
-        clinic = selectors.export_clinic(user=request.user, slug=request.GET.get("clinic"))
+        clinic = _export_clinic(request)
         return _download(
             request,
             clinic,
@@ -112,7 +123,7 @@ class CsvExportView(APIView):
     def get(self, request, table: str):
         if table not in self.writers:
             raise Http404
-        clinic = selectors.export_clinic(user=request.user, slug=request.GET.get("clinic"))
+        clinic = _export_clinic(request)
         return _download(
             request,
             clinic,

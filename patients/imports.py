@@ -286,4 +286,4 @@ def importing_clinics(*, user) -> QuerySet[Clinic]:
     and managers' work."""
     return Clinic.objects.filter(
         memberships__user=user, memberships__is_active=True, memberships__role__in=IMPORT_ROLES
-    ).order_by("name")
+    ).order_by("name", "slug")

@@ -16,8 +16,6 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Concat
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 
 from clinic.permissions import access_for, unrestricted, visible
 from clinic.tokens import token_hash
@@ -45,11 +43,10 @@ def patient_list(*, user, search: str = "", restricted: bool = False) -> QuerySe
 
 
 def patient_get(*, user, patient_id: int, restricted: bool = False) -> Patient:
-    """The patient if `user` may see them; 404 otherwise, whether or not the id exists. A
-    restricted record answers only with `restricted=True`, to its clinic's managers."""
-    return get_object_or_404(
-        visible(user, Patient, restricted=restricted).select_related("clinic"), pk=patient_id
-    )
+    """The patient if `user` may see them; Patient.DoesNotExist otherwise, whether or not the
+    id exists. A restricted record answers only with `restricted=True`, to its clinic's
+    managers."""
+    return visible(user, Patient, restricted=restricted).select_related("clinic").get(pk=patient_id)
 
 
 def active_red_flags(*, patient: Patient) -> list[dict]:
@@ -86,17 +83,19 @@ def latest_intake(*, patient: Patient) -> IntakeSubmission | None:
 MAX_TOKEN_LENGTH = 100
 
 
-def intake_invitation_open(*, token: str) -> IntakeInvitation | None:
-    """The invitation behind a link if it can still be used; None for unknown, used or expired
-    tokens alike, so callers cannot tell them apart."""
+def intake_invitation_open(*, token: str) -> IntakeInvitation:
+    """The invitation behind a link if it can still be used; IntakeInvitation.DoesNotExist for
+    unknown, used or expired tokens alike, so callers cannot tell them apart."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
+        raise IntakeInvitation.DoesNotExist
     invitation = (
         IntakeInvitation.objects.select_related("clinic", "patient")
         .filter(unrestricted(IntakeInvitation), token_hash=token_hash(token))
         .first()
     )
-    return invitation if invitation is not None and invitation.is_open else None
+    if invitation is None or not invitation.is_open:
+        raise IntakeInvitation.DoesNotExist
+    return invitation
 
 
 def intake_in_progress(*, invitation: IntakeInvitation) -> IntakeSubmission | None:
@@ -180,18 +179,18 @@ def intake_summary_get(*, user, intake_id: int) -> dict:
     )
     row = rows.first()
     if row is None:
-        raise Http404
+        raise IntakeSubmission.DoesNotExist
     return row
 
 
-def intake_get(*, user, intake_id: int) -> IntakeSubmission | None:
-    """The whole intake (answers, red flags) where the user reads clinical content, else None."""
+def intake_get(*, user, intake_id: int) -> IntakeSubmission:
+    """The whole intake (answers, red flags) where the user reads clinical content;
+    IntakeSubmission.DoesNotExist for anyone else."""
     return (
         visible(user, IntakeSubmission)
         .exclude(status=IntakeSubmission.Status.IN_PROGRESS)
         .select_related("patient", "reviewed_by", "red_flags_cleared_by")
-        .filter(pk=intake_id)
-        .first()
+        .get(pk=intake_id)
     )
 
 

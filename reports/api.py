@@ -10,7 +10,9 @@ from rest_framework.views import APIView
 from clinic.audit import audit_read
 from clinic.models import Clinic
 from clinic.permissions import access_for
-from clinic.rest import ManagesAClinic, ReadsClinical, managed_clinic_ids
+from clinic.rest import ManagesAClinic, ReadsClinical
+from clinic.selectors import clinic_resolve
+from clinic.shortcuts import or_404
 from patients.selectors import pain_trend, patient_get
 from sessions.selectors import mobility_trend
 
@@ -32,12 +34,12 @@ def report_filters(request) -> selectors.OutcomeFilters:
     query = ReportQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     params = query.validated_data
-    managed = managed_clinic_ids(request.user)
-    clinic_id = params.get("clinic", managed[0] if managed else None)
-    if clinic_id not in managed:
-        raise Http404
+    try:
+        clinic = clinic_resolve(user=request.user, slug=params.get("clinic"), managed=True)
+    except Clinic.DoesNotExist:
+        raise Http404 from None
     return selectors.OutcomeFilters(
-        clinic=Clinic.objects.get(pk=clinic_id),
+        clinic=clinic,
         date_from=params["date_from"],
         date_to=params["date_to"],
         therapist_id=params.get("therapist"),
@@ -110,7 +112,7 @@ class RomChangeView(ClinicReport):
 
 
 def clinical_patient(request, patient_id: int):
-    patient = patient_get(user=request.user, patient_id=patient_id)
+    patient = or_404(patient_get, user=request.user, patient_id=patient_id)
     audit_read(user=request.user, obj=patient)
     if not access_for(request.user).may_read_clinical(patient.clinic_id):
         raise Http404

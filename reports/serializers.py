@@ -15,7 +15,9 @@ class ReportQuerySerializer(serializers.Serializer):
     """A period in the clinic's dates (both days included; the last year by default) and the
     dashboard's filters."""
 
-    clinic = serializers.IntegerField(required=False, help_text="Defaults to your first clinic.")
+    clinic = serializers.SlugField(
+        required=False, help_text="A clinic's slug; defaults to your first clinic by name."
+    )
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
     therapist = serializers.IntegerField(required=False, min_value=1)

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from clinic.audit import audit_read
 from clinic.models import Clinic, Role
 from clinic.rest import managed_clinic_ids
+from clinic.selectors import clinic_resolve, clinics_of
+from clinic.shortcuts import or_404
 from patients.models import ActivityProfile, BodyRegion, DurationCategory, PainSource, Side
 from patients.selectors import patient_get
 
@@ -56,14 +58,12 @@ TABLES = [
 
 def _managed_clinic(request) -> Clinic:
     """The clinic whose outcomes the page shows: managers only (403), and only their clinics."""
-    managed = managed_clinic_ids(request.user)
-    if not managed:
+    if not managed_clinic_ids(request.user):
         raise PermissionDenied
-    wanted = request.GET.get("clinic", "")
-    clinic_id = int(wanted) if wanted.isdigit() else managed[0]
-    if clinic_id not in managed:
-        raise Http404
-    return Clinic.objects.get(pk=clinic_id)
+    try:
+        return clinic_resolve(user=request.user, slug=request.GET.get("clinic"), managed=True)
+    except Clinic.DoesNotExist:
+        raise Http404 from None
 
 
 @login_required
@@ -108,7 +108,7 @@ def dashboard(request):
         "reports/dashboard.html",
         {
             "clinic": clinic,
-            "clinics": Clinic.objects.filter(pk__in=managed_clinic_ids(request.user)),
+            "clinics": clinics_of(user=request.user, managed=True),
             "therapists": therapists,
             "cohorts": ActivityProfile.choices,
             "durations": DurationCategory.choices,
@@ -129,7 +129,7 @@ def patient_progress(request, patient_id: int):
     managed = managed_clinic_ids(request.user)
     if not managed:
         raise PermissionDenied
-    patient = patient_get(user=request.user, patient_id=patient_id)
+    patient = or_404(patient_get, user=request.user, patient_id=patient_id)
     if patient.clinic_id not in managed:
         raise Http404
     audit_read(user=request.user, obj=patient)

@@ -159,18 +159,18 @@ def reply_link_expires_at(reminder: Reminder) -> dt.datetime:
     return min(reminder.follow_up.due_at, sent + dt.timedelta(days=settings.REPLY_LINK_VALID_DAYS))
 
 
-def reminder_for_reply(*, token: str) -> Reminder | None:
-    """The appointment reminder a patient's confirm/cancel link came in; None for an unknown or
-    expired link alike (the caller counts it as a guess, clinic.links)."""
+def reminder_for_reply(*, token: str) -> Reminder:
+    """The appointment reminder a patient's confirm/cancel link came in; Reminder.DoesNotExist
+    for an unknown or expired link alike (the caller counts it as a guess, clinic.links)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
+        raise Reminder.DoesNotExist
     reminder = (
         Reminder.objects.select_related("follow_up__patient__clinic")
         .filter(unrestricted(Reminder), answer_token_hash=token_hash(token))
         .first()
     )
     if reminder is None or reply_link_expires_at(reminder) <= timezone.now():
-        return None
+        raise Reminder.DoesNotExist
     return reminder
 
 
@@ -178,8 +178,6 @@ def reminder_for_reply(*, token: str) -> Reminder | None:
 def follow_up_reply(*, token: str, confirm: bool) -> FollowUp:
     """The patient's answer from a reminder's one-time link: confirm or cancel the appointment."""
     found = reminder_for_reply(token=token)
-    if found is None:
-        raise Reminder.DoesNotExist
     reminder = Reminder.objects.select_for_update().get(pk=found.pk)
     if reminder.answered_at is not None or not found.follow_up.is_open:
         raise ReplyLinkUsed

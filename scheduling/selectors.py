@@ -7,34 +7,12 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clinic.models import Clinic, Role
-from clinic.permissions import access_for, visible
+from clinic.permissions import visible
 from patients.models import Patient
 
 from .models import FollowUp, Reminder
 
 OPEN = (FollowUp.Status.PLANNED, FollowUp.Status.CONFIRMED)
-
-
-def follow_up_clinic(*, user, clinic_id: int | None = None) -> Clinic | None:
-    """The clinic whose follow-ups a staff user is looking at: the one asked for, among theirs,
-    or their first. None when they work in no such clinic."""
-    clinics = Clinic.objects.filter(pk__in=access_for(user).clinic_ids).order_by("name")
-    if clinic_id is not None:
-        clinics = clinics.filter(pk=clinic_id)
-    return clinics.first()
-
-
-def managed_clinic(*, user) -> Clinic | None:
-    """The first clinic where the user is a manager (or administrator)."""
-    return (
-        Clinic.objects.filter(
-            memberships__user=user,
-            memberships__is_active=True,
-            memberships__role__in=[Role.MANAGER, Role.ADMIN],
-        )
-        .order_by("name")
-        .first()
-    )
 
 
 def follow_ups_for_desk(
@@ -132,8 +110,3 @@ def follow_ups_of_session(*, session) -> QuerySet:
 def reminder_get(*, user, pk: int) -> Reminder:
     """One reminder the user may see; Reminder.DoesNotExist otherwise (the view answers 404)."""
     return visible(user, Reminder).get(pk=pk)
-
-
-def patient_for_booking(*, user, patient_id: int) -> Patient:
-    """The patient a follow-up is booked for; Patient.DoesNotExist unless the user sees them."""
-    return visible(user, Patient).select_related("clinic").get(pk=patient_id)

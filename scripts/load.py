@@ -285,7 +285,7 @@ class User(threading.Thread):
             if not self.think(2, 5):  # autosave: every few seconds of typing
                 return
             draft = {
-                "fields": {"subjective": f"Neck and shoulder tension, note {number}."},
+                "subjective": f"Neck and shoulder tension, note {number}.",
                 "pain": [{"source": "pre_session", "region": "neck_back", "side": "right",
                           "score": str(self.rng.randint(3, 8)), "unable_to_rate": False}],
             }  # fmt: skip

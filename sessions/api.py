@@ -23,9 +23,9 @@ from .models import (
 from .serializers import (
     AddendumSerializer,
     MobilitySerializer,
+    SessionDraftSerializer,
     SessionSignSerializer,
     SessionStartSerializer,
-    SessionUpdateSerializer,
     TreatmentSessionSerializer,
     TriggerPointSerializer,
 )
@@ -74,20 +74,18 @@ class TreatmentSessionViewSet(
         return self._answer(session, status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=SessionUpdateSerializer,
+        request=SessionDraftSerializer,
         responses={200: TreatmentSessionSerializer, 409: None},
         description="Save a draft. Each list given (pain, trigger_points, mobility) replaces "
         "the draft's whole set of that kind. A signed session answers 409.",
     )
     def partial_update(self, request, *args, **kwargs):
         session = self.get_object()
-        form = SessionUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        form = SessionDraftSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
-        data = dict(form.validated_data)
-        lists = {name: data.pop(name, None) for name in ("pain", "trigger_points", "mobility")}
         try:
             session = services.session_update(
-                session=session, user=request.user, fields=data, **lists
+                session=session, user=request.user, **form.service_arguments()
             )
         except SignedRecordLocked as exc:
             raise SessionLocked() from exc

@@ -39,17 +39,20 @@ def check_in_issue(
     return check_in, raw
 
 
-def check_in_open(*, token: str) -> CheckIn | None:
-    """The check-in behind a link if it can still be answered; None for unknown, used or expired
+def check_in_open(*, token: str) -> CheckIn:
+    """The check-in behind a link if it can still be answered; CheckIn.DoesNotExist for unknown,
+    used or expired
     tokens alike, so callers cannot tell them apart."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
+        raise CheckIn.DoesNotExist
     check_in = (
         CheckIn.objects.select_related("session__patient__clinic")
         .filter(unrestricted(CheckIn), token_hash=token_hash(token))
         .first()
     )
-    return check_in if check_in is not None and _is_open(check_in) else None
+    if check_in is None or not _is_open(check_in):
+        raise CheckIn.DoesNotExist
+    return check_in
 
 
 def _is_open(check_in: CheckIn) -> bool:

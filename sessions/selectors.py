@@ -16,7 +16,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic.models import RecordVersion
@@ -36,10 +35,12 @@ from .models import (
 
 
 def session_get(*, user, session_id: int) -> TreatmentSession:
-    """A session the user may read (clinical staff of its clinic); 404 otherwise."""
-    return get_object_or_404(
-        visible(user, TreatmentSession).select_related("patient__clinic", "therapist", "signed_by"),
-        pk=session_id,
+    """A session the user may read (clinical staff of its clinic); TreatmentSession.DoesNotExist
+    otherwise."""
+    return (
+        visible(user, TreatmentSession)
+        .select_related("patient__clinic", "therapist", "signed_by")
+        .get(pk=session_id)
     )
 
 
@@ -171,60 +172,14 @@ def session_versions(*, session: TreatmentSession) -> QuerySet[RecordVersion]:
     ).order_by("-id")
 
 
-def draft_state(*, session: TreatmentSession) -> dict:
-    """What the recording page edits, as the JSON it sends back on every autosave."""
-    return {
-        "fields": {
-            name: getattr(session, name)
-            for name in ("subjective", "objective", "assessment", "plan", "duration_minutes")
-        },
-        "pain": [
-            {
-                "source": p.source,
-                "region": p.region,
-                "side": p.side,
-                "score": p.score,
-                "unable_to_rate": p.unable_to_rate,
-            }
-            for p in session.pain_scores.all()
-        ],
-        "trigger_points": [
-            {
-                "muscle_id": t.muscle_id,
-                "side": t.side,
-                "chart_view": t.chart_view,
-                "x": t.x,
-                "y": t.y,
-                "kind": t.kind,
-                "tenderness": t.tenderness,
-                "pressure_pain_threshold": (
-                    str(t.pressure_pain_threshold) if t.pressure_pain_threshold else None
-                ),
-                "referral_pattern": t.referral_pattern,
-                "local_twitch_response": t.local_twitch_response,
-                "technique": t.technique,
-                "hold_seconds": t.hold_seconds,
-                "repetitions": t.repetitions,
-                "pressure": t.pressure,
-                "released": t.released,
-            }
-            for t in session.trigger_points.all()
-        ],
-        "mobility": [
-            {"movement_id": m.movement_id, "side": m.side, "degrees": m.degrees, "method": m.method}
-            for m in session.mobility.all()
-        ],
-    }
-
-
 def recording_catalogues() -> dict:
     """The muscle and movement catalogues and the choices the recording page offers."""
     return {
         "muscles": list(
-            Muscle.objects.values("id", "name", "region", "chart_view", "chart_x", "chart_y")
+            Muscle.objects.values("slug", "name", "region", "chart_view", "chart_x", "chart_y")
         ),
         "movements": list(
-            Movement.objects.values("id", "joint", "name", "normal_degrees", "bilateral")
+            Movement.objects.values("code", "joint", "name", "normal_degrees", "bilateral")
         ),
         "regions": BodyRegion.choices,
         "sides": Side.choices,
@@ -241,8 +196,8 @@ def previous_points(*, previous: TreatmentSession | None) -> list[dict]:
         return []
     return [
         {
-            "muscle_id": t.muscle_id,
-            "muscle": t.muscle.name,
+            "muscle": t.muscle.slug,
+            "muscle_name": t.muscle.name,
             "side": t.side,
             "chart_view": t.chart_view,
             "x": t.x,

@@ -1,11 +1,14 @@
 """Explicit read and write shapes: reads show the whole record, writes take what the services
 take (sessions/services.py)."""
 
+from collections.abc import Mapping
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from clinic.permissions import visible
 from patients.models import PainScore, Patient
@@ -25,6 +28,8 @@ TRIGGER_POINT_FIELDS = [
     "pressure", "released",
 ]  # fmt: skip
 MOBILITY_FIELDS = ["movement", "side", "degrees", "method", "measured_at"]
+MAX_DRAFT_ITEMS = 200
+UNRATED = _("Rate 0-10, or tick “unable to rate”.")
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -64,7 +69,36 @@ class SessionStartSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(required=False)
 
 
-class TriggerPointItemSerializer(serializers.ModelSerializer):
+class DraftInput:
+    """The draft's input rules, shared by the API and the recording page: a key the schema
+    does not name is refused ("Unknown field.") rather than ignored; text columns store "" for
+    nothing and every other empty input means "not measured" (null)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            return super().to_internal_value(data)
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        unknown = {key: [_("Unknown field.")] for key in data.keys() - writable}
+        try:
+            value = super().to_internal_value(self._emptied(data))
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+    def _emptied(self, data: Mapping) -> dict:
+        def empty(field, value):
+            if isinstance(field, serializers.CharField):
+                return "" if value is None else value
+            return None if value == "" else value
+
+        return {
+            key: empty(self.fields[key], value) for key, value in data.items() if key in self.fields
+        }
+
+
+class TriggerPointItemSerializer(DraftInput, serializers.ModelSerializer):
     muscle = serializers.SlugRelatedField(slug_field="slug", queryset=Muscle.objects.all())
     pressure_pain_threshold = serializers.DecimalField(
         max_digits=4,
@@ -81,7 +115,7 @@ class TriggerPointItemSerializer(serializers.ModelSerializer):
         fields = TRIGGER_POINT_FIELDS
 
 
-class MobilityItemSerializer(serializers.ModelSerializer):
+class MobilityItemSerializer(DraftInput, serializers.ModelSerializer):
     movement = serializers.SlugRelatedField(slug_field="code", queryset=Movement.objects.all())
     measured_at = serializers.DateTimeField(required=False)
 
@@ -90,26 +124,70 @@ class MobilityItemSerializer(serializers.ModelSerializer):
         fields = MOBILITY_FIELDS
 
 
-class SessionPainItemSerializer(serializers.ModelSerializer):
+class SessionPainItemSerializer(DraftInput, serializers.ModelSerializer):
     recorded_at = serializers.DateTimeField(required=False)
 
     class Meta:
         model = PainScore
         fields = ["recorded_at", "source", "region", "side", "score", "unable_to_rate"]
 
+    def validate(self, attrs):
+        # "Unable to rate" is its own answer; a row with neither is unfinished, not a zero.
+        attrs["unable_to_rate"] = bool(attrs.get("unable_to_rate"))
+        if attrs["unable_to_rate"]:
+            attrs["score"] = None
+        elif attrs.get("score") is None:
+            raise serializers.ValidationError(
+                {"score": [_("Rate 0-10, or tick “unable to rate”.")]}
+            )
+        return attrs
 
-class SessionUpdateSerializer(serializers.Serializer):
-    """A draft's new state. Each list given replaces the draft's whole set of that kind."""
+
+DRAFT_LISTS = {"pain": "pain_scores", "trigger_points": "trigger_points", "mobility": "mobility"}
+
+
+class SessionDraftSerializer(DraftInput, serializers.Serializer):
+    """A draft's state: the one schema of `PATCH /api/v1/sessions/<id>/`, of the recording
+    page's autosave (`POST /sessions/<id>/draft`) and of the state the page starts from. A muscle
+    is its slug and a movement its code (stable across databases). Each list given replaces the
+    draft's whole set of that kind; an empty duration leaves the duration as it is."""
 
     started_at = serializers.DateTimeField(required=False)
-    duration_minutes = serializers.IntegerField(required=False, min_value=1, max_value=480)
+    duration_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=480
+    )
     subjective = serializers.CharField(required=False, allow_blank=True)
     objective = serializers.CharField(required=False, allow_blank=True)
     assessment = serializers.CharField(required=False, allow_blank=True)
     plan = serializers.CharField(required=False, allow_blank=True)
-    pain = SessionPainItemSerializer(many=True, required=False)
-    trigger_points = TriggerPointItemSerializer(many=True, required=False)
-    mobility = MobilityItemSerializer(many=True, required=False)
+    pain = SessionPainItemSerializer(
+        many=True, required=False, max_length=MAX_DRAFT_ITEMS, source="pain_scores"
+    )
+    trigger_points = TriggerPointItemSerializer(
+        many=True, required=False, max_length=MAX_DRAFT_ITEMS
+    )
+    mobility = MobilityItemSerializer(many=True, required=False, max_length=MAX_DRAFT_ITEMS)
+
+    def service_arguments(self) -> dict:
+        """The keyword arguments of `services.session_update` (besides session and user)."""
+        fields = dict(self.validated_data)
+        lists = {name: fields.pop(source, None) for name, source in DRAFT_LISTS.items()}
+        if fields.get("duration_minutes") is None:
+            fields.pop("duration_minutes", None)
+        return {"fields": fields, **lists}
+
+
+def draft_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+    """The page's per-field messages: DRF's nested errors flattened to dotted keys
+    (`trigger_points.2.tenderness`), errors about the whole body under `__all__`."""
+    if isinstance(errors, list) and errors and not isinstance(errors[0], dict | list):
+        return {prefix or "__all__": [str(message) for message in errors]}
+    items = errors.items() if isinstance(errors, dict) else enumerate(errors)
+    flat: dict[str, list[str]] = {}
+    for key, value in items:
+        name = "" if key == api_settings.NON_FIELD_ERRORS_KEY else str(key)
+        flat |= draft_errors(value, f"{prefix}.{name}".strip(".") if name else prefix)
+    return flat
 
 
 class SessionSignSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 a row lock, so two tabs or a late autosave can never overwrite a signed note."""
 
 import datetime as dt
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -97,51 +98,15 @@ def session_update(
     _require_clinician(user, session.patient)
     require_author(user=user, session=session)
     session = _lock_draft(session)
-    errors: dict[str, list[str]] = {}
     started_at = session.started_at
-
-    for name, value in (fields or {}).items():
-        if name not in (*SOAP_FIELDS, "started_at", "duration_minutes"):
-            raise ValueError(f"{name} is not a session field")
-        setattr(session, name, value)
-    try:
-        session.full_clean()
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-
-    def build(items, factory, prefix):
-        built = []
-        for index, item in enumerate(items or []):
-            instance = factory(item)
-            try:
-                built.append(_validated(instance))
-            except ValidationError as exc:
-                for field, messages in exc.message_dict.items():
-                    errors[f"{prefix}.{index}.{field}"] = messages
-        return built
-
-    scores = build(
-        pain,
-        lambda item: PainScore(
-            patient=session.patient, session=session, recorded_at=item.get("recorded_at")
-            or session.started_at, **{k: v for k, v in item.items() if k != "recorded_at"},
-        ),
-        "pain",
-    )  # fmt: skip
+    errors = _set_session_fields(session, fields or {})
+    scores = _built_rows(pain, partial(_pain_row, session), "pain", errors)
     if any(s.source not in SESSION_PAIN_SOURCES for s in scores):
         errors["pain"] = ["Session pain is recorded before or after the session."]
-    points = build(
-        trigger_points, lambda item: TriggerPoint(session=session, **item), "trigger_points"
+    points = _built_rows(
+        trigger_points, lambda item: TriggerPoint(session=session, **item), "trigger_points", errors
     )
-    measures = build(
-        mobility,
-        lambda item: MobilityMeasurement(
-            session=session, patient=session.patient,
-            measured_at=item.get("measured_at") or session.started_at,
-            **{k: v for k, v in item.items() if k != "measured_at"},
-        ),
-        "mobility",
-    )  # fmt: skip
+    measures = _built_rows(mobility, partial(_mobility_row, session), "mobility", errors)
     if errors:
         raise ValidationError(errors)
 
@@ -153,14 +118,61 @@ def session_update(
         (trigger_points, session.trigger_points.all(), points),
         (mobility, session.mobility.all(), measures),
     ):
-        if given is not None and not _same_rows(existing, built):
-            existing.delete()
-            existing.model.objects.bulk_create(built)
-            summarised = summarised or existing.model is not MobilityMeasurement
+        replaced = given is not None and _rows_replaced(existing, built)
+        summarised = summarised or (replaced and existing.model is not MobilityMeasurement)
     if summarised:
         summaries_refresh(patient_ids=[session.patient_id])
     audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=session, patient=session.patient)
     return session
+
+
+def _set_session_fields(session: TreatmentSession, fields: dict) -> dict[str, list[str]]:
+    """Set the session's own columns; their per-field messages (empty when valid)."""
+    for name, value in fields.items():
+        if name not in (*SOAP_FIELDS, "started_at", "duration_minutes"):
+            raise ValueError(f"{name} is not a session field")
+        setattr(session, name, value)
+    try:
+        session.full_clean()
+    except ValidationError as exc:
+        return dict(exc.message_dict)
+    return {}
+
+
+def _pain_row(session: TreatmentSession, item: dict) -> PainScore:
+    recorded_at = item.get("recorded_at") or session.started_at
+    values = {k: v for k, v in item.items() if k != "recorded_at"}
+    return PainScore(patient=session.patient, session=session, recorded_at=recorded_at, **values)
+
+
+def _mobility_row(session: TreatmentSession, item: dict) -> MobilityMeasurement:
+    measured_at = item.get("measured_at") or session.started_at
+    values = {k: v for k, v in item.items() if k != "measured_at"}
+    return MobilityMeasurement(
+        session=session, patient=session.patient, measured_at=measured_at, **values
+    )
+
+
+def _built_rows(items, factory, prefix: str, errors: dict[str, list[str]]) -> list:
+    """Unsaved, validated rows of a draft's list; each invalid item's messages are added to
+    `errors` as `prefix.index.field`."""
+    built = []
+    for index, item in enumerate(items or []):
+        try:
+            built.append(_validated(factory(item)))
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors[f"{prefix}.{index}.{field}"] = messages
+    return built
+
+
+def _rows_replaced(existing, built: list) -> bool:
+    """Replace the stored rows with `built` unless they already are the same."""
+    if _same_rows(existing, built):
+        return False
+    existing.delete()
+    existing.model.objects.bulk_create(built)
+    return True
 
 
 @retrying_atomic

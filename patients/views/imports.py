@@ -4,12 +4,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from clinic.models import Clinic
+from clinic.selectors import clinic_resolve
 from clinic.transactions import DatabaseBusy
 
 from ..imports import PATIENT_COLUMNS, decode_upload, importing_clinics, patients_import
@@ -24,11 +26,11 @@ class UploadForm(forms.Form):
     clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), label=gettext_lazy("Clinic"))
     file = forms.FileField(label=gettext_lazy("CSV file"))
 
-    def __init__(self, *args, clinics, **kwargs):
+    def __init__(self, *args, clinics, chosen: Clinic | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["clinic"].queryset = clinics
+        self.fields["clinic"].initial = chosen
         if len(clinics) == 1:
-            self.fields["clinic"].initial = clinics[0].pk
             self.fields["clinic"].widget = forms.HiddenInput()
 
     def clean_file(self):
@@ -49,12 +51,23 @@ class ConfirmForm(forms.Form):
         self.fields["clinic"].queryset = clinics
 
 
+def _chosen_clinic(request, clinics) -> Clinic:
+    """The clinic the upload form starts on: the request's (clinic.selectors.clinic_resolve),
+    else the first the user may import into (the same order)."""
+    try:
+        clinic = clinic_resolve(user=request.user, slug=request.GET.get("clinic"))
+    except Clinic.DoesNotExist:
+        raise Http404 from None
+    return clinic if clinic in clinics else clinics[0]
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def patient_import(request):
     clinics = importing_clinics(user=request.user)
     if not clinics.exists():
         raise PermissionDenied
+    chosen = _chosen_clinic(request, clinics)
     context = {"columns": PATIENT_COLUMNS, "preview_rows": PREVIEW_ROWS}
     if request.method == "POST" and "confirm" in request.POST:
         confirm = ConfirmForm(request.POST, clinics=clinics)
@@ -84,7 +97,7 @@ def patient_import(request):
                 )
                 return redirect("patient_list")
             context["report"] = report
-        form = UploadForm(clinics=clinics)
+        form = UploadForm(clinics=clinics, chosen=chosen)
     elif request.method == "POST":
         form = UploadForm(request.POST, request.FILES, clinics=clinics)
         if form.is_valid():
@@ -96,6 +109,6 @@ def patient_import(request):
                     initial={"clinic": clinic, "text": text}, clinics=clinics
                 )
     else:
-        form = UploadForm(clinics=clinics)
+        form = UploadForm(clinics=clinics, chosen=chosen)
     context["form"] = form
     return render(request, "patients/patient_import.html", context)

@@ -10,7 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from clinic.selectors import staff_clinics
+from clinic.models import Clinic
+from clinic.selectors import clinic_resolve, clinics_of
+from clinic.shortcuts import or_404
 
 from .. import selectors, services
 from ..forms import InvitationForm
@@ -23,19 +25,28 @@ def intake_invite(request):
     patient = None
     if request.GET.get("patient"):
         try:
-            patient = selectors.patient_get(
-                user=request.user, patient_id=int(request.GET["patient"])
+            patient = or_404(
+                selectors.patient_get, user=request.user, patient_id=int(request.GET["patient"])
             )
         except ValueError:
             raise Http404 from None
-    clinics = staff_clinics(user=request.user)
+    clinics = clinics_of(user=request.user)
     if not clinics:
         raise PermissionDenied
+    try:
+        clinic = (
+            patient.clinic
+            if patient
+            else clinic_resolve(user=request.user, slug=request.GET.get("clinic"))
+        )
+    except Clinic.DoesNotExist:
+        raise Http404 from None
     initial = {"email": patient.email, "language": patient.preferred_language} if patient else {}
     form = InvitationForm(
-        request.POST or None, initial=initial, clinics=None if patient else clinics
+        request.POST or None,
+        initial=initial | {"clinic": clinic},
+        clinics=None if patient else clinics,
     )
-    clinic = patient.clinic if patient else clinics[0]
     if request.method == "POST" and form.is_valid():
         clinic = form.cleaned_data.get("clinic", clinic)
         try:

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,10 +15,11 @@ from django.views.decorators.http import require_http_methods
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.permissions import access_for
+from clinic.shortcuts import or_404
 
 from .. import selectors, services
 from ..forms import IntakeLinkForm, RedFlagClearForm, review_sections
-from ..models import red_flag_rows
+from ..models import IntakeSubmission, red_flag_rows
 
 REVIEWED_SHOWN_FOR = dt.timedelta(days=30)
 QUEUE_PAGE_SIZE = 50
@@ -50,8 +50,11 @@ def intake_queue(request):
 @require_http_methods(["GET", "POST"])
 def intake_review(request, intake_id: int):
     """Front desk sees who filled it and links it; clinical staff also read the answers."""
-    summary = selectors.intake_summary_get(user=request.user, intake_id=intake_id)
-    intake = selectors.intake_get(user=request.user, intake_id=intake_id)
+    summary = or_404(selectors.intake_summary_get, user=request.user, intake_id=intake_id)
+    try:
+        intake = selectors.intake_get(user=request.user, intake_id=intake_id)
+    except IntakeSubmission.DoesNotExist:
+        intake = None  # front desk: the summary without the answers
     audit_record(
         action=AuditEvent.Action.READ, actor=request.user, obj=intake,
         patient_id=summary["patient_id"], clinic_id=summary["clinic_id"],
@@ -86,9 +89,7 @@ def intake_review(request, intake_id: int):
 @login_required
 @require_http_methods(["POST"])
 def intake_red_flags_clear(request, intake_id: int):
-    intake = selectors.intake_get(user=request.user, intake_id=intake_id)
-    if intake is None:
-        raise Http404
+    intake = or_404(selectors.intake_get, user=request.user, intake_id=intake_id)
     form = RedFlagClearForm(request.POST)
     if form.is_valid():
         try:
@@ -100,7 +101,7 @@ def intake_red_flags_clear(request, intake_id: int):
         else:
             messages.success(request, _("Red flags cleared."))
             return redirect("intake_review", intake_id=intake_id)
-    summary = selectors.intake_summary_get(user=request.user, intake_id=intake_id)
+    summary = or_404(selectors.intake_summary_get, user=request.user, intake_id=intake_id)
     context = {
         "summary": summary,
         "intake": intake,

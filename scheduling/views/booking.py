@@ -4,7 +4,6 @@ form under a session (/sessions/<id>/follow-up), which plans its reminders with 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,8 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.feedback import service_error_messages
+from clinic.shortcuts import or_404
 from clinic.transactions import DatabaseBusy
-from patients.models import Patient
+from patients.selectors import patient_get
 from sessions import selectors as session_selectors
 from sessions.views.recording import session_page_with
 
@@ -33,12 +33,9 @@ def follow_up_new(request):
         return render(
             request, "scheduling/follow_up_patient_search.html", {"q": search, "found": found}
         )
-    try:
-        patient = selectors.patient_for_booking(
-            user=request.user, patient_id=int(patient_id) if patient_id.isdigit() else 0
-        )
-    except Patient.DoesNotExist:
-        raise Http404 from None
+    patient = or_404(
+        patient_get, user=request.user, patient_id=int(patient_id) if patient_id.isdigit() else 0
+    )
     clinic = patient.clinic
     therapists = selectors.clinic_therapists(clinic=clinic)
     with timezone.override(clinic.zone):
@@ -59,7 +56,7 @@ def follow_up_new(request):
 @login_required
 @require_POST
 def follow_up_plan(request, pk: int):
-    session = session_selectors.session_get(user=request.user, session_id=pk)
+    session = or_404(session_selectors.session_get, user=request.user, session_id=pk)
     with timezone.override(session.patient.clinic.zone):
         form = session_follow_up_form(session, data=request.POST)
         valid = form.is_valid()

@@ -7,25 +7,26 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from clinic.audit import audit_record
-from clinic.models import AuditEvent
+from clinic.models import AuditEvent, Clinic
+from clinic.permissions import access_for
+from clinic.selectors import clinic_resolve, clinics_of
 
 from .. import selectors
 from ..forms import FollowUpFilterForm
 
 
-def _clinic_or_404(request):
-    clinic_id = request.GET.get("clinic")
-    clinic = selectors.follow_up_clinic(
-        user=request.user, clinic_id=int(clinic_id) if (clinic_id or "").isdigit() else None
-    )
-    if clinic is None:
-        raise Http404
-    return clinic
+def clinic_or_404(request, *, managed: bool = False) -> Clinic:
+    """The clinic the page shows (clinic.selectors.clinic_resolve); 404 for a `?clinic=` slug
+    outside the user's clinics, or when they have none."""
+    try:
+        return clinic_resolve(user=request.user, slug=request.GET.get("clinic"), managed=managed)
+    except Clinic.DoesNotExist:
+        raise Http404 from None
 
 
 @login_required
 def follow_up_list(request):
-    clinic = _clinic_or_404(request)
+    clinic = clinic_or_404(request)
     therapists = selectors.clinic_therapists(clinic=clinic)
     filters = FollowUpFilterForm(request.GET or None, therapists=therapists)
     chosen = filters.cleaned_data if filters.is_valid() else {}
@@ -50,6 +51,7 @@ def follow_up_list(request):
                 "filters": filters,
                 "page": page,
                 "query": query.urlencode(),
-                "sets_policy": selectors.managed_clinic(user=request.user) == clinic,
+                "clinics": clinics_of(user=request.user),
+                "sets_policy": clinic.pk in access_for(request.user).managed_clinic_ids,
             },
         )

@@ -4,7 +4,6 @@ reminder again."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,19 +11,17 @@ from django.views.decorators.http import require_POST
 
 from clinic.audit import audit_read
 from clinic.feedback import service_error_messages
+from clinic.shortcuts import or_404
 
 from .. import selectors
 from ..follow_ups import follow_up_move, follow_up_set_status
 from ..forms import FollowUpMoveForm
-from ..models import FollowUp, Reminder
+from ..models import FollowUp
 from ..reminders import reminder_resend
 
 
 def _follow_up_or_404(request, pk: int) -> FollowUp:
-    try:
-        return selectors.follow_up_detail(user=request.user, pk=pk)
-    except FollowUp.DoesNotExist:
-        raise Http404 from None
+    return or_404(selectors.follow_up_detail, user=request.user, pk=pk)
 
 
 @login_required
@@ -87,10 +84,7 @@ def follow_up_status_view(request, pk: int):
 @login_required
 @require_POST
 def reminder_resend_view(request, pk: int):
-    try:
-        reminder = selectors.reminder_get(user=request.user, pk=pk)
-    except Reminder.DoesNotExist:
-        raise Http404 from None
+    reminder = or_404(selectors.reminder_get, user=request.user, pk=pk)
     try:
         reminder_resend(reminder=reminder, actor=request.user)
     except ValueError:

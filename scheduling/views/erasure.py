@@ -9,6 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clinic.shortcuts import or_404
 from patients.selectors import patient_get
 
 from ..erasure import patient_erasure_request
@@ -18,7 +19,7 @@ from ..erasure import patient_erasure_request
 @require_POST
 def patient_erasure(request, pk: int):
     """A manager records the patient's erasure request (restrict now, delete after retention)."""
-    patient = patient_get(user=request.user, patient_id=pk, restricted=True)
+    patient = or_404(patient_get, user=request.user, patient_id=pk, restricted=True)
     try:
         patient = patient_erasure_request(patient=patient, user=request.user)
     except PermissionDenied:

@@ -1,23 +1,29 @@
 """/follow-ups/policy/: a manager sets the clinic's reminder policy."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from .. import selectors
+from clinic.permissions import access_for
+from clinic.selectors import clinics_of
+
 from ..forms import ReminderPolicyForm
 from ..reminders import policy_for, reminder_policy_update
+from .desk import clinic_or_404
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def reminder_policy(request):
-    clinic = selectors.managed_clinic(user=request.user)
-    if clinic is None:
+    if not access_for(request.user).managed_clinic_ids:
         raise PermissionDenied
+    clinic = clinic_or_404(request, managed=True)
     policy = policy_for(clinic)
     form = ReminderPolicyForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
@@ -27,5 +33,10 @@ def reminder_policy(request):
             form.add_error(None, error)
         else:
             messages.success(request, _("Reminder policy saved."))
-            return redirect("reminder_policy")
-    return render(request, "scheduling/reminder_policy.html", {"form": form, "clinic": clinic})
+            return redirect(f"{reverse('reminder_policy')}?{urlencode({'clinic': clinic.slug})}")
+    clinics = clinics_of(user=request.user, managed=True)
+    return render(
+        request,
+        "scheduling/reminder_policy.html",
+        {"form": form, "clinic": clinic, "clinics": clinics},
+    )

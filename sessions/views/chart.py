@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from clinic.audit import audit_read
 from clinic.permissions import access_for
+from clinic.shortcuts import or_404
 from patients.selectors import latest_intake, patient_get, red_flags_listed
 
 from .. import selectors
@@ -18,7 +19,7 @@ def patient_chart(request, pk: int):
     """The chart: demographics and scheduling for every staff role; clinical history, charts
     and red flags only for clinical roles. A restricted record opens only for its clinic's
     managers, and shows them the erasure request alone."""
-    patient = patient_get(user=request.user, patient_id=pk, restricted=True)
+    patient = or_404(patient_get, user=request.user, patient_id=pk, restricted=True)
     clinical = access_for(request.user).may_read_clinical(patient.clinic_id)
     clinical = clinical and not patient.is_restricted
     audit_read(user=request.user, obj=patient)

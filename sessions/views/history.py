@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from clinic.audit import audit_read
+from clinic.shortcuts import or_404
 
 from .. import selectors
 
@@ -12,7 +13,7 @@ from .. import selectors
 @login_required
 @require_GET
 def session_history(request, pk: int):
-    session = selectors.session_get(user=request.user, session_id=pk)
+    session = or_404(selectors.session_get, user=request.user, session_id=pk)
     audit_read(user=request.user, obj=session)
     return render(
         request,

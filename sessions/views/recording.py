@@ -18,11 +18,13 @@ from clinic.audit import audit_read
 from clinic.feedback import service_error_messages
 from clinic.input_guard import HostileInput, request_json
 from clinic.permissions import access_for
+from clinic.shortcuts import or_404
 from patients.selectors import patient_get, red_flags_listed
 
 from .. import selectors, services
-from ..forms import AddendumForm, DraftError, SignForm, parse_draft
+from ..forms import AddendumForm, SignForm
 from ..models import SignedRecordLocked
+from ..serializers import SessionDraftSerializer, draft_errors
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ def session_new(request):
         patient_id = int(request.GET.get("patient", ""))
     except ValueError:
         raise Http404 from None
-    patient = patient_get(user=request.user, patient_id=patient_id)
+    patient = or_404(patient_get, user=request.user, patient_id=patient_id)
     if not access_for(request.user).may_read_clinical(patient.clinic_id):
         raise Http404
     if request.method == "POST":
@@ -51,7 +53,7 @@ def session_new(request):
 @require_GET
 def session_detail(request, pk: int):
     session = selectors.session_parts(
-        session=selectors.session_get(user=request.user, session_id=pk)
+        session=or_404(selectors.session_get, user=request.user, session_id=pk)
     )
     audit_read(user=request.user, obj=session)
     previous = selectors.previous_session(session=session)
@@ -70,7 +72,7 @@ def session_detail(request, pk: int):
             "draft_url": reverse("session_draft", args=[session.pk]),
             "session_id": session.pk,
             "updated_at": session.updated_at.isoformat(),
-            "state": selectors.draft_state(session=session),
+            "state": SessionDraftSerializer(session).data,
             "previous_points": selectors.previous_points(previous=previous),
             **selectors.recording_catalogues(),
         }
@@ -82,21 +84,23 @@ def session_detail(request, pk: int):
 def session_draft(request, pk: int):
     """The recording page's autosave: the whole draft as JSON. Answers 200 with the save time,
     400 with per-field errors (nothing written), or 409 once the note is signed."""
-    session = selectors.session_get(user=request.user, session_id=pk)
+    session = or_404(selectors.session_get, user=request.user, session_id=pk)
     try:
         # The service's own rule, asked before the body is read: a stranger's draft is refused
         # whatever was sent.
         services.require_author(user=request.user, session=session)
-        payload = parse_draft(request_json(request))
-        session = services.session_update(session=session, user=request.user, **payload)
+        draft = SessionDraftSerializer(data=request_json(request))
+        if not draft.is_valid():
+            return JsonResponse({"errors": draft_errors(draft.errors)}, status=400)
+        session = services.session_update(
+            session=session, user=request.user, **draft.service_arguments()
+        )
     except PermissionDenied:
         return JsonResponse(
             {"errors": {"__all__": [_("Only the author edits a draft.")]}}, status=403
         )
     except HostileInput as exc:
         return JsonResponse({"errors": {"__all__": [str(exc)]}}, status=400)
-    except DraftError as exc:
-        return JsonResponse({"errors": exc.errors}, status=400)
     except ValidationError as exc:
         return JsonResponse({"errors": exc.message_dict}, status=400)
     except SignedRecordLocked:
@@ -121,7 +125,7 @@ def session_draft(request, pk: int):
 @login_required
 @require_POST
 def session_sign(request, pk: int):
-    session = selectors.session_get(user=request.user, session_id=pk)
+    session = or_404(selectors.session_get, user=request.user, session_id=pk)
     form = SignForm(request.POST)
     form.is_valid()
     try:
@@ -140,7 +144,7 @@ def session_sign(request, pk: int):
 @login_required
 @require_POST
 def addendum_create(request, pk: int):
-    session = selectors.session_get(user=request.user, session_id=pk)
+    session = or_404(selectors.session_get, user=request.user, session_id=pk)
     form = AddendumForm(request.POST)
     if form.is_valid():
         try:

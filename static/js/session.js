@@ -7,11 +7,14 @@
   const data = JSON.parse(document.getElementById("session-data").textContent);
   const form = document.getElementById("session-form");
   const statusEl = document.getElementById("save-status");
-  const backupKey = `session-draft-${data.session_id}`;
+  // v2: the draft schema of sessions.serializers (muscle slugs, flat SOAP fields). A copy kept in
+  // the older shape is not restored: read as v2 it would record the wrong muscle.
+  const backupKey = `session-draft-v2-${data.session_id}`;
   const t = (text) => (window.gettext ? window.gettext(text) : text);
 
-  const muscles = Object.fromEntries(data.muscles.map((m) => [m.id, m]));
-  const movements = Object.fromEntries(data.movements.map((m) => [m.id, m]));
+  // The draft names a muscle by its slug and a movement by its code (sessions.serializers).
+  const muscles = Object.fromEntries(data.muscles.map((m) => [m.slug, m]));
+  const movements = Object.fromEntries(data.movements.map((m) => [m.code, m]));
 
   // --- small DOM helpers -----------------------------------------------------------------------
   let uid = 0;
@@ -100,7 +103,7 @@
       if (key.startsWith("prev-")) {
         const p = data.previous_points[Number(key.slice(5))];
         const card = addPoint({
-          muscle_id: p.muscle_id, side: p.side, chart_view: p.chart_view, x: p.x, y: p.y,
+          muscle: p.muscle, side: p.side, chart_view: p.chart_view, x: p.x, y: p.y,
         });
         card.querySelector('[data-field="tenderness"]').focus();
         changed();
@@ -125,9 +128,9 @@
       if (m.chart_view !== view) return;
       const d = Math.min(Math.hypot(x - m.chart_x, y - m.chart_y), Math.hypot(x - (1 - m.chart_x), y - m.chart_y));
       const score = m.region === region ? d * 0.5 : d;
-      if (!best || score < best.score) best = { score, id: m.id };
+      if (!best || score < best.score) best = { score, slug: m.slug };
     });
-    return { muscle_id: best ? best.id : data.muscles[0].id, side: sideAt(view, x) };
+    return { muscle: best ? best.slug : data.muscles[0].slug, side: sideAt(view, x) };
   }
 
   function addPoint(item) {
@@ -139,12 +142,12 @@
     card.dataset.y = item.y;
     const legend = el("legend");
     card.appendChild(legend);
-    const muscleChoices = data.muscles.map((m) => [m.id, m.name]);
+    const muscleChoices = data.muscles.map((m) => [m.slug, m.name]);
     const hold = number("hold_seconds", item.hold_seconds, t("Hold (seconds)"), { min: "0", max: "600", inputmode: "numeric" });
     const timer = el("button", { type: "button", class: "secondary timer", text: t("Start hold timer") });
     hold.appendChild(timer);
     const grid = el("div", { class: "point-grid" }, [
-      select("muscle_id", muscleChoices, item.muscle_id, t("Muscle")),
+      select("muscle", muscleChoices, item.muscle, t("Muscle")),
       select("side", data.sides, item.side, t("Side")),
       select("kind", data.kinds, item.kind || "active", t("Active or latent")),
       number("tenderness", item.tenderness, t("Tenderness 0-10"), { min: "0", max: "10", inputmode: "numeric" }),
@@ -192,7 +195,7 @@
     chart.clearMarkers("current");
     const cards = [...pointsEl.querySelectorAll(".point")];
     cards.forEach((card, i) => {
-      const m = muscles[read(card, "muscle_id")];
+      const m = muscles[read(card, "muscle")];
       const side = data.sides.find(([v]) => v === read(card, "side"));
       const label = `${i + 1}. ${m ? m.name : ""} — ${side ? side[1] : ""}`;
       card.querySelector("legend").textContent = label;
@@ -208,10 +211,10 @@
   const mobilityBody = document.getElementById("mobility");
   function addMobility(item = {}) {
     const row = el("tr", { class: "mobility-row" });
-    const choices = data.movements.map((m) => [m.id, `${m.joint} — ${m.name}`]);
+    const choices = data.movements.map((m) => [m.code, `${m.joint} — ${m.name}`]);
     const normal = el("span", { class: "normal" });
     const cells = [
-      select("movement_id", choices, item.movement_id, t("Movement")),
+      select("movement", choices, item.movement, t("Movement")),
       select("side", data.sides, item.side || "right", t("Side")),
       number("degrees", item.degrees, t("Degrees"), { min: "0", max: "360", inputmode: "numeric" }),
       normal,
@@ -220,7 +223,7 @@
     cells.forEach((c) => row.appendChild(el("td", {}, [c])));
     row.appendChild(el("td", {}, [removeButton(row, t("Remove this measurement"))]));
     const showNormal = () => {
-      const m = movements[read(row, "movement_id")];
+      const m = movements[read(row, "movement")];
       const degrees = Number(read(row, "degrees"));
       const percent = m && read(row, "degrees") !== null ? ` · ${Math.round((100 * degrees) / m.normal_degrees)}%` : "";
       normal.textContent = m ? `${m.normal_degrees}°${percent}` : "";
@@ -242,16 +245,15 @@
       trigger_points: [...pointsEl.querySelectorAll(".point")],
       mobility: [...mobilityBody.querySelectorAll(".mobility-row")],
     };
-    const fields = {};
-    form.querySelectorAll(".soap [data-field]").forEach((input) => { fields[input.dataset.field] = input.value; });
-    const payload = {
-      fields,
+    const payload = {};
+    form.querySelectorAll(".soap [data-field]").forEach((input) => { payload[input.dataset.field] = input.value; });
+    Object.assign(payload, {
       pain: rows.pain.map((r) => ({
         source: r.dataset.source, region: read(r, "region"), side: read(r, "side"),
         score: read(r, "score"), unable_to_rate: read(r, "unable_to_rate"),
       })),
       trigger_points: rows.trigger_points.map((c) => ({
-        muscle_id: read(c, "muscle_id"), side: read(c, "side"), chart_view: c.dataset.view,
+        muscle: read(c, "muscle"), side: read(c, "side"), chart_view: c.dataset.view,
         x: Number(c.dataset.x), y: Number(c.dataset.y), kind: read(c, "kind"),
         tenderness: read(c, "tenderness"), pressure_pain_threshold: read(c, "pressure_pain_threshold"),
         referral_pattern: read(c, "referral_pattern") || "", local_twitch_response: read(c, "local_twitch_response"),
@@ -259,18 +261,18 @@
         repetitions: read(c, "repetitions"), pressure: read(c, "pressure"), released: read(c, "released"),
       })),
       mobility: rows.mobility.map((r) => ({
-        movement_id: read(r, "movement_id"), side: read(r, "side"), degrees: read(r, "degrees"), method: read(r, "method"),
+        movement: read(r, "movement"), side: read(r, "side"), degrees: read(r, "degrees"), method: read(r, "method"),
       })),
-    };
+    });
     return { payload, rows };
   }
 
   function restore(state) {
     form.querySelectorAll(".pain-entry, .mobility-row").forEach((r) => r.remove());
     pointsEl.replaceChildren();
-    Object.entries(state.fields || {}).forEach(([name, value]) => {
-      const input = form.querySelector(`.soap [data-field="${name}"]`);
-      if (input) input.value = value === null || value === undefined ? "" : String(value);
+    form.querySelectorAll(".soap [data-field]").forEach((input) => {
+      const value = state[input.dataset.field];
+      if (value !== undefined) input.value = value === null ? "" : String(value);
     });
     (state.pain || []).forEach((p) => addPain(p.source, p));
     (state.trigger_points || []).forEach((p) => addPoint(p));
@@ -314,7 +316,7 @@
       if (parts.length === 3 && sentRows[parts[0]]) {
         const row = sentRows[parts[0]][Number(parts[1])];
         const name = parts[2];
-        input = row && (row.querySelector(`[data-field="${name}"]`) || row.querySelector(`[data-field="${name}_id"]`));
+        input = row && row.querySelector(`[data-field="${name}"]`);
       } else if (parts.length === 1) {
         input = form.querySelector(`.soap [data-field="${key}"]`);
       }
@@ -408,7 +410,7 @@
   data.previous_points.forEach((p, i) => {
     chart.addMarker({
       key: `prev-${i}`, view: p.chart_view, x: p.x, y: p.y, className: "previous",
-      label: `${t("Last session")}: ${p.muscle} (${p.tenderness}/10${p.released ? ", " + t("released") : ""})`,
+      label: `${t("Last session")}: ${p.muscle_name} (${p.tenderness}/10${p.released ? ", " + t("released") : ""})`,
     });
   });
 

@@ -122,7 +122,7 @@ def test_a_therapist_records_signs_and_corrects_a_session_and_front_desk_cannot_
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     refused = page.request.post(
         f"{live_server.url}/sessions/{session_id}/draft",
-        data=json.dumps({"fields": {"subjective": "rewritten"}}),
+        data=json.dumps({"subjective": "rewritten"}),
         headers={"X-CSRFToken": csrf, "Content-Type": "application/json"},
     )
     assert refused.status == 409

@@ -82,7 +82,7 @@ def test_a_nul_in_a_draft_text_field_answers_400_and_saves_nothing(client, thera
 
     response = client.post(
         reverse("session_draft", args=[session.pk]),
-        json.dumps({"fields": {"subjective": "neck\u0000pain"}}),
+        json.dumps({"subjective": "neck\u0000pain"}),
         content_type="application/json",
     )
 
@@ -217,7 +217,7 @@ def test_a_date_time_postgresql_cannot_hold_answers_400_or_is_read_in_utc(
         client.post(f"/follow-ups/new/?patient={patient.pk}", {"due_at": instant, "kind": "call"}),
         client.post(
             reverse("session_draft", args=[session.pk]),
-            json.dumps({"fields": {"started_at": instant}}),
+            json.dumps({"started_at": instant}),
             content_type="application/json",
         ),
     ]

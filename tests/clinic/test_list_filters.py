@@ -84,14 +84,17 @@ def test_report_and_export_parameters_answer_a_foreign_id_like_a_missing_one(
          f"/api/v1/reports/{name}/?therapist={NEVER}")
         for name in ("outcomes", "trigger-points", "check-in-curve", "psfs", "rom")
     ] + [
-        (f"/api/v1/reports/outcomes/?clinic={clinic_b.pk}",
-         f"/api/v1/reports/outcomes/?clinic={NEVER}"),
+        (f"/api/v1/reports/outcomes/?clinic={clinic_b.slug}",
+         "/api/v1/reports/outcomes/?clinic=never"),
         (f"/api/v1/export/patients.csv?clinic={clinic_b.slug}",
          "/api/v1/export/patients.csv?clinic=never"),
         (f"/api/v1/fhir/export/Patient.ndjson?clinic={clinic_b.slug}",
          "/api/v1/fhir/export/Patient.ndjson?clinic=never"),
-        (f"/follow-ups/?clinic={clinic_b.pk}", f"/follow-ups/?clinic={NEVER}"),
-        (f"/dashboard/?clinic={clinic_b.pk}", f"/dashboard/?clinic={NEVER}"),
+        (f"/follow-ups/?clinic={clinic_b.slug}", "/follow-ups/?clinic=never"),
+        (f"/dashboard/?clinic={clinic_b.slug}", "/dashboard/?clinic=never"),
+        (f"/follow-ups/policy/?clinic={clinic_b.slug}", "/follow-ups/policy/?clinic=never"),
+        (f"/patients/import/?clinic={clinic_b.slug}", "/patients/import/?clinic=never"),
+        (f"/intakes/invite/?clinic={clinic_b.slug}", "/intakes/invite/?clinic=never"),
     ]  # fmt: skip
     for theirs, never in pairs:
         a, b = client.get(theirs), client.get(never)

@@ -67,7 +67,7 @@ def test_an_autosave_caught_in_a_real_deadlock_is_retried_and_saved(
     with caplog.at_level(logging.WARNING):
         response = client.post(
             reverse("session_draft", args=[draft.pk]),
-            data=json.dumps({"fields": {"subjective": "Stiff neck"}, "pain": PAIN}),
+            data=json.dumps({"subjective": "Stiff neck", "pain": PAIN}),
             content_type="application/json",
         )
     deadlocker.join(15)
@@ -114,7 +114,7 @@ def test_the_recording_page_autosave_gets_503_json_it_can_retry_after(
 
     response = client.post(
         reverse("session_draft", args=[draft.pk]),
-        data=json.dumps({"fields": {"subjective": "Stiff neck"}, "pain": PAIN}),
+        data=json.dumps({"subjective": "Stiff neck", "pain": PAIN}),
         content_type="application/json",
     )
     deadlocker.join(15)

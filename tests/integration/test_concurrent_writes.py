@@ -65,7 +65,7 @@ def test_concurrent_saves_bookings_and_reads_on_the_same_patients_never_deadlock
                      "score": next(scores) % 11}]  # fmt: skip
             response = client.post(
                 reverse("session_draft", args=[session.pk]),
-                {"fields": {"subjective": "Stiff neck."}, "pain": pain},
+                {"subjective": "Stiff neck.", "pain": pain},
                 content_type="application/json",
             )
             return "autosave", response.status_code

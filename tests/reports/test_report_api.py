@@ -56,7 +56,7 @@ def test_clinic_reports_are_for_managers_only(therapist, front_desk, report):
 
 
 def test_a_clinic_the_manager_does_not_manage_answers_404(manager, clinic_b):
-    answer = api_as(manager).get("/api/v1/reports/outcomes/", {"clinic": clinic_b.pk})
+    answer = api_as(manager).get("/api/v1/reports/outcomes/", {"clinic": clinic_b.slug})
     assert answer.status_code == 404
 
 

@@ -52,7 +52,7 @@ def test_the_api_refuses_another_therapists_draft_like_the_page_does(
         client.force_login(user)
         page = client.post(
             reverse("session_draft", args=[draft.pk]),
-            json.dumps({"fields": {"subjective": "Overwritten"}}),
+            json.dumps({"subjective": "Overwritten"}),
             content_type="application/json",
         )
         assert page.status_code == 403
@@ -67,7 +67,7 @@ def test_the_author_still_saves_the_draft_through_both(client, draft, therapist)
     client.force_login(therapist)
     page = client.post(
         reverse("session_draft", args=[draft.pk]),
-        json.dumps({"fields": {"subjective": "Page"}}),
+        json.dumps({"subjective": "Page"}),
         content_type="application/json",
     )
     assert page.status_code == 200, page.content

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from patients.models import IntakeSubmission
 from scheduling.models import FollowUp
-from sessions.models import Muscle, TreatmentSession
+from sessions.models import TreatmentSession
 from tests.factories import PainScoreFactory, TreatmentSessionFactory, TriggerPointFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,8 +26,7 @@ def _draft(client, session, payload, **extra):
 
 
 def _point(**overrides):
-    muscle = Muscle.objects.get(slug="upper-trapezius")
-    return {"muscle_id": muscle.pk, "side": "right", "chart_view": "back", "x": 0.4, "y": 0.16,
+    return {"muscle": "upper-trapezius", "side": "right", "chart_view": "back", "x": 0.4, "y": 0.16,
             "kind": "active", "tenderness": "6", "hold_seconds": "30", "pressure": "5",
             "released": True, "technique": "ischemic_compression", "repetitions": "1",
             "referral_pattern": "", "local_twitch_response": False,
@@ -38,7 +37,7 @@ def test_the_draft_endpoint_saves_the_page_state(client, therapist, patient):
     session = TreatmentSessionFactory(patient=patient, therapist=therapist)
     client.force_login(therapist)
     response = _draft(client, session, {
-        "fields": {"subjective": "Better", "duration_minutes": "45"},
+        "subjective": "Better", "duration_minutes": "45",
         "pain": [{"source": "pre_session", "region": "neck_back", "side": "right", "score": "6",
                   "unable_to_rate": False}],
         "trigger_points": [_point()],
@@ -58,7 +57,7 @@ def test_the_draft_endpoint_saves_the_page_state(client, therapist, patient):
                     "score": "11"}]}, "pain.0.score"),
         (lambda: {"trigger_points": [_point(hold_seconds="-5")]},
          "trigger_points.0.hold_seconds"),
-        (lambda: {"trigger_points": [_point(muscle_id=999999)]}, "trigger_points.0.muscle"),
+        (lambda: {"trigger_points": [_point(muscle="no-such-muscle")]}, "trigger_points.0.muscle"),
         (lambda: {"trigger_points": [_point(x="abc")]}, "trigger_points.0.x"),
         ({"pain": [{"source": "pre_session", "region": "neck_back", "side": "right"}]},
          "pain.0.score"),
@@ -67,8 +66,8 @@ def test_the_draft_endpoint_saves_the_page_state(client, therapist, patient):
         ({"pain": [{"source": "check_in", "region": "neck_back", "side": "right",
                     "score": 3}]}, "pain"),
         ({"trigger_points": [{"evil": 1}]}, "trigger_points.0.evil"),
-        ({"fields": {"status": "signed"}}, "status"),
-        ({"fields": {"duration_minutes": "9999"}}, "duration_minutes"),
+        ({"status": "signed"}, "status"),
+        ({"duration_minutes": "9999"}, "duration_minutes"),
         ({"mobility": "not a list"}, "mobility"),
         ([1, 2], "__all__"),
     ],
@@ -96,11 +95,11 @@ def test_only_the_author_edits_a_draft_and_a_signed_one_answers_409(
 ):
     session = TreatmentSessionFactory(patient=patient, therapist=therapist)
     client.force_login(manager)
-    assert _draft(client, session, {"fields": {"plan": "x"}}).status_code == 403
+    assert _draft(client, session, {"plan": "x"}).status_code == 403
     client.force_login(therapist)
     assert client.post(reverse("session_sign", args=[session.pk])).status_code == 302
     assert TreatmentSession.objects.get(pk=session.pk).is_signed
-    assert _draft(client, session, {"fields": {"plan": "x"}}).status_code == 409
+    assert _draft(client, session, {"plan": "x"}).status_code == 409
 
 
 def test_front_desk_and_strangers_get_404_for_sessions(client, front_desk, stranger, patient):
