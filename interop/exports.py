@@ -58,37 +58,59 @@ def _procedures(clinic: Clinic, zone) -> Iterator[dict]:
         yield fhir.procedure(session, session.point_list, session.addendum_list, zone=zone)
 
 
+def _organization(clinic: Clinic, zone) -> Iterator[dict]:
+    yield fhir.organization(clinic)
+
+
+def _practitioners(clinic: Clinic, zone) -> Iterator[dict]:
+    for user in selectors.clinic_practitioners(clinic=clinic).iterator(CHUNK_SIZE):
+        yield fhir.practitioner(user)
+
+
+def _patients(clinic: Clinic, zone) -> Iterator[dict]:
+    for patient in selectors.clinic_patients(clinic=clinic).iterator(CHUNK_SIZE):
+        yield fhir.patient(patient, clinic_slug=clinic.slug)
+
+
+def _encounters(clinic: Clinic, zone) -> Iterator[dict]:
+    for session in _per_patient_chunk(clinic, selectors.sessions_of):
+        yield fhir.encounter(session, zone=zone)
+
+
+def _observations(clinic: Clinic, zone) -> Iterator[dict]:
+    for score in _per_patient_chunk(clinic, selectors.pain_scores_of):
+        yield fhir.pain_observation(score, zone=zone)
+    for measurement in _per_patient_chunk(clinic, selectors.mobility_of):
+        yield fhir.rom_observation(measurement, zone=zone)
+    for score in _per_patient_chunk(clinic, selectors.functional_scores_of):
+        yield fhir.psfs_observation(score, zone=zone)
+
+
+def _intake_responses(clinic: Clinic, zone) -> Iterator[dict]:
+    patients = selectors.clinic_patients_with_intakes(clinic=clinic)
+    for patient in patients.iterator(CHUNK_SIZE):
+        psfs = selectors.group_intake_psfs(patient.submitted_intakes, patient.intake_psfs)
+        for intake in patient.submitted_intakes:
+            yield fhir.intake_response(intake, psfs.get(intake.pk, []), zone=zone)
+
+
+_RESOURCES = {
+    "Organization": _organization,
+    "Practitioner": _practitioners,
+    "Patient": _patients,
+    "Encounter": _encounters,
+    "Procedure": _procedures,
+    "Observation": _observations,
+    "QuestionnaireResponse": _intake_responses,
+}
+
+
 def clinic_resources(*, clinic: Clinic, resource_type: str) -> Iterator[dict]:
     """Every resource of one type for the clinic, as FHIR JSON, patient by patient."""
-    zone = clinic.zone
-    if resource_type == "Organization":
-        yield fhir.organization(clinic)
-    elif resource_type == "Practitioner":
-        for user in selectors.clinic_practitioners(clinic=clinic).iterator(CHUNK_SIZE):
-            yield fhir.practitioner(user)
-    elif resource_type == "Patient":
-        for patient in selectors.clinic_patients(clinic=clinic).iterator(CHUNK_SIZE):
-            yield fhir.patient(patient, clinic_slug=clinic.slug)
-    elif resource_type == "Encounter":
-        for session in _per_patient_chunk(clinic, selectors.sessions_of):
-            yield fhir.encounter(session, zone=zone)
-    elif resource_type == "Procedure":
-        yield from _procedures(clinic, zone)
-    elif resource_type == "Observation":
-        for score in _per_patient_chunk(clinic, selectors.pain_scores_of):
-            yield fhir.pain_observation(score, zone=zone)
-        for measurement in _per_patient_chunk(clinic, selectors.mobility_of):
-            yield fhir.rom_observation(measurement, zone=zone)
-        for score in _per_patient_chunk(clinic, selectors.functional_scores_of):
-            yield fhir.psfs_observation(score, zone=zone)
-    elif resource_type == "QuestionnaireResponse":
-        patients = selectors.clinic_patients_with_intakes(clinic=clinic)
-        for patient in patients.iterator(CHUNK_SIZE):
-            psfs = selectors.group_intake_psfs(patient.submitted_intakes, patient.intake_psfs)
-            for intake in patient.submitted_intakes:
-                yield fhir.intake_response(intake, psfs.get(intake.pk, []), zone=zone)
-    else:
+    resources = _RESOURCES.get(resource_type)
+    if resources is None:
         raise ValueError(f"Unknown resource type {resource_type!r}.")
+    yield from resources(clinic, clinic.zone)
 
 
 def _blocks(lines: Iterable[str]) -> Iterator[str]:

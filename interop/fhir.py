@@ -512,12 +512,8 @@ def _answer(link_id: str, text: str, value: dict) -> dict:
     return {"linkId": link_id, "text": text, "answer": [value]}
 
 
-def intake_response(
-    intake: IntakeSubmission, psfs: Iterable[FunctionalScore], *, zone: ZoneInfo
-) -> dict:
-    """A submitted intake as answers to the published Questionnaire. `psfs` are the intake's
-    PSFS items (the patient's functional scores with source `intake`)."""
-    texts = {link_id: text for link_id, text, _ in _INTAKE_ITEMS}
+def _complaint_answers(intake: IntakeSubmission, texts: dict[str, str]) -> list[dict]:
+    """The chief complaint, its onset and how long it has lasted, where the patient said."""
     items = []
     if intake.chief_complaint:
         items.append(
@@ -536,6 +532,11 @@ def intake_response(
             "display": label(DurationCategory, intake.duration_category),
         }
         items.append(_answer("duration", texts["duration"], {"valueCoding": coding}))
+    return items
+
+
+def _red_flag_answers(intake: IntakeSubmission, texts: dict[str, str]) -> list[dict]:
+    items = []
     for flag in intake.red_flags:
         code = str(flag.get("code") or "")
         if not code:  # FHIR has no empty codes; a flag without one is not a screened flag
@@ -558,6 +559,31 @@ def intake_response(
                 _answer("red-flags.details", RED_FLAG_DETAILS, {"valueString": flag["details"]})
             )
         items.append({"linkId": "red-flags", "text": texts["red-flags"], "item": parts})
+    return items
+
+
+def _psfs_answers(psfs: Iterable[FunctionalScore], texts: dict[str, str]) -> list[dict]:
+    return [
+        {
+            "linkId": "psfs",
+            "text": texts["psfs"],
+            "item": [
+                _answer("psfs.activity", PSFS_ACTIVITY, {"valueString": score.activity}),
+                _answer("psfs.score", PSFS_SCORE, {"valueInteger": score.score}),
+            ],
+        }
+        for score in psfs
+    ]
+
+
+def intake_response(
+    intake: IntakeSubmission, psfs: Iterable[FunctionalScore], *, zone: ZoneInfo
+) -> dict:
+    """A submitted intake as answers to the published Questionnaire. `psfs` are the intake's
+    PSFS items (the patient's functional scores with source `intake`)."""
+    texts = {link_id: text for link_id, text, _ in _INTAKE_ITEMS}
+    items = _complaint_answers(intake, texts)
+    items += _red_flag_answers(intake, texts)
     if intake.medications:
         items.append(
             _answer("medications", texts["medications"], {"valueString": intake.medications})
@@ -571,17 +597,7 @@ def intake_response(
     )
     if intake.goals:
         items.append(_answer("goals", texts["goals"], {"valueString": intake.goals}))
-    for score in psfs:
-        items.append(
-            {
-                "linkId": "psfs",
-                "text": texts["psfs"],
-                "item": [
-                    _answer("psfs.activity", PSFS_ACTIVITY, {"valueString": score.activity}),
-                    _answer("psfs.score", PSFS_SCORE, {"valueInteger": score.score}),
-                ],
-            }
-        )
+    items += _psfs_answers(psfs, texts)
     items += [
         _answer(
             "consent-to-treatment",

@@ -55,31 +55,13 @@ def _intake_step(request, token: str, invitation):
     here = reverse("intake", args=[token])
     try:
         if step.form_class is None:
-            if request.method == "POST":
-                try:
-                    services.intake_submit(invitation=invitation)
-                except services.IntakeIncomplete as incomplete:
-                    messages.error(request, _("Please complete this step before sending."))
-                    return redirect(f"{here}?step={incomplete.step}")
-                except DatabaseBusy as busy:
-                    # The review page again, with the message; the answers are all kept.
-                    messages.error(request, " ".join(busy.messages))
-                else:
-                    return redirect(f"{reverse('intake_thanks')}?lang={translation.get_language()}")
+            if request.method == "POST" and (sent := _submit(request, invitation, here)):
+                return sent
             form = None
         elif request.method == "POST":
             form = step_form(step, answers, data=request.POST)
-            if form.is_valid():
-                try:
-                    services.intake_step_save(
-                        invitation=invitation, step=number, answers=answers_from(form.cleaned_data)
-                    )
-                except DatabaseBusy as busy:
-                    form.add_error(None, busy)  # the step again, as typed, with the message
-                else:
-                    # A change made from the review page goes back to the review page.
-                    following = len(STEPS) if reached == len(STEPS) else number + 1
-                    return redirect(f"{here}?step={following}")
+            if form.is_valid() and (saved := _save_step(invitation, form, number, reached, here)):
+                return saved
         else:
             form = step_form(step, answers)
     except LinkUnavailable:
@@ -96,6 +78,34 @@ def _intake_step(request, token: str, invitation):
     }
     status = 400 if form is not None and form.is_bound else 200
     return render(request, "patients/intake_step.html", context, status=status)
+
+
+def _submit(request, invitation, here: str):
+    """Sends the reviewed intake: a redirect, or None to show the review page again."""
+    try:
+        services.intake_submit(invitation=invitation)
+    except services.IntakeIncomplete as incomplete:
+        messages.error(request, _("Please complete this step before sending."))
+        return redirect(f"{here}?step={incomplete.step}")
+    except DatabaseBusy as busy:
+        # The review page again, with the message; the answers are all kept.
+        messages.error(request, " ".join(busy.messages))
+        return None
+    return redirect(f"{reverse('intake_thanks')}?lang={translation.get_language()}")
+
+
+def _save_step(invitation, form, number: int, reached: int, here: str):
+    """Saves a valid step: a redirect to the next one, or None to show this step again."""
+    try:
+        services.intake_step_save(
+            invitation=invitation, step=number, answers=answers_from(form.cleaned_data)
+        )
+    except DatabaseBusy as busy:
+        form.add_error(None, busy)  # the step again, as typed, with the message
+        return None
+    # A change made from the review page goes back to the review page.
+    following = len(STEPS) if reached == len(STEPS) else number + 1
+    return redirect(f"{here}?step={following}")
 
 
 def _known_details(patient) -> dict:

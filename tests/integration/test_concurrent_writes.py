@@ -44,6 +44,59 @@ def _run(work, until, outcomes, failures):
         connections.close_all()  # this thread's connection; its statistics reach the server
 
 
+def _autosaver(therapist, session):
+    client, scores = signed_in(Client(), therapist), iter(range(10**6))
+
+    def save():
+        pain = [
+            {"source": "pre_session", "region": "neck_back", "side": "right",
+             "score": next(scores) % 11}
+        ]  # fmt: skip
+        response = client.post(
+            reverse("session_draft", args=[session.pk]),
+            {"subjective": "Stiff neck.", "pain": pain},
+            content_type="application/json",
+        )
+        return "autosave", response.status_code
+
+    return save
+
+
+def _signer(therapist, patient):
+    client = signed_in(Client(), therapist)
+
+    def sign():
+        session = session_start(patient=patient, therapist=therapist)
+        response = client.post(reverse("session_sign", args=[session.pk]))
+        return "sign", response.status_code
+
+    return sign
+
+
+def _booker(desk, patient, zone):
+    client = signed_in(Client(), desk)
+
+    def book():
+        due = timezone.localtime(timezone.now() + dt.timedelta(days=3), zone)
+        response = client.post(
+            f"{reverse('follow_up_new')}?patient={patient.pk}",
+            {"due_at": due.strftime("%Y-%m-%dT%H:%M"), "kind": "appointment", "note": ""},
+        )
+        return "booking", response.status_code
+
+    return book
+
+
+def _reader(manager, patient):
+    client = signed_in(Client(), manager)
+
+    def read():
+        response = client.get(reverse("report-pain-trend", args=[patient.pk]))
+        return "report", response.status_code
+
+    return read
+
+
 def test_concurrent_saves_bookings_and_reads_on_the_same_patients_never_deadlock(clinic_a):
     patients = PatientFactory.create_batch(2, clinic=clinic_a)
     therapists = [_member(clinic_a, Role.THERAPIST, f"therapist{i}") for i in range(4)]
@@ -52,61 +105,10 @@ def test_concurrent_saves_bookings_and_reads_on_the_same_patients_never_deadlock
     drafts = {
         t.pk: session_start(patient=patients[i % 2], therapist=t) for i, t in enumerate(therapists)
     }
-
-    def autosaver(therapist):
-        client, session, scores = (
-            signed_in(Client(), therapist),
-            drafts[therapist.pk],
-            iter(range(10**6)),
-        )
-
-        def save():
-            pain = [{"source": "pre_session", "region": "neck_back", "side": "right",
-                     "score": next(scores) % 11}]  # fmt: skip
-            response = client.post(
-                reverse("session_draft", args=[session.pk]),
-                {"subjective": "Stiff neck.", "pain": pain},
-                content_type="application/json",
-            )
-            return "autosave", response.status_code
-
-        return save
-
-    def signer(therapist, patient):
-        client = signed_in(Client(), therapist)
-
-        def sign():
-            session = session_start(patient=patient, therapist=therapist)
-            response = client.post(reverse("session_sign", args=[session.pk]))
-            return "sign", response.status_code
-
-        return sign
-
-    def booker(patient):
-        client = signed_in(Client(), desk)
-
-        def book():
-            due = timezone.localtime(timezone.now() + dt.timedelta(days=3), clinic_a.zone)
-            response = client.post(
-                f"{reverse('follow_up_new')}?patient={patient.pk}",
-                {"due_at": due.strftime("%Y-%m-%dT%H:%M"), "kind": "appointment", "note": ""},
-            )
-            return "booking", response.status_code
-
-        return book
-
-    def reader(patient):
-        client = signed_in(Client(), manager)
-
-        def read():
-            response = client.get(reverse("report-pain-trend", args=[patient.pk]))
-            return "report", response.status_code
-
-        return read
-
-    work = [autosaver(t) for t in therapists[:3]]
-    work += [signer(therapists[3], p) for p in patients]
-    work += [booker(p) for p in patients] + [reader(p) for p in patients]
+    work = [_autosaver(t, drafts[t.pk]) for t in therapists[:3]]
+    work += [_signer(therapists[3], p) for p in patients]
+    work += [_booker(desk, p, clinic_a.zone) for p in patients]
+    work += [_reader(manager, p) for p in patients]
     before = _deadlocks()
     outcomes, failures = Counter(), []
     until = time.monotonic() + SECONDS
