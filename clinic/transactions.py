@@ -161,9 +161,10 @@ class TransientFailureMiddleware:
             if not getattr(response, "database_busy", False) or gave_up or attempt == attempts:
                 break
             _pause(attempt)
-        if gave_up and not getattr(response, "database_busy", False):
-            if not (300 <= response.status_code < 400):  # a redirect carries its message
-                mark_busy(response)
+        # A redirect carries its message.
+        redirect = 300 <= response.status_code < 400
+        if gave_up and not getattr(response, "database_busy", False) and not redirect:
+            mark_busy(response)
         return response
 
     def process_exception(self, request, exception):

@@ -100,8 +100,7 @@ def second_factor_step(request):
                     {"codes": codes, "next": next_url or reverse("home")},
                 )
             return redirect(next_url or "home")
-        else:
-            error = _("That code did not work. Check the time on your phone and try again.")
+        error = _("That code did not work. Check the time on your phone and try again.")
     context = {"enrolling": enrolling, "error": error, "next": next_url}
     if enrolling:
         context |= {"qr": second_factor.provisioning_qr(device), "secret": device.secret}

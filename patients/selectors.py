@@ -1,6 +1,7 @@
 """Reads about patients. Every function takes the user and goes through `visible`, or a patient
 that a scoped selector returned."""
 
+import contextlib
 import datetime as dt
 
 from django.db.models import (
@@ -34,10 +35,8 @@ def patient_list(*, user, search: str = "", restricted: bool = False) -> QuerySe
             | Q(phone__icontains=term)
             | Q(email__icontains=term)
         )
-        try:  # a date of birth typed as 1980-05-17
+        with contextlib.suppress(ValueError):  # a date of birth typed as 1980-05-17
             match |= Q(date_of_birth=dt.date.fromisoformat(term))
-        except ValueError:
-            pass
         patients = patients.filter(match)
     return patients
 

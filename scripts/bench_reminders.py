@@ -22,6 +22,7 @@ the messages delivered (one file per message key: never twice), the provider cal
 a message, and the lookups made before sending one again."""
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -245,10 +246,8 @@ class _Hostile:
                     group[index] = start()
 
     def kill(self, process: subprocess.Popen) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait()
 
     def stop(self) -> None:
@@ -257,10 +256,8 @@ class _Hostile:
             if process.poll() is None:
                 process.terminate()
         for process in everything:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
             self.kill(process)
         if self.redis is not None:
             self.kill(self.redis)

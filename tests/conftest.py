@@ -132,4 +132,3 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
-    yield

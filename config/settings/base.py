@@ -261,7 +261,7 @@ SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
 SMS_FROM = env.str("SMS_FROM", default="")
 if SMS_BACKEND == "http" and not SMS_HTTP_URL:
     raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL.")
-if REMINDER_LEASE_SECONDS < 2 * max(SMS_HTTP_TIMEOUT, EMAIL_TIMEOUT or 0):
+if 2 * max(SMS_HTTP_TIMEOUT, EMAIL_TIMEOUT or 0) > REMINDER_LEASE_SECONDS:
     # Else a slow but live send could be reclaimed and sent a second time: the heartbeat is not
     # renewed while one provider call is under way.
     raise ImproperlyConfigured(

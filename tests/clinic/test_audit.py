@@ -85,16 +85,23 @@ def test_postgresql_refuses_to_update_delete_or_truncate_audit_rows(actor):
         "UPDATE clinic_auditchainlink SET previous = 'x' WHERE event_id = %s",
         "DELETE FROM clinic_auditchainlink WHERE event_id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [event.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
     for table in ("clinic_auditevent", "clinic_auditchainlink"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred FK checks pending
-                cursor.execute("SET LOCAL clinic.allow_audit_truncate = off")
-                cursor.execute(f"TRUNCATE {table} CASCADE")
+        with pytest.raises(DatabaseError, match="append-only"):
+            _truncate_with_the_switch_off(table)
     assert AuditEvent.objects.get(pk=event.pk).action == "read"
+
+
+def _truncate_with_the_switch_off(table):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred FK checks pending
+        cursor.execute("SET LOCAL clinic.allow_audit_truncate = off")
+        cursor.execute(f"TRUNCATE {table} CASCADE")
 
 
 def _behind_the_triggers_back(*statements):

@@ -49,7 +49,7 @@ def test_unable_to_rate_is_a_flag_never_a_number(patient):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "field, value",
+    ("field", "value"),
     [("hold_seconds", -1), ("tenderness", 11), ("pressure", -1), ("x", 1.5), ("y", -0.1)],
 )
 def test_database_rejects_impossible_trigger_point_values(field, value):

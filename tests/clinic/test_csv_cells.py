@@ -45,7 +45,7 @@ def test_text_that_starts_like_a_formula_gets_an_apostrophe(value):
 
 
 @pytest.mark.parametrize(
-    "value, written",
+    ('value', 'written'),
     [(-2, -2), (-2.5, -2.5), (Decimal("-1.5"), Decimal("-1.5")), ("-2", "-2"), ("+3.5", "+3.5"),
      ("-.5", "-.5"), ("-1e5", "'-1e5"), ("+44 20 7946 0958", "'+44 20 7946 0958"),
      ("-", "'-"), (None, ""), (True, "yes"), ("Trapezius", "Trapezius"), ("", "")],

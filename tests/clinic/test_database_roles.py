@@ -61,13 +61,18 @@ def _drop_role(role):
 def _refused(app, *statements):
     """Each statement, in its own transaction as the application's role, must be refused."""
     for sql, params in statements:
-        with pytest.raises(REFUSED), app.cursor() as cursor:
-            try:
-                cursor.execute("SET LOCAL clinic.allow_audit_truncate = 'on'")
-                cursor.execute("SET LOCAL clinic.erasure = 'on'")
-                cursor.execute(sql, params)
-            finally:
-                app.rollback()
+        with pytest.raises(REFUSED):
+            _execute_with_the_switches_on(app, sql, params)
+
+
+def _execute_with_the_switches_on(app, sql, params):
+    with app.cursor() as cursor:
+        try:
+            cursor.execute("SET LOCAL clinic.allow_audit_truncate = 'on'")
+            cursor.execute("SET LOCAL clinic.erasure = 'on'")
+            cursor.execute(sql, params)
+        finally:
+            app.rollback()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ TOKEN = "AbC-123_secretTOKENvalue"
 
 
 @pytest.mark.parametrize(
-    "line, expected",
+    ("line", "expected"),
     [
         (f"Not Found: /intake/{TOKEN}/", "Not Found: /intake/[redacted]/"),
         (f'"GET /check-in/{TOKEN}/?step=2" 429', '"GET /check-in/[redacted]/?step=2" 429'),

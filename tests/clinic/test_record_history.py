@@ -45,9 +45,12 @@ def test_history_rows_cannot_be_changed_or_deleted(patient):
     score = PainScoreFactory(patient=patient, score=7)
     PainScore.objects.filter(pk=score.pk).update(score=3)
     version = RecordVersion.objects.get(table_name="patients_painscore")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM clinic_recordversion WHERE id = %s", [version.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM clinic_recordversion WHERE id = %s", [version.pk])
 
 
 def test_the_history_page_shows_earlier_versions_to_clinicians_only(

@@ -10,7 +10,7 @@ import logging
 import re
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.urls import reverse
 
 from clinic.transactions import DatabaseBusy, retrying_atomic, transient_sqlstate
@@ -219,7 +219,7 @@ def test_other_database_errors_are_not_retried():
         with connection.cursor() as cursor:
             cursor.execute("SELECT * FROM no_such_table")
 
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(DatabaseError, match="no_such_table") as raised:
         broken()
     assert len(attempts) == 1 and transient_sqlstate(raised.value) is None
 

@@ -86,7 +86,7 @@ def test_the_command_writes_exactly_the_planned_figures():
 
 
 @pytest.mark.parametrize(
-    "model, rows_of",
+    ("model", "rows_of"),
     [
         (PainScore, lambda p: p.pain_scores),
         (FunctionalScore, lambda p: p.functional_scores),
