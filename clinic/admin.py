@@ -13,9 +13,12 @@ def _audit_admin(request, action: str, obj=None) -> None:
         return
     patient = obj if obj is not None and obj._meta.label_lower == "patients.patient" else None
     audit_record(
-        action=action, actor=request.user, obj=obj, patient=patient,
+        action=action,
+        actor=request.user,
+        obj=obj,
+        patient=patient,
         clinic_id=getattr(obj, "clinic_id", None),
-    )  # fmt: skip
+    )
 
 
 class AuditedAdmin(admin.ModelAdmin):

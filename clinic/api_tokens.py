@@ -58,9 +58,13 @@ def api_token_issue(*, user, actor=None, ip: str | None = None) -> tuple[ApiToke
     key = secrets.token_urlsafe(32)
     user.__dict__.pop("_clinic_access", None)  # the grant is what the user holds now
     token = ApiToken.objects.create(
-        user=user, digest=_digest(key), hint=key[:6], grant=_grant(user),
-        created_at=timezone.now(), created_ip=ip,
-    )  # fmt: skip
+        user=user,
+        digest=_digest(key),
+        hint=key[:6],
+        grant=_grant(user),
+        created_at=timezone.now(),
+        created_ip=ip,
+    )
     if actor is not None:
         audit_record(
             action=AuditEvent.Action.LOGIN, actor=actor, actor_label=user.get_username(), obj=token
@@ -78,9 +82,11 @@ def api_token_revoke(*, token: ApiToken, reason: str, actor=None) -> bool:
     )
     if revoked:
         audit_record(
-            action=AuditEvent.Action.TOKEN_REVOKE, actor=actor,
-            actor_label="" if actor is not None else "system", obj=token,
-        )  # fmt: skip
+            action=AuditEvent.Action.TOKEN_REVOKE,
+            actor=actor,
+            actor_label="" if actor is not None else "system",
+            obj=token,
+        )
     return bool(revoked)
 
 
@@ -96,9 +102,11 @@ def api_tokens_revoke(*, user, reason: str, actor=None) -> int:
     )
     for token in tokens:
         audit_record(
-            action=AuditEvent.Action.TOKEN_REVOKE, actor=actor,
-            actor_label="" if actor is not None else "system", obj=token,
-        )  # fmt: skip
+            action=AuditEvent.Action.TOKEN_REVOKE,
+            actor=actor,
+            actor_label="" if actor is not None else "system",
+            obj=token,
+        )
     return len(tokens)
 
 

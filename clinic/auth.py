@@ -109,8 +109,9 @@ def sign_in_succeeded(*, username: str, step: str) -> None:
     the step was checked to be open before the password or code was)."""
     SignInGuard.objects.filter(
         Q(locked_until__isnull=True) | Q(locked_until__lte=timezone.now()),
-        username=_username(username), step=step,
-    ).delete()  # fmt: skip
+        username=_username(username),
+        step=step,
+    ).delete()
 
 
 @retrying_atomic
@@ -124,9 +125,12 @@ def sign_in_unlock(*, user, actor=None) -> bool:
         clinic_ids &= access_for(actor).managed_clinic_ids
     for clinic_id in sorted(clinic_ids) or [None]:
         audit_record(
-            action=A.UNLOCK, actor=actor, actor_label="" if actor else "system", obj=user,
+            action=A.UNLOCK,
+            actor=actor,
+            actor_label="" if actor else "system",
+            obj=user,
             clinic_id=clinic_id,
-        )  # fmt: skip
+        )
     return bool(removed)
 
 
@@ -161,6 +165,8 @@ def _record_role_change(sender, instance, **kwargs):
     """Who may see what changed: a role granted, changed, switched off or removed, from the
     admin or anywhere else."""
     audit_record(
-        action=A.ROLE_CHANGE, actor_label=instance.user.get_username()[:150], obj=instance,
+        action=A.ROLE_CHANGE,
+        actor_label=instance.user.get_username()[:150],
+        obj=instance,
         clinic_id=instance.clinic_id,
-    )  # fmt: skip
+    )

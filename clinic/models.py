@@ -142,11 +142,19 @@ class AuditEvent(models.Model):
         return "|".join(
             str(value)
             for value in (
-                self.at.isoformat(), self.clinic_id, self.actor_id, self.actor_label,
-                self.action, self.object_type, self.object_id, self.patient_id, self.ip,
-                self.request_id, self.nonce,
+                self.at.isoformat(),
+                self.clinic_id,
+                self.actor_id,
+                self.actor_label,
+                self.action,
+                self.object_type,
+                self.object_id,
+                self.patient_id,
+                self.ip,
+                self.request_id,
+                self.nonce,
             )
-        )  # fmt: skip
+        )
 
     def compute_mac(self) -> str:
         return audit_hmac(self.payload())

@@ -94,8 +94,11 @@ def retrying_atomic(func=None, *, using: str | None = None):
                     # The function and the code only: the error's text may quote row values.
                     logger.warning(
                         "%s: transient database failure %s (attempt %d of %d)",
-                        service.__qualname__, sqlstate, attempt, attempts,
-                    )  # fmt: skip
+                        service.__qualname__,
+                        sqlstate,
+                        attempt,
+                        attempts,
+                    )
                     if attempt == attempts:
                         _gave_up.set(True)
                         raise DatabaseBusy() from None
@@ -173,7 +176,8 @@ class TransientFailureMiddleware:
         if not isinstance(exception, DatabaseBusy):
             logger.warning(
                 "%s %s: transient database failure %s",
-                request.method, request.resolver_match.view_name if request.resolver_match else "",
+                request.method,
+                request.resolver_match.view_name if request.resolver_match else "",
                 transient_sqlstate(exception),
-            )  # fmt: skip
+            )
         return busy_response(request)

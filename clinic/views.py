@@ -108,9 +108,16 @@ def second_factor_step(request):
 
 
 AUDIT_CSV_COLUMNS = (
-    "at", "actor__username", "actor_label", "action", "object_type", "object_id",
-    "patient_id", "ip", "request_id",
-)  # fmt: skip
+    "at",
+    "actor__username",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "patient_id",
+    "ip",
+    "request_id",
+)
 
 
 @login_required
@@ -163,9 +170,12 @@ def api_tokens(request):
     return render(
         request,
         "clinic/api_tokens.html",
-        {"tokens": tokens, "idle_minutes": settings.API_TOKEN_IDLE_MINUTES,
-         "max_hours": settings.API_TOKEN_MAX_HOURS},
-    )  # fmt: skip
+        {
+            "tokens": tokens,
+            "idle_minutes": settings.API_TOKEN_IDLE_MINUTES,
+            "max_hours": settings.API_TOKEN_MAX_HOURS,
+        },
+    )
 
 
 @login_required

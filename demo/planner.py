@@ -277,9 +277,15 @@ def _plan_patient(
     problem = _plan_problem(rng, person.profile, trajectory)
     dates = _plan_dates(rng, ctx.today, weeks, zoneinfo.ZoneInfo(clinic.time_zone))
     course = _Course(
-        rng=rng, ctx=ctx, clinic_key=clinic_key, trajectory=trajectory, therapist=therapist,
-        person=person, problem=problem, dates=dates,
-    )  # fmt: skip
+        rng=rng,
+        ctx=ctx,
+        clinic_key=clinic_key,
+        trajectory=trajectory,
+        therapist=therapist,
+        person=person,
+        problem=problem,
+        dates=dates,
+    )
     course.plan_intake()
     course.plan_treatment()
     for k, offset in enumerate(dates.offsets):
@@ -351,9 +357,12 @@ def _plan_problem(rng: random.Random, profile: str, trajectory: str) -> _Problem
     complaint = _weighted(rng, ((c, c.weights[profile]) for c in COMPLAINTS))
     chronicity = _weighted(
         rng,
-        ((DurationCategory.ACUTE, 30), (DurationCategory.SUBACUTE, 25),
-         (DurationCategory.CHRONIC, 45)),
-    )  # fmt: skip
+        (
+            (DurationCategory.ACUTE, 30),
+            (DurationCategory.SUBACUTE, 25),
+            (DurationCategory.CHRONIC, 45),
+        ),
+    )
     onset_days = rng.randint(*ONSET_DAYS[chronicity])
     side = _weighted(rng, ((Side.RIGHT, 45), (Side.LEFT, 35), (Side.BOTH, 20)))
     region_count = _weighted(rng, ((1, 30), (2, 45), (3, 25)))
@@ -463,17 +472,29 @@ class _Course:
         self.acknowledge = bool(flags) and not cleared
         self.activities = rng.sample(problem.complaint.activities, 3)
         self.intake = _intake(
-            patient, problem, self.therapist, activities=self.activities, flags=flags,
-            medication=medication, cleared=cleared, submitted=submitted, reviewed=reviewed,
+            patient,
+            problem,
+            self.therapist,
+            activities=self.activities,
+            flags=flags,
+            medication=medication,
+            cleared=cleared,
+            submitted=submitted,
+            reviewed=reviewed,
             reachable=self.person.reachable,
-        )  # fmt: skip
+        )
         self.out = PatientPlan(trajectory=self.trajectory, patient=patient, intake=self.intake)
         for i, (region, region_side) in enumerate(problem.regions):
             self.out.pain_scores.append(
-                PainScore(patient=patient, recorded_at=submitted, source=PainSource.INTAKE,
-                          region=region, side=region_side,
-                          score=_clamp(problem.base[i] + rng.gauss(0, 0.5)))
-            )  # fmt: skip
+                PainScore(
+                    patient=patient,
+                    recorded_at=submitted,
+                    source=PainSource.INTAKE,
+                    region=region,
+                    side=region_side,
+                    score=_clamp(problem.base[i] + rng.gauss(0, 0.5)),
+                )
+            )
         # PSFS: three activities, rated at intake and every third session.
         self.psfs_start = [rng.randint(2, 6) for _ in self.activities]
         self.psfs_end = [s + PSFS_GAIN[self.trajectory](rng) for s in self.psfs_start]
@@ -486,11 +507,15 @@ class _Course:
         ):
             self.out.functional_scores.append(
                 FunctionalScore(
-                    patient=self.patient, session=session, recorded_at=when, source=source,
-                    item=item, activity=activity,
+                    patient=self.patient,
+                    session=session,
+                    recorded_at=when,
+                    source=source,
+                    item=item,
+                    activity=activity,
                     score=_clamp(s0 + (s1 - s0) * _progress_curve(t) + rng.gauss(0, 0.5)),
                 )
-            )  # fmt: skip
+            )
 
     def plan_treatment(self) -> None:
         """The points and movements followed all course long."""
@@ -515,11 +540,17 @@ class _Course:
             others = [u for u, _ in THERAPIST_SHARES[MAIN] if ctx.users[u] is not self.therapist]
             treated_by = ctx.users[rng.choice(others)]
         session = TreatmentSession(
-            patient=self.patient, therapist=treated_by, started_at=started,
-            duration_minutes=minutes, status=TreatmentSession.Status.SIGNED,
-            red_flags_acknowledged=self.acknowledge, signed_at=signed, signed_by=treated_by,
-            created_at=started, updated_at=signed,
-        )  # fmt: skip
+            patient=self.patient,
+            therapist=treated_by,
+            started_at=started,
+            duration_minutes=minutes,
+            status=TreatmentSession.Status.SIGNED,
+            red_flags_acknowledged=self.acknowledge,
+            signed_at=signed,
+            signed_by=treated_by,
+            created_at=started,
+            updated_at=signed,
+        )
         self.out.sessions.append(session)
         pre_scores = self.session_pain(session, t, started, ended)
         recorded, released, twitch = self.session_points(session, t)
@@ -529,12 +560,22 @@ class _Course:
         self.session_check_in(session, t, offset, ended, signed)
         # The note, written last: it quotes what was found.
         _write_note(
-            rng, session, complaint=self.problem.complaint, regions=self.problem.regions, k=k,
-            total=total, trajectory=self.trajectory, pre=pre_scores[0],
-            previous=self.previous_pre, points=recorded, released=released, twitch=twitch,
-            rom=rom_note, onset_days=(started.date() - self.intake.onset_date).days,
+            rng,
+            session,
+            complaint=self.problem.complaint,
+            regions=self.problem.regions,
+            k=k,
+            total=total,
+            trajectory=self.trajectory,
+            pre=pre_scores[0],
+            previous=self.previous_pre,
+            points=recorded,
+            released=released,
+            twitch=twitch,
+            rom=rom_note,
+            onset_days=(started.date() - self.intake.onset_date).days,
             posture=self.patient.postures,
-        )  # fmt: skip
+        )
         self.previous_pre = pre_scores[0]
 
     def session_pain(self, session, t: float, started, ended) -> list[int]:
@@ -546,13 +587,26 @@ class _Course:
             post = _clamp(pre + _weighted(rng, ((-2, 5), (-1, 30), (0, 30), (1, 28), (2, 7))))
             unable = rng.random() < 0.01
             self.out.pain_scores += [
-                PainScore(patient=self.patient, session=session, recorded_at=started,
-                          source=PainSource.PRE_SESSION, region=region, side=region_side,
-                          score=pre),
-                PainScore(patient=self.patient, session=session, recorded_at=ended,
-                          source=PainSource.POST_SESSION, region=region, side=region_side,
-                          score=None if unable else post, unable_to_rate=unable),
-            ]  # fmt: skip
+                PainScore(
+                    patient=self.patient,
+                    session=session,
+                    recorded_at=started,
+                    source=PainSource.PRE_SESSION,
+                    region=region,
+                    side=region_side,
+                    score=pre,
+                ),
+                PainScore(
+                    patient=self.patient,
+                    session=session,
+                    recorded_at=ended,
+                    source=PainSource.POST_SESSION,
+                    region=region,
+                    side=region_side,
+                    score=None if unable else post,
+                    unable_to_rate=unable,
+                ),
+            ]
         return pre_scores
 
     def session_points(self, session, t: float):
@@ -587,18 +641,25 @@ class _Course:
             value = 1.0 + (10 - point.tenderness) * 0.3 + rng.gauss(0, 0.15)
             ppt = Decimal(f"{min(9.9, max(0.5, value)):.2f}")
         return TriggerPoint(
-            session=session, muscle=point.muscle, side=point.side,
-            chart_view=point.muscle.chart_view, x=point.x, y=point.y,
+            session=session,
+            muscle=point.muscle,
+            side=point.side,
+            chart_view=point.muscle.chart_view,
+            x=point.x,
+            y=point.y,
             kind=TriggerPoint.Kind.ACTIVE if point.active else TriggerPoint.Kind.LATENT,
-            tenderness=tenderness, pressure_pain_threshold=ppt,
+            tenderness=tenderness,
+            pressure_pain_threshold=ppt,
             referral_pattern=REFERRALS.get(point.muscle.slug, ""),
-            local_twitch_response=twitch, technique=technique,
+            local_twitch_response=twitch,
+            technique=technique,
             hold_seconds=_hold_seconds(rng, technique),
-            repetitions=rng.randint(3, 6) if technique == Technique.STRIPPING
+            repetitions=rng.randint(3, 6)
+            if technique == Technique.STRIPPING
             else rng.randint(1, 3),
             pressure=_clamp(3 + (10 - tenderness) * 0.45 + rng.gauss(0, 0.7), 1, 9),
             released=released,
-        )  # fmt: skip
+        )
 
     def session_mobility(self, session, t: float, started) -> str:
         """Range of motion, as a share of the movement's normal range; the note quotes the
@@ -609,11 +670,15 @@ class _Course:
             degrees = _clamp(movement.normal_degrees * share, 0, 360)
             self.out.mobility.append(
                 MobilityMeasurement(
-                    patient=self.patient, session=session, movement=movement, side=rom_side,
-                    degrees=degrees, method=method,
+                    patient=self.patient,
+                    session=session,
+                    movement=movement,
+                    side=rom_side,
+                    degrees=degrees,
+                    method=method,
                     measured_at=started + dt.timedelta(minutes=10),
                 )
-            )  # fmt: skip
+            )
             notes.append(_rom_note(movement, rom_side, degrees))
         return notes[0] if notes else ""
 
@@ -630,28 +695,38 @@ class _Course:
         unexpected = ""
         if completed and rng.random() < (0.2 if self.intake.takes_anticoagulants else 0.02):
             unexpected = rng.choice(
-                ("Small bruise where the pressure was deepest; not painful.",
-                 "Headache the evening after the session.",
-                 "Felt light-headed getting up from the table.")
-            )  # fmt: skip
+                (
+                    "Small bruise where the pressure was deepest; not painful.",
+                    "Headache the evening after the session.",
+                    "Felt light-headed getting up from the table.",
+                )
+            )
         self.out.check_ins.append(
             CheckIn(
-                session=session, token_hash=_token_hash(), created_at=signed,
-                expires_at=signed + CHECK_IN_VALID_FOR, completed_at=completed,
+                session=session,
+                token_hash=_token_hash(),
+                created_at=signed,
+                expires_at=signed + CHECK_IN_VALID_FOR,
+                completed_at=completed,
                 soreness=_clamp(2.4 - 1.4 * t + rng.gauss(0, 1)) if completed else None,
                 unexpected=unexpected,
             )
-        )  # fmt: skip
+        )
 
     def check_in_pain(self, session, t: float, completed: dt.datetime) -> None:
         day_relief = self.rng.uniform(*CHECK_IN_RELIEF[self.trajectory])
         for i, (region, region_side) in enumerate(self.problem.regions):
             self.out.pain_scores.append(
-                PainScore(patient=self.patient, session=session, recorded_at=completed,
-                          source=PainSource.CHECK_IN, region=region, side=region_side,
-                          score=_clamp(self.problem.level(i, t) - day_relief
-                                       + self.rng.gauss(0, 0.5)))
-            )  # fmt: skip
+                PainScore(
+                    patient=self.patient,
+                    session=session,
+                    recorded_at=completed,
+                    source=PainSource.CHECK_IN,
+                    region=region,
+                    side=region_side,
+                    score=_clamp(self.problem.level(i, t) - day_relief + self.rng.gauss(0, 0.5)),
+                )
+            )
 
     def plan_follow_up(self) -> None:
         """Booked by the last session's therapist when the note was signed."""
@@ -659,13 +734,18 @@ class _Course:
         kind, note = _weighted(self.rng, FOLLOW_UPS)
         self.out.follow_ups.append(
             FollowUp(
-                patient=self.patient, session=last, therapist=last.therapist, kind=kind,
+                patient=self.patient,
+                session=last,
+                therapist=last.therapist,
+                kind=kind,
                 status=FollowUp.Status.PLANNED,
                 due_at=last.started_at + dt.timedelta(days=self.rng.randint(14, 28)),
-                note=note, created_by=last.therapist, created_at=last.signed_at,
+                note=note,
+                created_by=last.therapist,
+                created_at=last.signed_at,
                 updated_at=last.signed_at,
             )
-        )  # fmt: skip
+        )
 
 
 def _red_flags(rng: random.Random, born: dt.date) -> tuple[list[dict], str]:
@@ -680,9 +760,18 @@ def _red_flags(rng: random.Random, born: dt.date) -> tuple[list[dict], str]:
 
 
 def _intake(
-    patient, problem: _Problem, therapist, *, activities, flags, medication, cleared, submitted,
-    reviewed, reachable,
-) -> IntakeSubmission:  # fmt: skip
+    patient,
+    problem: _Problem,
+    therapist,
+    *,
+    activities,
+    flags,
+    medication,
+    cleared,
+    submitted,
+    reviewed,
+    reachable,
+) -> IntakeSubmission:
     return IntakeSubmission(
         clinic=patient.clinic,
         patient=patient,
@@ -738,15 +827,25 @@ def _token_hash() -> str:
 
 
 def _technique(rng: random.Random, muscle: Muscle) -> str:
-    pincer_ok = muscle.slug in {"upper-trapezius", "sternocleidomastoid", "pectoralis-major",
-                                "latissimus-dorsi", "masseter"}  # fmt: skip
+    pincer_ok = muscle.slug in {
+        "upper-trapezius",
+        "sternocleidomastoid",
+        "pectoralis-major",
+        "latissimus-dorsi",
+        "masseter",
+    }
     return _weighted(
         rng,
-        ((Technique.ISCHEMIC_COMPRESSION, 55), (Technique.STRIPPING, 12),
-         (Technique.PINCER_COMPRESSION if pincer_ok else Technique.ISCHEMIC_COMPRESSION, 8),
-         (Technique.MUSCLE_ENERGY, 10), (Technique.PASSIVE_STRETCH, 6),
-         (Technique.CROSS_FIBRE_FRICTION, 4), (Technique.MYOFASCIAL_RELEASE, 5)),
-    )  # fmt: skip
+        (
+            (Technique.ISCHEMIC_COMPRESSION, 55),
+            (Technique.STRIPPING, 12),
+            (Technique.PINCER_COMPRESSION if pincer_ok else Technique.ISCHEMIC_COMPRESSION, 8),
+            (Technique.MUSCLE_ENERGY, 10),
+            (Technique.PASSIVE_STRETCH, 6),
+            (Technique.CROSS_FIBRE_FRICTION, 4),
+            (Technique.MYOFASCIAL_RELEASE, 5),
+        ),
+    )
 
 
 def _hold_seconds(rng: random.Random, technique: str) -> int | None:
@@ -812,41 +911,63 @@ def _movements(rng, complaint: Complaint, side: str, catalogue: _Catalogue):
         spinal = movement.joint.endswith("spine")
         method = _weighted(
             rng,
-            ((MobilityMeasurement.Method.INCLINOMETER, 55 if spinal else 0),
-             (MobilityMeasurement.Method.GONIOMETER, 30 if spinal else 80),
-             (MobilityMeasurement.Method.VISUAL, 15 if spinal else 20)),
-        )  # fmt: skip
+            (
+                (MobilityMeasurement.Method.INCLINOMETER, 55 if spinal else 0),
+                (MobilityMeasurement.Method.GONIOMETER, 30 if spinal else 80),
+                (MobilityMeasurement.Method.VISUAL, 15 if spinal else 20),
+            ),
+        )
         out.append((movement, rom_side, method, rng.uniform(0.55, 0.85)))
     return out
 
 
 def _write_note(
-    rng, session, *, complaint, regions, k, total, trajectory, pre, previous, points,
-    released, twitch, rom, onset_days, posture,
-) -> None:  # fmt: skip
+    rng,
+    session,
+    *,
+    complaint,
+    regions,
+    k,
+    total,
+    trajectory,
+    pre,
+    previous,
+    points,
+    released,
+    twitch,
+    rom,
+    onset_days,
+    posture,
+) -> None:
     region = str(REGION_LABELS[regions[0][0]]).lower()
     if k == 0:
         session.subjective = rng.choice(
-            (f"{complaint.chief} for {_duration_text(onset_days)}. Rates it {pre}/10 today. "
-             f"{posture}.",
-             f"Presents with {complaint.chief.lower()}, {_duration_text(onset_days)}. "
-             f"Pain {pre}/10, worse at the end of the day."),
-        )  # fmt: skip
+            (
+                f"{complaint.chief} for {_duration_text(onset_days)}. Rates it {pre}/10 today. "
+                f"{posture}.",
+                f"Presents with {complaint.chief.lower()}, {_duration_text(onset_days)}. "
+                f"Pain {pre}/10, worse at the end of the day.",
+            ),
+        )
     elif pre < previous:
         session.subjective = rng.choice(
-            (f"Better since last visit; {region} pain {pre}/10 (was {previous}/10).",
-             f"Sleeping better. {region.capitalize()} pain down to {pre}/10.",
-             f"Relief lasted {rng.randint(2, 5)} days after last session. Today {pre}/10."),
-        )  # fmt: skip
+            (
+                f"Better since last visit; {region} pain {pre}/10 (was {previous}/10).",
+                f"Sleeping better. {region.capitalize()} pain down to {pre}/10.",
+                f"Relief lasted {rng.randint(2, 5)} days after last session. Today {pre}/10.",
+            ),
+        )
     elif pre > previous:
         session.subjective = (
             f"Worse this week after {rng.choice(SETBACKS)}; pain {pre}/10 (was {previous}/10)."
         )
     else:
         session.subjective = rng.choice(
-            (f"About the same; {region} pain {pre}/10.",
-             f"Some relief for a day, then back to {pre}/10."),
-        )  # fmt: skip
+            (
+                f"About the same; {region} pain {pre}/10.",
+                f"Some relief for a day, then back to {pre}/10.",
+            ),
+        )
     active = sum(p.kind == TriggerPoint.Kind.ACTIVE for p in points)
     names = ", ".join(f"{p.muscle.name.lower()} ({p.side})" for p in points)
     session.objective = (
@@ -877,11 +998,23 @@ def _write_note(
 # --- Figures ----------------------------------------------------------------------------------
 
 FIGURE_NAMES = (
-    "patients", "intakes", "sessions", "pain_scores", "pain_score_total", "functional_scores",
-    "functional_score_total", "trigger_points", "tenderness_total", "hold_seconds_total",
-    "released_points", "mobility", "degrees_total", "check_ins", "check_ins_completed",
+    "patients",
+    "intakes",
+    "sessions",
+    "pain_scores",
+    "pain_score_total",
+    "functional_scores",
+    "functional_score_total",
+    "trigger_points",
+    "tenderness_total",
+    "hold_seconds_total",
+    "released_points",
+    "mobility",
+    "degrees_total",
+    "check_ins",
+    "check_ins_completed",
     "follow_ups",
-)  # fmt: skip
+)
 
 
 def figures(plans: Iterable[PatientPlan]) -> dict[str, int]:

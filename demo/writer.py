@@ -165,8 +165,7 @@ def seed(
     """Write the demo clinic in one transaction."""
     say = progress or (lambda message: None)
     began = time.monotonic()
-    demo = plan(seed=seed, patients=patients, weeks_min=weeks_min, weeks_max=weeks_max,
-                today=today)  # fmt: skip
+    demo = plan(seed=seed, patients=patients, weeks_min=weeks_min, weeks_max=weeks_max, today=today)
     tally, trajectories = _Tally(), Counter()
     total, done, next_report = demo.patient_count, 0, 10
     chunk_size = min(CHUNK_PATIENTS, max(1, math.ceil(total / 10)))
@@ -178,8 +177,10 @@ def seed(
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         policies = _write_staff(demo, password)
-        say(f"Staff: {len(demo.clinics)} clinics, {len(demo.users)} users "
-            f"({time.monotonic() - began:.1f} s)")  # fmt: skip
+        say(
+            f"Staff: {len(demo.clinics)} clinics, {len(demo.users)} users "
+            f"({time.monotonic() - began:.1f} s)"
+        )
         while chunk := list(itertools.islice(demo.patients, chunk_size)):
             _write_chunk(chunk, tally, policies)
             trajectories.update(p.trajectory for p in chunk)
@@ -187,8 +188,10 @@ def seed(
             del chunk
             gc.collect(0)
             if done * 100 >= next_report * total:
-                say(f"Patients {done:,}/{total:,} ({done * 100 // total}%) "
-                    f"{time.monotonic() - began:.1f} s")  # fmt: skip
+                say(
+                    f"Patients {done:,}/{total:,} ({done * 100 // total}%) "
+                    f"{time.monotonic() - began:.1f} s"
+                )
                 next_report = done * 100 // total // 10 * 10 + 10
         # One set-based rebuild of the reports' derived rows, not one per patient.
         summaries_refresh(patient_ids=None)
@@ -261,11 +264,24 @@ def _insert(model, objects: list) -> None:
 # Nothing points at these rows, so their ids need not come back.
 COPIED = frozenset({PainScore, FunctionalScore, TriggerPoint, MobilityMeasurement, CheckIn})
 # Types whose str() PostgreSQL reads back as the same value.
-COPY_TYPES = frozenset({
-    "BigIntegerField", "BooleanField", "CharField", "DateField", "DateTimeField", "DecimalField",
-    "FloatField", "ForeignKey", "IntegerField", "OneToOneField", "PositiveSmallIntegerField",
-    "SlugField", "SmallIntegerField", "TextField",
-})  # fmt: skip
+COPY_TYPES = frozenset(
+    {
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "DateField",
+        "DateTimeField",
+        "DecimalField",
+        "FloatField",
+        "ForeignKey",
+        "IntegerField",
+        "OneToOneField",
+        "PositiveSmallIntegerField",
+        "SlugField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
 TEXT_TYPES = frozenset({"CharField", "SlugField", "TextField"})
 
 
@@ -328,9 +344,12 @@ def _collect_per_chunk():
 
 # Tables whose rows a signed note locks (treatments migration 0008).
 SIGNED_LOCKED = (
-    "treatments_treatmentsession", "treatments_triggerpoint", "treatments_mobilitymeasurement",
-    "treatments_addendum", "patients_painscore",
-)  # fmt: skip
+    "treatments_treatmentsession",
+    "treatments_triggerpoint",
+    "treatments_mobilitymeasurement",
+    "treatments_addendum",
+    "patients_painscore",
+)
 
 
 @contextmanager

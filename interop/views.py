@@ -59,9 +59,11 @@ class PatientBundleView(APIView):
     def get(self, request, patient_id: int):
         record = or_404(selectors.patient_record, user=request.user, patient_id=patient_id)
         audit_record(
-            action=AuditEvent.Action.EXPORT, actor=request.user, obj=record.patient,
+            action=AuditEvent.Action.EXPORT,
+            actor=request.user,
+            obj=record.patient,
             patient=record.patient,
-        )  # fmt: skip
+        )
         base = request.build_absolute_uri("/api/v1/fhir/")
         return _fhir_response(fhir.patient_bundle(record, base=base, timestamp=timezone.now()))
 

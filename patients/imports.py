@@ -45,8 +45,13 @@ REQUIRED_COLUMNS = ("first_name", "last_name", "date_of_birth")
 BOOLEAN_COLUMNS = ("consents_to_email", "consents_to_sms")
 # Left empty, these take the model's default rather than failing as an invalid choice.
 DEFAULTED_COLUMNS = ("preferred_language", "activity_profile")
-HEADER_ALIASES = {"dob": "date_of_birth", "birth_date": "date_of_birth", "given_name": "first_name",
-                  "family_name": "last_name", "surname": "last_name"}  # fmt: skip
+HEADER_ALIASES = {
+    "dob": "date_of_birth",
+    "birth_date": "date_of_birth",
+    "given_name": "first_name",
+    "family_name": "last_name",
+    "surname": "last_name",
+}
 MAX_ROWS = 50_000
 IMPORT_ROLES = (Role.FRONT_DESK, Role.MANAGER, Role.ADMIN)
 _TRUE = {"yes", "y", "true", "1"}

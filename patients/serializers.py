@@ -12,10 +12,21 @@ class PatientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patient
         fields = [
-            "id", "first_name", "last_name", "date_of_birth", "email", "phone",
-            "preferred_language", "preferred_channel", "consents_to_email", "consents_to_sms",
-            "activity_profile", "occupation", "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "email",
+            "phone",
+            "preferred_language",
+            "preferred_channel",
+            "consents_to_email",
+            "consents_to_sms",
+            "activity_profile",
+            "occupation",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -27,11 +38,24 @@ class IntakeSerializer(serializers.ModelSerializer):
     class Meta:
         model = IntakeSubmission
         fields = [
-            "id", "patient", "status", "submitted_at", "chief_complaint", "onset_date",
-            "duration_category", "red_flags", "medications", "takes_anticoagulants", "goals",
-            "consent_to_treatment", "consent_to_reminders", "signed_at", "reviewed_at",
-            "red_flags_cleared_at", "created_at",
-        ]  # fmt: skip
+            "id",
+            "patient",
+            "status",
+            "submitted_at",
+            "chief_complaint",
+            "onset_date",
+            "duration_category",
+            "red_flags",
+            "medications",
+            "takes_anticoagulants",
+            "goals",
+            "consent_to_treatment",
+            "consent_to_reminders",
+            "signed_at",
+            "reviewed_at",
+            "red_flags_cleared_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -39,7 +63,14 @@ class PainScoreSerializer(serializers.ModelSerializer):
     class Meta:
         model = PainScore
         fields = [
-            "id", "patient", "session", "recorded_at", "source", "region", "side", "score",
+            "id",
+            "patient",
+            "session",
+            "recorded_at",
+            "source",
+            "region",
+            "side",
+            "score",
             "unable_to_rate",
-        ]  # fmt: skip
+        ]
         read_only_fields = fields

@@ -78,9 +78,12 @@ def intake_invite(
     invitation.full_clean()
     invitation.save()
     audit_record(
-        action=AuditEvent.Action.CREATE, actor=created_by, obj=invitation, patient=patient,
+        action=AuditEvent.Action.CREATE,
+        actor=created_by,
+        obj=invitation,
+        patient=patient,
         clinic_id=clinic.pk,
-    )  # fmt: skip
+    )
     link = build_link(raw)
     transaction.on_commit(lambda: _send_invitation(invitation, link))
     return invitation
@@ -119,9 +122,12 @@ def intake_step_save(*, invitation: IntakeInvitation, step: int, answers: dict) 
     submission.current_step = max(submission.current_step, step + 1)
     submission.save(update_fields=["answers", "current_step", "updated_at"])
     audit_record(
-        action=AuditEvent.Action.UPDATE, actor_label="patient-link", obj=submission,
-        patient_id=submission.patient_id, clinic_id=submission.clinic_id,
-    )  # fmt: skip
+        action=AuditEvent.Action.UPDATE,
+        actor_label="patient-link",
+        obj=submission,
+        patient_id=submission.patient_id,
+        clinic_id=submission.clinic_id,
+    )
     return submission
 
 
@@ -184,9 +190,12 @@ def intake_submit(*, invitation: IntakeInvitation) -> IntakeSubmission:
     invitation.used_at = now
     invitation.save(update_fields=["used_at"])
     audit_record(
-        action=AuditEvent.Action.CREATE, actor_label="patient-link", obj=submission,
-        patient_id=submission.patient_id, clinic_id=submission.clinic_id,
-    )  # fmt: skip
+        action=AuditEvent.Action.CREATE,
+        actor_label="patient-link",
+        obj=submission,
+        patient_id=submission.patient_id,
+        clinic_id=submission.clinic_id,
+    )
     return submission
 
 
@@ -295,7 +304,10 @@ def intake_red_flags_clear(*, intake_id: int, user, note: str) -> IntakeSubmissi
         ]
     )
     audit_record(
-        action=AuditEvent.Action.UPDATE, actor=user, obj=submission,
-        patient_id=submission.patient_id, clinic_id=submission.clinic_id,
-    )  # fmt: skip
+        action=AuditEvent.Action.UPDATE,
+        actor=user,
+        obj=submission,
+        patient_id=submission.patient_id,
+        clinic_id=submission.clinic_id,
+    )
     return submission

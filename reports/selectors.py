@@ -178,8 +178,12 @@ def clinic_outcomes_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     up in total and by month, therapist (the one who first treated the patient) and cohort."""
     courses_sql, courses_params = _cte(
         outcome_courses(user=user, filters=filters),
-        "patient_id", "patient__activity_profile", "baseline", "latest", "baseline_at",
-    )  # fmt: skip
+        "patient_id",
+        "patient__activity_profile",
+        "baseline",
+        "latest",
+        "baseline_at",
+    )
     month_sql, month_params = _month("c.baseline_at", filters)
     session_table = TreatmentSession._meta.db_table
     user_table = TreatmentSession._meta.get_field("therapist").related_model._meta.db_table
@@ -228,11 +232,14 @@ def _outcome_figures(row: dict) -> dict:
         "mean_baseline": baseline,
         "mean_latest": latest,
         "mean_change": _round(row["mean_change"]),
-        "percent_change": _round(100 * (row["mean_latest"] - row["mean_baseline"])
-                                 / row["mean_baseline"], 1) if evaluated else None,
+        "percent_change": _round(
+            100 * (row["mean_latest"] - row["mean_baseline"]) / row["mean_baseline"], 1
+        )
+        if evaluated
+        else None,
         "responders": row["responders"] or 0,
         "responder_rate": _round(100 * row["responders"] / evaluated, 1) if evaluated else None,
-    }  # fmt: skip
+    }
 
 
 def clinic_outcomes(*, user, filters: OutcomeFilters) -> dict:
@@ -249,9 +256,12 @@ def clinic_outcomes(*, user, filters: OutcomeFilters) -> dict:
                 result["by_month"].append({"month": _month_label(row["key"]), **figures})
             case "therapist":
                 result["by_therapist"].append(
-                    {"therapist": int(row["key"]) if row["key"] else None,
-                     "name": (row["label"] or "").strip(), **figures}
-                )  # fmt: skip
+                    {
+                        "therapist": int(row["key"]) if row["key"] else None,
+                        "name": (row["label"] or "").strip(),
+                        **figures,
+                    }
+                )
             case "cohort":
                 result["by_cohort"].append(
                     {"cohort": row["key"], "label": str(cohorts.get(row["key"], "")), **figures}
@@ -465,8 +475,13 @@ def rom_change_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
 
 
 def rom_change(*, user, filters: OutcomeFilters) -> list[dict]:
-    rounded = ("mean_first", "mean_latest", "mean_change", "first_percent_of_normal",
-               "latest_percent_of_normal")  # fmt: skip
+    rounded = (
+        "mean_first",
+        "mean_latest",
+        "mean_change",
+        "first_percent_of_normal",
+        "latest_percent_of_normal",
+    )
     return [
         {**row, **{name: _round(row[name], 1) for name in rounded}}
         for row in _fetch(*rom_change_sql(user=user, filters=filters))

@@ -36,24 +36,49 @@ OUTCOME_COLUMNS = [
     ("responder_rate", _("Responder %")),
 ]
 TABLES = [
-    {"key": "therapists", "title": _("By therapist"),
-     "columns": [("name", _("Therapist")), *OUTCOME_COLUMNS]},
-    {"key": "cohorts", "title": _("By cohort"),
-     "columns": [("label", _("Cohort")), *OUTCOME_COLUMNS]},
-    {"key": "months", "title": _("By month the course started"),
-     "columns": [("month", _("Month")), *OUTCOME_COLUMNS]},
-    {"key": "muscles", "title": _("Trigger points by muscle"),
-     "columns": [("muscle_name", _("Muscle")), ("found", _("Found")),
-                 ("released", _("Released")), ("share_released", _("Released %")),
-                 ("points", _("Points followed")), ("patients", _("Patients")),
-                 ("mean_sessions_to_release", _("Sessions to release"))]},
-    {"key": "rom", "title": _("Range of motion by movement"),
-     "columns": [("joint", _("Joint")), ("name", _("Movement")),
-                 ("measured", _("Measured twice+")), ("mean_first", _("First °")),
-                 ("mean_latest", _("Latest °")), ("mean_change", _("Change °")),
-                 ("first_percent_of_normal", _("First % of normal")),
-                 ("latest_percent_of_normal", _("Latest % of normal"))]},
-]  # fmt: skip
+    {
+        "key": "therapists",
+        "title": _("By therapist"),
+        "columns": [("name", _("Therapist")), *OUTCOME_COLUMNS],
+    },
+    {
+        "key": "cohorts",
+        "title": _("By cohort"),
+        "columns": [("label", _("Cohort")), *OUTCOME_COLUMNS],
+    },
+    {
+        "key": "months",
+        "title": _("By month the course started"),
+        "columns": [("month", _("Month")), *OUTCOME_COLUMNS],
+    },
+    {
+        "key": "muscles",
+        "title": _("Trigger points by muscle"),
+        "columns": [
+            ("muscle_name", _("Muscle")),
+            ("found", _("Found")),
+            ("released", _("Released")),
+            ("share_released", _("Released %")),
+            ("points", _("Points followed")),
+            ("patients", _("Patients")),
+            ("mean_sessions_to_release", _("Sessions to release")),
+        ],
+    },
+    {
+        "key": "rom",
+        "title": _("Range of motion by movement"),
+        "columns": [
+            ("joint", _("Joint")),
+            ("name", _("Movement")),
+            ("measured", _("Measured twice+")),
+            ("mean_first", _("First °")),
+            ("mean_latest", _("Latest °")),
+            ("mean_change", _("Change °")),
+            ("first_percent_of_normal", _("First % of normal")),
+            ("latest_percent_of_normal", _("Latest % of normal")),
+        ],
+    },
+]
 
 
 def _managed_clinic(request) -> Clinic:

@@ -37,6 +37,12 @@ class ReminderAdmin(RecordAdmin):
 @admin.register(ReminderPolicy)
 class ReminderPolicyAdmin(AuditedAdmin):
     list_display = [
-        "clinic", "first_reminder_hours", "second_reminder_hours", "check_in_after_hours",
-        "quiet_hours_start", "quiet_hours_end", "email_enabled", "sms_enabled",
-    ]  # fmt: skip
+        "clinic",
+        "first_reminder_hours",
+        "second_reminder_hours",
+        "check_in_after_hours",
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "email_enabled",
+        "sms_enabled",
+    ]

@@ -54,9 +54,12 @@ def _audit(follow_up: FollowUp, *, actor=None, actor_label: str = "") -> None:
     if actor is None and not actor_label:
         raise ValueError("A write to a follow-up names who made it: actor or actor_label.")
     audit_record(
-        action=AuditEvent.Action.UPDATE, actor=actor, actor_label=actor_label, obj=follow_up,
+        action=AuditEvent.Action.UPDATE,
+        actor=actor,
+        actor_label=actor_label,
+        obj=follow_up,
         patient=follow_up.patient,
-    )  # fmt: skip
+    )
 
 
 @retrying_atomic
@@ -131,10 +134,14 @@ def follow_up_set_status(
     follow_up = _locked(follow_up)
     if status != follow_up.status and status not in NEXT_STATUSES.get(follow_up.status, ()):
         raise ValidationError(
-            {"status": _("A %(current)s follow-up cannot become %(new)s.")
-             % {"current": follow_up.get_status_display().lower(),
-                "new": FollowUp.Status(status).label.lower()}}
-        )  # fmt: skip
+            {
+                "status": _("A %(current)s follow-up cannot become %(new)s.")
+                % {
+                    "current": follow_up.get_status_display().lower(),
+                    "new": FollowUp.Status(status).label.lower(),
+                }
+            }
+        )
     follow_up.status = status
     if by_patient:
         follow_up.answered_by_patient_at = timezone.now()

@@ -157,10 +157,18 @@ def reminders_sync(
                 continue
             # The patient must hear the new time, even if the old one was sent.
             _set(
-                row, status=Reminder.Status.PENDING, send_at=send_at, attempts=0, lease=None,
-                claimed_at=None, sent_at=None, provider_message_id="", last_error="",
-                answer_token_hash="", answered_at=None,
-            )  # fmt: skip
+                row,
+                status=Reminder.Status.PENDING,
+                send_at=send_at,
+                attempts=0,
+                lease=None,
+                claimed_at=None,
+                sent_at=None,
+                provider_message_id="",
+                last_error="",
+                answer_token_hash="",
+                answered_at=None,
+            )
     Reminder.objects.bulk_create(
         reminders_planned(follow_up=follow_up, policy=policy, now=now, existing=rows.keys())
     )
@@ -205,9 +213,14 @@ def reminder_resend(*, reminder: Reminder, actor) -> Reminder:
     if row.status != Reminder.Status.FAILED:
         raise ValueError("Only a failed reminder can be sent again.")
     _set(
-        row, status=Reminder.Status.PENDING, send_at=timezone.now(), attempts=0,
-        lease=None, claimed_at=None, last_error="",
-    )  # fmt: skip
+        row,
+        status=Reminder.Status.PENDING,
+        send_at=timezone.now(),
+        attempts=0,
+        lease=None,
+        claimed_at=None,
+        last_error="",
+    )
     audit_record(
         action=AuditEvent.Action.UPDATE, actor=actor, obj=row, patient=row.follow_up.patient
     )
@@ -538,9 +551,12 @@ def _record_accepted(row: Reminder, *, provider_id: str) -> None:
         pk=row.pk, status=Reminder.Status.SENDING, follow_up__due_at=row.follow_up.due_at
     )
     values = {
-        "status": Reminder.Status.SENT, "sent_at": timezone.now(),
-        "provider_message_id": provider_id[:120], "lease": None, "last_error": "",
-    }  # fmt: skip
+        "status": Reminder.Status.SENT,
+        "sent_at": timezone.now(),
+        "provider_message_id": provider_id[:120],
+        "lease": None,
+        "last_error": "",
+    }
     _retrying_on_new_connections(lambda: accepted.update(**values))
 
 

@@ -18,9 +18,17 @@ class FollowUpSerializer(serializers.ModelSerializer):
     class Meta:
         model = FollowUp
         fields = [
-            "id", "patient", "session", "therapist", "kind", "status", "due_at", "note",
-            "created_by", "created_at",
-        ]  # fmt: skip
+            "id",
+            "patient",
+            "session",
+            "therapist",
+            "kind",
+            "status",
+            "due_at",
+            "note",
+            "created_by",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -51,7 +59,14 @@ class ReminderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Reminder
         fields = [
-            "id", "follow_up", "channel", "kind", "send_at", "status", "attempts", "sent_at",
+            "id",
+            "follow_up",
+            "channel",
+            "kind",
+            "send_at",
+            "status",
+            "attempts",
+            "sent_at",
             "created_at",
-        ]  # fmt: skip
+        ]
         read_only_fields = fields

@@ -68,29 +68,56 @@ def build(sessions: int) -> tuple[Patient, object]:
     # ROM rows added to a note already signed.
     sessions = TreatmentSession.objects.bulk_create(
         TreatmentSession(
-            patient=patient, therapist=therapist, started_at=start + dt.timedelta(days=7 * i),
-            subjective="Neck and shoulder tension.", plan="Weekly.",
+            patient=patient,
+            therapist=therapist,
+            started_at=start + dt.timedelta(days=7 * i),
+            subjective="Neck and shoulder tension.",
+            plan="Weekly.",
         )
         for i in range(sessions)
-    )  # fmt: skip
+    )
     TriggerPoint.objects.bulk_create(
-        TriggerPoint(session=s, muscle=muscles[(i + k) % len(muscles)], side="right",
-                     chart_view="back", x=0.4, y=0.2, tenderness=(7 - k + i % 3) % 11,
-                     hold_seconds=30, pressure=5, released=k == 0)
-        for i, s in enumerate(sessions) for k in range(3)
-    )  # fmt: skip
+        TriggerPoint(
+            session=s,
+            muscle=muscles[(i + k) % len(muscles)],
+            side="right",
+            chart_view="back",
+            x=0.4,
+            y=0.2,
+            tenderness=(7 - k + i % 3) % 11,
+            hold_seconds=30,
+            pressure=5,
+            released=k == 0,
+        )
+        for i, s in enumerate(sessions)
+        for k in range(3)
+    )
     PainScore.objects.bulk_create(
-        PainScore(patient=patient, session=s, recorded_at=s.started_at, source=source,
-                  region=region, side="right", score=5 + (i % 3) - (source == "post_session"))
+        PainScore(
+            patient=patient,
+            session=s,
+            recorded_at=s.started_at,
+            source=source,
+            region=region,
+            side="right",
+            score=5 + (i % 3) - (source == "post_session"),
+        )
         for i, s in enumerate(sessions)
         for source in ("pre_session", "post_session")
         for region in ("neck_back", "shoulder")
-    )  # fmt: skip
+    )
     MobilityMeasurement.objects.bulk_create(
-        MobilityMeasurement(patient=patient, session=s, movement=m, side="right",
-                            degrees=min(m.normal_degrees, 30 + i % 40), measured_at=s.started_at)
-        for i, s in enumerate(sessions) for m in movements
-    )  # fmt: skip
+        MobilityMeasurement(
+            patient=patient,
+            session=s,
+            movement=m,
+            side="right",
+            degrees=min(m.normal_degrees, 30 + i % 40),
+            measured_at=s.started_at,
+        )
+        for i, s in enumerate(sessions)
+        for m in movements
+    )
     TreatmentSession.objects.filter(patient=patient).update(
         status="signed", signed_at=F("started_at") + dt.timedelta(hours=1), signed_by=therapist
     )
@@ -126,8 +153,10 @@ def main() -> None:
     p50 = statistics.median(timings)
     p95 = sorted(timings)[max(0, round(0.95 * len(timings)) - 1)]
     print(f"database: {connection.vendor}; patient with {patient.sessions.count()} sessions")
-    print(f"GET {url} x{args.requests}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-          f"{len(queries)} queries, {len(response.content) / 1024:.0f} KiB")  # fmt: skip
+    print(
+        f"GET {url} x{args.requests}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+        f"{len(queries)} queries, {len(response.content) / 1024:.0f} KiB"
+    )
     print(f"target p95 < 300 ms: {'met' if p95 < 300 else 'MISSED'}")
 
 

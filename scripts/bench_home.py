@@ -84,8 +84,10 @@ def main() -> None:
             missed.append(role)
         per_render = len(queries) // args.requests
         sql = sum(sql_ms) / args.requests
-        print(f"  {role:<10} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  {per_render:3d} queries, "
-              f"{sql:5.1f} ms of SQL per render")  # fmt: skip
+        print(
+            f"  {role:<10} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  {per_render:3d} queries, "
+            f"{sql:5.1f} ms of SQL per render"
+        )
     print(
         f"target p95 < {TARGET_P95_MS} ms: "
         + (f"MISSED for {', '.join(missed)}" if missed else "met")

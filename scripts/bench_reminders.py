@@ -88,11 +88,15 @@ def _seed(count: int) -> None:
     if not Patient.objects.filter(clinic=clinic).exists():
         Patient.objects.bulk_create(
             Patient(
-                clinic=clinic, first_name=f"P{i}", last_name="Bench",
-                date_of_birth=dt.date(1980, 1, 1), phone=f"+1555{i:07d}", consents_to_sms=True,
+                clinic=clinic,
+                first_name=f"P{i}",
+                last_name="Bench",
+                date_of_birth=dt.date(1980, 1, 1),
+                phone=f"+1555{i:07d}",
+                consents_to_sms=True,
             )
             for i in range(1000)
-        )  # fmt: skip
+        )
     patients = list(Patient.objects.filter(clinic=clinic))
     now = timezone.now()
     follow_ups = FollowUp.objects.bulk_create(
@@ -123,7 +127,7 @@ def _start_workers(workers: int, pool: str, env: dict) -> list[subprocess.Popen]
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         for i in range(workers)
     ]
     time.sleep(5)  # up and connected before the clock starts
@@ -184,10 +188,14 @@ def _run(workers: int, pool: str, count: int, env: dict, broker_url: str) -> dic
     calls = (sms / "calls.log").read_text().split()[::2]
     delivered = len(list(sms.glob("reminder-*.json")))
     return {
-        "workers": workers, "claimed": claimed, "sweep_s": swept, "seconds": elapsed,
-        "per_second": count / elapsed, "delivered": delivered,
+        "workers": workers,
+        "claimed": claimed,
+        "sweep_s": swept,
+        "seconds": elapsed,
+        "per_second": count / elapsed,
+        "delivered": delivered,
         "duplicates": len(calls) - len(set(calls)),
-    }  # fmt: skip
+    }
 
 
 def _free_port() -> int:
@@ -210,14 +218,18 @@ class _Hostile:
     def _celery(self, *args: str) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", *args, "-l", "ERROR"],
-            cwd=ROOT, env=self.env, start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def worker(self) -> subprocess.Popen:
         name = f"fault{time.monotonic_ns()}@%h"
-        return self._celery("worker", *self.pool.split(), "-n", name, "--without-gossip",
-                            "--without-mingle")  # fmt: skip
+        return self._celery(
+            "worker", *self.pool.split(), "-n", name, "--without-gossip", "--without-mingle"
+        )
 
     def beat(self) -> subprocess.Popen:
         schedule = self.folder / f"beat{len(self.beats)}-{time.monotonic_ns()}"
@@ -284,9 +296,12 @@ def _faults(workers: int, pool: str, count: int, env: dict, latency: float) -> d
     sms = folder / "sms"
     hostile = _Hostile({}, pool, folder)
     hostile.env = {
-        **env, "CELERY_BROKER_URL": f"redis://127.0.0.1:{hostile.port}/0", "SMS_BACKEND": "file",
-        "SMS_FILE_DIR": str(sms), "SMS_FILE_LATENCY_SECONDS": str(latency),
-    }  # fmt: skip
+        **env,
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{hostile.port}/0",
+        "SMS_BACKEND": "file",
+        "SMS_FILE_DIR": str(sms),
+        "SMS_FILE_LATENCY_SECONDS": str(latency),
+    }
     calls_log = sms / "calls.log"
 
     def calls() -> list[str]:
@@ -331,11 +346,13 @@ def _faults(workers: int, pool: str, count: int, env: dict, latency: float) -> d
     every_call = calls()
     lookups = sms / "lookups.log"
     return {
-        "seconds": done - started, "after_last_fault": done - last_fault,
+        "seconds": done - started,
+        "after_last_fault": done - last_fault,
         "delivered": len(list(sms.glob("reminder-*.json"))),
-        "repeats": len(every_call) - len(set(every_call)), "terminated": terminated,
+        "repeats": len(every_call) - len(set(every_call)),
+        "terminated": terminated,
         "lookups": len(lookups.read_text().split()[::2]) if lookups.exists() else 0,
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -357,16 +374,22 @@ def main() -> None:
     database_url, broker_url = _require_services()
     name, bench_url = _throwaway_database(database_url)
     env = {
-        **os.environ, "DATABASE_URL": bench_url, "CONN_MAX_AGE": "600",
-        "DJANGO_SETTINGS_MODULE": "config.settings.base", "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key", "LOG_LEVEL": "ERROR",
-    }  # fmt: skip
+        **os.environ,
+        "DATABASE_URL": bench_url,
+        "CONN_MAX_AGE": "600",
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret-key",
+        "LOG_LEVEL": "ERROR",
+    }
     os.environ.update(env)
     try:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
-            cwd=ROOT, env=env, check=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         import django
 
         django.setup()
@@ -382,11 +405,15 @@ def main() -> None:
                 f" {settings.REMINDER_SENDING_TIMEOUT_SECONDS:g} s, {os.cpu_count()} cores,"
                 f" load average {os.getloadavg()[0]:.1f}"
             )
-            print("faults: SIGKILL a worker at 10%, Redis restarted empty at 30%, database"
-                  " connections terminated 3x at 50%")  # fmt: skip
+            print(
+                "faults: SIGKILL a worker at 10%, Redis restarted empty at 30%, database"
+                " connections terminated 3x at 50%"
+            )
             r = _faults(workers, pool, args.reminders, env, args.latency)
-            print("all sent (s)  after last fault (s)  delivered  repeat calls  lookups"
-                  "  connections terminated")  # fmt: skip
+            print(
+                "all sent (s)  after last fault (s)  delivered  repeat calls  lookups"
+                "  connections terminated"
+            )
             print(
                 f"{r['seconds']:>12.1f}  {r['after_last_fault']:>19.1f}  {r['delivered']:>9}"
                 f"  {r['repeats']:>12}  {r['lookups']:>7}  {r['terminated']:>22}"

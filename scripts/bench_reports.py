@@ -130,20 +130,28 @@ def main() -> None:
         for name, build in reports
     ]
     cases += [
-        (f"/api/v1/reports/patients/{patient.pk}/pain-trend/",
-         queryset_sql(pain_trend(patient=patient))),
-        (f"/api/v1/reports/patients/{patient.pk}/mobility-trend/",
-         queryset_sql(mobility_trend(patient=patient))),
-    ]  # fmt: skip
+        (
+            f"/api/v1/reports/patients/{patient.pk}/pain-trend/",
+            queryset_sql(pain_trend(patient=patient)),
+        ),
+        (
+            f"/api/v1/reports/patients/{patient.pk}/mobility-trend/",
+            queryset_sql(mobility_trend(patient=patient)),
+        ),
+    ]
 
     counts = {
         model: model.objects.filter(**{model.clinic_lookup: clinic}).count()
         for model in (Patient, *(m for m in _clinical_models()))
     }
-    print(f"\nClinic {clinic.name!r}: " + ", ".join(
-        f"{n:,} {m._meta.verbose_name_plural}" for m, n in counts.items()))  # fmt: skip
-    print(f"Period {filters.date_from} .. {filters.date_to}; {REQUESTS} requests each, "
-          f"gunicorn with {WORKERS} workers\n")  # fmt: skip
+    print(
+        f"\nClinic {clinic.name!r}: "
+        + ", ".join(f"{n:,} {m._meta.verbose_name_plural}" for m, n in counts.items())
+    )
+    print(
+        f"Period {filters.date_from} .. {filters.date_to}; {REQUESTS} requests each, "
+        f"gunicorn with {WORKERS} workers\n"
+    )
 
     port = free_port()
     server = start_gunicorn(port, WORKERS)
@@ -151,8 +159,10 @@ def main() -> None:
     try:
         # What any request costs here before a report adds to it: HTTP, Django, one query.
         floor50, floor95 = percentiles(time_endpoint(f"http://127.0.0.1:{port}/healthz", token))
-        print(f"Request floor (GET /healthz, one query and a broker ping): p50 {floor50:.1f} ms, "
-              f"p95 {floor95:.1f} ms\n")  # fmt: skip
+        print(
+            f"Request floor (GET /healthz, one query and a broker ping): p50 {floor50:.1f} ms, "
+            f"p95 {floor95:.1f} ms\n"
+        )
         header = f"{'endpoint':55} {'p50':>7} {'p95':>7} {'sql p50':>8} {'sql p95':>8} {'ratio':>6}"
         print(header + "\n" + "-" * len(header))
         for path, (sql, params) in cases:
@@ -163,13 +173,17 @@ def main() -> None:
             if api95 >= TARGET_P95_MS or ratio >= TARGET_RATIO:
                 flag = "  MISSED"
                 missed.append(path)
-            print(f"{path:55} {api50:6.1f}ms {api95:6.1f}ms {sql50:7.1f}ms {sql95:7.1f}ms "
-                  f"{ratio:6.2f}{flag}")  # fmt: skip
+            print(
+                f"{path:55} {api50:6.1f}ms {api95:6.1f}ms {sql50:7.1f}ms {sql95:7.1f}ms "
+                f"{ratio:6.2f}{flag}"
+            )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    print(f"\nTargets: p95 < {TARGET_P95_MS} ms, endpoint/SQL (p50) < {TARGET_RATIO}. "
-          + (f"Missed on {len(missed)} endpoint(s)." if missed else "All met."))  # fmt: skip
+    print(
+        f"\nTargets: p95 < {TARGET_P95_MS} ms, endpoint/SQL (p50) < {TARGET_RATIO}. "
+        + (f"Missed on {len(missed)} endpoint(s)." if missed else "All met.")
+    )
 
 
 def _clinical_models():

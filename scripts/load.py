@@ -125,9 +125,11 @@ def load_accounts(counts: dict[str, int], intakes: int) -> dict:
     tokens: list[str] = []
     for _ in range(intakes):
         intake_invite(
-            clinic=clinic, created_by=inviter, email="load-patient@example.com",
+            clinic=clinic,
+            created_by=inviter,
+            email="load-patient@example.com",
             build_link=lambda raw: tokens.append(raw) or f"http://127.0.0.1/intake/{raw}/",
-        )  # fmt: skip
+        )
     patients = list(
         Patient.objects.filter(clinic=clinic, erasure_requested_at__isnull=True).values_list(
             "pk", "last_name"
@@ -220,16 +222,22 @@ class Browser:
 
         self.call("sign-in page", "GET", "/accounts/login/")
         status, _, location = self.call(
-            "sign-in password", "POST", "/accounts/login/",
-            form={"username": username, "password": password}, expect=302,
-        )  # fmt: skip
+            "sign-in password",
+            "POST",
+            "/accounts/login/",
+            form={"username": username, "password": password},
+            expect=302,
+        )
         if status != 302:
             return False
         self.call("sign-in code page", "GET", "/accounts/second-factor/")
         status, _, _ = self.call(
-            "sign-in code", "POST", "/accounts/second-factor/",
-            form={"code": pyotp.TOTP(secret).now()}, expect=302,
-        )  # fmt: skip
+            "sign-in code",
+            "POST",
+            "/accounts/second-factor/",
+            form={"code": pyotp.TOTP(secret).now()},
+            expect=302,
+        )
         return status == 302
 
 
@@ -286,15 +294,25 @@ class User(threading.Thread):
                 return
             draft = {
                 "subjective": f"Neck and shoulder tension, note {number}.",
-                "pain": [{"source": "pre_session", "region": "neck_back", "side": "right",
-                          "score": str(self.rng.randint(3, 8)), "unable_to_rate": False}],
-            }  # fmt: skip
+                "pain": [
+                    {
+                        "source": "pre_session",
+                        "region": "neck_back",
+                        "side": "right",
+                        "score": str(self.rng.randint(3, 8)),
+                        "unable_to_rate": False,
+                    }
+                ],
+            }
             call("draft autosave", "POST", f"/sessions/{session}/draft", body=draft, expect=200)
         if self.rng.random() < 0.3 and self.think():
             call(
-                "sign", "POST", f"/sessions/{session}/sign",
-                form={"acknowledge_red_flags": "on"}, expect=302,
-            )  # fmt: skip
+                "sign",
+                "POST",
+                f"/sessions/{session}/sign",
+                form={"acknowledge_red_flags": "on"},
+                expect=302,
+            )
 
     def flow_front_desk(self):
         call = self.browser.call
@@ -313,10 +331,17 @@ class User(threading.Thread):
             return
         due = time.localtime(time.time() + self.rng.randint(1, 30) * 86400)
         call(
-            "booking", "POST", f"/follow-ups/new/?patient={patient}", expect=302,
-            form={"due_at": time.strftime("%Y-%m-%dT10:%M", due), "kind": "appointment",
-                  "therapist": "", "note": ""},
-        )  # fmt: skip
+            "booking",
+            "POST",
+            f"/follow-ups/new/?patient={patient}",
+            expect=302,
+            form={
+                "due_at": time.strftime("%Y-%m-%dT10:%M", due),
+                "kind": "appointment",
+                "therapist": "",
+                "note": "",
+            },
+        )
         if self.think():
             call("follow-up list", "GET", "/follow-ups/", expect=200)
         if self.think():
@@ -349,8 +374,13 @@ class User(threading.Thread):
             call("intake page", "GET", f"/intake/{token}/?step={number}", expect=200)
             if not self.think():
                 return
-            call("intake step", "POST", f"/intake/{token}/", form={"step": number, **answers},
-                 expect=302)  # fmt: skip
+            call(
+                "intake step",
+                "POST",
+                f"/intake/{token}/",
+                form={"step": number, **answers},
+                expect=302,
+            )
         call("intake submit", "POST", f"/intake/{token}/", form={"step": 10}, expect=302)
         self.think()
 
@@ -360,20 +390,37 @@ def intake_answers() -> list[dict]:
     from patients.forms import SCREENED_FLAGS
 
     return [
-        {"first_name": "Load", "last_name": "Patient", "date_of_birth": "1980-05-17",
-         "email": "load-patient@example.com", "phone": "+1 416 555 0100", "occupation": "Clerk"},
+        {
+            "first_name": "Load",
+            "last_name": "Patient",
+            "date_of_birth": "1980-05-17",
+            "email": "load-patient@example.com",
+            "phone": "+1 416 555 0100",
+            "occupation": "Clerk",
+        },
         {"chief_complaint": "Neck and shoulder pain after desk work", "health_history": ""},
         {flag.value: "no" for flag in SCREENED_FLAGS},
         {"medications": "None", "takes_anticoagulants": "no", "anticoagulant_details": ""},
         {"pain_neck_back_midline": "6", "pain_shoulder_right": "5"},
-        {"onset_date": "2026-01-10", "duration_category": "chronic", "eases": "Heat",
-         "worsens": "Long meetings"},
+        {
+            "onset_date": "2026-01-10",
+            "duration_category": "chronic",
+            "eases": "Heat",
+            "worsens": "Long meetings",
+        },
         {"activity_profile": "sedentary", "postures": "Desk 8 h a day", "sport": ""},
-        {"goals": "Work a full day without pain", "activity_1": "Typing for an hour",
-         "score_1": "4"},
-        {"consent_to_treatment": "on", "consent_to_reminders": "on", "reminder_channel": "email",
-         "signature_name": "Load Patient"},
-    ]  # fmt: skip
+        {
+            "goals": "Work a full day without pain",
+            "activity_1": "Typing for an hour",
+            "score_1": "4",
+        },
+        {
+            "consent_to_treatment": "on",
+            "consent_to_reminders": "on",
+            "reminder_channel": "email",
+            "signature_name": "Load Patient",
+        },
+    ]
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -417,13 +464,17 @@ def report(stats: Stats, seconds: float, deadlock_count: int, counts: dict) -> i
     users = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items())
     print(f"users: {sum(counts.values())} ({users}); {seconds:.0f} s")
     if everything:
-        print(f"requests: {total} ({total / seconds:.1f}/s); overall p50 "
-              f"{statistics.median(everything):.1f} ms, p95 {percentile(everything, .95):.1f} ms, "
-              f"p99 {percentile(everything, .99):.1f} ms")  # fmt: skip
+        print(
+            f"requests: {total} ({total / seconds:.1f}/s); overall p50 "
+            f"{statistics.median(everything):.1f} ms, p95 {percentile(everything, 0.95):.1f} ms, "
+            f"p99 {percentile(everything, 0.99):.1f} ms"
+        )
     print("errors by status: " + (", ".join(f"{s}: {n}" for s, n in errors.items()) or "none"))
     if unexpected:
-        print("answers other than the flow expects: "
-              + ", ".join(f"{g}: {n}" for g, n in sorted(unexpected.items())))  # fmt: skip
+        print(
+            "answers other than the flow expects: "
+            + ", ".join(f"{g}: {n}" for g, n in sorted(unexpected.items()))
+        )
     for broken in stats.broken:
         print(f"a user stopped: {broken}")
     print(f"5xx and failed connections: {failures}")
@@ -434,10 +485,18 @@ def report(stats: Stats, seconds: float, deadlock_count: int, counts: dict) -> i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=int(os.environ.get("LOAD_USERS", 20)))
-    parser.add_argument("--duration", type=float, default=float(os.environ.get("LOAD_SECONDS", 60)),
-                        help="seconds of load after the users started")  # fmt: skip
-    parser.add_argument("--patients", type=int, default=int(os.environ.get("LOAD_PATIENTS", 2000)),
-                        help="the demo clinic's size when it must be seeded")  # fmt: skip
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=float(os.environ.get("LOAD_SECONDS", 60)),
+        help="seconds of load after the users started",
+    )
+    parser.add_argument(
+        "--patients",
+        type=int,
+        default=int(os.environ.get("LOAD_PATIENTS", 2000)),
+        help="the demo clinic's size when it must be seeded",
+    )
     parser.add_argument("--workers", type=int, help="gunicorn workers (gunicorn.conf.py's else)")
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
@@ -462,13 +521,22 @@ def main() -> None:
         # CPU-bound), and a hundred at once would measure nothing else.
         ramp = min(60.0, args.duration / 4)
         users = [
-            User(kind=kind, base=f"http://127.0.0.1:{port}", stats=stats, stop=stop,
-                 shared=shared, account=shared["accounts"][kind][i] if kind != "patient" else None,
-                 start_after=random.uniform(0, ramp))
-            for kind, n in counts.items() for i in range(n)
-        ]  # fmt: skip
-        print(f"{len(users)} users for {args.duration:.0f} s (signing in over the first "
-              f"{ramp:.0f} s) against gunicorn on port {port}…")  # fmt: skip
+            User(
+                kind=kind,
+                base=f"http://127.0.0.1:{port}",
+                stats=stats,
+                stop=stop,
+                shared=shared,
+                account=shared["accounts"][kind][i] if kind != "patient" else None,
+                start_after=random.uniform(0, ramp),
+            )
+            for kind, n in counts.items()
+            for i in range(n)
+        ]
+        print(
+            f"{len(users)} users for {args.duration:.0f} s (signing in over the first "
+            f"{ramp:.0f} s) against gunicorn on port {port}…"
+        )
         began = time.monotonic()
         for user in users:
             user.start()

@@ -25,9 +25,12 @@ def create_database(url: str) -> None:
 
     settings = environ.Env.db_url_config(url)
     server = psycopg2.connect(
-        dbname="postgres", user=settings["USER"], password=settings["PASSWORD"] or None,
-        host=settings["HOST"] or None, port=settings["PORT"] or None,
-    )  # fmt: skip
+        dbname="postgres",
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+    )
     server.autocommit = True
     with server.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]])

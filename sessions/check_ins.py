@@ -33,9 +33,13 @@ def check_in_issue(
         session=session, token_hash=hashed, expires_at=timezone.now() + CHECK_IN_VALID_FOR
     )
     audit_record(
-        action=AuditEvent.Action.CREATE, actor=actor, actor_label=actor_label, obj=check_in,
-        patient_id=session.patient_id, clinic_id=session.patient.clinic_id,
-    )  # fmt: skip
+        action=AuditEvent.Action.CREATE,
+        actor=actor,
+        actor_label=actor_label,
+        obj=check_in,
+        patient_id=session.patient_id,
+        clinic_id=session.patient.clinic_id,
+    )
     return check_in, raw
 
 
@@ -102,7 +106,10 @@ def check_in_complete(
     check_in.full_clean()
     check_in.save(update_fields=["soreness", "unexpected", "completed_at"])
     audit_record(
-        action=AuditEvent.Action.CREATE, actor_label="patient-link", obj=check_in,
-        patient_id=check_in.session.patient_id, clinic_id=check_in.session.patient.clinic_id,
-    )  # fmt: skip
+        action=AuditEvent.Action.CREATE,
+        actor_label="patient-link",
+        obj=check_in,
+        patient_id=check_in.session.patient_id,
+        clinic_id=check_in.session.patient.clinic_id,
+    )
     return check_in

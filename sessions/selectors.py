@@ -135,9 +135,17 @@ def mobility_trend(*, patient: Patient) -> QuerySet:
 # What a list row shows (time, status, patient and therapist names): the notes' text columns
 # stay in the database.
 SESSION_ROW = (
-    "id", "patient_id", "therapist_id", "started_at", "status", "patient__first_name",
-    "patient__last_name", "therapist__username", "therapist__first_name", "therapist__last_name",
-)  # fmt: skip
+    "id",
+    "patient_id",
+    "therapist_id",
+    "started_at",
+    "status",
+    "patient__first_name",
+    "patient__last_name",
+    "therapist__username",
+    "therapist__first_name",
+    "therapist__last_name",
+)
 
 
 def sessions_between(*, user, start: dt.datetime, end: dt.datetime) -> QuerySet[TreatmentSession]:

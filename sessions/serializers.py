@@ -23,10 +23,22 @@ from .models import (
 )
 
 TRIGGER_POINT_FIELDS = [
-    "muscle", "side", "chart_view", "x", "y", "kind", "tenderness", "pressure_pain_threshold",
-    "referral_pattern", "local_twitch_response", "technique", "hold_seconds", "repetitions",
-    "pressure", "released",
-]  # fmt: skip
+    "muscle",
+    "side",
+    "chart_view",
+    "x",
+    "y",
+    "kind",
+    "tenderness",
+    "pressure_pain_threshold",
+    "referral_pattern",
+    "local_twitch_response",
+    "technique",
+    "hold_seconds",
+    "repetitions",
+    "pressure",
+    "released",
+]
 MOBILITY_FIELDS = ["movement", "side", "degrees", "method", "measured_at"]
 MAX_DRAFT_ITEMS = 200
 UNRATED = _("Rate 0-10, or tick “unable to rate”.")
@@ -57,10 +69,23 @@ class TreatmentSessionSerializer(serializers.ModelSerializer):
     class Meta:
         model = TreatmentSession
         fields = [
-            "id", "patient", "therapist", "started_at", "duration_minutes", "status",
-            "subjective", "objective", "assessment", "plan", "red_flags_acknowledged",
-            "signed_at", "signed_by", "created_at", "updated_at", "addenda",
-        ]  # fmt: skip
+            "id",
+            "patient",
+            "therapist",
+            "started_at",
+            "duration_minutes",
+            "status",
+            "subjective",
+            "objective",
+            "assessment",
+            "plan",
+            "red_flags_acknowledged",
+            "signed_at",
+            "signed_by",
+            "created_at",
+            "updated_at",
+            "addenda",
+        ]
         read_only_fields = fields
 
 

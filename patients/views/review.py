@@ -56,9 +56,12 @@ def intake_review(request, intake_id: int):
     except IntakeSubmission.DoesNotExist:
         intake = None  # front desk: the summary without the answers
     audit_record(
-        action=AuditEvent.Action.READ, actor=request.user, obj=intake,
-        patient_id=summary["patient_id"], clinic_id=summary["clinic_id"],
-    )  # fmt: skip
+        action=AuditEvent.Action.READ,
+        actor=request.user,
+        obj=intake,
+        patient_id=summary["patient_id"],
+        clinic_id=summary["clinic_id"],
+    )
     candidates = selectors.intake_patient_candidates(summary=summary)
     link_form = IntakeLinkForm(request.POST or None, candidates=candidates)
     if request.method == "POST" and link_form.is_valid():

@@ -63,9 +63,11 @@ def follow_up_plan(request, pk: int):
     if valid:
         try:
             follow_up_create(
-                patient=session.patient, session=session, created_by=request.user,
+                patient=session.patient,
+                session=session,
+                created_by=request.user,
                 **form.cleaned_data,
-            )  # fmt: skip
+            )
         except DatabaseBusy as busy:
             form.add_error(None, busy)  # the page again, the booking as typed
             return session_page_with(request, session, follow_up_form=form)

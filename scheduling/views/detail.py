@@ -75,9 +75,10 @@ def follow_up_status_view(request, pk: int):
     except ValidationError as error:
         service_error_messages(request, error)
     else:
-        messages.success(request, _("Follow-up is now %(status)s.") % {
-            "status": FollowUp.Status(status).label.lower()
-        })  # fmt: skip
+        messages.success(
+            request,
+            _("Follow-up is now %(status)s.") % {"status": FollowUp.Status(status).label.lower()},
+        )
     return redirect("follow_up_detail", pk=pk)
 
 

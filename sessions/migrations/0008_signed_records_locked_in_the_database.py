@@ -15,7 +15,7 @@ CLINICAL = [
     "treatments_treatmentsession", "treatments_triggerpoint", "treatments_mobilitymeasurement",
     "treatments_addendum", "treatments_checkin", "patients_patient", "patients_intakesubmission",
     "patients_painscore", "patients_functionalscore",
-]  # fmt: skip
+]
 
 CREATE = """
 CREATE OR REPLACE FUNCTION treatments_session_is_signed(session bigint) RETURNS boolean AS $$
@@ -122,7 +122,7 @@ def forwards(apps, schema_editor):
     for table in (
         "treatments_treatmentsession", "treatments_triggerpoint",
         "treatments_mobilitymeasurement", "treatments_addendum", "patients_painscore",
-    ):  # fmt: skip
+    ):
         schema_editor.execute(
             f"CREATE TRIGGER {table}_signed_locked BEFORE INSERT OR UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION treatments_signed_locked()",

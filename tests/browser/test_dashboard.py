@@ -31,10 +31,18 @@ def _course(clinic, therapist, profile, baseline, latest):
     person = PatientFactory(clinic=clinic, activity_profile=profile)
     PainScoreFactory(patient=person, source="intake", score=baseline, recorded_at=now - 30 * DAY)
     session = TreatmentSessionFactory(patient=person, therapist=therapist, started_at=now - 9 * DAY)
-    for hours, source, score in ((0, "pre_session", baseline), (1, "post_session", latest + 1),
-                                 (30, "check_in", latest)):  # fmt: skip
-        PainScoreFactory(patient=person, session=session, source=source, score=score,
-                         recorded_at=session.started_at + dt.timedelta(hours=hours))  # fmt: skip
+    for hours, source, score in (
+        (0, "pre_session", baseline),
+        (1, "post_session", latest + 1),
+        (30, "check_in", latest),
+    ):
+        PainScoreFactory(
+            patient=person,
+            session=session,
+            source=source,
+            score=score,
+            recorded_at=session.started_at + dt.timedelta(hours=hours),
+        )
     return person
 
 

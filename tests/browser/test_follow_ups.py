@@ -20,9 +20,12 @@ def test_front_desk_finds_a_failed_reminder_and_sends_it_again(
     page, live_server, front_desk, clinic_a, viewport
 ):
     patient = PatientFactory(
-        clinic=clinic_a, first_name="Ana", last_name="Reyes", phone="+15550101",
+        clinic=clinic_a,
+        first_name="Ana",
+        last_name="Reyes",
+        phone="+15550101",
         consents_to_sms=True,
-    )  # fmt: skip
+    )
     follow_up = follow_up_create(
         patient=patient, due_at=timezone.now() + dt.timedelta(days=5), created_by=front_desk
     )

@@ -43,6 +43,12 @@ def test_driving_the_staff_flows_logs_no_names_notes_or_scores(page, live_server
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "Bad Request" in logged and "Not Found" in logged  # the logs were captured
     assert "Too Many Requests: /follow-ups/reply/[redacted]/" in logged
-    for secret in (patient.first_name, patient.last_name, patient.email, SECRET_NOTE, "11",
-                   *LINK_TOKENS):  # fmt: skip
+    for secret in (
+        patient.first_name,
+        patient.last_name,
+        patient.email,
+        SECRET_NOTE,
+        "11",
+        *LINK_TOKENS,
+    ):
         assert secret not in logged, f"{secret!r} appeared in the logs"

@@ -33,8 +33,14 @@ def _datasets(page, canvas_id):
 def course(clinic_a, therapist):
     person = PatientFactory(clinic=clinic_a)
     now = timezone.now()
-    PainScoreFactory(patient=person, source="intake", region="neck_back", side="left", score=7,
-                     recorded_at=now - 20 * DAY)  # fmt: skip
+    PainScoreFactory(
+        patient=person,
+        source="intake",
+        region="neck_back",
+        side="left",
+        score=7,
+        recorded_at=now - 20 * DAY,
+    )
     session = TreatmentSessionFactory(patient=person, therapist=therapist, started_at=now - 9 * DAY)
     after = session.started_at + dt.timedelta(hours=1)
     for source, region, side, score, at in (
@@ -42,12 +48,23 @@ def course(clinic_a, therapist):
         ("pre_session", "lower_back", "both", 5, session.started_at),
         ("post_session", "lower_back", "both", 4, after),
     ):
-        PainScoreFactory(patient=person, session=session, source=source, region=region,
-                         side=side, score=score, recorded_at=at)  # fmt: skip
+        PainScoreFactory(
+            patient=person,
+            session=session,
+            source=source,
+            region=region,
+            side=side,
+            score=score,
+            recorded_at=at,
+        )
     MobilityMeasurement.objects.create(
-        patient=person, session=session, movement=Movement.objects.get(code="cervical-rotation"),
-        side="left", degrees=60, measured_at=session.started_at,
-    )  # fmt: skip
+        patient=person,
+        session=session,
+        movement=Movement.objects.get(code="cervical-rotation"),
+        side="left",
+        degrees=60,
+        measured_at=session.started_at,
+    )
     return person
 
 

@@ -35,9 +35,14 @@ def test_the_dashboards_figure_tiles_are_styled_on_desktop_and_tablet(
     assert _style(tiles, "display")["display"] == "grid"
     tile = page.locator(".tile").first
     style = _style(
-        tile, "borderTopStyle", "borderTopWidth", "borderTopLeftRadius", "backgroundColor",
-        "display", "flexDirection",
-    )  # fmt: skip
+        tile,
+        "borderTopStyle",
+        "borderTopWidth",
+        "borderTopLeftRadius",
+        "backgroundColor",
+        "display",
+        "flexDirection",
+    )
     assert style == {
         "borderTopStyle": "solid",
         "borderTopWidth": "1px",

@@ -115,8 +115,9 @@ def test_a_therapist_records_signs_and_corrects_a_session_and_front_desk_cannot_
     assert session.is_signed and session.trigger_points.count() == 3
     assert session.trigger_points.filter(released=True, hold_seconds=held).count() == 1
     assert sorted(session.pain_scores.values_list("source", "score")) == [
-        ("post_session", 3), ("pre_session", 7),
-    ]  # fmt: skip
+        ("post_session", 3),
+        ("pre_session", 7),
+    ]
 
     # The signed note refuses edits, even sent by hand.
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")

@@ -30,9 +30,10 @@ def test_a_read_refused_as_busy_is_asked_again_after_retry_after(
         if not answers:
             answers.append(503)
             route.fulfill(
-                status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                status=503,
+                headers={"Retry-After": "1", "Content-Type": "application/json"},
                 body=json.dumps({"detail": "The server is too busy."}),
-            )  # fmt: skip
+            )
             return
         answers.append(200)
         route.continue_()

@@ -54,27 +54,46 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
     trigger_point = TriggerPointFactory(session=session)
     pain_score = PainScoreFactory(patient=patient, session=session)
     mobility = MobilityMeasurement.objects.create(
-        patient=patient, session=session, movement=Movement.objects.first(), side="left",
-        degrees=40, measured_at=timezone.now(),
-    )  # fmt: skip
+        patient=patient,
+        session=session,
+        movement=Movement.objects.first(),
+        side="left",
+        degrees=40,
+        measured_at=timezone.now(),
+    )
     follow_up = FollowUpFactory(patient=patient, session=session)
     reply_raw, reply_hash = token_new()
     reminder = Reminder.objects.create(
-        follow_up=follow_up, channel="email", kind="before_48h", send_at=timezone.now(),
-        status="failed", answer_token_hash=reply_hash,
-    )  # fmt: skip
+        follow_up=follow_up,
+        channel="email",
+        kind="before_48h",
+        send_at=timezone.now(),
+        status="failed",
+        answer_token_hash=reply_hash,
+    )
     intake_raw, intake_hash = token_new()
     now = timezone.now()
     invitation = IntakeInvitation.objects.create(
-        clinic=clinic_a, patient=patient, email=patient.email, token_hash=intake_hash,
-        created_by=front_desk, expires_at=now + dt.timedelta(days=14),
-    )  # fmt: skip
+        clinic=clinic_a,
+        patient=patient,
+        email=patient.email,
+        token_hash=intake_hash,
+        created_by=front_desk,
+        expires_at=now + dt.timedelta(days=14),
+    )
     intake = IntakeSubmission.objects.create(
-        clinic=clinic_a, patient=patient, status="submitted", submitted_at=now,
-        consent_to_treatment=True, signed_at=now, signature_name="Pat Example",
+        clinic=clinic_a,
+        patient=patient,
+        status="submitted",
+        submitted_at=now,
+        consent_to_treatment=True,
+        signed_at=now,
+        signature_name="Pat Example",
         red_flags=[{"code": "osteoporosis", "details": "red-flag-details-marker"}],
-        chief_complaint="complaint-marker", medications="medications-marker", goals="goals-marker",
-    )  # fmt: skip
+        chief_complaint="complaint-marker",
+        medications="medications-marker",
+        goals="goals-marker",
+    )
     _, check_in_raw = check_in_issue(session=session, actor_label="system")
     token, _ = api_token_issue(user=therapist)
     # The erasure request restricts its patient from every later route: another patient's.
@@ -82,25 +101,47 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
         clinic=clinic_a, first_name="Eve", last_name="Erasable", email="eve@clinic.test"
     )
     return {
-        "patient": patient.pk, "erasable": erasable.pk, "session": session.pk,
+        "patient": patient.pk,
+        "erasable": erasable.pk,
+        "session": session.pk,
         "follow_up": follow_up.pk,
-        "trigger_point": trigger_point.pk, "pain_score": pain_score.pk, "mobility": mobility.pk,
-        "reminder": reminder.pk, "intake": intake.pk, "invitation": invitation.pk,
-        "api_token": token.pk, "therapist_id": therapist.pk,
-        "intake_token": intake_raw, "check_in_token": check_in_raw, "reply_token": reply_raw,
-        "users": {"therapist": therapist, "front_desk": front_desk, "manager": manager,
-                  "stranger": stranger},
-    }  # fmt: skip
+        "trigger_point": trigger_point.pk,
+        "pain_score": pain_score.pk,
+        "mobility": mobility.pk,
+        "reminder": reminder.pk,
+        "intake": intake.pk,
+        "invitation": invitation.pk,
+        "api_token": token.pk,
+        "therapist_id": therapist.pk,
+        "intake_token": intake_raw,
+        "check_in_token": check_in_raw,
+        "reply_token": reply_raw,
+        "users": {
+            "therapist": therapist,
+            "front_desk": front_desk,
+            "manager": manager,
+            "stranger": stranger,
+        },
+    }
 
 
 SOAP = ("subjective", "objective", "assessment", "plan")
 # What a page shows only to clinical roles: the world's SOAP text, red flag (label, details,
 # the home page's badge), trigger-point muscle, intake answers, and the keys of clinical JSON.
 CLINICAL_MARKERS = (
-    *(f"{field}-marker" for field in SOAP), "Osteoporosis", "red-flag-details-marker",
-    "Red flag</span>", "Upper trapezius", "complaint-marker", "medications-marker",
-    "goals-marker", '"tenderness"', '"score"', '"subjective"', '"red_flags"',
-)  # fmt: skip
+    *(f"{field}-marker" for field in SOAP),
+    "Osteoporosis",
+    "red-flag-details-marker",
+    "Red flag</span>",
+    "Upper trapezius",
+    "complaint-marker",
+    "medications-marker",
+    "goals-marker",
+    '"tenderness"',
+    '"score"',
+    '"subjective"',
+    '"red_flags"',
+)
 
 # name: (method, path built from the world, expectations per caller[, form data])
 MATRIX = {
@@ -258,11 +299,15 @@ def test_each_caller_gets_what_the_matrix_says(client, world, caller):
 
 
 LISTS = {
-    "/api/v1/patients/": "patient", "/api/v1/intakes/": "intake",
-    "/api/v1/pain-scores/": "pain_score", "/api/v1/sessions/": "session",
-    "/api/v1/trigger-points/": "trigger_point", "/api/v1/mobility/": "mobility",
-    "/api/v1/follow-ups/": "follow_up", "/api/v1/reminders/": "reminder",
-}  # fmt: skip
+    "/api/v1/patients/": "patient",
+    "/api/v1/intakes/": "intake",
+    "/api/v1/pain-scores/": "pain_score",
+    "/api/v1/sessions/": "session",
+    "/api/v1/trigger-points/": "trigger_point",
+    "/api/v1/mobility/": "mobility",
+    "/api/v1/follow-ups/": "follow_up",
+    "/api/v1/reminders/": "reminder",
+}
 
 
 def test_api_lists_hold_the_callers_clinic_only(client, world):
@@ -285,23 +330,48 @@ def test_the_admin_is_for_staff_accounts_only(client, world):
     client.force_login(world["users"]["manager"])
     assert _outcome(client.get("/admin/")) == "login"
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
-    MembershipFactory(user=admin, clinic=world["users"]["manager"].memberships.get().clinic,
-                      role=Role.ADMIN)  # fmt: skip
+    MembershipFactory(
+        user=admin, clinic=world["users"]["manager"].memberships.get().clinic, role=Role.ADMIN
+    )
     client.force_login(admin)
     assert client.get("/admin/").status_code == 200
 
 
 # Every page and endpoint that shows patient data, read or listed.
 AUDITED = (
-    "home", "patient_list", "patient_chart", "intake_queue", "intake_review", "session_detail",
-    "session_history", "follow_up_list", "follow_up_detail", "audit_report",
-    "patient_fhir_bundle", "fhir_bulk_export", "csv_export", "patient-progress",
-    "patient-list", "patient-detail", "intake-list", "intake-detail", "pain-score-list",
-    "pain-score-detail", "session-list", "session-detail", "trigger-point-list",
-    "trigger-point-detail", "mobility-list", "mobility-detail", "follow-up-list",
-    "follow-up-detail", "reminder-list", "reminder-detail", "report-pain-trend",
+    "home",
+    "patient_list",
+    "patient_chart",
+    "intake_queue",
+    "intake_review",
+    "session_detail",
+    "session_history",
+    "follow_up_list",
+    "follow_up_detail",
+    "audit_report",
+    "patient_fhir_bundle",
+    "fhir_bulk_export",
+    "csv_export",
+    "patient-progress",
+    "patient-list",
+    "patient-detail",
+    "intake-list",
+    "intake-detail",
+    "pain-score-list",
+    "pain-score-detail",
+    "session-list",
+    "session-detail",
+    "trigger-point-list",
+    "trigger-point-detail",
+    "mobility-list",
+    "mobility-detail",
+    "follow-up-list",
+    "follow-up-detail",
+    "reminder-list",
+    "reminder-detail",
+    "report-pain-trend",
     "report-mobility-trend",
-)  # fmt: skip
+)
 
 
 def test_every_read_of_patient_data_leaves_an_audit_row(client, world):

@@ -33,9 +33,19 @@ pytestmark = pytest.mark.django_db
 
 # Rows of the clinical record and the trail: read-only in the admin, or not registered.
 RECORDS = (
-    TreatmentSession, TriggerPoint, PainScore, MobilityMeasurement, Addendum, CheckIn,
-    IntakeSubmission, FunctionalScore, AuditEvent, RecordVersion, FollowUp, Reminder,
-)  # fmt: skip
+    TreatmentSession,
+    TriggerPoint,
+    PainScore,
+    MobilityMeasurement,
+    Addendum,
+    CheckIn,
+    IntakeSubmission,
+    FunctionalScore,
+    AuditEvent,
+    RecordVersion,
+    FollowUp,
+    Reminder,
+)
 
 
 @pytest.fixture
@@ -49,9 +59,13 @@ def signed(patient, therapist):
     point = TriggerPointFactory(session=session)
     PainScoreFactory(patient=patient, session=session, score=8)
     MobilityMeasurement.objects.create(
-        patient=patient, session=session, movement=Movement.objects.first(), side="left",
-        degrees=40, measured_at=timezone.now(),
-    )  # fmt: skip
+        patient=patient,
+        session=session,
+        movement=Movement.objects.first(),
+        side="left",
+        degrees=40,
+        measured_at=timezone.now(),
+    )
     session_sign(session=session, user=therapist)
     Addendum.objects.create(
         session=session, author=therapist, reason="Typo", text="Left, not right."
@@ -119,10 +133,15 @@ def test_every_admin_list_and_opened_row_of_patient_data_leaves_an_audit_row(
     session, point = signed
     client.force_login(root)
     opened = [
-        patient, session, point, PainScore.objects.get(session=session),
-        MobilityMeasurement.objects.get(session=session), session.addenda.get(),
-        FollowUp.objects.filter(session=session).first(), Reminder.objects.first(),
-    ]  # fmt: skip
+        patient,
+        session,
+        point,
+        PainScore.objects.get(session=session),
+        MobilityMeasurement.objects.get(session=session),
+        session.addenda.get(),
+        FollowUp.objects.filter(session=session).first(),
+        Reminder.objects.first(),
+    ]
     silent = []
     for obj in opened:
         for url in (
@@ -148,11 +167,14 @@ def test_a_patient_added_or_changed_in_the_admin_is_audited_and_never_deleted(
     added = client.post(
         reverse("admin:patients_patient_add"),
         {
-            "clinic": clinic_a.pk, "first_name": "Ada", "last_name": "Admin",
-            "date_of_birth": "1970-01-01", "preferred_language": "en",
+            "clinic": clinic_a.pk,
+            "first_name": "Ada",
+            "last_name": "Admin",
+            "date_of_birth": "1970-01-01",
+            "preferred_language": "en",
             "activity_profile": "active",
         },
-    )  # fmt: skip
+    )
     assert added.status_code == 302, added.content.decode()[:2000]
     patient = Patient.objects.get(last_name="Admin")
     created = AuditEvent.objects.get(actor=root, action="create")

@@ -34,10 +34,9 @@ def _issue(user, **extra) -> str:
     device.save()
     response = Client().post(
         reverse("api-token"),
-        {"username": user.username, "password": PASSWORD,
-         "code": pyotp.TOTP(device.secret).now()},
+        {"username": user.username, "password": PASSWORD, "code": pyotp.TOTP(device.secret).now()},
         **extra,
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.content
     return response.json()["token"]
 
@@ -74,9 +73,18 @@ def test_the_old_authtoken_table_is_gone():
 def test_the_token_answer_says_when_it_ends(therapist):
     _enrolled(therapist)
     device = TOTPDevice.objects.get(user=therapist)
-    body = Client().post(reverse("api-token"), {
-        "username": "alice", "password": PASSWORD, "code": pyotp.TOTP(device.secret).now(),
-    }).json()  # fmt: skip
+    body = (
+        Client()
+        .post(
+            reverse("api-token"),
+            {
+                "username": "alice",
+                "password": PASSWORD,
+                "code": pyotp.TOTP(device.secret).now(),
+            },
+        )
+        .json()
+    )
     assert set(body) == {"token", "expires_at", "idle_minutes"}
 
 

@@ -124,9 +124,11 @@ def test_audit_verify_names_a_row_edited_and_rehashed_behind_the_triggers_back(a
     edited.action = "list"
     unkeyed = hashlib.sha256(edited.payload().encode()).hexdigest()
     _behind_the_triggers_back(
-        ("UPDATE clinic_auditevent SET action = 'list', mac = %s WHERE id = %s",
-         [unkeyed, edited.pk]),
-    )  # fmt: skip
+        (
+            "UPDATE clinic_auditevent SET action = 'list', mac = %s WHERE id = %s",
+            [unkeyed, edited.pk],
+        ),
+    )
     problems = audit_verify()
     assert problems[0] == (
         f"audit event {edited.pk}: its content was changed or forged (its HMAC does not match)"
@@ -177,8 +179,10 @@ def test_reading_a_session_and_the_chart_leaves_an_audit_row_without_health_data
     client.get(reverse("session_detail", args=[session.pk]))
     chart, note = AuditEvent.objects.filter(action="read").order_by("id")
     assert (chart.action, chart.object_type, chart.patient_id) == (
-        "read", "patients.patient", patient.pk,
-    )  # fmt: skip
+        "read",
+        "patients.patient",
+        patient.pk,
+    )
     assert chart.ip == "10.1.2.3" and chart.actor == therapist and len(chart.request_id) == 32
     assert (note.object_type, note.object_id) == ("treatments.treatmentsession", str(session.pk))
     assert patient.last_name not in chart.payload()

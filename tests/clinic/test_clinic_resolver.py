@@ -97,9 +97,13 @@ def test_a_saved_reminder_policy_stays_on_the_clinic_it_was_saved_for(
 ):
     client.force_login(manager)
     data = {
-        "first_reminder_hours": 30, "second_reminder_hours": 3, "check_in_after_hours": 36,
-        "quiet_hours_start": "22:00", "quiet_hours_end": "07:30", "sms_enabled": "on",
-    }  # fmt: skip
+        "first_reminder_hours": 30,
+        "second_reminder_hours": 3,
+        "check_in_after_hours": 36,
+        "quiet_hours_start": "22:00",
+        "quiet_hours_end": "07:30",
+        "sms_enabled": "on",
+    }
 
     response = client.post(f"/follow-ups/policy/?clinic={clinic_a.slug}", data)
 

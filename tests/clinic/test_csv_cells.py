@@ -45,11 +45,23 @@ def test_text_that_starts_like_a_formula_gets_an_apostrophe(value):
 
 
 @pytest.mark.parametrize(
-    ('value', 'written'),
-    [(-2, -2), (-2.5, -2.5), (Decimal("-1.5"), Decimal("-1.5")), ("-2", "-2"), ("+3.5", "+3.5"),
-     ("-.5", "-.5"), ("-1e5", "'-1e5"), ("+44 20 7946 0958", "'+44 20 7946 0958"),
-     ("-", "'-"), (None, ""), (True, "yes"), ("Trapezius", "Trapezius"), ("", "")],
-)  # fmt: skip
+    ("value", "written"),
+    [
+        (-2, -2),
+        (-2.5, -2.5),
+        (Decimal("-1.5"), Decimal("-1.5")),
+        ("-2", "-2"),
+        ("+3.5", "+3.5"),
+        ("-.5", "-.5"),
+        ("-1e5", "'-1e5"),
+        ("+44 20 7946 0958", "'+44 20 7946 0958"),
+        ("-", "'-"),
+        (None, ""),
+        (True, "yes"),
+        ("Trapezius", "Trapezius"),
+        ("", ""),
+    ],
+)
 def test_numbers_stay_numbers_and_only_formula_text_is_escaped(value, written):
     assert csv_cell(value) == written
 
@@ -94,8 +106,9 @@ def test_a_hostile_request_id_is_replaced_and_a_plain_one_kept(client, manager):
 def test_the_audit_csv_escapes_every_cell_a_client_could_have_typed(client, manager, patient):
     for value in HOSTILE:
         # A failed sign-in stores the username as typed; a hostile request id is refused.
-        client.post(reverse("login"), {"username": value, "password": "x"},
-                    headers={"X-Request-ID": value})  # fmt: skip
+        client.post(
+            reverse("login"), {"username": value, "password": "x"}, headers={"X-Request-ID": value}
+        )
         audit_record(action=AuditEvent.Action.READ, actor_label=value, patient=patient)
     client.force_login(manager)
 
@@ -110,13 +123,20 @@ def test_the_patients_and_sessions_csv_escape_every_text_cell(client, manager, c
     hostile_therapist = UserFactory(username="-evil")
     for value in HOSTILE:
         patient = PatientFactory(
-            clinic=clinic_a, first_name=value, last_name=value, phone="+44 20 7946 0958",
+            clinic=clinic_a,
+            first_name=value,
+            last_name=value,
+            phone="+44 20 7946 0958",
             occupation=value,
-        )  # fmt: skip
+        )
         TreatmentSessionFactory(
-            patient=patient, therapist=hostile_therapist, subjective=value, objective=value,
-            assessment=value, plan=value,
-        )  # fmt: skip
+            patient=patient,
+            therapist=hostile_therapist,
+            subjective=value,
+            objective=value,
+            assessment=value,
+            plan=value,
+        )
     client.force_login(manager)
 
     for table in ("patients", "sessions"):

@@ -120,8 +120,10 @@ def test_the_application_role_cannot_change_a_signed_note_or_its_parts(app_db, s
     addendum = signed_note.addenda.get()
     _refused(
         app_db,
-        ("UPDATE treatments_treatmentsession SET subjective = 'rewritten' WHERE id = %s",
-         [signed_note.pk]),
+        (
+            "UPDATE treatments_treatmentsession SET subjective = 'rewritten' WHERE id = %s",
+            [signed_note.pk],
+        ),
         ("DELETE FROM treatments_treatmentsession WHERE id = %s", [signed_note.pk]),
         ("UPDATE treatments_triggerpoint SET side = 'left' WHERE id = %s", [point.pk]),
         ("DELETE FROM treatments_triggerpoint WHERE id = %s", [point.pk]),
@@ -133,10 +135,13 @@ def test_the_application_role_cannot_change_a_signed_note_or_its_parts(app_db, s
         ("DELETE FROM treatments_addendum WHERE id = %s", [addendum.pk]),
         ("TRUNCATE treatments_addendum", None),
         ("TRUNCATE patients_painscore CASCADE", None),
-        ("INSERT INTO patients_painscore (patient_id, session_id, recorded_at, source, region, "
-         "side, score, unable_to_rate) VALUES (%s, %s, now(), 'post_session', 'head', 'both', "
-         "0, false)", [signed_note.patient_id, signed_note.pk]),
-    )  # fmt: skip
+        (
+            "INSERT INTO patients_painscore (patient_id, session_id, recorded_at, source, region, "
+            "side, score, unable_to_rate) VALUES (%s, %s, now(), 'post_session', 'head', 'both', "
+            "0, false)",
+            [signed_note.patient_id, signed_note.pk],
+        ),
+    )
     assert TreatmentSession.objects.get(pk=signed_note.pk).subjective == "as signed"
     assert PainScore.objects.get(pk=score.pk).score == 8
     assert TriggerPoint.objects.get(pk=point.pk).side == point.side

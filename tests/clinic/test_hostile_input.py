@@ -156,9 +156,15 @@ def test_a_nul_in_the_query_string_of_every_route_answers_400(client, world, cal
 
 @pytest.mark.parametrize(
     "url",
-    ["/patients/?q=%00", "/follow-ups/new/?q=ana%00", "/api/v1/export/patients.csv?clinic=%00",
-     "/api/v1/patients/?search=%00", "/audit/?actor=%00", "/dashboard/?clinic=%00"],
-)  # fmt: skip
+    [
+        "/patients/?q=%00",
+        "/follow-ups/new/?q=ana%00",
+        "/api/v1/export/patients.csv?clinic=%00",
+        "/api/v1/patients/?search=%00",
+        "/audit/?actor=%00",
+        "/dashboard/?clinic=%00",
+    ],
+)
 def test_the_searches_and_exports_that_reached_postgresql_answer_400(client, manager, url):
     client.force_login(manager)
 
@@ -207,9 +213,13 @@ def test_a_date_time_postgresql_cannot_hold_answers_400_or_is_read_in_utc(
     session = TreatmentSessionFactory(patient=patient, therapist=therapist)
     api = api_as(therapist)
     client.force_login(therapist)
-    filters = ["intakes/?submitted_before", "pain-scores/?recorded_after",
-               "sessions/?started_after", "mobility/?measured_before",
-               "follow-ups/?due_after"]  # fmt: skip
+    filters = [
+        "intakes/?submitted_before",
+        "pain-scores/?recorded_after",
+        "sessions/?started_after",
+        "mobility/?measured_before",
+        "follow-ups/?due_after",
+    ]
 
     answers = [api.get(f"/api/v1/{f}={instant}") for f in filters] + [
         api.patch(f"/api/v1/sessions/{session.pk}/", {"started_at": instant}, format="json"),

@@ -29,9 +29,11 @@ def foreign(patient_b, stranger):
     follow_up = FollowUpFactory(patient=patient_b, session=session)
     ReminderFactory(follow_up=follow_up)
     return {
-        "patient": patient_b.pk, "session": session.pk, "therapist": stranger.pk,
+        "patient": patient_b.pk,
+        "session": session.pk,
+        "therapist": stranger.pk,
         "follow_up": follow_up.pk,
-    }  # fmt: skip
+    }
 
 
 def list_endpoints():
@@ -69,8 +71,10 @@ def test_a_foreign_id_in_any_list_filter_answers_like_an_id_that_never_existed(
             never = client.get(f"{url}?{name}={NEVER}")
             checked.append(f"{url}?{name}")
             if (theirs.status_code, theirs.content) != (never.status_code, never.content):
-                differ.append(f"{url}?{name}: {theirs.status_code} {theirs.content[:120]!r} "
-                              f"vs {never.status_code} {never.content[:120]!r}")  # fmt: skip
+                differ.append(
+                    f"{url}?{name}: {theirs.status_code} {theirs.content[:120]!r} "
+                    f"vs {never.status_code} {never.content[:120]!r}"
+                )
     assert len(checked) >= 12
     assert not differ, "\n".join(differ)
 
@@ -80,22 +84,30 @@ def test_report_and_export_parameters_answer_a_foreign_id_like_a_missing_one(
 ):
     client.force_login(manager)
     pairs = [
-        (f"/api/v1/reports/{name}/?therapist={foreign['therapist']}",
-         f"/api/v1/reports/{name}/?therapist={NEVER}")
+        (
+            f"/api/v1/reports/{name}/?therapist={foreign['therapist']}",
+            f"/api/v1/reports/{name}/?therapist={NEVER}",
+        )
         for name in ("outcomes", "trigger-points", "check-in-curve", "psfs", "rom")
     ] + [
-        (f"/api/v1/reports/outcomes/?clinic={clinic_b.slug}",
-         "/api/v1/reports/outcomes/?clinic=never"),
-        (f"/api/v1/export/patients.csv?clinic={clinic_b.slug}",
-         "/api/v1/export/patients.csv?clinic=never"),
-        (f"/api/v1/fhir/export/Patient.ndjson?clinic={clinic_b.slug}",
-         "/api/v1/fhir/export/Patient.ndjson?clinic=never"),
+        (
+            f"/api/v1/reports/outcomes/?clinic={clinic_b.slug}",
+            "/api/v1/reports/outcomes/?clinic=never",
+        ),
+        (
+            f"/api/v1/export/patients.csv?clinic={clinic_b.slug}",
+            "/api/v1/export/patients.csv?clinic=never",
+        ),
+        (
+            f"/api/v1/fhir/export/Patient.ndjson?clinic={clinic_b.slug}",
+            "/api/v1/fhir/export/Patient.ndjson?clinic=never",
+        ),
         (f"/follow-ups/?clinic={clinic_b.slug}", "/follow-ups/?clinic=never"),
         (f"/dashboard/?clinic={clinic_b.slug}", "/dashboard/?clinic=never"),
         (f"/follow-ups/policy/?clinic={clinic_b.slug}", "/follow-ups/policy/?clinic=never"),
         (f"/patients/import/?clinic={clinic_b.slug}", "/patients/import/?clinic=never"),
         (f"/intakes/invite/?clinic={clinic_b.slug}", "/intakes/invite/?clinic=never"),
-    ]  # fmt: skip
+    ]
     for theirs, never in pairs:
         a, b = client.get(theirs), client.get(never)
         assert a.status_code == b.status_code, theirs

@@ -17,12 +17,15 @@ TOKEN = "AbC-123_secretTOKENvalue"
         (f"Not Found: /intake/{TOKEN}/", "Not Found: /intake/[redacted]/"),
         (f'"GET /check-in/{TOKEN}/?step=2" 429', '"GET /check-in/[redacted]/?step=2" 429'),
         (f"/follow-ups/reply/{TOKEN}", "/follow-ups/reply/[redacted]"),
-        (f"referer https://clinic.example/INTAKE/{TOKEN}/", "referer https://clinic.example/INTAKE/[redacted]/"),
+        (
+            f"referer https://clinic.example/INTAKE/{TOKEN}/",
+            "referer https://clinic.example/INTAKE/[redacted]/",
+        ),
         ("Not Found: /intake/thanks/", "Not Found: /intake/thanks/"),
         ("GET /check-in/thanks/?lang=es", "GET /check-in/thanks/?lang=es"),
         ("GET /follow-ups/12/", "GET /follow-ups/12/"),
     ],
-)  # fmt: skip
+)
 def test_link_tokens_are_redacted_and_nothing_else_is(line, expected):
     assert redact(line) == expected
 
@@ -32,9 +35,14 @@ def test_the_filter_rewrites_the_message_its_arguments_and_its_traceback():
         raise ValueError(f"no link /check-in/{TOKEN}/")
     except ValueError:
         record = logging.LogRecord(
-            "django.request", logging.WARNING, __file__, 1, "Not Found: %s", (f"/intake/{TOKEN}/",),
+            "django.request",
+            logging.WARNING,
+            __file__,
+            1,
+            "Not Found: %s",
+            (f"/intake/{TOKEN}/",),
             exc_info=sys.exc_info(),
-        )  # fmt: skip
+        )
 
     assert RedactLinkTokens().filter(record)
 
@@ -45,10 +53,14 @@ def test_the_filter_rewrites_the_message_its_arguments_and_its_traceback():
 
 
 def _our_handlers():
-    loggers = [logging.getLogger(), *(
-        logger for logger in logging.Logger.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger)
-    )]  # fmt: skip
+    loggers = [
+        logging.getLogger(),
+        *(
+            logger
+            for logger in logging.Logger.manager.loggerDict.values()
+            if isinstance(logger, logging.Logger)
+        ),
+    ]
     for logger in loggers:
         for handler in logger.handlers:
             if type(handler).__module__.startswith("_pytest"):

@@ -19,9 +19,18 @@ world = matrix.world  # the access matrix's world: a patient with every kind of 
 
 # Route parameters that name the restricted patient or one of their rows (links included).
 PATIENT_KEYS = (
-    "{patient}", "{session}", "{follow_up}", "{trigger_point}", "{pain_score}", "{mobility}",
-    "{reminder}", "{intake}", "{intake_token}", "{check_in_token}", "{reply_token}",
-)  # fmt: skip
+    "{patient}",
+    "{session}",
+    "{follow_up}",
+    "{trigger_point}",
+    "{pain_score}",
+    "{mobility}",
+    "{reminder}",
+    "{intake}",
+    "{intake_token}",
+    "{check_in_token}",
+    "{reply_token}",
+)
 # The manager's handling of the request: the chart, and the staff list that leads to it.
 HANDLING = {"patient_chart", "patient_list"}
 
@@ -75,10 +84,14 @@ def test_api_lists_and_their_filters_hold_no_row_of_a_restricted_record(client, 
     world = restricted
     client.force_login(world["users"]["manager"])
     for url in (
-        "/api/v1/intakes/", "/api/v1/pain-scores/", "/api/v1/sessions/",
-        "/api/v1/trigger-points/", "/api/v1/mobility/", "/api/v1/follow-ups/",
+        "/api/v1/intakes/",
+        "/api/v1/pain-scores/",
+        "/api/v1/sessions/",
+        "/api/v1/trigger-points/",
+        "/api/v1/mobility/",
+        "/api/v1/follow-ups/",
         "/api/v1/reminders/",
-    ):  # fmt: skip
+    ):
         assert client.get(url).json()["count"] == 0, url
     patients = [row["id"] for row in client.get("/api/v1/patients/").json()["results"]]
     assert patients == [world["erasable"]]

@@ -29,8 +29,10 @@ def _code(user) -> str:
 
 
 def _wrong_code(user) -> str:
-    right = {pyotp.TOTP(TOTPDevice.objects.get(user=user).secret).at(time.time() + 30 * s)
-             for s in (-1, 0, 1)}  # fmt: skip
+    right = {
+        pyotp.TOTP(TOTPDevice.objects.get(user=user).secret).at(time.time() + 30 * s)
+        for s in (-1, 0, 1)
+    }
     return next(c for c in ("123456", "654321", "111111", "222222") if c not in right)
 
 
@@ -257,8 +259,11 @@ def test_the_client_address_trusts_forwarded_for_only_from_configured_proxies(
 def test_the_audit_trail_and_the_link_limit_use_the_same_client_address(settings, patient):
     settings.TRUSTED_PROXIES = ["10.0.0.5"]
     browser = Client()
-    browser.force_login(MembershipFactory(clinic=patient.clinic, role="therapist",
-                                          user=UserFactory(username="dora")).user)  # fmt: skip
+    browser.force_login(
+        MembershipFactory(
+            clinic=patient.clinic, role="therapist", user=UserFactory(username="dora")
+        ).user
+    )
     session = browser.session
     session["second_factor_ok"] = True
     session.save()
@@ -267,8 +272,9 @@ def test_the_audit_trail_and_the_link_limit_use_the_same_client_address(settings
     )
     assert AuditEvent.objects.filter(action="read").latest("id").ip == "198.51.100.4"
     for _ in range(20):
-        browser.get("/intake/forged-token/", REMOTE_ADDR="10.0.0.5",
-                    HTTP_X_FORWARDED_FOR="198.51.100.4")  # fmt: skip
+        browser.get(
+            "/intake/forged-token/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.4"
+        )
     forged = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "198.51.100.4"}
     assert Client().get("/intake/forged-token/", **forged).status_code == 429
     elsewhere = {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "198.51.100.5"}

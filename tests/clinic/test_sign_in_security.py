@@ -67,19 +67,27 @@ def test_staff_sessions_expire_after_fifteen_idle_minutes_and_can_be_renewed(cli
 def _deploy_check(**extra):
     # A deployment's environment, not this test run's (the browser tests set an async switch).
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.startswith(("PYTEST", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"))
-    }  # fmt: skip
+    }
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.base", DEBUG="false",
-        SECRET_KEY="k3y-" + "x7Qz" * 16, ALLOWED_HOSTS="clinic.example.com",
-        CACHE_URL="redis://127.0.0.1:6379/1", AUDIT_HMAC_KEY="a-key-of-its-own-" + "9f" * 16,
-    )  # fmt: skip
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DEBUG="false",
+        SECRET_KEY="k3y-" + "x7Qz" * 16,
+        ALLOWED_HOSTS="clinic.example.com",
+        CACHE_URL="redis://127.0.0.1:6379/1",
+        AUDIT_HMAC_KEY="a-key-of-its-own-" + "9f" * 16,
+    )
     env.update(extra)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_settings_pass_the_deployment_check():

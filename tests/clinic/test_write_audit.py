@@ -24,30 +24,43 @@ from tests.patients.intake_helpers import fill, invite, valid_steps
 pytestmark = pytest.mark.django_db
 
 MODULES = (
-    "patients.services", "patients.imports", "sessions.services", "scheduling.follow_ups",
-    "scheduling.reminders", "sessions.check_ins", "scheduling.erasure",
-)  # fmt: skip
+    "patients.services",
+    "patients.imports",
+    "sessions.services",
+    "scheduling.follow_ups",
+    "scheduling.reminders",
+    "sessions.check_ins",
+    "scheduling.erasure",
+)
 
 # Public functions of those modules that write nothing of a patient's, and why.
 NOT_WRITES = {
-    "decode_upload": "reads bytes", "importing_clinics": "a read",
+    "decode_upload": "reads bytes",
+    "importing_clinics": "a read",
     "require_author": "the draft rule, asked by the page before it reads the body",
-    "reminder_for_reply": "a read", "answer_token": "computes a token",
-    "message_key": "computes a key", "in_quiet_hours": "arithmetic",
-    "quiet_hours_end_after": "arithmetic", "quiet_hours_start_before": "arithmetic",
-    "reachable_channels": "a read", "reminder_schedule": "arithmetic",
+    "reminder_for_reply": "a read",
+    "answer_token": "computes a token",
+    "message_key": "computes a key",
+    "in_quiet_hours": "arithmetic",
+    "quiet_hours_end_after": "arithmetic",
+    "quiet_hours_start_before": "arithmetic",
+    "reachable_channels": "a read",
+    "reminder_schedule": "arithmetic",
     "reminders_planned": "builds unsaved rows (reminders_sync and the demo writer save them)",
     "reply_link_expires_at": "arithmetic",
     "policy_for": "creates a clinic's default policy (no patient data) on first read",
-    "check_in_open": "a read", "check_in_regions": "a read",
+    "check_in_open": "a read",
+    "check_in_regions": "a read",
     # Called only inside the audited writes above, in their transaction.
     "reminders_sync": "part of each audited follow-up write",
     # Delivery machinery: the reminder row itself records every attempt, its lease and result;
     # the follow-up write that planned the reminder is audited.
-    "reminders_claim_due": "delivery machinery", "reminders_reclaim_stuck": "delivery machinery",
-    "reminders_sweep": "delivery machinery", "reminders_send": "delivery machinery",
+    "reminders_claim_due": "delivery machinery",
+    "reminders_reclaim_stuck": "delivery machinery",
+    "reminders_sweep": "delivery machinery",
+    "reminders_send": "delivery machinery",
     "reminder_send": "delivery machinery",
-}  # fmt: skip
+}
 
 
 def _due():
@@ -94,9 +107,11 @@ def _intake_red_flags_clear(c):
 
 def _patients_import(c):
     imports.patients_import(
-        clinic=c["clinic"], text="first_name,last_name,date_of_birth\nAna,Silva,1975-03-02\n",
-        dry_run=False, actor=c["front_desk"],
-    )  # fmt: skip
+        clinic=c["clinic"],
+        text="first_name,last_name,date_of_birth\nAna,Silva,1975-03-02\n",
+        dry_run=False,
+        actor=c["front_desk"],
+    )
     return {"actor": c["front_desk"]}, Patient.objects.get(last_name="Silva").pk
 
 
@@ -120,10 +135,11 @@ def _session_sign(c):
 def _addendum_add(c):
     session_services.session_sign(session=c["draft"], user=c["therapist"])
     return _then(
-        c, lambda: session_services.addendum_add(
+        c,
+        lambda: session_services.addendum_add(
             session=c["draft"], author=c["therapist"], reason="Typo", text="Left side."
         ),
-    )  # fmt: skip
+    )
 
 
 def _follow_up_create(c):
@@ -181,9 +197,10 @@ def _check_in_issue(c):
 def _check_in_complete(c):
     check_in, _raw = check_ins.check_in_issue(session=c["draft"], actor_label="system")
     return _then(
-        c, lambda: check_ins.check_in_complete(check_in=check_in, pain=[], soreness=2),
+        c,
+        lambda: check_ins.check_in_complete(check_in=check_in, pain=[], soreness=2),
         who={"actor_label": "patient-link"},
-    )  # fmt: skip
+    )
 
 
 def _patient_erasure_request(c):
@@ -205,19 +222,29 @@ def _then(c, write, who=None):
 
 
 WRITES = {
-    "intake_invite": _intake_invite, "intake_step_save": _intake_step_save,
-    "intake_submit": _intake_submit, "intake_link": _intake_link,
-    "intake_red_flags_clear": _intake_red_flags_clear, "patients_import": _patients_import,
-    "session_start": _session_start, "session_update": _session_update,
-    "session_sign": _session_sign, "addendum_add": _addendum_add,
-    "follow_up_create": _follow_up_create, "follow_up_plan_check_in": _follow_up_plan_check_in,
-    "follow_up_move": _follow_up_move, "follow_up_set_status": _follow_up_set_status,
-    "follow_up_cancel": _follow_up_cancel, "follow_up_reply": _follow_up_reply,
-    "reminder_resend": _reminder_resend, "reminder_policy_update": _reminder_policy_update,
-    "check_in_issue": _check_in_issue, "check_in_complete": _check_in_complete,
+    "intake_invite": _intake_invite,
+    "intake_step_save": _intake_step_save,
+    "intake_submit": _intake_submit,
+    "intake_link": _intake_link,
+    "intake_red_flags_clear": _intake_red_flags_clear,
+    "patients_import": _patients_import,
+    "session_start": _session_start,
+    "session_update": _session_update,
+    "session_sign": _session_sign,
+    "addendum_add": _addendum_add,
+    "follow_up_create": _follow_up_create,
+    "follow_up_plan_check_in": _follow_up_plan_check_in,
+    "follow_up_move": _follow_up_move,
+    "follow_up_set_status": _follow_up_set_status,
+    "follow_up_cancel": _follow_up_cancel,
+    "follow_up_reply": _follow_up_reply,
+    "reminder_resend": _reminder_resend,
+    "reminder_policy_update": _reminder_policy_update,
+    "check_in_issue": _check_in_issue,
+    "check_in_complete": _check_in_complete,
     "patient_erasure_request": _patient_erasure_request,
     "patients_erase_due": _patients_erase_due,
-}  # fmt: skip
+}
 
 
 def test_every_public_function_of_the_service_modules_is_a_proved_write_or_says_why_not():
@@ -238,18 +265,24 @@ def cast(clinic_a, therapist, front_desk, manager, patient):
     draft = TreatmentSessionFactory(patient=patient, therapist=therapist)
     follow_up = FollowUpFactory(patient=patient, created_by=front_desk)
     return {
-        "clinic": clinic_a, "therapist": therapist, "front_desk": front_desk,
-        "manager": manager, "patient": patient, "draft": draft, "follow_up": follow_up,
+        "clinic": clinic_a,
+        "therapist": therapist,
+        "front_desk": front_desk,
+        "manager": manager,
+        "patient": patient,
+        "draft": draft,
+        "follow_up": follow_up,
         "reminder": ReminderFactory(follow_up=follow_up),
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize("name", sorted(WRITES))
 def test_each_write_leaves_its_audit_row_naming_who_acted(cast, name):
     cast["since"] = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     who, patient_id = WRITES[name](cast)
-    rows = AuditEvent.objects.filter(id__gt=cast["since"], action__in=["create", "update",
-                                     "sign", "erase"], **who)  # fmt: skip
+    rows = AuditEvent.objects.filter(
+        id__gt=cast["since"], action__in=["create", "update", "sign", "erase"], **who
+    )
     assert rows.exists(), f"{name} left no audit row naming {who}"
     if patient_id is not None:
         assert rows.filter(patient_id=patient_id).exists(), f"{name}: not filed under the patient"

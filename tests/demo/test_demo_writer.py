@@ -34,9 +34,16 @@ REMINDER_COLUMNS = [
     if f.attname not in ("id", "follow_up_id", "created_at", "updated_at")
 ]
 FOLLOW_UP_COLUMNS = [
-    "patient_id", "session_id", "therapist_id", "kind", "status", "due_at", "note",
-    "answered_by_patient_at", "created_by_id",
-]  # fmt: skip
+    "patient_id",
+    "session_id",
+    "therapist_id",
+    "kind",
+    "status",
+    "due_at",
+    "note",
+    "answered_by_patient_at",
+    "created_by_id",
+]
 
 
 def _reminder_rows(follow_up: FollowUp) -> set[tuple]:
@@ -53,9 +60,14 @@ def test_a_demo_follow_up_has_the_reminder_rows_booking_it_through_the_service_m
     for demo in demo_follow_ups:
         # The same history through the service: the same follow-up, booked by the same person.
         booked = follow_up_create(
-            patient=demo.patient, due_at=demo.due_at, kind=demo.kind, created_by=demo.created_by,
-            session=demo.session, therapist=demo.therapist, note=demo.note,
-        )  # fmt: skip
+            patient=demo.patient,
+            due_at=demo.due_at,
+            kind=demo.kind,
+            created_by=demo.created_by,
+            session=demo.session,
+            therapist=demo.therapist,
+            note=demo.note,
+        )
         assert FollowUp.objects.filter(pk=booked.pk).values_list(*FOLLOW_UP_COLUMNS).get() == (
             FollowUp.objects.filter(pk=demo.pk).values_list(*FOLLOW_UP_COLUMNS).get()
         )

@@ -54,9 +54,16 @@ def _planned_rows(**options) -> list[tuple]:
     rows = []
     for p in planner.plan(**options).patients:
         for obj in (
-            p.patient, p.intake, *p.sessions, *p.pain_scores, *p.functional_scores,
-            *p.trigger_points, *p.mobility, *p.check_ins, *p.follow_ups,
-        ):  # fmt: skip
+            p.patient,
+            p.intake,
+            *p.sessions,
+            *p.pain_scores,
+            *p.functional_scores,
+            *p.trigger_points,
+            *p.mobility,
+            *p.check_ins,
+            *p.follow_ups,
+        ):
             fields = obj._meta.concrete_fields
             # Check-in tokens are random on purpose: nobody holds the link to a demo check-in.
             values = (getattr(obj, f.attname) for f in fields if f.attname != "token_hash")

@@ -13,11 +13,14 @@ from .conftest import ROOT
 @pytest.mark.postgres
 def test_the_reminder_bench_runs_its_faults_and_reports_every_reminder_delivered(process_env):
     env = {
-        **process_env, "DATABASE_URL": os.environ["DATABASE_URL"],
+        **process_env,
+        "DATABASE_URL": os.environ["DATABASE_URL"],
         # Short intervals so the tiny run recovers quickly; production's are the default.
-        "REMINDER_SWEEP_SECONDS": "1", "REMINDER_LEASE_SECONDS": "5",
-        "SMS_HTTP_TIMEOUT": "2", "EMAIL_TIMEOUT": "2",
-    }  # fmt: skip
+        "REMINDER_SWEEP_SECONDS": "1",
+        "REMINDER_LEASE_SECONDS": "5",
+        "SMS_HTTP_TIMEOUT": "2",
+        "EMAIL_TIMEOUT": "2",
+    }
     env.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
     result = subprocess.run(
         [sys.executable, "scripts/bench_reminders.py", "--faults", "--reminders", "200",

@@ -49,9 +49,13 @@ def _autosaver(therapist, session):
 
     def save():
         pain = [
-            {"source": "pre_session", "region": "neck_back", "side": "right",
-             "score": next(scores) % 11}
-        ]  # fmt: skip
+            {
+                "source": "pre_session",
+                "region": "neck_back",
+                "side": "right",
+                "score": next(scores) % 11,
+            }
+        ]
         response = client.post(
             reverse("session_draft", args=[session.pk]),
             {"subjective": "Stiff neck.", "pain": pain},

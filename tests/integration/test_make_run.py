@@ -15,8 +15,11 @@ def _clean_checkout(target):
     """The project's files as a fresh clone would have them (tracked and new, nothing ignored)."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout.split("\0")  # fmt: skip
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\0")
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
@@ -40,14 +43,24 @@ def test_make_run_starts_web_worker_and_beat_and_ctrl_c_stops_them(process_env, 
     port = free_port()
     # A user's shell: the embedded default, and the development settings with their own DEBUG,
     # key and hosts (the test settings put theirs in this process's environment).
-    test_only = {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "DEBUG",
-                 "SECRET_KEY", "ALLOWED_HOSTS"}  # fmt: skip
+    test_only = {
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "DJANGO_SETTINGS_MODULE",
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+    }
     env = {k: v for k, v in process_env.items() if k not in test_only}
     log = (tmp_path / "make-run.log").open("w+")
     run = subprocess.Popen(
         ["make", "run", f"VENV={ROOT / '.venv'}", f"PORT={port}", "DEMO_PATIENTS=12"],
-        cwd=checkout, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        cwd=checkout,
+        env=env,
+        start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _get(f"{base}/healthz")[0] == 200, timeout=180, what="/healthz")

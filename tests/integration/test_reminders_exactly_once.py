@@ -61,12 +61,14 @@ def _seed(count: int, *, spread_seconds: float) -> set[int]:
     kinds = (Reminder.Kind.BEFORE_48H, Reminder.Kind.BEFORE_2H)
     rows = Reminder.objects.bulk_create(
         Reminder(
-            follow_up=follow_up, channel="sms", kind=kind,
+            follow_up=follow_up,
+            channel="sms",
+            kind=kind,
             send_at=now + dt.timedelta(seconds=1 + spread_seconds * (2 * i + k) / count),
         )
         for i, follow_up in enumerate(follow_ups)
         for k, kind in enumerate(kinds)
-    )  # fmt: skip
+    )
     return {row.pk for row in rows}
 
 
@@ -83,8 +85,12 @@ class Run:
         log = open(self.tmp / f"{name}.log", "a")  # noqa: SIM115 (closed with the process)
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", *args],
-            cwd=ROOT, env=self.env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.processes.append(process)
         return process
 

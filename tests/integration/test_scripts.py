@@ -56,8 +56,10 @@ def scripts_env():
         "BENCH_REQUESTS": "3",
     }
     try:
-        for command in (["migrate", "--no-input", "-v", "0"],
-                        ["seed_demo", "--patients", SMOKE_PATIENTS, "--quiet"]):  # fmt: skip
+        for command in (
+            ["migrate", "--no-input", "-v", "0"],
+            ["seed_demo", "--patients", SMOKE_PATIENTS, "--quiet"],
+        ):
             subprocess.run(
                 [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, timeout=300
             )
@@ -72,8 +74,12 @@ def scripts_env():
 def _run(env: dict, script: str, *args: str, timeout: float) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(SCRIPTS / script), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_every_bench_script_has_a_tiny_size_to_run_at():

@@ -167,9 +167,10 @@ def test_muscles_carry_snomed_codes_only_where_domain_md_gives_one(client, thera
 def test_pain_observations_use_loinc_72514_3_and_rom_uses_ucum_degrees(client, demo):
     user, patient = demo
     observations = [
-        e["resource"] for e in get_bundle(client, user, patient)["entry"]
+        e["resource"]
+        for e in get_bundle(client, user, patient)["entry"]
         if e["resource"]["resourceType"] == "Observation"
-    ]  # fmt: skip
+    ]
     pain = [o for o in observations if o["id"].startswith("pain-")]
     rom = [o for o in observations if o["id"].startswith("rom-")]
     assert pain and all(o["code"]["coding"][0]["code"] == "72514-3" for o in pain)
@@ -209,9 +210,10 @@ def test_the_intake_is_a_questionnaire_response_to_the_published_questionnaire(c
     published = parse(questionnaire.json())
 
     responses = [
-        e["resource"] for e in get_bundle(client, user, patient)["entry"]
+        e["resource"]
+        for e in get_bundle(client, user, patient)["entry"]
         if e["resource"]["resourceType"] == "QuestionnaireResponse"
-    ]  # fmt: skip
+    ]
     intake = IntakeSubmission.objects.get(patient=patient)
     assert len(responses) == 1
     response = parse(responses[0])
@@ -257,9 +259,13 @@ def test_the_bundle_takes_the_same_queries_for_one_session_or_thirty(
             TriggerPointFactory.create_batch(2, session=session)
             PainScoreFactory(patient=patient, session=session, recorded_at=session.started_at)
             MobilityMeasurement.objects.create(
-                patient=patient, session=session, movement=movement, side="left",
-                degrees=60, measured_at=session.started_at,
-            )  # fmt: skip
+                patient=patient,
+                session=session,
+                movement=movement,
+                side="left",
+                degrees=60,
+                measured_at=session.started_at,
+            )
 
     client.force_login(therapist)
     add_sessions(1)
@@ -307,9 +313,10 @@ def test_the_procedure_carries_the_soap_note_and_its_addenda_by_their_authors(
 def test_times_read_back_to_the_microsecond_in_the_clinics_offset(client, therapist, patient):
     score = PainScoreFactory(patient=patient)
     observation = next(
-        e["resource"] for e in get_bundle(client, therapist, patient)["entry"]
+        e["resource"]
+        for e in get_bundle(client, therapist, patient)["entry"]
         if e["resource"]["id"] == f"pain-{score.pk}"
-    )  # fmt: skip
+    )
     parsed = parse(observation).effectiveDateTime
     assert parsed == score.recorded_at
     assert parsed.utcoffset() == score.recorded_at.astimezone(patient.clinic.zone).utcoffset()
@@ -320,15 +327,21 @@ def test_red_flags_travel_as_coded_answers_even_when_a_code_is_no_longer_known(
 ):
     now = timezone.now()
     IntakeSubmission.objects.create(
-        clinic=patient.clinic, patient=patient, status=IntakeSubmission.Status.SUBMITTED,
-        chief_complaint="Neck pain", consent_to_treatment=True, signature_name="Pat Example",
-        signed_at=now, submitted_at=now,
+        clinic=patient.clinic,
+        patient=patient,
+        status=IntakeSubmission.Status.SUBMITTED,
+        chief_complaint="Neck pain",
+        consent_to_treatment=True,
+        signature_name="Pat Example",
+        signed_at=now,
+        submitted_at=now,
         red_flags=[{"code": "anticoagulants", "details": "Warfarin"}, {"code": "retired-code"}],
-    )  # fmt: skip
+    )
     response = next(
-        e["resource"] for e in get_bundle(client, therapist, patient)["entry"]
+        e["resource"]
+        for e in get_bundle(client, therapist, patient)["entry"]
         if e["resource"]["resourceType"] == "QuestionnaireResponse"
-    )  # fmt: skip
+    )
     parse(response)
     flags = [i["item"] for i in response["item"] if i["linkId"] == "red-flags"]
     first, second = flags

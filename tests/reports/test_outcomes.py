@@ -38,13 +38,20 @@ def _course(clinic, baseline, latest, *, region="neck_back", start=None, **patie
     post-session score in between must not count."""
     start = start or timezone.now() - 30 * DAY
     person = PatientFactory(clinic=clinic, **patient)
-    PainScoreFactory(patient=person, recorded_at=start, source="intake", score=baseline,
-                     region=region)  # fmt: skip
-    PainScoreFactory(patient=person, recorded_at=start + 5 * DAY, source="post_session",
-                     score=0, region=region)  # fmt: skip
+    PainScoreFactory(
+        patient=person, recorded_at=start, source="intake", score=baseline, region=region
+    )
+    PainScoreFactory(
+        patient=person, recorded_at=start + 5 * DAY, source="post_session", score=0, region=region
+    )
     if latest is not None:
-        PainScoreFactory(patient=person, recorded_at=start + 10 * DAY, source="check_in",
-                         score=latest, region=region)  # fmt: skip
+        PainScoreFactory(
+            patient=person,
+            recorded_at=start + 10 * DAY,
+            source="check_in",
+            score=latest,
+            region=region,
+        )
     return person
 
 
@@ -82,11 +89,14 @@ def test_baseline_is_the_first_intake_or_pre_session_and_latest_the_last_pre_or_
     start = timezone.now() - 40 * DAY
     person = PatientFactory(clinic=clinic_a)
     for days, source, score in [
-        (0, "pre_session", 8), (1, "intake", 5), (7, "pre_session", 6), (14, "check_in", 4),
-        (20, "pre_session", 3), (20.1, "post_session", 9),
-    ]:  # fmt: skip
-        PainScoreFactory(patient=person, recorded_at=start + days * DAY, source=source,
-                         score=score)  # fmt: skip
+        (0, "pre_session", 8),
+        (1, "intake", 5),
+        (7, "pre_session", 6),
+        (14, "check_in", 4),
+        (20, "pre_session", 3),
+        (20.1, "post_session", 9),
+    ]:
+        PainScoreFactory(patient=person, recorded_at=start + days * DAY, source=source, score=score)
 
     total = clinic_outcomes(user=manager, filters=_period(clinic_a))["total"]
 
@@ -151,8 +161,11 @@ def test_trigger_points_per_muscle_count_found_released_and_sessions_to_release(
     (row,) = trigger_points_by_muscle(user=manager, filters=_period(clinic_a))
 
     assert (row["muscle"], row["found"], row["released"], row["points"]) == (
-        "upper-trapezius", 4, 2, 2,
-    )  # fmt: skip
+        "upper-trapezius",
+        4,
+        2,
+        2,
+    )
     assert row["share_released"] == 50.0
     assert row["mean_sessions_to_release"] == 2.0  # (3 + 1) / 2
 
@@ -165,11 +178,19 @@ def test_the_check_in_curve_pairs_before_after_and_check_in_of_the_same_sessions
         session = TreatmentSessionFactory(
             patient=patient, therapist=therapist, started_at=now - days * DAY
         )
-        for source, score in [("pre_session", before), ("post_session", after),
-                              ("check_in", check_in)]:  # fmt: skip
+        for source, score in [
+            ("pre_session", before),
+            ("post_session", after),
+            ("check_in", check_in),
+        ]:
             if score is not None:
-                PainScoreFactory(patient=patient, session=session, source=source, score=score,
-                                 recorded_at=session.started_at)  # fmt: skip
+                PainScoreFactory(
+                    patient=patient,
+                    session=session,
+                    source=source,
+                    score=score,
+                    recorded_at=session.started_at,
+                )
 
     curve = check_in_curve(user=manager, filters=_period(clinic_a))
 
@@ -184,9 +205,13 @@ def test_psfs_change_compares_the_first_and_latest_mean_of_the_items(clinic_a, m
     for days, scores in [(30, (2, 4, 3)), (15, (3, 5, 4)), (1, (6, 6, 6))]:
         for item, score in enumerate(scores, start=1):
             FunctionalScore.objects.create(
-                patient=patient, recorded_at=now - days * DAY, source="intake", item=item,
-                activity=f"activity {item}", score=score,
-            )  # fmt: skip
+                patient=patient,
+                recorded_at=now - days * DAY,
+                source="intake",
+                item=item,
+                activity=f"activity {item}",
+                score=score,
+            )
 
     change = psfs_change(user=manager, filters=_period(clinic_a))
 
@@ -203,14 +228,22 @@ def test_rom_change_per_movement_in_degrees_and_percent_of_normal(
         session = TreatmentSessionFactory(
             patient=patient, therapist=therapist, started_at=now - days * DAY
         )
-        session.mobility.create(patient=patient, movement=rotation, side="left", degrees=degrees,
-                                measured_at=session.started_at)  # fmt: skip
+        session.mobility.create(
+            patient=patient,
+            movement=rotation,
+            side="left",
+            degrees=degrees,
+            measured_at=session.started_at,
+        )
 
     (row,) = rom_change(user=manager, filters=_period(clinic_a))
 
     assert (row["movement"], row["mean_first"], row["mean_latest"], row["mean_change"]) == (
-        "cervical-rotation", 40, 60, 20,
-    )  # fmt: skip
+        "cervical-rotation",
+        40,
+        60,
+        20,
+    )
     normal = rotation.normal_degrees
     assert row["first_percent_of_normal"] == round(100 * 40 / normal, 1)
     assert row["latest_percent_of_normal"] == round(100 * 60 / normal, 1)

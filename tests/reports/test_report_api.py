@@ -32,11 +32,21 @@ def _grow(clinic, therapist, patients):
                 patient=person, therapist=therapist, started_at=now - days * DAY
             )
             for source in ("pre_session", "post_session", "check_in"):
-                PainScoreFactory(patient=person, session=session, source=source, score=4,
-                                 recorded_at=session.started_at)  # fmt: skip
+                PainScoreFactory(
+                    patient=person,
+                    session=session,
+                    source=source,
+                    score=4,
+                    recorded_at=session.started_at,
+                )
             TriggerPointFactory(session=session)
-            session.mobility.create(patient=person, movement=rotation, side="left", degrees=50,
-                                    measured_at=session.started_at)  # fmt: skip
+            session.mobility.create(
+                patient=person,
+                movement=rotation,
+                side="left",
+                degrees=50,
+                measured_at=session.started_at,
+            )
 
 
 def test_a_manager_reads_the_clinic_outcomes(clinic_a, manager, therapist):
@@ -120,8 +130,16 @@ def test_the_schema_declares_every_endpoint_and_both_authentications(client, man
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert set(schema["components"]["securitySchemes"]) == {"tokenAuth", "cookieAuth"}
     paths = set(schema["paths"])
-    for resource in ["patients", "intakes", "pain-scores", "sessions", "trigger-points",
-                     "mobility", "follow-ups", "reminders"]:  # fmt: skip
+    for resource in [
+        "patients",
+        "intakes",
+        "pain-scores",
+        "sessions",
+        "trigger-points",
+        "mobility",
+        "follow-ups",
+        "reminders",
+    ]:
         assert f"/api/v1/{resource}/" in paths and f"/api/v1/{resource}/{{id}}/" in paths
     for report in CLINIC_REPORTS:
         assert f"/api/v1/reports/{report}/" in paths

@@ -30,9 +30,14 @@ def _pain(source, score, region="neck_back"):
 
 def _point(released=False):
     return {
-        "muscle": Muscle.objects.get(slug="upper-trapezius"), "side": "right",
-        "chart_view": "back", "x": 0.4, "y": 0.16, "tenderness": 6, "released": released,
-    }  # fmt: skip
+        "muscle": Muscle.objects.get(slug="upper-trapezius"),
+        "side": "right",
+        "chart_view": "back",
+        "x": 0.4,
+        "y": 0.16,
+        "tenderness": 6,
+        "released": released,
+    }
 
 
 def _session(patient, therapist, started_at, *, pain, points=()):
@@ -58,8 +63,13 @@ def test_sessions_and_a_check_in_keep_courses_session_pain_and_visits_in_step(pa
         pain=[_pain("pre_session", 7), _pain("post_session", 4)],
         points=[_point()],
     )
-    second = _session(patient, therapist, now - 3 * DAY,
-                      pain=[_pain("pre_session", 5)], points=[_point(released=True)])  # fmt: skip
+    second = _session(
+        patient,
+        therapist,
+        now - 3 * DAY,
+        pain=[_pain("pre_session", 5)],
+        points=[_point(released=True)],
+    )
 
     course = PainCourse.objects.filter(patient=patient).values_list("baseline", "latest")
     assert list(course.all()) == [(7, 5)]
@@ -80,14 +90,20 @@ def test_sessions_and_a_check_in_keep_courses_session_pain_and_visits_in_step(pa
 
 def test_moving_a_draft_or_replacing_its_ratings_rebuilds_its_rows(patient, therapist):
     now = timezone.now()
-    early = _session(patient, therapist, now - 10 * DAY, pain=[_pain("pre_session", 7)],
-                     points=[_point()])  # fmt: skip
-    late = _session(patient, therapist, now - 3 * DAY, pain=[_pain("pre_session", 5)],
-                    points=[_point()])  # fmt: skip
+    early = _session(
+        patient, therapist, now - 10 * DAY, pain=[_pain("pre_session", 7)], points=[_point()]
+    )
+    late = _session(
+        patient, therapist, now - 3 * DAY, pain=[_pain("pre_session", 5)], points=[_point()]
+    )
 
     # The early draft was really the later visit; its neck is now rated as the shoulder.
-    session_update(session=early, user=therapist, fields={"started_at": now - DAY},
-                   pain=[_pain("pre_session", 3, region="shoulder")])  # fmt: skip
+    session_update(
+        session=early,
+        user=therapist,
+        fields={"started_at": now - DAY},
+        pain=[_pain("pre_session", 3, region="shoulder")],
+    )
 
     assert dict(
         TriggerPointVisit.objects.filter(patient=patient).values_list("session_id", "visit")
@@ -108,11 +124,20 @@ def test_a_rebuild_of_one_patient_agrees_with_a_rebuild_of_everyone(clinic_a, th
     now = timezone.now()
     for n in range(3):
         person = PatientFactory(clinic=clinic_a)
-        ratings = ((30, "intake", 8), (20, "pre_session", 6 - n), (19, "check_in", 5 - n),
-                   (10, "pre_session", 3 + n))  # fmt: skip
+        ratings = (
+            (30, "intake", 8),
+            (20, "pre_session", 6 - n),
+            (19, "check_in", 5 - n),
+            (10, "pre_session", 3 + n),
+        )
         for days, source, score in ratings:
-            PainScoreFactory(patient=person, recorded_at=now - days * DAY, source=source,
-                             score=score, region="hip")  # fmt: skip
+            PainScoreFactory(
+                patient=person,
+                recorded_at=now - days * DAY,
+                source=source,
+                score=score,
+                region="hip",
+            )
         TriggerPointFactory(session__patient=person, session__therapist=therapist)
 
     def snapshot():
@@ -134,8 +159,9 @@ def _all(model, *columns):
 
 
 def test_erasing_a_patient_removes_their_derived_rows(patient, therapist):
-    _session(patient, therapist, timezone.now() - DAY, pain=[_pain("pre_session", 6)],
-             points=[_point()])  # fmt: skip
+    _session(
+        patient, therapist, timezone.now() - DAY, pain=[_pain("pre_session", 6)], points=[_point()]
+    )
     patient.erasure_requested_at = timezone.now()
     patient.erase_after = timezone.now().date()  # the retention period is over
     patient.save()
@@ -147,8 +173,9 @@ def test_erasing_a_patient_removes_their_derived_rows(patient, therapist):
 
 
 def test_the_rebuild_command_restores_rows_lost_outside_the_services(patient, therapist):
-    _session(patient, therapist, timezone.now() - DAY, pain=[_pain("pre_session", 6)],
-             points=[_point()])  # fmt: skip
+    _session(
+        patient, therapist, timezone.now() - DAY, pain=[_pain("pre_session", 6)], points=[_point()]
+    )
     SessionPain.objects.all().delete()
     out = io.StringIO()
 

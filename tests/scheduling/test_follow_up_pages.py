@@ -16,9 +16,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ana(clinic_a):
     return PatientFactory(
-        clinic=clinic_a, first_name="Ana", last_name="Reyes", email="ana@example.com",
-        phone="+15550101", consents_to_email=True, consents_to_sms=True,
-    )  # fmt: skip
+        clinic=clinic_a,
+        first_name="Ana",
+        last_name="Reyes",
+        email="ana@example.com",
+        phone="+15550101",
+        consents_to_email=True,
+        consents_to_sms=True,
+    )
 
 
 def _local(clinic, days: int, hour: int) -> dt.datetime:
@@ -47,9 +52,11 @@ def test_the_list_runs_a_fixed_number_of_queries(
     for i in range(12):
         patient = PatientFactory(clinic=clinic_a, email=f"p{i}@example.com", consents_to_email=True)
         follow_up_create(
-            patient=patient, due_at=_local(clinic_a, 3, 12), created_by=front_desk,
+            patient=patient,
+            due_at=_local(clinic_a, 3, 12),
+            created_by=front_desk,
             therapist=therapist,
-        )  # fmt: skip
+        )
     client.force_login(front_desk)
 
     with django_assert_max_num_queries(15):  # 5 of them write the audit row
@@ -191,9 +198,13 @@ def test_front_desk_books_a_follow_up_for_a_patient(client, front_desk, therapis
 def test_a_manager_sets_the_clinics_reminder_policy(client, manager, clinic_a):
     client.force_login(manager)
     data = {
-        "first_reminder_hours": 24, "second_reminder_hours": 3, "check_in_after_hours": 36,
-        "quiet_hours_start": "22:00", "quiet_hours_end": "07:30", "sms_enabled": "on",
-    }  # fmt: skip
+        "first_reminder_hours": 24,
+        "second_reminder_hours": 3,
+        "check_in_after_hours": 36,
+        "quiet_hours_start": "22:00",
+        "quiet_hours_end": "07:30",
+        "sms_enabled": "on",
+    }
 
     client.post(reverse("reminder_policy"), data)
 
@@ -207,9 +218,12 @@ def test_a_policy_whose_first_reminder_is_not_first_is_refused_with_a_field_mess
 ):
     client.force_login(manager)
     data = {
-        "first_reminder_hours": 2, "second_reminder_hours": 48, "check_in_after_hours": 24,
-        "quiet_hours_start": "21:00", "quiet_hours_end": "08:00",
-    }  # fmt: skip
+        "first_reminder_hours": 2,
+        "second_reminder_hours": 48,
+        "check_in_after_hours": 24,
+        "quiet_hours_start": "21:00",
+        "quiet_hours_end": "08:00",
+    }
 
     response = client.post(reverse("reminder_policy"), data)
 

@@ -35,9 +35,12 @@ def booked(clinic_a, front_desk, settings):
     policy.quiet_hours_start = policy.quiet_hours_end = dt.time(0, 0)
     policy.save()
     patient = PatientFactory(
-        clinic=clinic_a, email="ana@example.com", phone="+15550101",
-        consents_to_email=True, consents_to_sms=True,
-    )  # fmt: skip
+        clinic=clinic_a,
+        email="ana@example.com",
+        phone="+15550101",
+        consents_to_email=True,
+        consents_to_sms=True,
+    )
     return follow_up_create(
         patient=patient, due_at=timezone.now() + dt.timedelta(days=7), created_by=front_desk
     )
@@ -47,10 +50,12 @@ def _sending(row: Reminder, *, claimed_ago: float, beat_ago: float | None) -> st
     now = timezone.now()
     lease = uuid.uuid4()
     Reminder.objects.filter(pk=row.pk).update(
-        status=Status.SENDING, lease=lease, send_at=now,
+        status=Status.SENDING,
+        lease=lease,
+        send_at=now,
         claimed_at=now - dt.timedelta(seconds=claimed_ago),
         heartbeat_at=None if beat_ago is None else now - dt.timedelta(seconds=beat_ago),
-    )  # fmt: skip
+    )
     return str(lease)
 
 
@@ -306,9 +311,12 @@ def test_an_acceptance_for_an_appointment_that_moved_meanwhile_does_not_mark_the
 def _terminate(pid: int) -> None:
     db = connection.settings_dict
     other = psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
-        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432,
-    )  # fmt: skip
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+    )
     other.autocommit = True
     with other.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])

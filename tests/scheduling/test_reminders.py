@@ -38,9 +38,13 @@ def _noon_in_a_week(clinic) -> dt.datetime:
 @pytest.fixture
 def consenting(clinic_a):
     return PatientFactory(
-        clinic=clinic_a, first_name="Ana", email="ana@example.com", phone="+15550101",
-        consents_to_email=True, consents_to_sms=True,
-    )  # fmt: skip
+        clinic=clinic_a,
+        first_name="Ana",
+        email="ana@example.com",
+        phone="+15550101",
+        consents_to_email=True,
+        consents_to_sms=True,
+    )
 
 
 @pytest.fixture
@@ -160,9 +164,10 @@ def test_a_check_in_request_falling_at_night_waits_for_the_morning(consenting, t
     zone = consenting.clinic.zone
     day = timezone.localtime(timezone.now(), zone).date() + dt.timedelta(days=3)
     session = TreatmentSessionFactory(
-        patient=consenting, therapist=therapist,
+        patient=consenting,
+        therapist=therapist,
         started_at=dt.datetime.combine(day, dt.time(22, 0), tzinfo=zone),
-    )  # fmt: skip
+    )
 
     follow_up = follow_up_plan_check_in(session=session, created_by=therapist)
 

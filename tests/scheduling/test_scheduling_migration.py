@@ -38,11 +38,13 @@ def test_rows_written_before_scheduling_was_carved_out_are_all_found_after_it():
     ]
     reminders = [
         old.get_model("treatments", "Reminder").objects.create(
-            follow_up_id=follow_ups[0].pk, channel=channel, kind="before_48h",
+            follow_up_id=follow_ups[0].pk,
+            channel=channel,
+            kind="before_48h",
             send_at=due - dt.timedelta(hours=48),
         )
         for channel in ("email", "sms")
-    ]  # fmt: skip
+    ]
     policy = old.get_model("treatments", "ReminderPolicy").objects.create(
         clinic_id=patient.clinic_id, first_reminder_hours=72, second_reminder_hours=3
     )

@@ -20,9 +20,16 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 POINT = {
-    "muscle": "upper-trapezius", "side": "right", "chart_view": "back", "x": 0.4, "y": 0.16,
-    "tenderness": 7, "hold_seconds": 30, "pressure": 5, "released": True,
-}  # fmt: skip
+    "muscle": "upper-trapezius",
+    "side": "right",
+    "chart_view": "back",
+    "x": 0.4,
+    "y": 0.16,
+    "tenderness": 7,
+    "hold_seconds": 30,
+    "pressure": 5,
+    "released": True,
+}
 PAIN = [
     {"source": "pre_session", "region": "neck_back", "side": "right", "score": 7},
     {"source": "post_session", "region": "neck_back", "side": "right", "score": 4},
@@ -37,10 +44,14 @@ def test_a_therapist_starts_saves_signs_and_amends_a_session_through_the_api(pat
 
     saved = api.patch(
         url,
-        {"subjective": "Neck stiff", "pain": PAIN, "trigger_points": [POINT],
-         "mobility": [{"movement": "cervical-rotation", "side": "left", "degrees": 60}]},
+        {
+            "subjective": "Neck stiff",
+            "pain": PAIN,
+            "trigger_points": [POINT],
+            "mobility": [{"movement": "cervical-rotation", "side": "left", "degrees": 60}],
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert saved.status_code == 200, saved.json()
     assert saved.json()["subjective"] == "Neck stiff"
     points = api.get("/api/v1/trigger-points/", {"session": created.json()["id"]}).json()
@@ -56,8 +67,9 @@ def test_a_therapist_starts_saves_signs_and_amends_a_session_through_the_api(pat
     assert TreatmentSession.objects.get().subjective == "Neck stiff"
     assert PainScore.objects.count() == 2
 
-    amended = api.post(f"{url}addenda/", {"reason": "Typo", "text": "Left, not right."},
-                       format="json")  # fmt: skip
+    amended = api.post(
+        f"{url}addenda/", {"reason": "Typo", "text": "Left, not right."}, format="json"
+    )
     assert amended.status_code == 201
     assert api.get(url).json()["addenda"][0]["text"] == "Left, not right."
 
@@ -128,9 +140,10 @@ def test_front_desk_books_a_follow_up_and_sees_reminders_but_no_sessions(
     assert booked.status_code == 201, booked.json()
     assert booked.json()["created_by"] == front_desk.pk
     with_session = api.post(
-        "/api/v1/follow-ups/", {"patient": patient.pk, "due_at": due, "session": session.pk},
+        "/api/v1/follow-ups/",
+        {"patient": patient.pk, "due_at": due, "session": session.pk},
         format="json",
-    )  # fmt: skip
+    )
     assert with_session.status_code == 400 and "session" in with_session.json()
     ReminderFactory(follow_up=FollowUpFactory(patient=patient))
     assert api.get("/api/v1/reminders/").json()["count"] == 1
@@ -148,8 +161,9 @@ def test_follow_ups_of_another_clinic_cannot_be_booked(patient_b, front_desk):
 def test_lists_filter_order_and_paginate(patient, therapist):
     now = timezone.now()
     for days, source, score in [(3, "pre_session", 7), (2, "check_in", 5), (1, "check_in", 3)]:
-        PainScoreFactory(patient=patient, source=source, score=score,
-                         recorded_at=now - dt.timedelta(days=days))  # fmt: skip
+        PainScoreFactory(
+            patient=patient, source=source, score=score, recorded_at=now - dt.timedelta(days=days)
+        )
     api = api_as(therapist)
     query = {"source": "check_in", "ordering": "-recorded_at", "page_size": 1}
     page = api.get("/api/v1/pain-scores/", query).json()
@@ -158,8 +172,16 @@ def test_lists_filter_order_and_paginate(patient, therapist):
     assert api.get("/api/v1/pain-scores/", {"source": "nonsense"}).status_code == 400
 
 
-LISTS = ["sessions", "pain-scores", "trigger-points", "mobility", "follow-ups", "reminders",
-         "patients", "intakes"]  # fmt: skip
+LISTS = [
+    "sessions",
+    "pain-scores",
+    "trigger-points",
+    "mobility",
+    "follow-ups",
+    "reminders",
+    "patients",
+    "intakes",
+]
 
 
 def _grow(patient, therapist, times):

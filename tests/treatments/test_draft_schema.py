@@ -72,11 +72,22 @@ def test_the_page_and_the_api_write_the_same_draft_from_the_same_body(client, th
         "duration_minutes": 40,
         "pain": [{"source": "pre_session", "region": "neck_back", "side": "right", "score": 5}],
         "trigger_points": [
-            {"muscle": "upper-trapezius", "side": "left", "chart_view": "back", "x": 0.6,
-             "y": 0.2, "kind": "active", "tenderness": 6, "hold_seconds": 30, "pressure": 5,
-             "released": False, "technique": "ischemic_compression", "repetitions": 1}
+            {
+                "muscle": "upper-trapezius",
+                "side": "left",
+                "chart_view": "back",
+                "x": 0.6,
+                "y": 0.2,
+                "kind": "active",
+                "tenderness": 6,
+                "hold_seconds": 30,
+                "pressure": 5,
+                "released": False,
+                "technique": "ischemic_compression",
+                "repetitions": 1,
+            }
         ],
-    }  # fmt: skip
+    }
     by_page = TreatmentSessionFactory(patient=patient, therapist=therapist)
     by_api = TreatmentSessionFactory(patient=patient, therapist=therapist)
     client.force_login(therapist)
@@ -97,11 +108,13 @@ def test_the_page_and_the_api_write_the_same_draft_from_the_same_body(client, th
         ({"status": "signed"}, "status"),
         ({"trigger_points": [{"evil": 1}]}, "trigger_points.0.evil"),
         ({"trigger_points": [{"muscle_id": 1}]}, "trigger_points.0.muscle_id"),
-        ({"pain": [{"source": "pre_session", "region": "neck_back", "side": "right"}]},
-         "pain.0.score"),
+        (
+            {"pain": [{"source": "pre_session", "region": "neck_back", "side": "right"}]},
+            "pain.0.score",
+        ),
         ({"mobility": [{}] * 201}, "mobility"),
     ],
-)  # fmt: skip
+)
 def test_the_page_and_the_api_refuse_the_same_bad_draft_on_the_same_field(
     client, therapist, patient, body, field
 ):

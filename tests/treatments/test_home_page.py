@@ -31,15 +31,24 @@ def _a_day_of_work(clinic, therapist, manager, *, patients: int) -> None:
         person = PatientFactory(clinic=clinic, first_name=f"Person{i}")
         TreatmentSessionFactory(patient=person, therapist=therapist, started_at=now)
         TreatmentSessionFactory(
-            patient=person, therapist=therapist, started_at=now - dt.timedelta(days=2),
-            status=TreatmentSession.Status.SIGNED, signed_at=now, signed_by=therapist,
-        )  # fmt: skip
+            patient=person,
+            therapist=therapist,
+            started_at=now - dt.timedelta(days=2),
+            status=TreatmentSession.Status.SIGNED,
+            signed_at=now,
+            signed_by=therapist,
+        )
         FollowUpFactory(patient=person, due_at=now + dt.timedelta(minutes=5))
         IntakeSubmission.objects.create(
-            clinic=clinic, patient=person, status="submitted", submitted_at=now,
-            consent_to_treatment=True, signed_at=now, signature_name=person.full_name,
+            clinic=clinic,
+            patient=person,
+            status="submitted",
+            submitted_at=now,
+            consent_to_treatment=True,
+            signed_at=now,
+            signature_name=person.full_name,
             red_flags=[{"code": "anticoagulants", "details": "warfarin"}],
-        )  # fmt: skip
+        )
 
 
 def _queries_of_home(client, user, django_assert_max_num_queries) -> int:

@@ -12,9 +12,13 @@ def test_mobility_trend_gives_degrees_and_the_percentage_of_the_normal_range(pat
     session = TreatmentSessionFactory(patient=patient)
     rotation = Movement.objects.get(code="cervical-rotation")
     MobilityMeasurement.objects.create(
-        patient=patient, session=session, movement=rotation, side="left", degrees=60,
+        patient=patient,
+        session=session,
+        movement=rotation,
+        side="left",
+        degrees=60,
         measured_at=timezone.now(),
-    )  # fmt: skip
+    )
 
     (row,) = mobility_trend(patient=patient)
 

@@ -26,23 +26,48 @@ def _draft(client, session, payload, **extra):
 
 
 def _point(**overrides):
-    return {"muscle": "upper-trapezius", "side": "right", "chart_view": "back", "x": 0.4, "y": 0.16,
-            "kind": "active", "tenderness": "6", "hold_seconds": "30", "pressure": "5",
-            "released": True, "technique": "ischemic_compression", "repetitions": "1",
-            "referral_pattern": "", "local_twitch_response": False,
-            "pressure_pain_threshold": None, **overrides}  # fmt: skip
+    return {
+        "muscle": "upper-trapezius",
+        "side": "right",
+        "chart_view": "back",
+        "x": 0.4,
+        "y": 0.16,
+        "kind": "active",
+        "tenderness": "6",
+        "hold_seconds": "30",
+        "pressure": "5",
+        "released": True,
+        "technique": "ischemic_compression",
+        "repetitions": "1",
+        "referral_pattern": "",
+        "local_twitch_response": False,
+        "pressure_pain_threshold": None,
+        **overrides,
+    }
 
 
 def test_the_draft_endpoint_saves_the_page_state(client, therapist, patient):
     session = TreatmentSessionFactory(patient=patient, therapist=therapist)
     client.force_login(therapist)
-    response = _draft(client, session, {
-        "subjective": "Better", "duration_minutes": "45",
-        "pain": [{"source": "pre_session", "region": "neck_back", "side": "right", "score": "6",
-                  "unable_to_rate": False}],
-        "trigger_points": [_point()],
-        "mobility": [],
-    })  # fmt: skip
+    response = _draft(
+        client,
+        session,
+        {
+            "subjective": "Better",
+            "duration_minutes": "45",
+            "pain": [
+                {
+                    "source": "pre_session",
+                    "region": "neck_back",
+                    "side": "right",
+                    "score": "6",
+                    "unable_to_rate": False,
+                }
+            ],
+            "trigger_points": [_point()],
+            "mobility": [],
+        },
+    )
     assert response.status_code == 200, response.json()
     session.refresh_from_db()
     assert session.subjective == "Better" and session.duration_minutes == 45
@@ -53,25 +78,36 @@ def test_the_draft_endpoint_saves_the_page_state(client, therapist, patient):
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
-        ({"pain": [{"source": "pre_session", "region": "neck_back", "side": "right",
-                    "score": "11"}]}, "pain.0.score"),
-        (lambda: {"trigger_points": [_point(hold_seconds="-5")]},
-         "trigger_points.0.hold_seconds"),
+        (
+            {
+                "pain": [
+                    {"source": "pre_session", "region": "neck_back", "side": "right", "score": "11"}
+                ]
+            },
+            "pain.0.score",
+        ),
+        (lambda: {"trigger_points": [_point(hold_seconds="-5")]}, "trigger_points.0.hold_seconds"),
         (lambda: {"trigger_points": [_point(muscle="no-such-muscle")]}, "trigger_points.0.muscle"),
         (lambda: {"trigger_points": [_point(x="abc")]}, "trigger_points.0.x"),
-        ({"pain": [{"source": "pre_session", "region": "neck_back", "side": "right"}]},
-         "pain.0.score"),
-        ({"pain": [{"source": "pre_session", "region": "nowhere", "side": "right",
-                    "score": 3}]}, "pain.0.region"),
-        ({"pain": [{"source": "check_in", "region": "neck_back", "side": "right",
-                    "score": 3}]}, "pain"),
+        (
+            {"pain": [{"source": "pre_session", "region": "neck_back", "side": "right"}]},
+            "pain.0.score",
+        ),
+        (
+            {"pain": [{"source": "pre_session", "region": "nowhere", "side": "right", "score": 3}]},
+            "pain.0.region",
+        ),
+        (
+            {"pain": [{"source": "check_in", "region": "neck_back", "side": "right", "score": 3}]},
+            "pain",
+        ),
         ({"trigger_points": [{"evil": 1}]}, "trigger_points.0.evil"),
         ({"status": "signed"}, "status"),
         ({"duration_minutes": "9999"}, "duration_minutes"),
         ({"mobility": "not a list"}, "mobility"),
         ([1, 2], "__all__"),
     ],
-)  # fmt: skip
+)
 def test_bad_drafts_answer_400_per_field_and_write_nothing(
     client, therapist, patient, payload, field
 ):
@@ -125,10 +161,15 @@ def test_front_desk_sees_demographics_but_no_clinical_content_on_the_chart(
 
 def test_signing_needs_the_red_flag_acknowledgement_and_stores_it(client, therapist, patient):
     IntakeSubmission.objects.create(
-        clinic=patient.clinic, patient=patient, status="submitted", submitted_at=timezone.now(),
-        consent_to_treatment=True, signed_at=timezone.now(), signature_name="Pat Example",
+        clinic=patient.clinic,
+        patient=patient,
+        status="submitted",
+        submitted_at=timezone.now(),
+        consent_to_treatment=True,
+        signed_at=timezone.now(),
+        signature_name="Pat Example",
         red_flags=[{"code": "anticoagulants", "details": "warfarin"}],
-    )  # fmt: skip
+    )
     session = TreatmentSessionFactory(patient=patient, therapist=therapist)
     client.force_login(therapist)
     page = client.get(reverse("session_detail", args=[session.pk])).content.decode()

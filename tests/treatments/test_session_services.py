@@ -12,9 +12,16 @@ pytestmark = pytest.mark.django_db
 def _point(**overrides):
     muscle = Muscle.objects.get(slug="upper-trapezius")
     return {
-        "muscle": muscle, "side": "right", "chart_view": "back", "x": 0.4, "y": 0.16,
-        "tenderness": 7, "hold_seconds": 30, "pressure": 5, **overrides,
-    }  # fmt: skip
+        "muscle": muscle,
+        "side": "right",
+        "chart_view": "back",
+        "x": 0.4,
+        "y": 0.16,
+        "tenderness": 7,
+        "hold_seconds": 30,
+        "pressure": 5,
+        **overrides,
+    }
 
 
 def _pain(source="pre_session", score=6):
@@ -25,9 +32,12 @@ def test_a_draft_saves_its_whole_state_and_a_repeated_save_does_not_duplicate(pa
     session = session_start(patient=patient, therapist=therapist)
     for _ in range(2):
         session_update(
-            session=session, user=therapist, fields={"subjective": "Neck stiff"},
-            pain=[_pain(), _pain("post_session", 4)], trigger_points=[_point()],
-        )  # fmt: skip
+            session=session,
+            user=therapist,
+            fields={"subjective": "Neck stiff"},
+            pain=[_pain(), _pain("post_session", 4)],
+            trigger_points=[_point()],
+        )
     session.refresh_from_db()
     assert session.subjective == "Neck stiff"
     assert sorted(session.pain_scores.values_list("score", flat=True)) == [4, 6]
@@ -38,9 +48,12 @@ def test_invalid_items_are_reported_per_field_and_nothing_is_written(patient, th
     session = session_start(patient=patient, therapist=therapist)
     with pytest.raises(ValidationError) as caught:
         session_update(
-            session=session, user=therapist, fields={"subjective": "kept?"},
-            pain=[_pain(score=11)], trigger_points=[_point(), _point(hold_seconds=-5)],
-        )  # fmt: skip
+            session=session,
+            user=therapist,
+            fields={"subjective": "kept?"},
+            pain=[_pain(score=11)],
+            trigger_points=[_point(), _point(hold_seconds=-5)],
+        )
     errors = caught.value.message_dict
     assert set(errors) == {"pain.0.score", "trigger_points.1.hold_seconds"}
     session.refresh_from_db()
@@ -72,10 +85,15 @@ def test_only_the_author_signs(patient, therapist, manager):
 
 def test_signing_with_an_active_red_flag_needs_a_stored_acknowledgement(patient, therapist):
     IntakeSubmission.objects.create(
-        clinic=patient.clinic, patient=patient, status="submitted",
-        submitted_at="2026-11-01T10:00Z", consent_to_treatment=True, signed_at="2026-11-01T10:00Z",
-        signature_name="Pat Example", red_flags=[{"code": "anticoagulants", "details": "warfarin"}],
-    )  # fmt: skip
+        clinic=patient.clinic,
+        patient=patient,
+        status="submitted",
+        submitted_at="2026-11-01T10:00Z",
+        consent_to_treatment=True,
+        signed_at="2026-11-01T10:00Z",
+        signature_name="Pat Example",
+        red_flags=[{"code": "anticoagulants", "details": "warfarin"}],
+    )
     session = session_start(patient=patient, therapist=therapist)
     with pytest.raises(ValidationError) as caught:
         session_sign(session=session, user=therapist)
