@@ -20,6 +20,8 @@ class Clinic(models.Model):
     time_zone = models.CharField(
         max_length=64, default=settings.TIME_ZONE, validators=[validate_time_zone]
     )
+    # Printed on referral letters and signed notes; several lines, as on an envelope.
+    address = models.TextField(blank=True)
     # CMTO keeps massage records 10 years after the last visit; other colleges differ.
     retention_years = models.PositiveSmallIntegerField(default=10)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,6 +9,8 @@ from django.db.models import (
     Case,
     CharField,
     Exists,
+    F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -21,7 +23,13 @@ from django.db.models.functions import Concat
 from clinic.permissions import access_for, unrestricted, visible
 from clinic.tokens import token_hash
 
-from .models import IntakeInvitation, IntakeSubmission, Patient, red_flag_rows
+from .models import (
+    FunctionalScore,
+    IntakeInvitation,
+    IntakeSubmission,
+    Patient,
+    red_flag_rows,
+)
 
 
 def patient_list(*, user, search: str = "", restricted: bool = False) -> QuerySet[Patient]:
@@ -63,6 +71,23 @@ def pain_trend(*, patient: Patient) -> QuerySet:
         patient.pain_scores.filter(score__isnull=False)
         .order_by("recorded_at", "id")
         .values("recorded_at", "source", "region", "side", "score", "session_id")
+    )
+
+
+def psfs_ratings(*, patient: Patient) -> QuerySet:
+    """Every PSFS rating of one patient, by activity and in time. `ability` reads the same way
+    for both instruments (10 = as before the problem): PSFS 2.0's reversed scale is turned
+    round, as the clinic-wide report does."""
+    return (
+        patient.functional_scores.order_by("activity", "recorded_at", "item")
+        .values("activity", "recorded_at", "source")
+        .annotate(
+            ability=Case(
+                When(instrument=FunctionalScore.Instrument.PSFS_2, then=10 - F("score")),
+                default=F("score"),
+                output_field=IntegerField(),
+            )
+        )
     )
 
 

@@ -28,6 +28,7 @@ from .models import (
     MobilityMeasurement,
     Movement,
     Muscle,
+    SessionPain,
     Technique,
     TreatmentSession,
     TriggerPoint,
@@ -107,6 +108,12 @@ def trigger_point_history(*, patient: Patient) -> QuerySet:
             ),
         )
     )
+
+
+def session_pain_curve(*, patient: Patient) -> QuerySet[SessionPain]:
+    """One patient's check-in curve: each session's pain per region, before, right after and
+    24-48 h after (the derived rows the clinic-wide curve reads), oldest session first."""
+    return SessionPain.objects.filter(patient=patient).order_by("started_at", "region", "side")
 
 
 def mobility_trend(*, patient: Patient) -> QuerySet:

@@ -239,9 +239,7 @@ MATRIX = {
         "get", "/api/v1/reports/patients/{patient}/mobility-trend/", API_CLINICAL_A,
     ),
     "dashboard": ("get", "/dashboard/", ("login", "403", "403", "ok", "403")),
-    "patient-progress": (
-        "get", "/dashboard/patients/{patient}/", ("login", "403", "403", "ok", "403"),
-    ),
+    "patient-progress": ("get", "/dashboard/patients/{patient}/", CLINICAL_A),
     "csv_export": ("get", "/api/v1/export/patients.csv", ("denied", "404", "404", "ok", "404")),
 }  # fmt: skip
 
