@@ -53,6 +53,15 @@ class Side(models.TextChoices):
     BOTH = "both", _("Both sides")
     MIDLINE = "midline", _("Midline")
 
+    @classmethod
+    def to_patient(cls, value: str) -> str:
+        """The side as a patient reads it about their own body: "Right", not "Patient's
+        right" (staff pages keep the long form)."""
+        return str(PATIENT_SIDE_WORDS.get(value, cls(value).label))
+
+
+PATIENT_SIDE_WORDS = {Side.LEFT: _("Left"), Side.RIGHT: _("Right")}
+
 
 class ActivityProfile(models.TextChoices):
     ATHLETE = "athlete", _("Athlete")
