@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import zoneinfo
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -138,6 +139,17 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_type} {self.object_id}"
+
+    @property
+    def record_name(self) -> str:
+        """What kind of record it was, in words ("treatment session"), for the audit page;
+        the label stays as it was stored when its model is gone."""
+        if not self.object_type:
+            return ""
+        try:
+            return str(apps.get_model(self.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return self.object_type
 
     def payload(self) -> str:
         """The fields the hash covers, in a fixed order."""

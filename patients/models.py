@@ -318,6 +318,20 @@ class IntakeSubmission(models.Model):
     def has_active_red_flags(self) -> bool:
         return bool(self.red_flags) and self.red_flags_cleared_at is None
 
+    def red_flags_explained(self) -> list[dict]:
+        """The red-flag rows of the review page, each with `why` where the answer alone does not
+        say it: an anticoagulant named in the medication list is flagged even when the patient
+        answered "no" to the bleeding question (the cross-check errs on the safe side)."""
+        answered_no = self.answers.get("medications", {}).get("takes_anticoagulants") == "no"
+        rows = red_flag_rows(self.red_flags)
+        for flag, row in zip(self.red_flags, rows, strict=False):
+            if answered_no and flag.get("code") == RedFlag.ANTICOAGULANTS:
+                row["why"] = _(
+                    "The patient answered “no” to blood thinners or a bleeding disorder, but "
+                    "the medication list names %(medicines)s: check with the patient."
+                ) % {"medicines": row["details"]}
+        return rows
+
 
 class PainSource(models.TextChoices):
     INTAKE = "intake", _("Intake")

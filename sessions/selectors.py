@@ -181,7 +181,8 @@ def unsigned_drafts(*, user) -> QuerySet[TreatmentSession]:
 
 
 def session_versions(*, session: TreatmentSession) -> QuerySet[RecordVersion]:
-    """The note's past states, newest first, as the database kept them (PostgreSQL)."""
+    """The note's past states, newest first, as the database kept them (a trigger on either
+    database: clinic/history.py)."""
     return RecordVersion.objects.filter(
         table_name=TreatmentSession._meta.db_table, row_id=session.pk
     ).order_by("-id")

@@ -19,7 +19,7 @@ from clinic.shortcuts import or_404
 
 from .. import selectors, services
 from ..forms import IntakeLinkForm, RedFlagClearForm, review_sections
-from ..models import IntakeSubmission, red_flag_rows
+from ..models import IntakeSubmission
 
 REVIEWED_SHOWN_FOR = dt.timedelta(days=30)
 QUEUE_PAGE_SIZE = 50
@@ -82,7 +82,7 @@ def intake_review(request, intake_id: int):
         "summary": summary,
         "intake": intake,
         "link_form": link_form if summary["status"] == "submitted" else None,
-        "red_flags": red_flag_rows(intake.red_flags) if intake else [],
+        "red_flags": intake.red_flags_explained() if intake else [],
         "sections": review_sections(intake.answers) if intake else None,
         "clear_form": RedFlagClearForm(),
     }
@@ -109,7 +109,7 @@ def intake_red_flags_clear(request, intake_id: int):
         "summary": summary,
         "intake": intake,
         "link_form": None,
-        "red_flags": red_flag_rows(intake.red_flags),
+        "red_flags": intake.red_flags_explained(),
         "sections": review_sections(intake.answers),
         "clear_form": form,
     }

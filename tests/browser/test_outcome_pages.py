@@ -25,7 +25,11 @@ def course(patient, therapist):
     started = timezone.now() - dt.timedelta(days=6)
     session = TreatmentSessionFactory(patient=patient, therapist=therapist, started_at=started)
     TriggerPointFactory(session=session, tenderness=8)
-    for hours, source, score in ((0, "pre_session", 7), (1, "post_session", 5), (30, "check_in", 3)):
+    for hours, source, score in (
+        (0, "pre_session", 7),
+        (1, "post_session", 5),
+        (30, "check_in", 3),
+    ):
         PainScoreFactory(
             patient=patient,
             session=session,
@@ -45,9 +49,7 @@ def course(patient, therapist):
 
 
 @pytest.mark.parametrize("width", [1366, 1024])
-def test_a_reversed_period_is_answered_next_to_the_dates(
-    page, live_server, manager, course, width
-):
+def test_a_reversed_period_is_answered_next_to_the_dates(page, live_server, manager, course, width):
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, live_server, "carol")
     page.goto(f"{live_server.url}/dashboard/")
@@ -85,11 +87,15 @@ def test_the_patients_therapist_opens_the_progress_report_from_the_chart(
 
     expect(page.locator("#progress")).to_have_attribute("data-state", "ready")
     expect(page.get_by_role("heading", level=1)).to_contain_text(patient.full_name)
-    expect(page.locator("#chart-pain")).to_have_attribute("data-points", "2")  # right after: left out
+    expect(page.locator("#chart-pain")).to_have_attribute(
+        "data-points", "2"
+    )  # right after: left out
     expect(page.locator("#psfs")).to_contain_text("Carrying groceries")
     expect(page.locator("#trigger-points")).to_contain_text("Upper trapezius")
     curve = page.locator("#check-in-curve tbody tr")
     expect(curve).to_have_count(1)
-    expect(curve.locator("td")).to_have_text([re.compile(r"\d{4}"), "Neck (back) — Patient's right", "7", "5", "3"])
+    expect(curve.locator("td")).to_have_text(
+        [re.compile(r"\d{4}"), "Neck (back) — Patient's right", "7", "5", "3"]
+    )
     ARTEFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / "progress-report-therapist-1024.png"), full_page=True)

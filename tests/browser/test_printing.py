@@ -34,7 +34,10 @@ def signed_note(clinic_a, therapist, patient):
     TriggerPointFactory(session=session, tenderness=7)
     session_sign(session=session, user=therapist)
     addendum_add(
-        session=session, author=therapist, reason="Late entry", text="Patient also reports headaches."
+        session=session,
+        author=therapist,
+        reason="Late entry",
+        text="Patient also reports headaches.",
     )
     return session
 
@@ -103,7 +106,10 @@ def test_the_progress_report_prints_to_pdf_without_navigation_or_buttons(
     page, live_server, therapist, patient, signed_note
 ):
     PainScoreFactory(
-        patient=patient, source="intake", score=8, recorded_at=timezone.now() - dt.timedelta(days=40)
+        patient=patient,
+        source="intake",
+        score=8,
+        recorded_at=timezone.now() - dt.timedelta(days=40),
     )
     page.set_viewport_size({"width": 1366, "height": 900})
     sign_in(page, live_server, "alice")

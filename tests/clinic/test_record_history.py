@@ -1,15 +1,17 @@
-"""Clinical rows keep their past states, whatever writes them (PostgreSQL triggers)."""
+"""Clinical rows keep their past states, whatever writes them: triggers on PostgreSQL and on
+SQLite, the embedded default (clinic/history.py), so these run in CI's SQLite smoke run too."""
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from clinic.history import HISTORY_TABLES
 from clinic.models import RecordVersion
 from patients.models import PainScore
 from sessions.models import TreatmentSession
 from sessions.services import session_update
 from tests.factories import PainScoreFactory, TreatmentSessionFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
 
 
 def test_a_bulk_update_of_clinical_records_still_leaves_history(patient):
@@ -41,6 +43,7 @@ def test_an_unchanged_autosave_leaves_no_history(patient, therapist):
     assert not RecordVersion.objects.filter(table_name="patients_painscore").exists()
 
 
+@pytest.mark.postgres
 def test_history_rows_cannot_be_changed_or_deleted(patient):
     score = PainScoreFactory(patient=patient, score=7)
     PainScore.objects.filter(pk=score.pk).update(score=3)
@@ -63,3 +66,22 @@ def test_the_history_page_shows_earlier_versions_to_clinicians_only(
     assert "First" in page
     client.force_login(front_desk)
     assert client.get(f"/sessions/{session.pk}/history").status_code == 404
+
+
+@pytest.mark.postgres
+def test_sqlite_keeps_the_history_of_the_same_tables_as_postgresql():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT event_object_table FROM information_schema.triggers"
+            " WHERE trigger_name = event_object_table || '_history'"
+        )
+        postgresql = {table for (table,) in cursor.fetchall()}
+    assert postgresql == set(HISTORY_TABLES)
+
+
+def test_a_deleted_row_keeps_its_last_state(patient):
+    score = PainScoreFactory(patient=patient, score=5)
+    with connection.cursor() as cursor:  # around the PROTECTing models, as raw SQL would
+        cursor.execute("DELETE FROM patients_painscore WHERE id = %s", [score.pk])
+    version = RecordVersion.objects.get(table_name="patients_painscore", row_id=score.pk)
+    assert version.operation == "DELETE" and version.old_row["score"] == 5

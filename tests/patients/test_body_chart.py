@@ -19,9 +19,9 @@ def test_to_a_patient_the_chart_says_right_and_left_of_their_own_body():
     front, back = chart_views(for_patient=True)
     assert (front["left_label"], front["right_label"]) == ("Right", "Left")
     assert (back["left_label"], back["right_label"]) == ("Left", "Right")
-    html = Template(
-        '{% load body_chart %}{% body_chart "pain-map" for_patient=True %}'
-    ).render(Context())
+    html = Template('{% load body_chart %}{% body_chart "pain-map" for_patient=True %}').render(
+        Context()
+    )
     assert 'aria-label="Shoulder, Left"' in html and "Patient&#x27;s" not in html
 
 

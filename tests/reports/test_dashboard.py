@@ -57,7 +57,11 @@ def test_a_treating_therapist_reads_psfs_trigger_points_and_the_check_in_curve(
     started = timezone.now() - dt.timedelta(days=8)
     session = TreatmentSessionFactory(patient=patient, therapist=therapist, started_at=started)
     TriggerPointFactory(session=session, tenderness=7)
-    for hours, source, score in ((0, "pre_session", 7), (1, "post_session", 5), (30, "check_in", 3)):
+    for hours, source, score in (
+        (0, "pre_session", 7),
+        (1, "post_session", 5),
+        (30, "check_in", 3),
+    ):
         PainScoreFactory(
             patient=patient,
             session=session,
