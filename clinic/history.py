@@ -32,8 +32,9 @@ def _triggers(table: str, columns: list[str]) -> list[str]:
     q = _quoted(table)
     old_row = "json_object(" + ", ".join(f"'{c}', OLD.{_quoted(c)}" for c in columns) + ")"
     changed = " OR ".join(f"OLD.{_quoted(c)} IS NOT NEW.{_quoted(c)}" for c in columns)
+    # Names from HISTORY_TABLES and the database's own catalogue; no value is interpolated.
     insert = (
-        "INSERT INTO clinic_recordversion (table_name, row_id, operation, old_row, changed_at) "
+        "INSERT INTO clinic_recordversion (table_name, row_id, operation, old_row, changed_at) "  # noqa: S608  # nosec B608
         f"VALUES ('{table}', OLD.id, '{{op}}', {old_row}, {NOW});"
     )
     return [
