@@ -108,7 +108,9 @@ def test_a_code_already_used_in_this_half_minute_says_to_wait_for_the_next(
     page.get_by_label("6-digit code from the app").fill(used)
     page.get_by_role("button", name="Continue").click()
 
-    expect(page.get_by_role("alert")).to_have_text("This code was just used; wait for the next one.")
+    expect(page.get_by_role("alert")).to_have_text(
+        "This code was just used; wait for the next one."
+    )
     page.get_by_label("6-digit code from the app").fill(authenticator_code("alice"))
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
