@@ -3,6 +3,7 @@ staff and patients use, each at the size it is used at: staff on a desktop, pati
 phone."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -22,6 +23,7 @@ from .conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-results"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -40,10 +42,13 @@ def course(patient, therapist):
     return signed, draft
 
 
-def _check(page, url: str, ready=None) -> list[str]:
+def _check(page, url: str, ready=None, screenshot: str = "") -> list[str]:
     page.goto(url)
     if ready is not None:
         expect(ready(page)).to_be_visible()
+    if screenshot:
+        ARTEFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTEFACTS / screenshot), full_page=True)
     return [f"{url}: {line}" for line in axe_violations(page)]
 
 
@@ -60,8 +65,6 @@ def test_staff_pages_have_no_serious_accessibility_violation(
     for url, ready in (
         (f"{base}/", None),
         (f"{base}/patients/", None),
-        (f"{base}/patients/{patient.pk}/", None),
-        (f"{base}/sessions/{signed.pk}/", None),
         (f"{base}/sessions/{signed.pk}/print", None),
         (f"{base}/dashboard/", lambda p: dashboard),
         (f"{base}/dashboard/patients/{patient.pk}/", lambda p: progress),
@@ -71,6 +74,8 @@ def test_staff_pages_have_no_serious_accessibility_violation(
         (f"{base}/no-such-page/", None),
     ):
         found += _check(page, url, ready)
+    found += _check(page, f"{base}/patients/{patient.pk}/", screenshot="chart-1366.png")
+    found += _check(page, f"{base}/sessions/{signed.pk}/", screenshot="signed-note-1366.png")
     # The recording page is its author's.
     page.context.clear_cookies()
     sign_in(page, live_server, "alice")
