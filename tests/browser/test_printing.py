@@ -86,7 +86,9 @@ def test_a_signed_note_prints_for_a_referral_with_header_signature_and_addenda(
     expect(signature).to_contain_text(therapist.get_full_name())
     expect(signature).to_contain_text(f"{local:%H:%M} (America/Toronto)")
     page.screenshot(path=str(ARTEFACTS / "signed-note-print-view.png"), full_page=True)
-    expect(page.get_by_role("button", name="Print or save as PDF")).to_be_visible()
+    page.evaluate("() => { window.print = () => { document.body.dataset.printed = 'yes'; }; }")
+    page.get_by_role("button", name="Print or save as PDF").click()
+    expect(page.locator("body")).to_have_attribute("data-printed", "yes")  # the print dialog
 
     _hidden_in_print(page)
     expect(note.locator(".letterhead")).to_be_visible()
