@@ -17,9 +17,9 @@ def session_print(request, pk: int):
     session = selectors.session_parts(
         session=or_404(selectors.session_get, user=request.user, session_id=pk)
     )
+    audit_read(user=request.user, obj=session)
     if not session.is_signed:
         return redirect("session_detail", pk=session.pk)  # a draft is not a record to send yet
-    audit_read(user=request.user, obj=session)
     return render(
         request, "treatments/session_print.html", {"session": session, "patient": session.patient}
     )

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from patients.models import FunctionalScore
+from sessions.services import session_sign
 from tests.factories import PainScoreFactory, TreatmentSessionFactory, TriggerPointFactory
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +91,22 @@ def test_a_treating_therapist_reads_psfs_trigger_points_and_the_check_in_curve(
     assert "Upper trapezius" in points and ">7<" in points
     curve = html[html.index('id="check-in-curve"') :]
     assert "Neck" in curve and "<td>7</td><td>5</td><td>3</td>" in curve
+
+
+def test_the_progress_report_and_the_print_view_run_a_fixed_number_of_queries(
+    client, therapist, patient, django_assert_max_num_queries
+):
+    client.force_login(therapist)
+    for sessions in (1, 4):
+        for _ in range(sessions):
+            session = TreatmentSessionFactory(patient=patient, therapist=therapist)
+            TriggerPointFactory(session=session)
+            PainScoreFactory(patient=patient, session=session, recorded_at=session.started_at)
+        # session, user, access, the patient, its audit row, PSFS, points, curve, the page's
+        # navigation
+        with django_assert_max_num_queries(10):
+            assert client.get(f"/dashboard/patients/{patient.pk}/").status_code == 200
+    session_sign(session=session, user=therapist)
+    # the session, its pain, points, mobility and addenda (one query each), the audit row
+    with django_assert_max_num_queries(10):
+        assert client.get(f"/sessions/{session.pk}/print").status_code == 200
