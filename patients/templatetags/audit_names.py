@@ -1,6 +1,6 @@
 """The audit page (clinic's, below patients) shows whose record each event touched by name:
-one query for the page's patients, scoped like every read (a manager's restricted patients
-included, as on the chart)."""
+one query for the page's patients, scoped like every routine read (a restricted patient, who
+asked for erasure, stays out of it as out of every list)."""
 
 from django import template
 from django.db.models import CharField, Value
@@ -18,7 +18,7 @@ def audit_patient_names(context, events) -> dict[int, str]:
     if not ids:
         return {}
     full_name = Concat("first_name", Value(" "), "last_name", output_field=CharField())
-    rows = visible(context["user"], Patient, restricted=True).filter(pk__in=ids)
+    rows = visible(context["user"], Patient).filter(pk__in=ids)
     return dict(rows.annotate(full_name=full_name).values_list("pk", "full_name"))
 
 

@@ -62,4 +62,4 @@ def test_the_page_names_the_patient_and_the_record_in_words(
 
     assert "Pat Example" in page and "Treatment session" in page
     assert "treatments.treatmentsession" not in page and f">{patient.pk}<" not in page
-    assert "Patient 987654 (no longer on file)" in page
+    assert "Patient 987654 (restricted or erased)" in page
