@@ -11,9 +11,10 @@ from sessions.models import TreatmentSession
 from sessions.services import session_update
 from tests.factories import PainScoreFactory, TreatmentSessionFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
+pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.smoke
 def test_a_bulk_update_of_clinical_records_still_leaves_history(patient):
     scores = PainScoreFactory.create_batch(3, patient=patient, score=7)
     PainScore.objects.filter(patient=patient).update(score=2)
@@ -22,6 +23,7 @@ def test_a_bulk_update_of_clinical_records_still_leaves_history(patient):
     assert {v.old_row["score"] for v in versions} == {7}
 
 
+@pytest.mark.smoke
 def test_any_past_state_of_a_note_can_be_shown(patient, therapist):
     session = TreatmentSessionFactory(patient=patient, therapist=therapist, subjective="v1")
     for text in ("v2", "v3"):
@@ -33,6 +35,7 @@ def test_any_past_state_of_a_note_can_be_shown(patient, therapist):
     assert [v.old_row["subjective"] for v in past] == ["v1", "v2", "v3"]
 
 
+@pytest.mark.smoke
 def test_an_unchanged_autosave_leaves_no_history(patient, therapist):
     session = TreatmentSessionFactory(patient=patient, therapist=therapist)
     pain = [{"source": "pre_session", "region": "neck_back", "side": "right", "score": 6}]
@@ -56,6 +59,7 @@ def test_history_rows_cannot_be_changed_or_deleted(patient):
         cursor.execute("DELETE FROM clinic_recordversion WHERE id = %s", [version.pk])
 
 
+@pytest.mark.smoke
 def test_the_history_page_shows_earlier_versions_to_clinicians_only(
     client, patient, therapist, front_desk
 ):
@@ -79,6 +83,7 @@ def test_sqlite_keeps_the_history_of_the_same_tables_as_postgresql():
     assert postgresql == set(HISTORY_TABLES)
 
 
+@pytest.mark.smoke
 def test_a_deleted_row_keeps_its_last_state(patient):
     score = PainScoreFactory(patient=patient, score=5)
     with connection.cursor() as cursor:  # around the PROTECTing models, as raw SQL would
