@@ -2,11 +2,14 @@
 seen: the clinic's own error pages and icon, intakes without a name, a patient's own sides, a
 code used twice, and why an anticoagulant was flagged."""
 
+import re
+
 import pyotp
 import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
+from clinic.audit import audit_record
 from clinic.models import TOTPDevice
 from patients.models import IntakeSubmission
 from sessions.check_ins import check_in_issue
@@ -136,3 +139,27 @@ def test_the_review_page_says_why_an_anticoagulant_was_flagged_after_a_no(
         "The patient answered “no” to blood thinners or a bleeding disorder, but the medication"
         " list names Apixaban: check with the patient."
     )
+
+
+def test_the_audit_page_names_the_patient_and_the_record_for_a_manager(
+    page, live_server, manager, therapist, patient
+):
+    session = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    audit_record(action="read", actor=therapist, obj=session, patient=patient)
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, live_server, "carol")
+    page.goto(f"{live_server.url}/audit/?action=read&username=alice")
+    row = page.locator(".audit-events tbody tr").first
+    expect(row.locator("td")).to_have_text(
+        [
+            re.compile(r"\d{4}-"),
+            f"{therapist.get_full_name()} (alice)",
+            "Read",
+            "Treatment session",
+            "Pat Example",
+            re.compile(".*"),
+        ]
+    )
+    row.get_by_role("link", name="Pat Example").click()
+    expect(page.locator(".audit-events tbody tr")).not_to_have_count(0)
+    assert f"patient={patient.pk}" in page.url
