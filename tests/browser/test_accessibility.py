@@ -109,3 +109,21 @@ def test_patient_pages_have_no_serious_accessibility_violation(
     found += _check(page, f"{live_server.url}/follow-ups/reply/{raw}/")
     found += _check(page, f"{live_server.url}/intake/not-a-token/")
     assert not found, "\n".join(found)
+
+
+def test_the_outcome_pages_on_a_phone_have_no_serious_accessibility_violation(
+    page, live_server, manager, patient, course
+):
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, "carol")
+    base = live_server.url
+    found = _check(
+        page, f"{base}/dashboard/", lambda p: p.locator("#dashboard[data-state='ready']")
+    )
+    found += _check(
+        page,
+        f"{base}/dashboard/patients/{patient.pk}/",
+        lambda p: p.locator("#progress[data-state='ready']"),
+    )
+    found += _check(page, f"{base}/patients/{patient.pk}/")
+    assert not found, "\n".join(found)
