@@ -69,6 +69,7 @@ def test_a_reversed_period_is_answered_next_to_the_dates(page, live_server, mana
     )
     expect(page.get_by_label("From", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#dash-error")).to_be_hidden()  # not "could not be loaded"
+    page.locator("#filters").screenshot(path=str(ARTEFACTS / f"dashboard-period-{width}.png"))
 
     page.get_by_label("From", exact=True).fill("2026-04-01")
 
