@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.db.models import Model, Q, QuerySet
 
-from .models import CLINICAL_ROLES, MANAGING_ROLES, Membership
+from .models import CLINICAL_ROLES, MANAGING_ROLES, REGISTERING_ROLES, Membership
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class Access:
     clinical_clinic_ids: frozenset[int]
     # Clinics whose manager (or administrator) the user is: reports, audit, settings.
     managed_clinic_ids: frozenset[int] = frozenset()
+    # Clinics where the user registers and edits patients (front desk, managers).
+    registering_clinic_ids: frozenset[int] = frozenset()
     # The zone pages are shown in: the user's first clinic's (most staff work in one clinic).
     time_zone: str | None = None
 
@@ -50,6 +52,7 @@ def access_for(user) -> Access:
         clinic_ids=frozenset(clinic_id for clinic_id, _, _ in rows),
         clinical_clinic_ids=frozenset(cid for cid, role, _ in rows if role in CLINICAL_ROLES),
         managed_clinic_ids=frozenset(cid for cid, role, _ in rows if role in MANAGING_ROLES),
+        registering_clinic_ids=frozenset(cid for cid, role, _ in rows if role in REGISTERING_ROLES),
         time_zone=rows[0][2] if rows else None,
     )
     user._clinic_access = access  # one query per request, however many selectors run
@@ -89,6 +92,8 @@ def visible(user, queryset: QuerySet | type[Model], *, restricted: bool = False)
     access = access_for(user)
     clinic_ids = access.clinical_clinic_ids if model.is_clinical else access.clinic_ids
     keep = unrestricted(model)
+    if patient_path(model) == "":  # a merged duplicate is a tombstone, out of every read
+        keep &= Q(merged_into__isnull=True)
     if restricted:
         keep |= Q(**{f"{model.clinic_lookup}__in": access.managed_clinic_ids})
     return queryset.filter(keep, **{f"{model.clinic_lookup}__in": clinic_ids})

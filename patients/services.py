@@ -1,4 +1,5 @@
-"""Writes about patients: intake invitations, the patient's intake steps, staff review.
+"""Writes about patients: registration and edits, merging duplicates, intake invitations, the
+patient's intake steps, staff review.
 
 Each function is one atomic step. The patient's side works on the invitation row under a lock,
 re-checking that it is still open, so a link used in another tab or expired mid-way changes
@@ -13,6 +14,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from clinic.audit import audit_record
 from clinic.links import LinkUnavailable
@@ -32,6 +34,7 @@ from .models import (
     Patient,
     RedFlag,
 )
+from .selectors import patient_duplicates
 from .summaries import pain_courses_refresh
 
 
@@ -41,6 +44,174 @@ class IntakeIncomplete(Exception):
     def __init__(self, step: int):
         super().__init__(f"intake step {step} is incomplete")
         self.step = step
+
+
+# What the registration page and the API write; the rest of the record comes from the intake.
+REGISTRATION_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "phone_other",
+    "email",
+    "preferred_language",
+    "preferred_channel",
+    "consents_to_email",
+    "consents_to_sms",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "emergency_contact_relation",
+    "staff_note",
+)
+# A change to one of these may make the record someone else's double.
+IDENTITY_FIELDS = frozenset(
+    {"first_name", "last_name", "date_of_birth", "phone", "phone_other", "email"}
+)
+OLDEST_AGE_YEARS = 120
+
+
+class PossibleDuplicates(ValidationError):
+    """Registered patients who may be the same person; nothing was written. The caller shows
+    them and may write anyway with `confirm_duplicate=True`."""
+
+    def __init__(self, matches: list[Patient]):
+        super().__init__(
+            {
+                "duplicates": [
+                    ValidationError(
+                        _(
+                            "This may be a patient already registered. Check the records "
+                            "listed, or confirm that this is someone else."
+                        ),
+                        code="duplicate",
+                    )
+                ]
+            }
+        )
+        self.matches = matches
+
+
+def _require_registering(user, clinic_id: int) -> None:
+    if clinic_id not in access_for(user).registering_clinic_ids:
+        raise PermissionDenied(
+            _("Patients are registered and edited by the front desk and managers.")
+        )
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February, in a year without one
+        return day.replace(year=day.year - years, day=28)
+
+
+def _registration_errors(patient: Patient) -> dict[str, list]:
+    """What the model cannot say alone: a believable date of birth (in the clinic's calendar)
+    and reminder consent that can be acted on."""
+    errors: dict[str, list] = {}
+    born = patient.date_of_birth
+    today = timezone.localdate(timezone=patient.clinic.zone)
+    if isinstance(born, dt.date):
+        if born > today:
+            errors["date_of_birth"] = [_("The date of birth is in the future.")]
+        elif born < _years_before(today, OLDEST_AGE_YEARS):
+            errors["date_of_birth"] = [
+                _("The date of birth is more than %(years)s years ago.")
+                % {"years": OLDEST_AGE_YEARS}
+            ]
+    if patient.consents_to_email and not patient.email:
+        errors["email"] = [_("Email reminders need an email address.")]
+    if patient.consents_to_sms and not patient.phone:
+        errors["phone"] = [_("Text-message reminders need a mobile phone number.")]
+    channel = patient.preferred_channel
+    if channel and not patient.consents_to(channel):
+        errors["preferred_channel"] = [
+            _("The patient has not agreed to reminders by this channel.")
+        ]
+    return errors
+
+
+def _validate_registration(patient: Patient) -> None:
+    errors: dict[str, list] = {}
+    try:
+        patient.full_clean(exclude=["clinic", "merged_into"])
+    except ValidationError as exc:
+        errors = exc.message_dict
+    for field, messages in _registration_errors(patient).items():
+        errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_duplicates(patient: Patient) -> None:
+    matches = patient_duplicates(
+        clinic_id=patient.clinic_id,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        date_of_birth=patient.date_of_birth,
+        phone=patient.phone,
+        phone_other=patient.phone_other,
+        email=patient.email,
+        exclude_id=patient.pk,
+    )
+    if matches:
+        raise PossibleDuplicates(matches)
+
+
+@retrying_atomic
+def patient_register(
+    *, actor, clinic: Clinic, details: dict, confirm_duplicate: bool = False
+) -> Patient:
+    """Register a patient (a walk-in, a phone booking) from the REGISTRATION_FIELDS in
+    `details`. Raises ValidationError per field, PossibleDuplicates unless `confirm_duplicate`,
+    PermissionDenied for anyone but the clinic's front desk and managers."""
+    _require_registering(actor, clinic.pk)
+    unknown = set(details) - set(REGISTRATION_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
+    # Registrations in one clinic take turns, so two desks cannot both miss the other's record.
+    Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
+    patient = Patient(clinic=clinic, **details)
+    _validate_registration(patient)
+    if not confirm_duplicate:
+        _check_duplicates(patient)
+    patient.save()
+    audit_record(action=AuditEvent.Action.CREATE, actor=actor, obj=patient, patient=patient)
+    return patient
+
+
+@retrying_atomic
+def patient_update(
+    *, actor, patient: Patient, changes: dict, confirm_duplicate: bool = False
+) -> Patient:
+    """Apply `changes` (some REGISTRATION_FIELDS) to a patient the actor's selector returned.
+    The database keeps the row's past state (RecordVersion); the audit row names the fields
+    that changed, never their values. Nothing changed writes nothing."""
+    _require_registering(actor, patient.clinic_id)
+    unknown = set(changes) - set(REGISTRATION_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
+    Clinic.objects.select_for_update().filter(pk=patient.clinic_id).first()
+    patient = Patient.objects.select_for_update().select_related("clinic").get(pk=patient.pk)
+    if patient.is_restricted or patient.is_merged:
+        raise PermissionDenied(_("This record can no longer be changed."))
+    changed = [
+        name
+        for name in REGISTRATION_FIELDS
+        if name in changes and changes[name] != getattr(patient, name)
+    ]
+    if not changed:
+        return patient
+    for name in changed:
+        setattr(patient, name, changes[name])
+    _validate_registration(patient)
+    if not confirm_duplicate and IDENTITY_FIELDS.intersection(changed):
+        _check_duplicates(patient)
+    patient.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        action=AuditEvent.Action.UPDATE, actor=actor, obj=patient, patient=patient, fields=changed
+    )
+    return patient
 
 
 def _require_staff(user, clinic_id: int) -> None:
@@ -57,12 +228,19 @@ def intake_invite(
     build_link: Callable[[str], str],
     patient: Patient | None = None,
     language: str = "",
+    deliver: bool = True,
 ) -> IntakeInvitation:
-    """Create a one-time intake link and email it once the invitation is committed.
-    `build_link` turns the raw token into the absolute URL; the raw token is never stored."""
+    """Create a one-time intake link and email it once the invitation is committed, or with
+    `deliver=False` (a registered patient's link the front desk copies and passes on) only
+    create it. `build_link` turns the raw token into the absolute URL; the raw token is never
+    stored: the link is on the returned invitation (`.link`) for the caller to show once."""
     _require_staff(created_by, clinic.pk)
     if patient is not None and patient.clinic_id != clinic.pk:
         raise ValidationError({"patient": ["The patient belongs to another clinic."]})
+    if deliver and not email:
+        raise ValidationError({"email": [_("An email address is needed to send the link.")]})
+    if not deliver and patient is None:
+        raise ValidationError({"patient": [_("A link to copy is made for a registered patient.")]})
     raw, hashed = token_new()
     now = timezone.now()
     invitation = IntakeInvitation(
@@ -84,8 +262,9 @@ def intake_invite(
         patient=patient,
         clinic_id=clinic.pk,
     )
-    link = build_link(raw)
-    transaction.on_commit(lambda: _send_invitation(invitation, link))
+    link = invitation.link = build_link(raw)
+    if deliver:
+        transaction.on_commit(lambda: _send_invitation(invitation, link))
     return invitation
 
 
