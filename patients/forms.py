@@ -14,7 +14,14 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from .body_chart import chart_views
-from .models import ActivityProfile, Channel, DurationCategory, Patient, RedFlag
+from .models import (
+    ActivityProfile,
+    Channel,
+    DurationCategory,
+    Patient,
+    RedFlag,
+    date_of_birth_problem,
+)
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 PSFS_ITEMS = 3
@@ -476,11 +483,19 @@ class PatientForm(forms.ModelForm):
             "staff_note": _text_area(),
         }
 
-    def __init__(self, *args, duplicates_found: bool = False, **kwargs):
+    def __init__(self, *args, zone, duplicates_found: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.zone = zone
         # Offered only once the service has found possible duplicates to confirm against.
         if not duplicates_found:
             del self.fields["confirm_duplicate"]
+
+    def clean_date_of_birth(self):
+        # The service's own rule, checked here too so that every field's error shows at once.
+        born = self.cleaned_data["date_of_birth"]
+        if problem := date_of_birth_problem(born, zone=self.zone):
+            raise forms.ValidationError(problem)
+        return born
 
     def _post_clean(self):
         # The service validates the instance (model rules and its own), not the form.

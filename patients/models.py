@@ -1,5 +1,7 @@
+import datetime as dt
 import re
 import unicodedata
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -93,6 +95,26 @@ def phone_key(phone: str) -> str:
 
 def email_key(email: str) -> str:
     return email.strip().casefold()
+
+
+OLDEST_AGE_YEARS = 120
+
+
+def date_of_birth_problem(born: dt.date, *, zone: ZoneInfo) -> str:
+    """Why a date of birth cannot be right ("" when it can): in the future or more than
+    OLDEST_AGE_YEARS ago, counted in the clinic's calendar."""
+    today = timezone.localdate(timezone=zone)
+    if born > today:
+        return str(_("The date of birth is in the future."))
+    try:
+        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS)
+    except ValueError:  # 29 February, in a year without one
+        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS, day=28)
+    if born < oldest:
+        return str(
+            _("The date of birth is more than %(years)s years ago.") % {"years": OLDEST_AGE_YEARS}
+        )
+    return ""
 
 
 class PatientQuerySet(models.QuerySet):

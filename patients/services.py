@@ -33,6 +33,7 @@ from .models import (
     PainSource,
     Patient,
     RedFlag,
+    date_of_birth_problem,
 )
 from .selectors import patient_duplicates
 from .summaries import pain_courses_refresh
@@ -67,7 +68,6 @@ REGISTRATION_FIELDS = (
 IDENTITY_FIELDS = frozenset(
     {"first_name", "last_name", "date_of_birth", "phone", "phone_other", "email"}
 )
-OLDEST_AGE_YEARS = 120
 
 
 class PossibleDuplicates(ValidationError):
@@ -98,27 +98,14 @@ def _require_registering(user, clinic_id: int) -> None:
         )
 
 
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February, in a year without one
-        return day.replace(year=day.year - years, day=28)
-
-
 def _registration_errors(patient: Patient) -> dict[str, list]:
     """What the model cannot say alone: a believable date of birth (in the clinic's calendar)
     and reminder consent that can be acted on."""
     errors: dict[str, list] = {}
     born = patient.date_of_birth
-    today = timezone.localdate(timezone=patient.clinic.zone)
-    if isinstance(born, dt.date):
-        if born > today:
-            errors["date_of_birth"] = [_("The date of birth is in the future.")]
-        elif born < _years_before(today, OLDEST_AGE_YEARS):
-            errors["date_of_birth"] = [
-                _("The date of birth is more than %(years)s years ago.")
-                % {"years": OLDEST_AGE_YEARS}
-            ]
+    problem = isinstance(born, dt.date) and date_of_birth_problem(born, zone=patient.clinic.zone)
+    if problem:
+        errors["date_of_birth"] = [problem]
     if patient.consents_to_email and not patient.email:
         errors["email"] = [_("Email reminders need an email address.")]
     if patient.consents_to_sms and not patient.phone:

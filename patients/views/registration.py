@@ -35,7 +35,7 @@ def _save(form: PatientForm, write) -> tuple[object, list]:
 def _form_page(request, form, *, patient=None, clinic=None, duplicates=(), clinics=()):
     if duplicates:
         # The same typed data again, now with the box that confirms another person.
-        form = PatientForm(request.POST, instance=patient, duplicates_found=True)
+        form = PatientForm(request.POST, instance=patient, zone=form.zone, duplicates_found=True)
         form.is_valid()
     context = {
         "form": form,
@@ -56,7 +56,11 @@ def patient_new(request):
         raise Http404 from None
     if clinic.pk not in access_for(request.user).registering_clinic_ids:
         raise PermissionDenied
-    form = PatientForm(request.POST or None, duplicates_found="confirm_duplicate" in request.POST)
+    form = PatientForm(
+        request.POST or None,
+        zone=clinic.zone,
+        duplicates_found="confirm_duplicate" in request.POST,
+    )
     duplicates = []
     if request.method == "POST" and form.is_valid():
         patient, duplicates = _save(
@@ -86,6 +90,7 @@ def patient_edit(request, pk: int):
     form = PatientForm(
         request.POST or None,
         instance=patient,
+        zone=patient.clinic.zone,
         duplicates_found="confirm_duplicate" in request.POST,
     )
     duplicates = []
