@@ -102,6 +102,7 @@ class AuditEvent(models.Model):
         EXPORT = "export", _("Export")
         ROLE_CHANGE = "role_change", _("Role change")
         ERASE = "erase", _("Erasure")
+        MERGE = "merge", _("Merge of duplicate records")
         LOGIN = "login", _("Sign-in")
         LOGIN_FAILED = "login_failed", _("Failed sign-in")
         LOCKOUT = "lockout", _("Sign-in locked")

@@ -555,6 +555,8 @@ class PainCourse(models.Model):
 
     clinic_lookup = "clinic"
     is_clinical = True
+    # Rebuilt from the record, never moved or edited (a patient merge rebuilds it).
+    is_derived = True
 
     # The patient's clinic, copied: reports scope by it without joining the patients.
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")

@@ -336,3 +336,30 @@ def _field_label(name: str) -> str:
         return str(Patient._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:  # a field since removed
         return name
+
+
+def patient_duplicates_of(*, patient: Patient) -> list[Patient]:
+    """The registered patients who may be the same person as `patient` (a scoped one)."""
+    return patient_duplicates(
+        clinic_id=patient.clinic_id,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        date_of_birth=patient.date_of_birth,
+        phone=patient.phone,
+        phone_other=patient.phone_other,
+        email=patient.email,
+        exclude_id=patient.pk,
+    )
+
+
+def patient_merged_survivor(*, user, patient_id: int) -> Patient:
+    """The record a merged duplicate now lives in, if the user may see it; an old link to the
+    duplicate leads there. Patient.DoesNotExist otherwise."""
+    survivor_id = (
+        Patient.objects.filter(pk=patient_id, merged_into__isnull=False)
+        .values_list("merged_into_id", flat=True)
+        .first()
+    )
+    if survivor_id is None:
+        raise Patient.DoesNotExist
+    return patient_get(user=user, patient_id=survivor_id)

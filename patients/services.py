@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +35,8 @@ from .models import (
     RedFlag,
     date_of_birth_problem,
 )
-from .selectors import patient_duplicates
+from .selectors import patient_duplicates_of
+from .signals import patient_merged
 from .summaries import pain_courses_refresh
 
 
@@ -131,16 +132,7 @@ def _validate_registration(patient: Patient) -> None:
 
 
 def _check_duplicates(patient: Patient) -> None:
-    matches = patient_duplicates(
-        clinic_id=patient.clinic_id,
-        first_name=patient.first_name,
-        last_name=patient.last_name,
-        date_of_birth=patient.date_of_birth,
-        phone=patient.phone,
-        phone_other=patient.phone_other,
-        email=patient.email,
-        exclude_id=patient.pk,
-    )
+    matches = patient_duplicates_of(patient=patient)
     if matches:
         raise PossibleDuplicates(matches)
 
@@ -199,6 +191,75 @@ def patient_update(
         action=AuditEvent.Action.UPDATE, actor=actor, obj=patient, patient=patient, fields=changed
     )
     return patient
+
+
+def _patient_references() -> list[tuple[type, str]]:
+    """Every (model, column) whose rows point at a patient, found from the models themselves
+    so that a table added later (an appointment, a waitlist entry) moves too. Derived report
+    tables are left out: they are rebuilt, not moved."""
+    return [
+        (relation.related_model, relation.field.column)
+        for relation in Patient._meta.get_fields(include_hidden=True)
+        if (relation.one_to_many or relation.one_to_one)
+        and relation.auto_created
+        and not relation.concrete
+        and not getattr(relation.related_model, "is_derived", False)
+    ]
+
+
+def _rows_move(model, column: str, *, merged: Patient, survivor: Patient) -> int:
+    """Point `model`'s `column` at the survivor. On PostgreSQL through the owner's function,
+    the one way past the signed-note lock (treatments migration 0012)."""
+    if connection.vendor != "postgresql":
+        return model._base_manager.filter(**{column: merged.pk}).update(**{column: survivor.pk})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT clinic_merge_patient_rows(%s::regclass, %s, %s, %s)",
+            [model._meta.db_table, column, merged.pk, survivor.pk],
+        )
+        return cursor.fetchone()[0]
+
+
+@retrying_atomic
+def patient_merge(*, actor, survivor: Patient, merged: Patient) -> Patient:
+    """A manager merges a duplicate record into the one that stays: every row pointing at the
+    duplicate (sessions and signed notes, scores, intakes, invitations, follow-ups, and tables
+    added later) moves to the survivor in one transaction; the duplicate stays as a tombstone
+    (`merged_into`), out of every list and search, never deleted. Both patients come from the
+    actor's selectors; PermissionDenied for anyone but a manager of their clinic."""
+    if survivor.clinic_id not in access_for(actor).managed_clinic_ids:
+        raise PermissionDenied(_("Duplicate records are merged by a manager of the clinic."))
+    if survivor.pk == merged.pk:
+        raise ValidationError({"duplicate": [_("Choose another record to merge.")]})
+    # Locked in id order, so two merges of the same pair cannot deadlock.
+    locked = {
+        patient.pk: patient
+        for patient in Patient.objects.select_for_update()
+        .filter(pk__in=[survivor.pk, merged.pk])
+        .order_by("pk")
+    }
+    survivor, merged = locked[survivor.pk], locked[merged.pk]
+    if survivor.clinic_id != merged.clinic_id:
+        raise ValidationError({"duplicate": [_("The records belong to different clinics.")]})
+    if any(p.is_merged or p.is_restricted for p in (survivor, merged)):
+        raise ValidationError({"duplicate": [_("A merged or restricted record cannot be merged.")]})
+    merged.merged_into = survivor
+    merged.merged_at = timezone.now()
+    merged.save(update_fields=["merged_into", "merged_at", "updated_at"])
+    moved = [
+        model._meta.label_lower
+        for model, column in _patient_references()
+        if _rows_move(model, column, merged=merged, survivor=survivor)
+    ]
+    # The derived report tables: pain courses here, the rest by the apps above (the signal).
+    pain_courses_refresh(patient_ids=[survivor.pk, merged.pk])
+    patient_merged.send(sender=Patient, survivor=survivor, merged=merged, actor=actor)
+    # Filed under both: each record's trail shows the merge. `fields` names the moved tables.
+    for patient in (survivor, merged):
+        audit_record(
+            action=AuditEvent.Action.MERGE, actor=actor, obj=merged, patient=patient, fields=moved
+        )
+    return survivor
 
 
 def _require_staff(user, clinic_id: int) -> None:
