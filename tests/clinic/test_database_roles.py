@@ -219,15 +219,20 @@ def test_a_signed_note_moves_to_another_patient_only_through_the_merge_function(
         [signed_note.patient_id, other.pk],
     )
     for sql, params in (move, function):
-        with pytest.raises(REFUSED), app_db.cursor() as cursor:
-            try:
-                cursor.execute("SET LOCAL clinic.merging = 'patient_id'")
-                cursor.execute(sql, params)
-            finally:
-                app_db.rollback()
+        with pytest.raises(REFUSED):
+            _as_app_merging(app_db, sql, params)
     Patient.objects.filter(pk=signed_note.patient_id).update(merged_into=other)
     with app_db.cursor() as cursor:
         cursor.execute(*function)
         assert cursor.fetchone() == (1,)
     app_db.commit()
     assert TreatmentSession.objects.get(pk=signed_note.pk).patient_id == other.pk
+
+
+def _as_app_merging(app, sql, params):
+    with app.cursor() as cursor:
+        try:
+            cursor.execute("SET LOCAL clinic.merging = 'patient_id'")
+            cursor.execute(sql, params)
+        finally:
+            app.rollback()

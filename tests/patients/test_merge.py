@@ -144,20 +144,25 @@ def test_the_signed_note_stays_locked_outside_the_merge_path(clinic_a, therapist
     with pytest.raises(DatabaseError, match="signed note is locked"), transaction.atomic():
         TreatmentSession.objects.filter(pk=session.pk).update(patient=other)
     # The merge function refuses a patient not recorded as merged into the target.
-    with pytest.raises(DatabaseError, match="is not merged into"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT clinic_merge_patient_rows('treatments_treatmentsession', 'patient_id', %s, %s)",
-                [session.patient_id, other.pk],
-            )
+    with pytest.raises(DatabaseError, match="is not merged into"):
+        _in_transaction(
+            "SELECT clinic_merge_patient_rows('treatments_treatmentsession', 'patient_id', %s, %s)",
+            [session.patient_id, other.pk],
+        )
     # Under the merge setting, only the patient column may change; the note's text may not.
-    with pytest.raises(DatabaseError, match="signed note is locked"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL clinic.merging = 'patient_id'")
-            cursor.execute(
-                "UPDATE treatments_treatmentsession SET subjective = 'changed' WHERE id = %s",
-                [session.pk],
-            )
+    with pytest.raises(DatabaseError, match="signed note is locked"):
+        _in_transaction(
+            "UPDATE treatments_treatmentsession SET subjective = 'changed' WHERE id = %s",
+            [session.pk],
+            merging="patient_id",
+        )
+
+
+def _in_transaction(sql: str, params: list, *, merging: str = "") -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if merging:
+            cursor.execute("SELECT set_config('clinic.merging', %s, true)", [merging])
+        cursor.execute(sql, params)
 
 
 def test_only_a_manager_of_the_clinic_merges(clinic_a, therapist, front_desk):
