@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from clinic.audit import audit_read
 from clinic.feedback import service_error_messages
 from clinic.permissions import access_for
 from clinic.shortcuts import or_404
@@ -30,12 +31,14 @@ def patient_merge(request, pk: int):
     survivor = or_404(selectors.patient_get, user=request.user, patient_id=pk)
     if survivor.clinic_id not in access_for(request.user).managed_clinic_ids:
         raise PermissionDenied
+    audit_read(user=request.user, obj=survivor)
     form = MergeForm(request.POST or request.GET or None)
     duplicate = None
     if form.is_bound and form.is_valid():
         duplicate = or_404(
             selectors.patient_get, user=request.user, patient_id=form.cleaned_data["duplicate"]
         )
+        audit_read(user=request.user, obj=duplicate)
         if request.method == "POST":
             try:
                 services.patient_merge(actor=request.user, survivor=survivor, merged=duplicate)

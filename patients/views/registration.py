@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from clinic.audit import audit_read
 from clinic.models import Clinic
 from clinic.permissions import access_for
 from clinic.selectors import clinic_resolve, clinics_of
@@ -87,6 +88,7 @@ def patient_edit(request, pk: int):
     patient = or_404(selectors.patient_get, user=request.user, patient_id=pk)
     if patient.clinic_id not in access_for(request.user).registering_clinic_ids:
         raise PermissionDenied
+    audit_read(user=request.user, obj=patient)
     form = PatientForm(
         request.POST or None,
         instance=patient,
