@@ -138,7 +138,9 @@ class Patient(models.Model):
     # The mobile number: text-message reminders go to it.
     phone = models.CharField(_("mobile phone"), max_length=32, blank=True)
     phone_other = models.CharField(_("other phone"), max_length=32, blank=True)
-    emergency_contact_name = models.CharField(_("emergency contact"), max_length=200, blank=True)
+    emergency_contact_name = models.CharField(
+        _("emergency contact's name"), max_length=200, blank=True
+    )
     emergency_contact_phone = models.CharField(
         _("emergency contact's phone"), max_length=32, blank=True
     )

@@ -3,6 +3,7 @@ that a scoped selector returned."""
 
 import contextlib
 import datetime as dt
+from collections.abc import Collection
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
@@ -338,16 +339,26 @@ def _field_label(name: str) -> str:
         return name
 
 
-def patient_duplicates_of(*, patient: Patient) -> list[Patient]:
-    """The registered patients who may be the same person as `patient` (a scoped one)."""
+def patient_duplicates_of(
+    *, patient: Patient, changed: Collection[str] | None = None
+) -> list[Patient]:
+    """The registered patients who may be the same person as `patient` (a scoped one); with
+    `changed`, by the tests those fields take part in only (name and birth date, phones,
+    email)."""
+
+    def compared(*fields: str) -> bool:
+        return changed is None or any(field in changed for field in fields)
+
+    by_name = compared("first_name", "last_name", "date_of_birth")
+    by_phone = compared("phone", "phone_other")
     return patient_duplicates(
         clinic_id=patient.clinic_id,
         first_name=patient.first_name,
         last_name=patient.last_name,
-        date_of_birth=patient.date_of_birth,
-        phone=patient.phone,
-        phone_other=patient.phone_other,
-        email=patient.email,
+        date_of_birth=patient.date_of_birth if by_name else None,
+        phone=patient.phone if by_phone else "",
+        phone_other=patient.phone_other if by_phone else "",
+        email=patient.email if compared("email") else "",
         exclude_id=patient.pk,
     )
 

@@ -6,7 +6,7 @@ re-checking that it is still open, so a link used in another tab or expired mid-
 nothing."""
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -131,8 +131,11 @@ def _validate_registration(patient: Patient) -> None:
         raise ValidationError(errors)
 
 
-def _check_duplicates(patient: Patient) -> None:
-    matches = patient_duplicates_of(patient=patient)
+def _check_duplicates(patient: Patient, changed: Collection[str] | None = None) -> None:
+    """PossibleDuplicates when another record matches. On an edit (`changed`), only the tests
+    the changed fields take part in: a twin someone already confirmed is not named again each
+    time the phone is corrected."""
+    matches = patient_duplicates_of(patient=patient, changed=changed)
     if matches:
         raise PossibleDuplicates(matches)
 
@@ -185,7 +188,7 @@ def patient_update(
         setattr(patient, name, changes[name])
     _validate_registration(patient)
     if not confirm_duplicate and IDENTITY_FIELDS.intersection(changed):
-        _check_duplicates(patient)
+        _check_duplicates(patient, changed)
     patient.save(update_fields=[*changed, "updated_at"])
     audit_record(
         action=AuditEvent.Action.UPDATE, actor=actor, obj=patient, patient=patient, fields=changed

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='patient',
             name='emergency_contact_name',
-            field=models.CharField(blank=True, max_length=200, verbose_name='emergency contact'),
+            field=models.CharField(blank=True, max_length=200, verbose_name="emergency contact's name"),
         ),
         migrations.AddField(
             model_name='patient',

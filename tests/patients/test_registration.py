@@ -178,3 +178,12 @@ def test_the_date_of_birth_limit_follows_the_clinics_calendar(clinic_a, front_de
     today_there = timezone.localdate(timezone=clinic_a.zone)
     patient = _register(front_desk, clinic_a, date_of_birth=today_there)
     assert patient.date_of_birth == today_there
+
+
+def test_a_confirmed_twin_is_not_named_again_when_the_phone_is_corrected(clinic_a, front_desk):
+    first = _register(front_desk, clinic_a)
+    second = _register(front_desk, clinic_a, confirm=True, phone="416 555 0777", email="")
+    services.patient_update(actor=front_desk, patient=second, changes={"phone": "416 555 0778"})
+    with pytest.raises(services.PossibleDuplicates) as warned:  # but a new coincidence is
+        services.patient_update(actor=front_desk, patient=second, changes={"email": first.email})
+    assert warned.value.matches == [first]
