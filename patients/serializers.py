@@ -71,9 +71,10 @@ class DuplicateSerializer(serializers.ModelSerializer):
 
 
 class DuplicatesAnswerSerializer(serializers.Serializer):
-    """400 when registered patients may be the same person (send confirm_duplicate: true)."""
+    """400: per-field messages, or `duplicates` when registered patients may be the same person
+    (send `confirm_duplicate: true` to write anyway)."""
 
-    duplicates = DuplicateSerializer(many=True)
+    duplicates = DuplicateSerializer(many=True, required=False)
 
 
 class IntakeSerializer(serializers.ModelSerializer):
