@@ -73,12 +73,20 @@ def patient_path(model: type[Model]) -> str | None:
 
 def unrestricted(model: type[Model]) -> Q:
     """The condition that keeps rows of patients who have not asked for erasure (and rows of
-    no patient at all, such as an intake not linked to one yet)."""
+    no patient at all, such as an intake not linked to one yet), and no merged duplicate."""
     path = patient_path(model)
     if path is None:
         return Q()
+    if path == "":
+        return Q(erasure_requested_at__isnull=True) & unmerged(model)
     field = f"{path}__erasure_requested_at" if path else "erasure_requested_at"
     return Q(**{f"{field}__isnull": True})
+
+
+def unmerged(model: type[Model]) -> Q:
+    """A merged duplicate is a tombstone (its rows moved to the record it was merged into): out
+    of every read, restricted ones included."""
+    return Q(merged_into__isnull=True) if patient_path(model) == "" else Q()
 
 
 def visible(user, queryset: QuerySet | type[Model], *, restricted: bool = False) -> QuerySet:
@@ -92,8 +100,6 @@ def visible(user, queryset: QuerySet | type[Model], *, restricted: bool = False)
     access = access_for(user)
     clinic_ids = access.clinical_clinic_ids if model.is_clinical else access.clinic_ids
     keep = unrestricted(model)
-    if patient_path(model) == "":  # a merged duplicate is a tombstone, out of every read
-        keep &= Q(merged_into__isnull=True)
     if restricted:
-        keep |= Q(**{f"{model.clinic_lookup}__in": access.managed_clinic_ids})
+        keep |= Q(**{f"{model.clinic_lookup}__in": access.managed_clinic_ids}) & unmerged(model)
     return queryset.filter(keep, **{f"{model.clinic_lookup}__in": clinic_ids})

@@ -78,9 +78,7 @@ def patient_duplicates(
         match |= Q(match_email=email_key(email))
     if not match:
         return []
-    candidates = Patient.objects.filter(
-        match, unrestricted(Patient), clinic_id=clinic_id, merged_into__isnull=True
-    )
+    candidates = Patient.objects.filter(match, unrestricted(Patient), clinic_id=clinic_id)
     if exclude_id is not None:
         candidates = candidates.exclude(pk=exclude_id)
     return list(candidates.order_by("last_name", "first_name", "id")[:DUPLICATES_SHOWN])

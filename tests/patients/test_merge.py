@@ -214,3 +214,15 @@ def test_erasing_the_survivor_erases_its_merged_tombstones(clinic_a, manager):
     Patient.objects.filter(pk=survivor.pk).update(erase_after=timezone.now().date())
     assert patients_erase_due() == 1
     assert not Patient.objects.filter(pk__in=[survivor.pk, duplicate.pk]).exists()
+
+
+def test_a_tombstone_stays_out_of_the_managers_list_and_the_intake_candidates(clinic_a, manager):
+    from patients.selectors import intake_patient_candidates
+
+    survivor = PatientFactory(clinic=clinic_a, email="one@example.com")
+    duplicate = PatientFactory(clinic=clinic_a, email="one@example.com")
+    patient_merge(actor=manager, survivor=survivor, merged=duplicate)
+    assert list(patient_list(user=manager, restricted=True)) == [survivor]
+    summary = {"invitation__patient_id": None, "last_name": "", "date_of_birth": "",
+               "email": "one@example.com", "clinic_id": clinic_a.pk}  # fmt: skip
+    assert intake_patient_candidates(summary=summary) == [survivor]
