@@ -12,6 +12,7 @@ and a manager of the account's clinic can unlock it (`sign_in_unlock`)."""
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -95,7 +96,7 @@ def sign_in_failed(*, username: str, step: str) -> None:
     audit_record(action=A.LOGIN_FAILED, actor_label=username)
     if locks_now:
         user = get_user_model().objects.filter(username=username).first()
-        clinic_ids = sorted(
+        clinic_ids: Sequence[int | None] = sorted(
             set(Membership.objects.filter(user=user).values_list("clinic_id", flat=True))
             if user
             else ()

@@ -74,7 +74,7 @@ def code_verify(*, user, code: str) -> bool:
             if step > device.last_step and secrets.compare_digest(totp.at(step * 30), code):
                 matched = step
                 break
-    if matched is None:
+    if device is None or matched is None:  # no device never matches
         sign_in_failed(username=user.get_username(), step=Step.CODE)
         return False
     device.last_step = matched

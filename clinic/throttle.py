@@ -15,7 +15,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -73,6 +73,7 @@ def too_many_attempts(request, seconds: int, *, message: str = ""):
     message = message or _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {
         "minutes": minutes
     }
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=429)
     else:

@@ -48,7 +48,8 @@ def group_intake_psfs(
     for score in scores:
         owner = submitted[0]
         for intake in submitted:
-            if intake.submitted_at <= score.recorded_at:
+            # `submitted` holds only intakes with a submitted_at, which mypy cannot follow.
+            if intake.submitted_at <= score.recorded_at:  # type: ignore[operator]
                 owner = intake
         grouped[owner.pk].append(score)
     return grouped

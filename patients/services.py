@@ -244,7 +244,8 @@ def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Pati
     patient.full_clean()
     patient.save()
 
-    when = submission.submitted_at
+    # A submitted intake (the status checked above) has its submission time.
+    when: dt.datetime = submission.submitted_at  # type: ignore[assignment]
     PainScore.objects.bulk_create(
         PainScore(
             patient=patient,

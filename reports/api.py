@@ -1,10 +1,14 @@
 """Report endpoints: thin views over reports/selectors.py (clinic-wide figures, managers only)
 and the patient trends of patients/ and sessions/ selectors (clinical staff)."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from clinic.audit import audit_read
@@ -54,8 +58,8 @@ class ClinicReport(APIView):
     also turns the database's decimals into the documented numbers)."""
 
     permission_classes = [ManagesAClinic]
-    report = None
-    serializer = None
+    report: Callable[..., Any] | None = None
+    serializer: type[BaseSerializer] | None = None
     many = False
 
     def get(self, request):

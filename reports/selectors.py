@@ -26,15 +26,22 @@ or treated region instead of every score, which keeps it fast at half a million 
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet
 
 from clinic.models import Clinic
 from clinic.permissions import visible
-from patients.models import FunctionalScore, IntakeSubmission, PainCourse, PainSource, Patient
+from patients.models import (
+    ActivityProfile,
+    FunctionalScore,
+    IntakeSubmission,
+    PainCourse,
+    PainSource,
+)
 from sessions.models import (
     MobilityMeasurement,
     Movement,
@@ -71,7 +78,7 @@ class OutcomeFilters:
 def _patients_matching(filters: OutcomeFilters, patient_path: str) -> dict:
     """Filter kwargs narrowing rows reached through `patient_path` to the report's clinic and,
     when chosen, cohort."""
-    conditions = {f"{patient_path}__clinic": filters.clinic}
+    conditions: dict[str, object] = {f"{patient_path}__clinic": filters.clinic}
     if filters.cohort:
         conditions[f"{patient_path}__activity_profile"] = filters.cohort
     return conditions
@@ -114,7 +121,11 @@ def _cte(queryset: QuerySet, *columns: str) -> tuple[str, list]:
 
 def _month(column: str, filters: OutcomeFilters) -> tuple[str, list]:
     """SQL truncating `column` to the first of its month in the clinic's time zone."""
-    sql, params = connection.ops.datetime_trunc_sql("month", column, (), filters.clinic.time_zone)
+    # The stubs say str; since Django 4.2 it answers (sql, params).
+    trunc: tuple[str, tuple] = connection.ops.datetime_trunc_sql(  # type: ignore[assignment]
+        "month", column, (), filters.clinic.time_zone
+    )
+    sql, params = trunc
     return sql, list(params)
 
 
@@ -186,7 +197,9 @@ def clinic_outcomes_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     )
     month_sql, month_params = _month("c.baseline_at", filters)
     session_table = TreatmentSession._meta.db_table
-    user_table = TreatmentSession._meta.get_field("therapist").related_model._meta.db_table
+    user_table = cast(
+        "type[Model]", TreatmentSession._meta.get_field("therapist").related_model
+    )._meta.db_table
     evaluated = "latest IS NOT NULL AND baseline > 1"
     responder = f"{evaluated} AND latest <= baseline - %s AND latest * 100 <= baseline * (100 - %s)"
     measures = f"""
@@ -245,8 +258,8 @@ def _outcome_figures(row: dict) -> dict:
 def clinic_outcomes(*, user, filters: OutcomeFilters) -> dict:
     """Pain outcomes of the period: the total, then by month, therapist and cohort."""
     rows = _fetch(*clinic_outcomes_sql(user=user, filters=filters))
-    result = {"total": None, "by_month": [], "by_therapist": [], "by_cohort": []}
-    cohorts = dict(Patient._meta.get_field("activity_profile").choices)
+    result: dict[str, Any] = {"total": None, "by_month": [], "by_therapist": [], "by_cohort": []}
+    cohorts = dict(ActivityProfile.choices)
     for row in rows:
         figures = _outcome_figures(row)
         match row["dimension"]:

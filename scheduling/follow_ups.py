@@ -22,7 +22,7 @@ from .models import FollowUp, Reminder
 from .reminders import policy_for, reminders_sync
 
 # Where each status may go next; a cancelled, done or missed follow-up is closed.
-NEXT_STATUSES = {
+NEXT_STATUSES: dict[str, set[str]] = {
     FollowUp.Status.PLANNED: {
         FollowUp.Status.CONFIRMED,
         FollowUp.Status.DONE,

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import InstantField
+from clinic.types import User
 
 from .models import FollowUp, ReminderPolicy
 from .selectors import clinic_therapists
@@ -31,7 +32,7 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 class FollowUpFilterForm(forms.Form):
     when = forms.ChoiceField(label=_("When"), choices=WHEN_CHOICES, required=False)
-    therapist = forms.ModelChoiceField(
+    therapist: "forms.ModelChoiceField[User]" = forms.ModelChoiceField(
         label=_("Therapist"), queryset=None, required=False, empty_label=_("Any therapist")
     )
     status = forms.ChoiceField(
@@ -47,7 +48,7 @@ class FollowUpFilterForm(forms.Form):
 class FollowUpForm(forms.Form):
     due_at = InstantField(label=_("Date and time"), widget=LocalDateTimeInput())
     kind = forms.ChoiceField(label=_("Kind"), choices=FollowUp.Kind.choices)
-    therapist = forms.ModelChoiceField(
+    therapist: "forms.ModelChoiceField[User]" = forms.ModelChoiceField(
         label=_("Therapist"), queryset=None, required=False, empty_label=_("Not assigned")
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)

@@ -99,7 +99,7 @@ def reachable_channels(*, patient: Patient, policy: ReminderPolicy) -> list[str]
     once the patient asked for erasure (the record is restricted)."""
     if patient.is_restricted:
         return []
-    address = {Channel.EMAIL: patient.email, Channel.SMS: patient.phone}
+    address: dict[str, str] = {Channel.EMAIL: patient.email, Channel.SMS: patient.phone}
     return [c for c in policy.channels if patient.consents_to(c) and address[c]]
 
 
@@ -440,7 +440,7 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
     follow_up = row.follow_up
     patient = follow_up.patient
     clinic = patient.clinic
-    context = {"patient": patient, "clinic": clinic, "follow_up": follow_up, "reminder": row}
+    context: dict = {"patient": patient, "clinic": clinic, "follow_up": follow_up, "reminder": row}
     if row.kind == Reminder.Kind.CHECK_IN_REQUEST:
         template = "check_in"
         context["link"] = f"{settings.SITE_URL}/check-in/{_check_in_link_token(row)}/"

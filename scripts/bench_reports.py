@@ -108,7 +108,7 @@ def main() -> None:
 
     class Request:  # what report_filters reads: the defaults, as the dashboard first asks
         user = manager
-        query_params = {}
+        query_params: dict[str, str] = {}
 
     filters = report_filters(Request)
     clinic = filters.clinic

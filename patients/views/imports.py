@@ -1,5 +1,7 @@
 """/patients/import/: upload a CSV, read the dry-run report, confirm."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,7 +30,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, clinics, chosen: Clinic | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["clinic"].queryset = clinics
+        cast(forms.ModelChoiceField, self.fields["clinic"]).queryset = clinics
         self.fields["clinic"].initial = chosen
         if len(clinics) == 1:
             self.fields["clinic"].widget = forms.HiddenInput()
