@@ -30,6 +30,7 @@ from .middleware import mark_active
 from .models import AuditEvent, Membership, SignInGuard
 from .permissions import access_for
 from .transactions import retrying_atomic
+from .types import User
 
 A = AuditEvent.Action
 Step = SignInGuard.Step
@@ -116,7 +117,7 @@ def sign_in_succeeded(*, username: str, step: str) -> None:
 
 
 @retrying_atomic
-def sign_in_unlock(*, user, actor=None) -> bool:
+def sign_in_unlock(*, user: User, actor: User | None = None) -> bool:
     """Lift every sign-in lock of `user` (both steps), audited under the clinics concerned.
     `actor` is a manager of one of the user's clinics (the view found `user` through
     `selectors.unlockable_staff`); None from the command line."""
@@ -124,7 +125,7 @@ def sign_in_unlock(*, user, actor=None) -> bool:
     clinic_ids = set(user.memberships.values_list("clinic_id", flat=True))
     if actor is not None:
         clinic_ids &= access_for(actor).managed_clinic_ids
-    for clinic_id in sorted(clinic_ids) or [None]:
+    for clinic_id in sorted(clinic_ids) or (None,):
         audit_record(
             action=A.UNLOCK,
             actor=actor,
@@ -154,7 +155,7 @@ def _record_failure(sender, credentials, request=None, **kwargs):
 
 
 @receiver(user_logged_in)
-def _record_success(sender, request, user, **kwargs):
+def _record_success(sender, request, user: User, **kwargs):
     audit_record(action=A.LOGIN, actor=user, actor_label=user.get_username()[:150])
     if request is not None:
         mark_active(request.session)

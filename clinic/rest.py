@@ -17,6 +17,7 @@ from .forms import in_utc
 from .models import AuditEvent
 from .permissions import access_for, visible
 from .transactions import BUSY_MESSAGE, is_transient, mark_busy
+from .types import AnyUser, User
 
 
 class AuditedReads:
@@ -35,7 +36,7 @@ class AuditedReads:
         return obj
 
 
-def filter_choices(user, model):
+def filter_choices(user: User, model):
     """The rows a list filter may name: what `user` may see. Any other id, another clinic's
     or one that never existed, is the same invalid choice (400, one message), so a filter
     never tells which of another clinic's ids exist."""
@@ -75,7 +76,7 @@ class ReadsClinical(BasePermission):
         return bool(access_for(request.user).clinical_clinic_ids)
 
 
-def managed_clinic_ids(user) -> list[int]:
+def managed_clinic_ids(user: AnyUser) -> list[int]:
     """The clinics whose outcome reports `user` may read (manager or administrator)."""
     return sorted(access_for(user).managed_clinic_ids)
 

@@ -19,6 +19,8 @@ import functools
 import logging
 import random
 import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar, overload
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -28,6 +30,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
 logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DEADLOCK, SERIALIZATION_FAILURE = "40P01", "40001"
 TRANSIENT_SQLSTATES = frozenset({DEADLOCK, SERIALIZATION_FAILURE})
@@ -71,14 +75,20 @@ def _pause(attempt: int) -> None:
     time.sleep(base * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))  # nosec B311 (jitter)
 
 
+@overload
+def retrying_atomic(func: Callable[P, R], *, using: str | None = None) -> Callable[P, R]: ...
+@overload
+def retrying_atomic(
+    func: None = None, *, using: str | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 def retrying_atomic(func=None, *, using: str | None = None):
     """Use in place of `@transaction.atomic` on a write service. As the outermost atomic block
     it retries on a deadlock or serialization failure (DATABASE_RETRY_ATTEMPTS in all) and
     then raises DatabaseBusy; nested in another transaction it is a plain atomic block."""
 
-    def decorate(service):
+    def decorate(service: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(service)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             if transaction.get_connection(using).in_atomic_block:
                 with transaction.atomic(using=using):
                     return service(*args, **kwargs)

@@ -769,7 +769,7 @@ def _red_flags(rng: random.Random, born: dt.date) -> tuple[list[dict], str]:
 def _intake(
     patient,
     problem: _Problem,
-    therapist,
+    therapist: User,
     *,
     activities,
     flags,

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import TextChoices
 from django.utils import translation
 
+from clinic.types import User
 from patients.models import (
     BodyRegion,
     DurationCategory,
@@ -134,8 +135,8 @@ def organization(clinic) -> dict:
     }
 
 
-def practitioner(user) -> dict:
-    name = {"text": user.get_full_name() or user.username}
+def practitioner(user: User) -> dict:
+    name: dict = {"text": user.get_full_name() or user.username}
     if user.last_name:
         name["family"] = user.last_name
     if user.first_name:

@@ -23,6 +23,7 @@ from clinic.audit import audit_record_patients
 from clinic.models import AuditEvent, Clinic, Role
 from clinic.spreadsheet import csv_uncell
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 
 from .models import Patient
 
@@ -235,7 +236,7 @@ def _match(rows: list[ImportRow], clinic: Clinic) -> None:
 
 
 def patients_import(
-    *, clinic: Clinic, text: str, dry_run: bool, actor=None, actor_label: str = ""
+    *, clinic: Clinic, text: str, dry_run: bool, actor: User | None = None, actor_label: str = ""
 ) -> ImportReport:
     """Check every row of a patient CSV and, unless `dry_run`, import the new patients if no row
     has a problem. Importing the same file again creates nobody. Each patient created gets its
@@ -258,7 +259,9 @@ def patients_import(
 
 
 @retrying_atomic
-def _import(*, clinic: Clinic, text: str, dry_run: bool, actor, actor_label: str) -> ImportReport:
+def _import(
+    *, clinic: Clinic, text: str, dry_run: bool, actor: User | None, actor_label: str
+) -> ImportReport:
     report = ImportReport(clinic=clinic, dry_run=dry_run)
     if not dry_run:
         # Two imports into one clinic at once would both see a patient as new.
@@ -287,7 +290,7 @@ def decode_upload(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def importing_clinics(*, user) -> QuerySet[Clinic]:
+def importing_clinics(*, user: User) -> QuerySet[Clinic]:
     """The clinics where `user` may import patients: registering patients is the front desk's
     and managers' work."""
     return Clinic.objects.filter(

@@ -33,6 +33,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent, Clinic
 from clinic.tokens import token_hash
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import Channel, Patient
 from sessions.check_ins import check_in_issue
 from sessions.models import CheckIn
@@ -203,7 +204,7 @@ def _set(row: Reminder, **values) -> None:
 
 
 @retrying_atomic
-def reminder_resend(*, reminder: Reminder, actor) -> Reminder:
+def reminder_resend(*, reminder: Reminder, actor: User) -> Reminder:
     """Front desk sends a failed reminder again, now."""
     row = (
         Reminder.objects.select_for_update(of=("self",))
@@ -430,7 +431,8 @@ def _check_in_link_token(row: Reminder) -> str:
     raw = salted_hmac("reminders.check_in", f"check-in-{follow_up.session_id}").hexdigest()
     check_in = CheckIn.objects.filter(session_id=follow_up.session_id).first()
     if check_in is None:
-        check_in, _ = check_in_issue(session=follow_up.session, actor_label="system")
+        # A check-in request's follow-up always has its session.
+        check_in, _ = check_in_issue(session=follow_up.session, actor_label="system")  # type: ignore[arg-type]
     if check_in.token_hash != token_hash(raw):
         CheckIn.objects.filter(pk=check_in.pk).update(token_hash=token_hash(raw))
     return raw
@@ -593,7 +595,7 @@ def _record_failure(row: Reminder, *, lease: str, reason: str, transient: bool) 
 
 
 @retrying_atomic
-def reminder_policy_update(*, clinic: Clinic, actor, **values) -> ReminderPolicy:
+def reminder_policy_update(*, clinic: Clinic, actor: User, **values) -> ReminderPolicy:
     """A manager's change. It applies to follow-ups booked or moved from now on; channels and
     quiet hours are also re-checked at every send, so those apply at once."""
     policy = ReminderPolicy.objects.select_for_update().get(pk=policy_for(clinic).pk)

@@ -27,6 +27,7 @@ def patient_erasure(request, pk: int):
     messages.success(
         request,
         _("Erasure request recorded: the record is restricted and will be deleted after %(day)s.")
-        % {"day": date_format(patient.erase_after)},
+        # The request just recorded set erase_after.
+        % {"day": date_format(patient.erase_after)},  # type: ignore[arg-type]
     )
     return redirect("patient_chart", pk=patient.pk)
