@@ -9,6 +9,7 @@ import functools
 import ipaddress
 
 from django.conf import settings
+from django.http import HttpRequest
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -31,7 +32,7 @@ def _is_proxy(address: Address, networks) -> bool:
     return any(address.version == net.version and address in net for net in networks)
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     """The address of the client behind any trusted proxies, or None when the peer's address
     is missing or malformed (a test client, a Unix socket)."""
     peer = _parse(request.META.get("REMOTE_ADDR"))

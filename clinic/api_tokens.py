@@ -24,6 +24,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
 
 from .addresses import client_ip
 from .audit import audit_record
@@ -116,7 +117,7 @@ class ApiTokenAuthentication(BaseAuthentication):
     keyword = "Token"
     failed = _("Invalid or expired token.")
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
@@ -145,7 +146,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             )
         return user, token
 
-    def authenticate_header(self, request):
+    def authenticate_header(self, request: Request):
         return self.keyword
 
 

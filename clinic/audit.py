@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
+from django.http import HttpRequest
 from django.utils import timezone
 
 from .addresses import client_ip
@@ -60,7 +61,7 @@ class AuditContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         request_id = request_id_for(request)
         token = _request.set(RequestMeta(client_ip(request), request_id))
         try:

@@ -62,7 +62,7 @@ def access_for(user: AnyUser) -> Access:
         time_zone=rows[0][2] if rows else None,
     )
     # One query per request, however many selectors run (an attribute the stubs do not know).
-    user._clinic_access = access  # type: ignore[union-attr,attr-defined]
+    user._clinic_access = access  # type: ignore[attr-defined]
     return access
 
 

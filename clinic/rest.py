@@ -9,6 +9,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -17,7 +18,7 @@ from .forms import in_utc
 from .models import AuditEvent
 from .permissions import access_for, visible
 from .transactions import BUSY_MESSAGE, is_transient, mark_busy
-from .types import AnyUser, User
+from .types import AnyUser
 
 
 class AuditedReads:
@@ -36,7 +37,7 @@ class AuditedReads:
         return obj
 
 
-def filter_choices(user: User, model):
+def filter_choices(user: AnyUser, model):
     """The rows a list filter may name: what `user` may see. Any other id, another clinic's
     or one that never existed, is the same invalid choice (400, one message), so a filter
     never tells which of another clinic's ids exist."""
@@ -54,7 +55,7 @@ class ScopedFilterBackend(DjangoFilterBackend):
     `?therapist=`...) choosing among the rows the caller may see: the filters Meta.fields
     generates choose among every row of the table otherwise."""
 
-    def get_filterset(self, request, queryset, view):
+    def get_filterset(self, request: Request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is not None:
             for name, filter_ in filterset.filters.items():
@@ -72,7 +73,7 @@ class ReadsClinical(BasePermission):
 
     message = "Clinical records are for clinical staff."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view) -> bool:
         return bool(access_for(request.user).clinical_clinic_ids)
 
 
@@ -84,7 +85,7 @@ def managed_clinic_ids(user: AnyUser) -> list[int]:
 class ManagesAClinic(BasePermission):
     message = "Clinic reports are for managers."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view) -> bool:
         return bool(managed_clinic_ids(request.user))
 
 

@@ -11,7 +11,7 @@ import time
 
 import pyotp
 import segno
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -117,7 +117,7 @@ class SecondFactorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         user = request.user
         if (
             user.is_authenticated

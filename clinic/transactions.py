@@ -25,7 +25,7 @@ from typing import ParamSpec, TypeVar, overload
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import OperationalError, transaction
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
@@ -120,7 +120,7 @@ def retrying_atomic(func=None, *, using: str | None = None):
     return decorate(func) if func is not None else decorate
 
 
-def _wants_json(request) -> bool:
+def _wants_json(request: HttpRequest) -> bool:
     return (
         request.path.startswith("/api/")
         or request.content_type == "application/json"
@@ -128,9 +128,10 @@ def _wants_json(request) -> bool:
     )
 
 
-def busy_response(request):
+def busy_response(request: HttpRequest):
     """503 with Retry-After: JSON for the API and the page scripts' calls, a page otherwise."""
     message = str(BUSY_MESSAGE)
+    response: HttpResponse
     if _wants_json(request):
         response = JsonResponse({"detail": message, "errors": {"__all__": [message]}}, status=503)
     else:
@@ -161,7 +162,7 @@ class TransientFailureMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         attempts = settings.DATABASE_RETRY_ATTEMPTS if request.method in SAFE_METHODS else 1
         for attempt in range(1, attempts + 1):
             token = _gave_up.set(False)
@@ -180,7 +181,7 @@ class TransientFailureMiddleware:
             mark_busy(response)
         return response
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception):
         if not is_transient(exception):
             return None
         if not isinstance(exception, DatabaseBusy):

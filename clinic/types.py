@@ -2,8 +2,9 @@
 
 `User` is the class of settings.AUTH_USER_MODEL (Django's own): every `user` and `actor`
 parameter of a service, selector or view helper is one. Views behind `login_required` take a
-`StaffRequest`, whose user is signed in; only the permission gate (`access_for`) and what runs
-before sign-in also meet an `AnonymousUser`.
+`StaffRequest` and API views a `StaffApiRequest`, whose user is signed in; only the permission
+gate (`access_for`, `visible`), the audit trail and what runs before sign-in also meet an
+`AnonymousUser` (`AnyUser`).
 """
 
 from typing import TYPE_CHECKING, TypeAlias
@@ -12,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.http import HttpRequest
 from django.utils.functional import Promise
+from rest_framework.request import Request
 
 User: TypeAlias = AuthUser
 AnyUser: TypeAlias = AuthUser | AnonymousUser
@@ -19,6 +21,13 @@ AnyUser: TypeAlias = AuthUser | AnonymousUser
 
 class StaffRequest(HttpRequest):
     """A request past `login_required`: its user has signed in."""
+
+    user: User
+
+
+class StaffApiRequest(Request):
+    """An API request past `IsAuthenticated` (the API's default permission) or another
+    permission that refuses anonymous callers: its user has signed in."""
 
     user: User
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from clinic.models import Clinic
 from clinic.selectors import clinic_resolve
 from clinic.transactions import DatabaseBusy
+from clinic.types import StaffRequest
 
 from ..imports import PATIENT_COLUMNS, decode_upload, importing_clinics, patients_import
 
@@ -53,7 +54,7 @@ class ConfirmForm(forms.Form):
         self.fields["clinic"].queryset = clinics
 
 
-def _chosen_clinic(request, clinics) -> Clinic:
+def _chosen_clinic(request: StaffRequest, clinics) -> Clinic:
     """The clinic the upload form starts on: the request's (clinic.selectors.clinic_resolve),
     else the first the user may import into (the same order)."""
     try:
@@ -65,7 +66,7 @@ def _chosen_clinic(request, clinics) -> Clinic:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def patient_import(request):
+def patient_import(request: StaffRequest):
     clinics = importing_clinics(user=request.user)
     if not clinics.exists():
         raise PermissionDenied
