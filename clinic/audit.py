@@ -263,7 +263,7 @@ def _patient_of(obj):
     return target
 
 
-def audit_read(*, user: User, obj) -> AuditEvent:
+def audit_read(*, user: AnyUser, obj) -> AuditEvent:
     """A read of one scoped row (a patient, a note, an intake...), filed under its patient."""
     patient = _patient_of(obj)
     return audit_record(

@@ -12,9 +12,10 @@ the driver, whatever the field). Both are refused here, once for every route:
 """
 
 import json
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from rest_framework import parsers
@@ -97,10 +98,17 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(str(error)) from None
 
 
-class _CheckedFields:
+if TYPE_CHECKING:
+    _Parser = parsers.BaseParser
+else:
+    _Parser = object  # a mixin: the parser comes after it in the bases
+
+
+class _CheckedFields(_Parser):
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
-        data = getattr(parsed, "data", parsed)  # multipart answers (data, files)
+        # A QueryDict from either parser: multipart's in its answer (data, files).
+        data = cast(QueryDict, getattr(parsed, "data", parsed))
         try:
             for key, values in data.lists():
                 check_data([key, *values])

@@ -1,5 +1,7 @@
 """What every API view shares: permissions by role, pagination, and how service errors answer."""
 
+from typing import TYPE_CHECKING
+
 import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -20,8 +22,14 @@ from .permissions import access_for, visible
 from .transactions import BUSY_MESSAGE, is_transient, mark_busy
 from .types import AnyUser
 
+if TYPE_CHECKING:
+    # Not at run time: DRF's generic views import this module (DEFAULT_FILTER_BACKENDS).
+    from rest_framework.viewsets import ReadOnlyModelViewSet as _ViewSet
+else:
+    _ViewSet = object  # a mixin: the viewset comes after it in the bases
 
-class AuditedReads:
+
+class AuditedReads(_ViewSet):
     """For viewsets of patient data: every list and every detail read leaves an audit row
     (writes are audited by the services they call)."""
 

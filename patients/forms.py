@@ -107,7 +107,8 @@ class RedFlagForm(forms.Form):
             )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean answers (the stubs allow None)
         for flag in SCREENED_FLAGS:
             if cleaned.get(flag.value) == "yes" and not cleaned.get(f"{flag.value}_details"):
                 self.add_error(f"{flag.value}_details", _("Please add a few details."))
@@ -134,7 +135,8 @@ class MedicationsForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean answers (the stubs allow None)
         if cleaned.get("takes_anticoagulants") == "yes" and not cleaned.get(
             "anticoagulant_details"
         ):
@@ -228,7 +230,8 @@ class GoalsForm(forms.Form):
             )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean answers (the stubs allow None)
         named = 0
         for item in range(1, PSFS_ITEMS + 1):
             activity, score = cleaned.get(f"activity_{item}"), cleaned.get(f"score_{item}")
@@ -285,7 +288,8 @@ class ConsentForm(forms.Form):
         return name
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean answers (the stubs allow None)
         channel = cleaned.get("reminder_channel")
         if cleaned.get("consent_to_reminders") and not channel:
             self.add_error("reminder_channel", _("Choose how we should send them."))

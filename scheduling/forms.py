@@ -1,6 +1,7 @@
 """Input of the scheduling pages: booking, moving and filtering follow-ups, the reminder policy."""
 
 import datetime as dt
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -41,8 +42,10 @@ class FollowUpFilterForm(forms.Form):
 
     def __init__(self, *args, therapists, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["therapist"].queryset = therapists
-        self.fields["therapist"].label_from_instance = lambda u: u.get_full_name() or u.username
+        therapist = cast("forms.ModelChoiceField[User]", self.fields["therapist"])
+        therapist.queryset = therapists
+        # Relabelled on this instance, not in a subclass (the stubs see a method).
+        therapist.label_from_instance = lambda u: u.get_full_name() or u.username  # type: ignore[method-assign,assignment]
 
 
 class FollowUpForm(forms.Form):
@@ -55,8 +58,10 @@ class FollowUpForm(forms.Form):
 
     def __init__(self, *args, therapists, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["therapist"].queryset = therapists
-        self.fields["therapist"].label_from_instance = lambda u: u.get_full_name() or u.username
+        therapist = cast("forms.ModelChoiceField[User]", self.fields["therapist"])
+        therapist.queryset = therapists
+        # Relabelled on this instance, not in a subclass (the stubs see a method).
+        therapist.label_from_instance = lambda u: u.get_full_name() or u.username  # type: ignore[method-assign,assignment]
 
     def clean_due_at(self):
         due_at = self.cleaned_data["due_at"]

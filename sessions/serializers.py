@@ -114,7 +114,9 @@ class DraftInput(_Serializer):
         try:
             value = super().to_internal_value(self._emptied(data))
         except serializers.ValidationError as exc:
-            raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+            # A mapping's errors are a dict (the stubs also allow a list).
+            detail: dict = exc.detail  # type: ignore[assignment]
+            raise serializers.ValidationError({**detail, **unknown}) from exc
         if unknown:
             raise serializers.ValidationError(unknown)
         return value

@@ -51,7 +51,7 @@ class ConfirmForm(forms.Form):
 
     def __init__(self, *args, clinics, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["clinic"].queryset = clinics
+        cast(forms.ModelChoiceField, self.fields["clinic"]).queryset = clinics
 
 
 def _chosen_clinic(request: StaffRequest, clinics) -> Clinic:
