@@ -26,11 +26,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
+from django.http import HttpRequest
 from django.utils import timezone
 
 from .addresses import client_ip
 from .models import AuditChainLink, AuditEvent, audit_hmac
 from .request_ids import request_id_for
+from .types import AnyUser, User
 
 GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that admits one sequencer at a time.
@@ -60,7 +62,7 @@ class AuditContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         request_id = request_id_for(request)
         token = _request.set(RequestMeta(client_ip(request), request_id))
         try:
@@ -78,7 +80,7 @@ def _object_ref(obj) -> tuple[str, str]:
 
 
 def _event(
-    *, action, actor, actor_label, obj, patient, patient_id, clinic_id, fields=()
+    *, action, actor: AnyUser | None, actor_label, obj, patient, patient_id, clinic_id, fields=()
 ) -> AuditEvent:
     object_type, object_id = _object_ref(obj)
     if patient is not None:
@@ -87,7 +89,7 @@ def _event(
     event = AuditEvent(
         at=timezone.now(),
         clinic_id=clinic_id,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if isinstance(actor, User) else None,  # never AnonymousUser
         actor_label=actor_label,
         action=action,
         object_type=object_type,
@@ -105,7 +107,7 @@ def _event(
 def audit_record(
     *,
     action: str,
-    actor=None,
+    actor: AnyUser | None = None,
     actor_label: str = "",
     obj=None,
     patient=None,
@@ -124,7 +126,9 @@ def audit_record(
     return event
 
 
-def audit_record_patients(*, action: str, patients, actor=None, actor_label: str = "") -> None:
+def audit_record_patients(
+    *, action: str, patients, actor: AnyUser | None = None, actor_label: str = ""
+) -> None:
     """One event per patient, filed under each, in a few INSERTs: an import of thousands of
     patients audits every one of them without a round trip each."""
     events = [
@@ -263,7 +267,7 @@ def _patient_of(obj):
     return target
 
 
-def audit_read(*, user, obj) -> AuditEvent:
+def audit_read(*, user: AnyUser, obj) -> AuditEvent:
     """A read of one scoped row (a patient, a note, an intake...), filed under its patient."""
     patient = _patient_of(obj)
     return audit_record(

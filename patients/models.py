@@ -252,7 +252,11 @@ class Patient(models.Model):
         return self.merged_into_id is not None
 
     def consents_to(self, channel: str) -> bool:
-        return {Channel.EMAIL: self.consents_to_email, Channel.SMS: self.consents_to_sms}[channel]
+        consents: dict[str, bool] = {
+            Channel.EMAIL: self.consents_to_email,
+            Channel.SMS: self.consents_to_sms,
+        }
+        return consents[channel]
 
 
 MATCH_FIELDS = ("match_name", "match_phone", "match_phone_other", "match_email")
@@ -281,6 +285,8 @@ class IntakeInvitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # The link itself: on the instance `intake_invite` returns only, never stored (a hash is).
+    link = ""
 
     class Meta:
         ordering = ["-created_at"]

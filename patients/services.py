@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.models import ForeignObjectRel, Model
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,7 @@ from clinic.models import AuditEvent, Clinic, Membership, Role
 from clinic.permissions import access_for
 from clinic.tokens import token_new
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 
 from .forms import ANTICOAGULANT_NAMES, SCREENED_FLAGS, STEPS, pain_ratings, psfs_items, step_form
 from .models import (
@@ -92,7 +94,7 @@ class PossibleDuplicates(ValidationError):
         self.matches = matches
 
 
-def _require_registering(user, clinic_id: int) -> None:
+def _require_registering(user: User, clinic_id: int) -> None:
     if clinic_id not in access_for(user).registering_clinic_ids:
         raise PermissionDenied(
             _("Patients are registered and edited by the front desk and managers.")
@@ -142,7 +144,7 @@ def _check_duplicates(patient: Patient, changed: Collection[str] | None = None) 
 
 @retrying_atomic
 def patient_register(
-    *, actor, clinic: Clinic, details: dict, confirm_duplicate: bool = False
+    *, actor: User, clinic: Clinic, details: dict, confirm_duplicate: bool = False
 ) -> Patient:
     """Register a patient (a walk-in, a phone booking) from the REGISTRATION_FIELDS in
     `details`. Raises ValidationError per field, PossibleDuplicates unless `confirm_duplicate`,
@@ -164,7 +166,7 @@ def patient_register(
 
 @retrying_atomic
 def patient_update(
-    *, actor, patient: Patient, changes: dict, confirm_duplicate: bool = False
+    *, actor: User, patient: Patient, changes: dict, confirm_duplicate: bool = False
 ) -> Patient:
     """Apply `changes` (some REGISTRATION_FIELDS) to a patient the actor's selector returned.
     The database keeps the row's past state (RecordVersion); the audit row names the fields
@@ -196,21 +198,21 @@ def patient_update(
     return patient
 
 
-def _patient_references() -> list[tuple[type, str]]:
+def _patient_references() -> list[tuple[type[Model], str]]:
     """Every (model, column) whose rows point at a patient, found from the models themselves
     so that a table added later (an appointment, a waitlist entry) moves too. Derived report
     tables are left out: they are rebuilt, not moved."""
-    return [
-        (relation.related_model, relation.field.column)
-        for relation in Patient._meta.get_fields(include_hidden=True)
-        if (relation.one_to_many or relation.one_to_one)
-        and relation.auto_created
-        and not relation.concrete
-        and not getattr(relation.related_model, "is_derived", False)
-    ]
+    references = []
+    for relation in Patient._meta.get_fields(include_hidden=True):
+        if not isinstance(relation, ForeignObjectRel) or relation.many_to_many:
+            continue
+        model = relation.related_model
+        if isinstance(model, type) and not getattr(model, "is_derived", False):
+            references.append((model, relation.field.column))
+    return references
 
 
-def _rows_move(model, column: str, *, merged: Patient, survivor: Patient) -> int:
+def _rows_move(model: type[Model], column: str, *, merged: Patient, survivor: Patient) -> int:
     """Point `model`'s `column` at the survivor. On PostgreSQL through the owner's function,
     the one way past the signed-note lock (treatments migration 0012)."""
     if connection.vendor != "postgresql":
@@ -224,7 +226,7 @@ def _rows_move(model, column: str, *, merged: Patient, survivor: Patient) -> int
 
 
 @retrying_atomic
-def patient_merge(*, actor, survivor: Patient, merged: Patient) -> Patient:
+def patient_merge(*, actor: User, survivor: Patient, merged: Patient) -> Patient:
     """A manager merges a duplicate record into the one that stays: every row pointing at the
     duplicate (sessions and signed notes, scores, intakes, invitations, follow-ups, and tables
     added later) moves to the survivor in one transaction; the duplicate stays as a tombstone
@@ -265,7 +267,7 @@ def patient_merge(*, actor, survivor: Patient, merged: Patient) -> Patient:
     return survivor
 
 
-def _require_staff(user, clinic_id: int) -> None:
+def _require_staff(user: User, clinic_id: int) -> None:
     if clinic_id not in access_for(user).clinic_ids:
         raise PermissionDenied("Only staff of the clinic work on its intakes.")
 
@@ -274,7 +276,7 @@ def _require_staff(user, clinic_id: int) -> None:
 def intake_invite(
     *,
     clinic: Clinic,
-    created_by,
+    created_by: User,
     email: str,
     build_link: Callable[[str], str],
     patient: Patient | None = None,
@@ -446,7 +448,7 @@ def _apply_answers(patient: Patient, answers: dict) -> None:
 
 
 @retrying_atomic
-def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Patient:
+def intake_link(*, intake_id: int, user: User, patient: Patient | None = None) -> Patient:
     """Attach a submitted intake to `patient` (or a new patient made from its details) and turn
     its ratings into `intake` pain scores and PSFS items, dated when the patient submitted."""
     submission = (
@@ -474,7 +476,8 @@ def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Pati
     patient.full_clean()
     patient.save()
 
-    when = submission.submitted_at
+    # A submitted intake (the status checked above) has its submission time.
+    when: dt.datetime = submission.submitted_at  # type: ignore[assignment]
     PainScore.objects.bulk_create(
         PainScore(
             patient=patient,
@@ -509,7 +512,7 @@ def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Pati
 
 
 @retrying_atomic
-def intake_red_flags_clear(*, intake_id: int, user, note: str) -> IntakeSubmission:
+def intake_red_flags_clear(*, intake_id: int, user: User, note: str) -> IntakeSubmission:
     """A therapist judges the intake's red flags no longer stop or adapt treatment; the note
     says why and stays with the intake."""
     submission = IntakeSubmission.objects.select_for_update().get(pk=intake_id)

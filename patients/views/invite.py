@@ -15,6 +15,7 @@ from clinic.feedback import service_error_messages
 from clinic.models import Clinic
 from clinic.selectors import clinic_resolve, clinics_of
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 
 from .. import selectors, services
 from ..forms import InvitationForm
@@ -22,7 +23,7 @@ from ..forms import InvitationForm
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def intake_invite(request):
+def intake_invite(request: StaffRequest):
     """Front desk (or any staff) sends an intake link to a new or an existing patient."""
     patient = None
     if request.GET.get("patient"):
@@ -83,7 +84,7 @@ def intake_invite(request):
 
 @login_required
 @require_POST
-def patient_intake_link(request, pk: int):
+def patient_intake_link(request: StaffRequest, pk: int):
     """A fresh intake link for a registered patient, shown once to be copied and passed on
     (by message, in person): only its hash is stored, so it cannot be shown again."""
     patient = or_404(selectors.patient_get, user=request.user, patient_id=pk)

@@ -15,6 +15,7 @@ from clinic.audit import audit_read
 from clinic.feedback import service_error_messages
 from clinic.permissions import access_for
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 
 from .. import selectors, services
 
@@ -27,7 +28,7 @@ class MergeForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def patient_merge(request, pk: int):
+def patient_merge(request: StaffRequest, pk: int):
     survivor = or_404(selectors.patient_get, user=request.user, patient_id=pk)
     if survivor.clinic_id not in access_for(request.user).managed_clinic_ids:
         raise PermissionDenied

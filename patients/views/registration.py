@@ -15,12 +15,14 @@ from clinic.models import Clinic
 from clinic.permissions import access_for
 from clinic.selectors import clinic_resolve, clinics_of
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 
 from .. import selectors, services
 from ..forms import PatientForm
+from ..models import Patient
 
 
-def _save(form: PatientForm, write) -> tuple[object, list]:
+def _save(form: PatientForm, write) -> tuple[Patient | None, list[Patient]]:
     """Run the service `write(details, confirm)`; on a refusal, put its messages on the form.
     Answers the patient written (or None) and the possible duplicates found."""
     confirm = form.cleaned_data.get("confirm_duplicate", False)
@@ -33,7 +35,15 @@ def _save(form: PatientForm, write) -> tuple[object, list]:
         return None, []
 
 
-def _form_page(request, form, *, patient=None, clinic=None, duplicates=(), clinics=()):
+def _form_page(
+    request: StaffRequest,
+    form: PatientForm,
+    *,
+    patient=None,
+    clinic=None,
+    duplicates=(),
+    clinics=(),
+):
     if duplicates:
         # The same typed data again, now with the box that confirms another person.
         form = PatientForm(request.POST, instance=patient, zone=form.zone, duplicates_found=True)
@@ -50,7 +60,7 @@ def _form_page(request, form, *, patient=None, clinic=None, duplicates=(), clini
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def patient_new(request):
+def patient_new(request: StaffRequest):
     try:
         clinic = clinic_resolve(user=request.user, slug=request.GET.get("clinic"))
     except Clinic.DoesNotExist:
@@ -62,7 +72,7 @@ def patient_new(request):
         zone=clinic.zone,
         duplicates_found="confirm_duplicate" in request.POST,
     )
-    duplicates = []
+    duplicates: list[Patient] = []
     if request.method == "POST" and form.is_valid():
         patient, duplicates = _save(
             form,
@@ -84,7 +94,7 @@ def patient_new(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def patient_edit(request, pk: int):
+def patient_edit(request: StaffRequest, pk: int):
     patient = or_404(selectors.patient_get, user=request.user, patient_id=pk)
     if patient.clinic_id not in access_for(request.user).registering_clinic_ids:
         raise PermissionDenied
@@ -95,7 +105,7 @@ def patient_edit(request, pk: int):
         zone=patient.clinic.zone,
         duplicates_found="confirm_duplicate" in request.POST,
     )
-    duplicates = []
+    duplicates: list[Patient] = []
     if request.method == "POST" and form.is_valid():
         saved, duplicates = _save(
             form,
