@@ -12,10 +12,19 @@ back (`restricted=True`): the chart, where a manager sees the request.
 """
 
 from dataclasses import dataclass
+from typing import ClassVar, Protocol, cast
 
 from django.db.models import Model, Q, QuerySet
 
-from .models import CLINICAL_ROLES, MANAGING_ROLES, Membership
+from .models import CLINICAL_ROLES, MANAGING_ROLES, REGISTERING_ROLES, Membership
+from .types import AnyUser
+
+
+class Scoped(Protocol):
+    """What a scoped model declares beside being a Model (see above)."""
+
+    clinic_lookup: ClassVar[str]
+    is_clinical: ClassVar[bool]
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,8 @@ class Access:
     clinical_clinic_ids: frozenset[int]
     # Clinics whose manager (or administrator) the user is: reports, audit, settings.
     managed_clinic_ids: frozenset[int] = frozenset()
+    # Clinics where the user registers and edits patients (front desk, managers).
+    registering_clinic_ids: frozenset[int] = frozenset()
     # The zone pages are shown in: the user's first clinic's (most staff work in one clinic).
     time_zone: str | None = None
 
@@ -34,7 +45,7 @@ class Access:
 NO_ACCESS = Access(frozenset(), frozenset())
 
 
-def access_for(user) -> Access:
+def access_for(user: AnyUser) -> Access:
     """The clinics a user works in, and those where their role reads clinical content."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return NO_ACCESS
@@ -50,9 +61,11 @@ def access_for(user) -> Access:
         clinic_ids=frozenset(clinic_id for clinic_id, _, _ in rows),
         clinical_clinic_ids=frozenset(cid for cid, role, _ in rows if role in CLINICAL_ROLES),
         managed_clinic_ids=frozenset(cid for cid, role, _ in rows if role in MANAGING_ROLES),
+        registering_clinic_ids=frozenset(cid for cid, role, _ in rows if role in REGISTERING_ROLES),
         time_zone=rows[0][2] if rows else None,
     )
-    user._clinic_access = access  # one query per request, however many selectors run
+    # One query per request, however many selectors run (an attribute the stubs do not know).
+    user._clinic_access = access  # type: ignore[attr-defined]
     return access
 
 
@@ -61,7 +74,7 @@ def patient_path(model: type[Model]) -> str | None:
     itself), or None for a model whose rows belong to no patient (a clinic's settings)."""
     if model._meta.label_lower == "patients.patient":
         return ""
-    prefix = model.clinic_lookup.removesuffix("clinic").removesuffix("__")
+    prefix = cast("type[Scoped]", model).clinic_lookup.removesuffix("clinic").removesuffix("__")
     if prefix.endswith("patient"):
         return prefix
     names = {field.name for field in model._meta.get_fields()}
@@ -70,25 +83,37 @@ def patient_path(model: type[Model]) -> str | None:
 
 def unrestricted(model: type[Model]) -> Q:
     """The condition that keeps rows of patients who have not asked for erasure (and rows of
-    no patient at all, such as an intake not linked to one yet)."""
+    no patient at all, such as an intake not linked to one yet), and no merged duplicate."""
     path = patient_path(model)
     if path is None:
         return Q()
+    if path == "":
+        return Q(erasure_requested_at__isnull=True) & unmerged(model)
     field = f"{path}__erasure_requested_at" if path else "erasure_requested_at"
     return Q(**{f"{field}__isnull": True})
 
 
-def visible(user, queryset: QuerySet | type[Model], *, restricted: bool = False) -> QuerySet:
+def unmerged(model: type[Model]) -> Q:
+    """A merged duplicate is a tombstone (its rows moved to the record it was merged into): out
+    of every read, restricted ones included."""
+    return Q(merged_into__isnull=True) if patient_path(model) == "" else Q()
+
+
+def visible(
+    user: AnyUser, queryset: QuerySet | type[Model], *, restricted: bool = False
+) -> QuerySet:
     """Narrow `queryset` to the rows `user` may see: their clinics, clinical rows only for
     clinical roles, and no row of a restricted patient. Anything else is simply absent, so a
     wrong id answers 404. `restricted=True` (the manager's handling of an erasure request)
     keeps restricted patients of the clinics the user manages."""
     if not isinstance(queryset, QuerySet):
         queryset = queryset._default_manager.all()
-    model = queryset.model
+    model = cast("type[Scoped]", queryset.model)
     access = access_for(user)
     clinic_ids = access.clinical_clinic_ids if model.is_clinical else access.clinic_ids
-    keep = unrestricted(model)
+    keep = unrestricted(queryset.model)
     if restricted:
-        keep |= Q(**{f"{model.clinic_lookup}__in": access.managed_clinic_ids})
+        keep |= Q(**{f"{model.clinic_lookup}__in": access.managed_clinic_ids}) & unmerged(
+            queryset.model
+        )
     return queryset.filter(keep, **{f"{model.clinic_lookup}__in": clinic_ids})

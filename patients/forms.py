@@ -7,14 +7,24 @@ Each intake step's `cleaned_data` is stored as typed (JSON) in IntakeSubmission.
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from django import forms
 from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.types import StrOrPromise
+
 from .body_chart import chart_views
-from .models import ActivityProfile, Channel, DurationCategory, Patient, RedFlag
+from .models import (
+    ActivityProfile,
+    Channel,
+    DurationCategory,
+    Patient,
+    RedFlag,
+    date_of_birth_problem,
+)
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 PSFS_ITEMS = 3
@@ -104,7 +114,8 @@ class RedFlagForm(forms.Form):
             )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean answers (the stubs allow None)
         for flag in SCREENED_FLAGS:
             if cleaned.get(flag.value) == "yes" and not cleaned.get(f"{flag.value}_details"):
                 self.add_error(f"{flag.value}_details", _("Please add a few details."))
@@ -131,7 +142,8 @@ class MedicationsForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean answers (the stubs allow None)
         if cleaned.get("takes_anticoagulants") == "yes" and not cleaned.get(
             "anticoagulant_details"
         ):
@@ -226,7 +238,8 @@ class GoalsForm(forms.Form):
             )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean answers (the stubs allow None)
         named = 0
         for item in range(1, PSFS_ITEMS + 1):
             activity, score = cleaned.get(f"activity_{item}"), cleaned.get(f"score_{item}")
@@ -283,7 +296,8 @@ class ConsentForm(forms.Form):
         return name
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean answers (the stubs allow None)
         channel = cleaned.get("reminder_channel")
         if cleaned.get("consent_to_reminders") and not channel:
             self.add_error("reminder_channel", _("Choose how we should send them."))
@@ -297,7 +311,7 @@ class ConsentForm(forms.Form):
 @dataclass(frozen=True)
 class Step:
     key: str
-    title: str
+    title: StrOrPromise
     form_class: type[forms.Form] | None
 
 
@@ -317,6 +331,8 @@ STEPS = (
 
 def step_form(step: Step, answers: dict, data=None) -> forms.Form:
     """The step's form, bound to `data` when posted, else showing what was saved."""
+    if step.form_class is None:
+        raise ValueError(f"The {step.key} step has no form.")
     kwargs = {}
     if step.form_class is ConsentForm:
         personal = answers.get("personal", {})
@@ -352,7 +368,7 @@ class IntakeLinkForm(forms.Form):
     def __init__(self, *args, candidates: list[Patient], **kwargs):
         super().__init__(*args, **kwargs)
         self.candidates = {str(p.pk): p for p in candidates}
-        self.fields["patient"].choices = [
+        cast(forms.ChoiceField, self.fields["patient"]).choices = [
             *(
                 (str(p.pk), f"{p.full_name} — {p.date_of_birth:%Y-%m-%d} {p.email}".strip())
                 for p in candidates
@@ -400,16 +416,22 @@ def _shown(field: forms.Field, value) -> str:
     return str(choices.get(value, value))
 
 
-def _section_rows(step: Step, saved: dict) -> list[tuple[str, str]]:
+# (label, value): a field's label may be lazy, or missing.
+Row = tuple[StrOrPromise | None, StrOrPromise]
+
+
+def _section_rows(step: Step, saved: dict) -> list[Row]:
+    if step.form_class is None:
+        raise ValueError(f"The {step.key} step has no form.")
     form = step.form_class()
     if step.key == "red_flags":
-        rows = [
+        rows: list[Row] = [
             (flag.label, f"{_('Yes')} — {saved.get(f'{flag.value}_details', '')}")
             for flag in SCREENED_FLAGS
             if saved.get(flag.value) == "yes"
         ]
         return rows or [(_("Safety questions"), _("No to every question"))]
-    if step.key == "pain":
+    if isinstance(form, PainMapForm):
         rows = [
             (label, f"{saved[name]}/10") for name, _r, _s, label in form.regions if name in saved
         ]
@@ -441,3 +463,65 @@ def review_sections(answers: dict, edit_url: str | None = None) -> list[dict]:
             }
         )
     return sections
+
+
+class PatientForm(forms.ModelForm):
+    """Register or edit a patient: what the front desk types in. The service decides; this form
+    parses and shows its per-field errors next to what was typed."""
+
+    confirm_duplicate = forms.BooleanField(
+        label=_("This is someone else: register anyway"), required=False
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "phone",
+            "phone_other",
+            "email",
+            "preferred_language",
+            "consents_to_email",
+            "consents_to_sms",
+            "preferred_channel",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "emergency_contact_relation",
+            "staff_note",
+        ]
+        widgets = {
+            "date_of_birth": _date_input(),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "phone_other": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "emergency_contact_phone": forms.TextInput(attrs={"type": "tel"}),
+            "staff_note": _text_area(),
+        }
+
+    def __init__(self, *args, zone, duplicates_found: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        # Offered only once the service has found possible duplicates to confirm against.
+        if not duplicates_found:
+            del self.fields["confirm_duplicate"]
+
+    def clean_date_of_birth(self):
+        # The service's own rule, checked here too so that every field's error shows at once.
+        born = self.cleaned_data["date_of_birth"]
+        if problem := date_of_birth_problem(born, zone=self.zone):
+            raise forms.ValidationError(problem)
+        return born
+
+    def _post_clean(self):
+        # The service validates the instance (model rules and its own), not the form.
+        pass
+
+    def details(self) -> dict:
+        """The fields the service takes, as parsed."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+    def service_errors(self, error) -> None:
+        """A service's ValidationError, each message next to its field (else at the top)."""
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.models import Clinic, Role
 from clinic.rest import managed_clinic_ids
 from clinic.selectors import clinic_resolve, clinics_of
+from clinic.types import StaffRequest
 from patients.models import ActivityProfile, BodyRegion, DurationCategory, PainSource, Side
 from patients.selectors import psfs_ratings
 from sessions.selectors import session_pain_curve, trigger_point_history
@@ -81,7 +82,7 @@ TABLES = [
 ]
 
 
-def _managed_clinic(request) -> Clinic:
+def _managed_clinic(request: StaffRequest) -> Clinic:
     """The clinic whose outcomes the page shows: managers only (403), and only their clinics."""
     if not managed_clinic_ids(request.user):
         raise PermissionDenied
@@ -92,7 +93,7 @@ def _managed_clinic(request) -> Clinic:
 
 
 @login_required
-def dashboard(request):
+def dashboard(request: StaffRequest):
     clinic = _managed_clinic(request)
     therapists = (
         get_user_model()
@@ -149,11 +150,11 @@ def dashboard(request):
 
 
 @login_required
-def patient_progress(request, patient_id: int):
+def patient_progress(request: StaffRequest, patient_id: int):
     """A printable progress report of one patient for the clinical staff of their clinic (the
     chart's clinical rule; anyone else gets 404): pain, mobility, PSFS, trigger points and the
     check-in curve over the course."""
-    patient = clinical_patient(request, patient_id)
+    patient = clinical_patient(user=request.user, patient_id=patient_id)
     config = {
         "pain": reverse("report-pain-trend", args=[patient.pk]),
         "mobility": reverse("report-mobility-trend", args=[patient.pk]),

@@ -15,6 +15,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent, RecordVersion
 from clinic.permissions import access_for
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import FunctionalScore, IntakeInvitation, IntakeSubmission, PainScore, Patient
 from sessions.models import (
     Addendum,
@@ -36,7 +37,7 @@ def _years_after(day: dt.date, years: int) -> dt.date:
 
 
 @retrying_atomic
-def patient_erasure_request(*, patient: Patient, user) -> Patient:
+def patient_erasure_request(*, patient: Patient, user: User) -> Patient:
     """Restrict the record now; schedule its deletion for the end of the retention period."""
     if patient.clinic_id not in access_for(user).managed_clinic_ids:
         raise PermissionDenied("Erasure requests are recorded by the clinic's managers.")
@@ -75,6 +76,8 @@ ERASED = (
     (TreatmentSession, "patient"),
     (IntakeSubmission, "patient"),
     (IntakeInvitation, "patient"),
+    # Duplicates merged into the patient: tombstones whose rows the patient already holds.
+    (Patient, "merged_into"),
 )
 
 
@@ -97,7 +100,7 @@ def _erase(patient_id: int) -> None:
     patient = Patient.objects.select_for_update().get(pk=patient_id)
     audit_record(action=AuditEvent.Action.ERASE, actor_label="system", obj=patient, patient=patient)
     if connection.vendor == "postgresql":
-        # The owner role's function (treatments migration 0008): the application's own role
+        # The owner role's function (treatments migrations 0008, 0012): the application's role
         # may neither delete history nor switch the record triggers off.
         with connection.cursor() as cursor:
             cursor.execute("SELECT clinic_erase_patient(%s)", [patient_id])

@@ -142,6 +142,7 @@ class SessionPart(models.Model):
 
     clinic_lookup = "session__patient__clinic"
     is_clinical = True
+    session_id: int  # each part's `session` foreign key
 
     class Meta:
         abstract = True
@@ -334,6 +335,8 @@ class SessionPain(models.Model):
 
     clinic_lookup = "clinic"
     is_clinical = True
+    # Rebuilt from the record, never moved or edited (a patient merge rebuilds it).
+    is_derived = True
 
     # Copied from the patient and the session: the report filters on them without joins.
     clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
@@ -366,6 +369,8 @@ class TriggerPointVisit(models.Model):
 
     clinic_lookup = "clinic"
     is_clinical = True
+    # Rebuilt from the record, never moved or edited (a patient merge rebuilds it).
+    is_derived = True
 
     trigger_point = models.OneToOneField(
         TriggerPoint, on_delete=models.CASCADE, primary_key=True, related_name="+"
