@@ -67,7 +67,7 @@ def _mirrored(shape: Shape) -> Shape:
 
 
 def _side_words(side: str, *, for_patient: bool) -> str:
-    return Side.to_patient(side) if for_patient else Side(side).label
+    return Side.to_patient(side) if for_patient else str(Side(side).label)
 
 
 def _drawn(shape: Shape, side: str, *, for_patient: bool) -> dict:

@@ -62,10 +62,11 @@ class Side(models.TextChoices):
     def to_patient(cls, value: str) -> str:
         """The side as a patient reads it about their own body: "Right", not "Patient's
         right" (staff pages keep the long form)."""
-        return str(PATIENT_SIDE_WORDS.get(value, cls(value).label))
+        words = PATIENT_SIDE_WORDS.get(value)
+        return str(words if words is not None else cls(value).label)
 
 
-PATIENT_SIDE_WORDS = {Side.LEFT: _("Left"), Side.RIGHT: _("Right")}
+PATIENT_SIDE_WORDS = {Side.LEFT.value: _("Left"), Side.RIGHT.value: _("Right")}
 
 
 class ActivityProfile(models.TextChoices):
