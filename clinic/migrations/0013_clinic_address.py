@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0011_sign_in_guards_and_api_tokens'),
+        ('clinic', '0012_audit_changed_fields'),
     ]
 
     operations = [
