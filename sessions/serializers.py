@@ -18,6 +18,7 @@ from .models import (
     MobilityMeasurement,
     Movement,
     Muscle,
+    PointCorrection,
     TreatmentSession,
     TriggerPoint,
 )
@@ -56,11 +57,41 @@ class VisibleRelated(serializers.PrimaryKeyRelatedField):
         return visible(self.context["request"].user, self.model)
 
 
+class PointCorrectionSerializer(serializers.ModelSerializer):
+    """One point an addendum corrects: the point's id (of the same note) and the muscle, side
+    or scores it should have had; what is left out stays as recorded."""
+
+    trigger_point = serializers.IntegerField()
+    muscle = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Muscle.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = PointCorrection
+        fields = ["trigger_point", "muscle", "side", "tenderness", "pressure"]
+
+
 class AddendumSerializer(serializers.ModelSerializer):
+    corrections = PointCorrectionSerializer(many=True, required=False, max_length=MAX_DRAFT_ITEMS)
+
     class Meta:
         model = Addendum
-        fields = ["id", "kind", "reason", "text", "author", "created_at"]
+        fields = ["id", "kind", "reason", "text", "author", "created_at", "corrections"]
         read_only_fields = ["id", "author", "created_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["corrections"] = [
+            {
+                "trigger_point": c.trigger_point_id,
+                "muscle": c.muscle.slug if c.muscle else None,
+                "side": c.side,
+                "tenderness": c.tenderness,
+                "pressure": c.pressure,
+            }
+            for c in instance.corrections.all()
+        ]
+        return data
 
 
 class TreatmentSessionSerializer(serializers.ModelSerializer):
@@ -82,6 +113,8 @@ class TreatmentSessionSerializer(serializers.ModelSerializer):
             "red_flags_acknowledged",
             "signed_at",
             "signed_by",
+            "discarded_at",
+            "discarded_by",
             "created_at",
             "updated_at",
             "addenda",
@@ -92,6 +125,11 @@ class TreatmentSessionSerializer(serializers.ModelSerializer):
 class SessionStartSerializer(serializers.Serializer):
     patient = VisibleRelated(Patient)
     started_at = serializers.DateTimeField(required=False)
+    another = serializers.BooleanField(
+        default=False,
+        help_text="Start another session although this therapist has an open draft for the "
+        "patient (by default that draft is continued).",
+    )
 
 
 class DraftInput:

@@ -6,6 +6,7 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
@@ -17,10 +18,13 @@ from patients.selectors import active_red_flags
 from .models import (
     Addendum,
     MobilityMeasurement,
+    NoteRequirements,
+    PointCorrection,
     SignedRecordLocked,
     TreatmentSession,
     TriggerPoint,
 )
+from .selectors import open_draft
 from .signals import session_signed
 from .summaries import summaries_refresh
 
@@ -47,6 +51,8 @@ def _lock_draft(session: TreatmentSession) -> TreatmentSession:
     locked = TreatmentSession.objects.select_for_update(no_key=True).get(pk=session.pk)
     if locked.is_signed:
         raise SignedRecordLocked(f"Session {session.pk} is signed; write an addendum.")
+    if locked.is_discarded:
+        raise ValidationError({"__all__": [_("This draft was discarded: start a new session.")]})
     return locked
 
 
@@ -65,11 +71,18 @@ def _validated(instance):
 
 @retrying_atomic
 def session_start(
-    *, patient: Patient, therapist, started_at: dt.datetime | None = None
+    *, patient: Patient, therapist, started_at: dt.datetime | None = None, another: bool = False
 ) -> TreatmentSession:
+    """The therapist's open draft for this patient, or a new session when there is none or
+    they ask for `another` (two treatments the same day): drafts never pile up by accident."""
     _require_clinician(therapist, patient)
     if patient.is_restricted:
         raise ValidationError({"patient": ["This record is restricted by an erasure request."]})
+    # Two clicks (or two tabs) at once: the second waits here and finds the first's draft.
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).exists()
+    if not another and (draft := open_draft(patient=patient, therapist=therapist)):
+        draft.continued = True  # the API answers 200 for it, 201 for a new session
+        return draft
     session = TreatmentSession(
         patient=patient, therapist=therapist, started_at=started_at or timezone.now()
     )
@@ -185,10 +198,11 @@ def session_sign(
     session = _lock_draft(session)
     if user.pk != session.therapist_id:
         raise PermissionDenied("A note is signed by the therapist who wrote it.")
+    gaps = session.signing_gaps(requirements=NoteRequirements.for_clinic(session.patient.clinic_id))
     if active_red_flags(patient=session.patient) and not acknowledge_red_flags:
-        raise ValidationError(
-            {"acknowledge_red_flags": ["This patient has active red flags: acknowledge them."]}
-        )
+        gaps["acknowledge_red_flags"] = [_("This patient has active red flags: acknowledge them.")]
+    if gaps:
+        raise ValidationError(gaps)
     session.status = TreatmentSession.Status.SIGNED
     session.signed_at = timezone.now()
     session.signed_by = user
@@ -202,18 +216,88 @@ def session_sign(
 
 
 @retrying_atomic
+def session_discard(*, session: TreatmentSession, user) -> TreatmentSession:
+    """Set a draft aside for good. The row stays (who discarded it and when, with its audit
+    event); its scores, points and measurements are removed so the charts and reports no longer
+    count them, and PostgreSQL keeps their last state in the record history. A signed note is
+    never discarded (SignedRecordLocked)."""
+    _require_clinician(user, session.patient)
+    require_author(user=user, session=session)
+    session = TreatmentSession.objects.select_for_update(no_key=True).get(pk=session.pk)
+    if session.is_signed:
+        raise SignedRecordLocked(f"Session {session.pk} is signed; write an addendum.")
+    if session.is_discarded:
+        return session
+    session.discarded_at = timezone.now()
+    session.discarded_by = user
+    session.save()
+    session.pain_scores.filter(source__in=SESSION_PAIN_SOURCES).delete()
+    session.trigger_points.all().delete()
+    session.mobility.all().delete()
+    summaries_refresh(patient_ids=[session.patient_id])
+    audit_record(action=AuditEvent.Action.DISCARD, actor=user, obj=session, patient=session.patient)
+    return session
+
+
+@retrying_atomic
 def addendum_add(
-    *, session: TreatmentSession, author, reason: str, text: str, kind: str = "correction"
+    *,
+    session: TreatmentSession,
+    author,
+    reason: str,
+    text: str,
+    kind: str = "correction",
+    corrections: list[dict] | None = None,
 ) -> Addendum:
-    """Correct or complete a signed note without touching it."""
+    """Correct or complete a signed note without touching it. A correction may amend trigger
+    points (`corrections`: dicts of `trigger_point` and the muscle, side, tenderness or
+    pressure it should have had); the history and reports then read the corrected values."""
     _require_clinician(author, session.patient)
     session = TreatmentSession.objects.get(pk=session.pk)  # the stored status, not a stale copy
     if not session.is_signed:
         raise ValidationError({"session": ["A draft is edited directly; addenda follow signing."]})
     addendum = Addendum(session=session, author=author, reason=reason, text=text, kind=kind)
     addendum.full_clean()
+    rows = _corrections(session, addendum, corrections or [])
     addendum.save()
+    for row in rows:
+        row.addendum = addendum
+    PointCorrection.objects.bulk_create(rows)
+    if rows:
+        summaries_refresh(patient_ids=[session.patient_id])
     audit_record(
         action=AuditEvent.Action.CREATE, actor=author, obj=addendum, patient=session.patient
     )
     return addendum
+
+
+def _corrections(session: TreatmentSession, addendum: Addendum, items: list[dict]) -> list:
+    """Validated, unsaved correction rows; a point of another session is refused."""
+    if items and addendum.kind != Addendum.Kind.CORRECTION:
+        raise ValidationError({"kind": [_("Only a correction amends trigger points.")]})
+    own = {point.pk: point for point in session.trigger_points.all()}
+    errors: dict[str, list[str]] = {}
+    rows = []
+    for index, item in enumerate(items):
+        point = item.get("trigger_point")
+        point_id = getattr(point, "pk", point)
+        if point_id not in own:
+            errors[f"corrections.{index}.trigger_point"] = [
+                _("Choose a trigger point of this note.")
+            ]
+            continue
+        values = {k: v for k, v in item.items() if k != "trigger_point" and v not in (None, "")}
+        row = PointCorrection(addendum=addendum, trigger_point=own[point_id], **values)
+        if not values:
+            errors[f"corrections.{index}.__all__"] = [
+                _("Say what changes: the muscle, the side or a score.")
+            ]
+            continue
+        try:
+            row.full_clean(exclude=["addendum"])
+        except ValidationError as exc:
+            errors |= {f"corrections.{index}.{k}": v for k, v in exc.message_dict.items()}
+        rows.append(row)
+    if errors:
+        raise ValidationError(errors)
+    return rows

@@ -9,6 +9,7 @@ urlpatterns = [
     path("sessions/<int:pk>/draft", recording.session_draft, name="session_draft"),
     path("sessions/<int:pk>/history", history.session_history, name="session_history"),
     path("sessions/<int:pk>/sign", recording.session_sign, name="session_sign"),
+    path("sessions/<int:pk>/discard", recording.session_discard, name="session_discard"),
     path("sessions/<int:pk>/addenda", recording.addendum_create, name="addendum_create"),
     # The patient's post-session check-in (no login: the token in the link is the key).
     path("check-in/thanks/", check_in.check_in_thanks, name="check_in_thanks"),

@@ -180,6 +180,9 @@ MATRIX = {
     "session_draft": ("post", "/sessions/{session}/draft", ("login", "ok", "404", "403", "404")),
     "session_history": ("get", "/sessions/{session}/history", CLINICAL_A),
     "session_sign": ("post", "/sessions/{session}/sign", CLINICAL_A),
+    "session_discard": (
+        "post", "/sessions/{session}/discard", ("login", "ok", "404", "403", "404"),
+    ),
     "addendum_create": ("post", "/sessions/{session}/addenda", CLINICAL_A),
     "follow_up_plan": ("post", "/sessions/{session}/follow-up", CLINICAL_A),
     "check_in_thanks": ("get", "/check-in/thanks/", ALL_OK),
@@ -218,6 +221,9 @@ MATRIX = {
     "session-addenda": ("post", "/api/v1/sessions/{session}/addenda/", API_CLINICAL_A),
     "session-sign": (  # the author signs; a manager may read but not sign another's note
         "post", "/api/v1/sessions/{session}/sign/", ("denied", "ok", "403", "403", "404"),
+    ),
+    "session-discard": (  # the author discards; a manager may not discard another's draft
+        "post", "/api/v1/sessions/{session}/discard/", ("denied", "ok", "403", "403", "404"),
     ),
     "trigger-point-list": ("get", "/api/v1/trigger-points/", API_CLINICAL),
     "trigger-point-detail": ("get", "/api/v1/trigger-points/{trigger_point}/", API_CLINICAL_A),

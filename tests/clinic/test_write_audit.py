@@ -116,7 +116,8 @@ def _patients_import(c):
 
 
 def _session_start(c):
-    session_services.session_start(patient=c["patient"], therapist=c["therapist"])
+    # The cast's draft is open: only a second session asked for is a write (continuing is not).
+    session_services.session_start(patient=c["patient"], therapist=c["therapist"], another=True)
     return {"actor": c["therapist"]}, c["patient"].pk
 
 
@@ -129,6 +130,11 @@ def _session_update(c):
 
 def _session_sign(c):
     session_services.session_sign(session=c["draft"], user=c["therapist"])
+    return {"actor": c["therapist"]}, c["patient"].pk
+
+
+def _session_discard(c):
+    session_services.session_discard(session=c["draft"], user=c["therapist"])
     return {"actor": c["therapist"]}, c["patient"].pk
 
 
@@ -231,6 +237,7 @@ WRITES = {
     "session_start": _session_start,
     "session_update": _session_update,
     "session_sign": _session_sign,
+    "session_discard": _session_discard,
     "addendum_add": _addendum_add,
     "follow_up_create": _follow_up_create,
     "follow_up_plan_check_in": _follow_up_plan_check_in,
@@ -262,7 +269,7 @@ def test_every_public_function_of_the_service_modules_is_a_proved_write_or_says_
 def cast(clinic_a, therapist, front_desk, manager, patient):
     patient.email, patient.consents_to_email = "pat@example.com", True
     patient.save()
-    draft = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    draft = TreatmentSessionFactory(patient=patient, therapist=therapist, ready_to_sign=True)
     follow_up = FollowUpFactory(patient=patient, created_by=front_desk)
     return {
         "clinic": clinic_a,
@@ -281,7 +288,7 @@ def test_each_write_leaves_its_audit_row_naming_who_acted(cast, name):
     cast["since"] = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     who, patient_id = WRITES[name](cast)
     rows = AuditEvent.objects.filter(
-        id__gt=cast["since"], action__in=["create", "update", "sign", "erase"], **who
+        id__gt=cast["since"], action__in=["create", "update", "sign", "erase", "discard"], **who
     )
     assert rows.exists(), f"{name} left no audit row naming {who}"
     if patient_id is not None:
