@@ -61,7 +61,9 @@ class PointCorrectionSerializer(serializers.ModelSerializer):
     """One point an addendum corrects: the point's id (of the same note) and the muscle, side
     or scores it should have had; what is left out stays as recorded."""
 
-    trigger_point = serializers.IntegerField()
+    # An id, not a related field: a point of another note (or clinic) gets the service's one
+    # answer, whether or not it exists.
+    trigger_point = serializers.IntegerField(source="trigger_point_id")
     muscle = serializers.SlugRelatedField(
         slug_field="slug", queryset=Muscle.objects.all(), required=False, allow_null=True
     )
@@ -69,6 +71,11 @@ class PointCorrectionSerializer(serializers.ModelSerializer):
     class Meta:
         model = PointCorrection
         fields = ["trigger_point", "muscle", "side", "tenderness", "pressure"]
+
+    def validate(self, attrs):
+        # The service's key (it takes a point or its id).
+        attrs["trigger_point"] = attrs.pop("trigger_point_id")
+        return attrs
 
 
 class AddendumSerializer(serializers.ModelSerializer):
@@ -78,20 +85,6 @@ class AddendumSerializer(serializers.ModelSerializer):
         model = Addendum
         fields = ["id", "kind", "reason", "text", "author", "created_at", "corrections"]
         read_only_fields = ["id", "author", "created_at"]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["corrections"] = [
-            {
-                "trigger_point": c.trigger_point_id,
-                "muscle": c.muscle.slug if c.muscle else None,
-                "side": c.side,
-                "tenderness": c.tenderness,
-                "pressure": c.pressure,
-            }
-            for c in instance.corrections.all()
-        ]
-        return data
 
 
 class TreatmentSessionSerializer(serializers.ModelSerializer):
