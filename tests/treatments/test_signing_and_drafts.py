@@ -42,7 +42,7 @@ def _draft(client, session, payload):
     )
 
 
-# --- 1. signing needs the clinic's minimum content ------------------------------------------------
+# --- 1. signing needs the clinic's minimum content -----------------------------------------------
 
 
 def test_an_empty_note_is_not_signed_and_each_missing_part_is_named(patient, therapist):
@@ -197,7 +197,7 @@ def test_only_the_author_discards_a_draft(patient, therapist, manager):
     assert not TreatmentSession.objects.get(pk=session.pk).is_discarded
 
 
-# --- 4. range of motion against the movement -------------------------------------------------------
+# --- 4. range of motion against the movement -----------------------------------------------------
 
 
 def test_a_range_beyond_the_movements_maximum_is_a_field_error_on_page_and_api(
