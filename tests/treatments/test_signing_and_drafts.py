@@ -42,7 +42,7 @@ def _draft(client, session, payload):
     )
 
 
-# --- 1. signing needs the clinic's minimum content -----------------------------------------------
+# --- 1. signing needs the clinic's minimum content ---------------------------------------------
 
 
 def test_an_empty_note_is_not_signed_and_each_missing_part_is_named(patient, therapist):
@@ -97,7 +97,7 @@ def test_the_api_and_the_page_answer_400_with_what_is_missing(client, patient, t
     assert not TreatmentSession.objects.get(pk=session.pk).is_signed
 
 
-# --- 3. a half-filled trigger point ----------------------------------------------------------------
+# --- 3. a half-filled trigger point ------------------------------------------------------------
 
 
 def test_a_point_without_tenderness_autosaves_and_signing_asks_for_it_in_the_clinics_words(
@@ -125,7 +125,7 @@ def test_a_point_without_tenderness_autosaves_and_signing_asks_for_it_in_the_cli
     }
 
 
-# --- 2. one open draft; discarding ---------------------------------------------------------------
+# --- 2. one open draft; discarding -------------------------------------------------------------
 
 
 def test_starting_again_continues_the_open_draft_unless_another_is_asked_for(
@@ -197,7 +197,7 @@ def test_only_the_author_discards_a_draft(patient, therapist, manager):
     assert not TreatmentSession.objects.get(pk=session.pk).is_discarded
 
 
-# --- 4. range of motion against the movement -----------------------------------------------------
+# --- 4. range of motion against the movement ---------------------------------------------------
 
 
 def test_a_range_beyond_the_movements_maximum_is_a_field_error_on_page_and_api(
