@@ -403,6 +403,16 @@
     if (!dirty) event.target.submit();
   });
 
+  // The body map stays in view beside the point being edited: the map and the points are one
+  // screen tall from tablet portrait up (app.css), so bring all of it into view when a point's
+  // field takes the focus and part of it is off screen.
+  const mapLayout = pointsEl.closest(".map-layout");
+  pointsEl.addEventListener("focusin", () => {
+    const box = mapLayout.getBoundingClientRect();
+    if (window.innerWidth < 768 || box.height > window.innerHeight) return;
+    if (box.top < 0 || box.bottom > window.innerHeight) mapLayout.scrollIntoView({ block: "nearest" });
+  });
+
   // --- faster than paper: templates and last session's points -------------------------------
   const soapInputs = () => [...form.querySelectorAll(".soap textarea[data-field]")];
   const picker = document.getElementById("soap-template");
