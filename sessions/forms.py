@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from patients.forms import rating_field
 from patients.models import BodyRegion, Side
 
-from .models import Addendum, Muscle
+from .models import Addendum, Muscle, NoteRequirements, SoapTemplate
 
 
 class SignForm(forms.Form):
@@ -110,3 +110,19 @@ class CheckInForm(forms.Form):
 
     def pain_fields(self):
         return [self[f"pain_{r}_{s}"] for r, s in self.regions]
+
+
+class NoteRequirementsForm(forms.ModelForm):
+    class Meta:
+        model = NoteRequirements
+        fields = ["soap_required", "pain_before_required", "pain_after_required"]
+
+
+class SoapTemplateForm(forms.ModelForm):
+    class Meta:
+        model = SoapTemplate
+        fields = ["name", "subjective", "objective", "assessment", "plan"]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2})
+            for name in ("subjective", "objective", "assessment", "plan")
+        }

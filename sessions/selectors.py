@@ -320,6 +320,13 @@ def soap_templates(*, clinic_id: int) -> QuerySet[SoapTemplate]:
     return SoapTemplate.objects.filter(clinic_id=clinic_id).order_by("name")
 
 
+def soap_template_get(*, user, template_id: int) -> SoapTemplate:
+    """A template of a clinic the user manages; SoapTemplate.DoesNotExist otherwise."""
+    return SoapTemplate.objects.select_related("clinic").get(
+        pk=template_id, clinic_id__in=access_for(user).managed_clinic_ids
+    )
+
+
 def copy_forward(*, previous: TreatmentSession | None) -> dict:
     """What "start from the last session" brings: each of its points to re-assess (where and
     what was done, not this session's findings) and its plan."""

@@ -21,6 +21,7 @@ from .models import (
     NoteRequirements,
     PointCorrection,
     SignedRecordLocked,
+    SoapTemplate,
     TreatmentSession,
     TriggerPoint,
 )
@@ -301,3 +302,54 @@ def _corrections(session: TreatmentSession, addendum: Addendum, items: list[dict
     if errors:
         raise ValidationError(errors)
     return rows
+
+
+def _require_manager(user, clinic_id: int) -> None:
+    if clinic_id not in access_for(user).managed_clinic_ids:
+        raise PermissionDenied("Only the clinic's managers change how its notes are recorded.")
+
+
+@retrying_atomic
+def note_requirements_update(*, clinic, actor, **values) -> NoteRequirements:
+    """A manager sets what a note needs before it may be signed (from the next signature on)."""
+    _require_manager(actor, clinic.pk)
+    requirements, _created = NoteRequirements.objects.select_for_update().get_or_create(
+        clinic=clinic
+    )
+    for name, value in values.items():
+        setattr(requirements, name, value)
+    requirements.full_clean()
+    requirements.save()
+    audit_record(
+        action=AuditEvent.Action.UPDATE, actor=actor, obj=requirements, clinic_id=clinic.pk
+    )
+    return requirements
+
+
+@retrying_atomic
+def soap_template_save(
+    *, clinic, actor, template: SoapTemplate | None = None, **values
+) -> SoapTemplate:
+    """Add a clinic's SOAP template, or change `template`; a name is used once per clinic."""
+    _require_manager(actor, clinic.pk)
+    template = template or SoapTemplate(clinic=clinic)
+    if template.clinic_id != clinic.pk:
+        raise PermissionDenied("A template belongs to its clinic.")
+    for name, value in values.items():
+        setattr(template, name, value)
+    template.full_clean()
+    created = template.pk is None
+    template.save()
+    action = AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE
+    audit_record(action=action, actor=actor, obj=template, clinic_id=clinic.pk)
+    return template
+
+
+@retrying_atomic
+def soap_template_delete(*, template: SoapTemplate, actor) -> None:
+    """Remove a template (notes written from it keep their text: it was copied into them)."""
+    _require_manager(actor, template.clinic_id)
+    audit_record(
+        action=AuditEvent.Action.DISCARD, actor=actor, obj=template, clinic_id=template.clinic_id
+    )
+    template.delete()

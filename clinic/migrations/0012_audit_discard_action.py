@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='auditevent',
             name='action',
-            field=models.CharField(choices=[('read', 'Read'), ('list', 'List'), ('create', 'Create'), ('update', 'Update'), ('sign', 'Sign'), ('export', 'Export'), ('role_change', 'Role change'), ('erase', 'Erasure'), ('login', 'Sign-in'), ('login_failed', 'Failed sign-in'), ('lockout', 'Sign-in locked'), ('unlock', 'Sign-in unlocked'), ('token_revoke', 'API token revoked'), ('discard', 'Draft discarded')], max_length=16),
+            field=models.CharField(choices=[('read', 'Read'), ('list', 'List'), ('create', 'Create'), ('update', 'Update'), ('sign', 'Sign'), ('export', 'Export'), ('role_change', 'Role change'), ('erase', 'Erasure'), ('login', 'Sign-in'), ('login_failed', 'Failed sign-in'), ('lockout', 'Sign-in locked'), ('unlock', 'Sign-in unlocked'), ('token_revoke', 'API token revoked'), ('discard', 'Discarded')], max_length=16),
         ),
     ]

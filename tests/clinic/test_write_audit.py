@@ -18,6 +18,7 @@ from scheduling import erasure, follow_ups, reminders
 from scheduling.models import FollowUp, Reminder
 from sessions import check_ins
 from sessions import services as session_services
+from sessions.models import SoapTemplate
 from tests.factories import FollowUpFactory, ReminderFactory, TreatmentSessionFactory
 from tests.patients.intake_helpers import fill, invite, valid_steps
 
@@ -138,6 +139,26 @@ def _session_discard(c):
     return {"actor": c["therapist"]}, c["patient"].pk
 
 
+def _note_requirements_update(c):
+    session_services.note_requirements_update(
+        clinic=c["clinic"], actor=c["manager"], pain_after_required=True
+    )
+    return {"actor": c["manager"]}, None
+
+
+def _soap_template_save(c):
+    session_services.soap_template_save(
+        clinic=c["clinic"], actor=c["manager"], name="Neck", plan="Weekly."
+    )
+    return {"actor": c["manager"]}, None
+
+
+def _soap_template_delete(c):
+    template = SoapTemplate.objects.create(clinic=c["clinic"], name="Old")
+    session_services.soap_template_delete(template=template, actor=c["manager"])
+    return {"actor": c["manager"]}, None
+
+
 def _addendum_add(c):
     session_services.session_sign(session=c["draft"], user=c["therapist"])
     return _then(
@@ -238,6 +259,9 @@ WRITES = {
     "session_update": _session_update,
     "session_sign": _session_sign,
     "session_discard": _session_discard,
+    "note_requirements_update": _note_requirements_update,
+    "soap_template_save": _soap_template_save,
+    "soap_template_delete": _soap_template_delete,
     "addendum_add": _addendum_add,
     "follow_up_create": _follow_up_create,
     "follow_up_plan_check_in": _follow_up_plan_check_in,
