@@ -194,7 +194,8 @@ MATRIX = {
     "reminder_policy": ("get", "/follow-ups/policy/", ("login", "403", "403", "ok", "403")),
     "recording_settings": ("get", "/sessions/settings/", ("login", "403", "403", "ok", "403")),
     "soap_template_edit": (
-        "get", "/sessions/settings/templates/{soap_template}/", ("login", "404", "404", "ok", "404"),
+        "get", "/sessions/settings/templates/{soap_template}/",
+        ("login", "404", "404", "ok", "404"),
     ),
     "soap_template_delete": (
         "post", "/sessions/settings/templates/{soap_template}/delete",
