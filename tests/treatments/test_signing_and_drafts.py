@@ -3,9 +3,11 @@ and therapist (a discarded draft stays on record), a half-filled point autosaves
 motion is checked against its movement."""
 
 import json
+import threading
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.urls import reverse
 
 from clinic.models import AuditEvent
@@ -244,3 +246,27 @@ def test_an_older_reading_beyond_the_maximum_still_shows_without_a_percentage(
     page = client.get(reverse("session_detail", args=[session.pk])).content.decode()
     assert "200°" in page and "1000" not in page
     assert "beyond the plausible range: check the reading" in page
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_starts_at_once_make_one_draft(patient, therapist):
+    """Two tabs (or a double tap) starting a session together: the second waits on the
+    patient's row and continues the first's draft."""
+    barrier = threading.Barrier(2)
+    started = []
+
+    def start():
+        try:
+            barrier.wait()
+            started.append(session_start(patient=patient, therapist=therapist).pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(started) == 2 and len(set(started)) == 1
+    assert TreatmentSession.objects.filter(patient=patient).count() == 1
