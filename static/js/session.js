@@ -451,6 +451,11 @@
     });
   }
 
+  // The sound cue is the therapist's choice on this device, kept between sessions.
+  const holdSound = document.getElementById("hold-sound");
+  holdSound.checked = localStorage.getItem("hold-sound") === "on";
+  holdSound.addEventListener("change", () => localStorage.setItem("hold-sound", holdSound.checked ? "on" : "off"));
+
   document.getElementById("discard-form").addEventListener("submit", (event) => {
     if (!window.confirm(t("Discard this draft? It leaves your lists and the patient's charts."))) {
       event.preventDefault();
