@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from clinic.permissions import visible
 from clinic.rest import AuditedReads, InstantFilter, ReadsClinical
+from clinic.types import StaffApiRequest
 from patients.models import Side
 
 from . import services
@@ -82,8 +83,8 @@ class TreatmentSessionViewSet(
         form = SessionStartSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         session = services.session_start(therapist=request.user, **form.validated_data)
-        continued = getattr(session, "continued", False)
-        return self._answer(session, status.HTTP_200_OK if continued else status.HTTP_201_CREATED)
+        code = status.HTTP_200_OK if session.continued else status.HTTP_201_CREATED
+        return self._answer(session, code)
 
     @extend_schema(request=None, responses={200: TreatmentSessionSerializer, 409: None})
     @action(detail=True, methods=["post"])
@@ -118,7 +119,7 @@ class TreatmentSessionViewSet(
         request=SessionSignSerializer, responses={200: TreatmentSessionSerializer, 409: None}
     )
     @action(detail=True, methods=["post"])
-    def sign(self, request, pk=None):
+    def sign(self, request: StaffApiRequest, pk=None):
         session = self.get_object()
         form = SessionSignSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -132,7 +133,7 @@ class TreatmentSessionViewSet(
 
     @extend_schema(request=AddendumSerializer, responses={201: AddendumSerializer})
     @action(detail=True, methods=["post"])
-    def addenda(self, request, pk=None):
+    def addenda(self, request: StaffApiRequest, pk=None):
         session = self.get_object()
         form = AddendumSerializer(data=request.data)
         form.is_valid(raise_exception=True)

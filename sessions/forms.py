@@ -2,9 +2,12 @@
 post-session check-in (the recording page's autosaved draft is read by
 sessions.serializers.SessionDraftSerializer, the API's schema)."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clinic.types import StrOrPromise
 from patients.forms import rating_field
 from patients.models import BodyRegion, Side
 
@@ -44,7 +47,7 @@ class AddendumForm(forms.ModelForm):
     def __init__(self, *args, session, **kwargs):
         super().__init__(*args, **kwargs)
         points = list(session.trigger_points.all())
-        self.fields["correct_point"].choices = [
+        cast(forms.ChoiceField, self.fields["correct_point"]).choices = [
             ("", _("None: the addendum is text only")),
             *(
                 (p.pk, f"{i}. {p.muscle.name} — {p.get_side_display()}")
@@ -56,7 +59,8 @@ class AddendumForm(forms.ModelForm):
                 del self.fields[name]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "correct_point" not in self.fields:
             return data
         changes = [name for name in self.CORRECTIONS if data.get(name) not in (None, "")]
@@ -98,7 +102,7 @@ class CheckInForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.regions = regions
         for region, side in regions:
-            label = BodyRegion(region).label
+            label: StrOrPromise = BodyRegion(region).label
             if side != Side.MIDLINE:
                 label = f"{label}, {Side(side).label}"
             self.fields[f"pain_{region}_{side}"] = rating_field(label)

@@ -81,6 +81,9 @@ class SignedRecordLocked(Exception):
 class TreatmentSession(models.Model):
     clinic_lookup = "patient__clinic"
     is_clinical = True
+    # Not stored: True on the draft `session_start` continued instead of starting another (the
+    # API answers 200 for it, 201 for a new session).
+    continued: bool = False
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -255,6 +258,7 @@ class SessionPart(models.Model):
 
     clinic_lookup = "session__patient__clinic"
     is_clinical = True
+    session_id: int  # each part's `session` foreign key
 
     class Meta:
         abstract = True

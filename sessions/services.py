@@ -9,9 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record
-from clinic.models import AuditEvent
+from clinic.models import AuditEvent, Clinic
 from clinic.permissions import access_for
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import PainScore, PainSource, Patient
 from patients.selectors import active_red_flags
 
@@ -33,12 +34,12 @@ SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
 SESSION_PAIN_SOURCES = (PainSource.PRE_SESSION, PainSource.POST_SESSION)
 
 
-def _require_clinician(user, patient: Patient) -> None:
+def _require_clinician(user: User, patient: Patient) -> None:
     if not access_for(user).may_read_clinical(patient.clinic_id):
         raise PermissionDenied("Only clinical staff of the patient's clinic record sessions.")
 
 
-def require_author(*, user, session: TreatmentSession) -> None:
+def require_author(*, user: User, session: TreatmentSession) -> None:
     """A draft is its author's: nobody else, manager included, writes into it (the page and
     the API both come through here)."""
     if user.pk != session.therapist_id:
@@ -72,7 +73,11 @@ def _validated(instance):
 
 @retrying_atomic
 def session_start(
-    *, patient: Patient, therapist, started_at: dt.datetime | None = None, another: bool = False
+    *,
+    patient: Patient,
+    therapist: User,
+    started_at: dt.datetime | None = None,
+    another: bool = False,
 ) -> TreatmentSession:
     """The therapist's open draft for this patient, or a new session when there is none or
     they ask for `another` (two treatments the same day): drafts never pile up by accident."""
@@ -97,7 +102,7 @@ def session_start(
 def session_update(
     *,
     session: TreatmentSession,
-    user,
+    user: User,
     fields: dict | None = None,
     pain: list[dict] | None = None,
     trigger_points: list[dict] | None = None,
@@ -191,7 +196,7 @@ def _rows_replaced(existing, built: list) -> bool:
 
 @retrying_atomic
 def session_sign(
-    *, session: TreatmentSession, user, acknowledge_red_flags: bool = False
+    *, session: TreatmentSession, user: User, acknowledge_red_flags: bool = False
 ) -> TreatmentSession:
     """Lock the note. A patient with an active red flag needs the signer's explicit, stored
     acknowledgement (domain.md: caution flags adapt pressure; refer flags stop treatment)."""
@@ -217,7 +222,7 @@ def session_sign(
 
 
 @retrying_atomic
-def session_discard(*, session: TreatmentSession, user) -> TreatmentSession:
+def session_discard(*, session: TreatmentSession, user: User) -> TreatmentSession:
     """Set a draft aside for good. The row stays (who discarded it and when, with its audit
     event); its scores, points and measurements are removed so the charts and reports no longer
     count them, and PostgreSQL keeps their last state in the record history. A signed note is
@@ -244,7 +249,7 @@ def session_discard(*, session: TreatmentSession, user) -> TreatmentSession:
 def addendum_add(
     *,
     session: TreatmentSession,
-    author,
+    author: User,
     reason: str,
     text: str,
     kind: str = "correction",
@@ -304,13 +309,13 @@ def _corrections(session: TreatmentSession, addendum: Addendum, items: list[dict
     return rows
 
 
-def _require_manager(user, clinic_id: int) -> None:
+def _require_manager(user: User, clinic_id: int) -> None:
     if clinic_id not in access_for(user).managed_clinic_ids:
         raise PermissionDenied("Only the clinic's managers change how its notes are recorded.")
 
 
 @retrying_atomic
-def note_requirements_update(*, clinic, actor, **values) -> NoteRequirements:
+def note_requirements_update(*, clinic: Clinic, actor: User, **values) -> NoteRequirements:
     """A manager sets what a note needs before it may be signed (from the next signature on)."""
     _require_manager(actor, clinic.pk)
     requirements, _created = NoteRequirements.objects.select_for_update().get_or_create(
@@ -328,7 +333,7 @@ def note_requirements_update(*, clinic, actor, **values) -> NoteRequirements:
 
 @retrying_atomic
 def soap_template_save(
-    *, clinic, actor, template: SoapTemplate | None = None, **values
+    *, clinic: Clinic, actor: User, template: SoapTemplate | None = None, **values
 ) -> SoapTemplate:
     """Add a clinic's SOAP template, or change `template`; a name is used once per clinic."""
     _require_manager(actor, clinic.pk)
@@ -346,7 +351,7 @@ def soap_template_save(
 
 
 @retrying_atomic
-def soap_template_delete(*, template: SoapTemplate, actor) -> None:
+def soap_template_delete(*, template: SoapTemplate, actor: User) -> None:
     """Remove a template (notes written from it keep their text: it was copied into them)."""
     _require_manager(actor, template.clinic_id)
     audit_record(

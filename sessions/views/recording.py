@@ -19,18 +19,19 @@ from clinic.feedback import service_error_messages
 from clinic.input_guard import HostileInput, request_json
 from clinic.permissions import access_for
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 from patients.selectors import patient_get, red_flags_listed
 
 from .. import selectors, services
 from ..forms import AddendumForm, SignForm
-from ..models import SignedRecordLocked
+from ..models import SignedRecordLocked, TreatmentSession
 from ..serializers import SessionDraftSerializer, draft_errors
 
 logger = logging.getLogger(__name__)
 
 
 @login_required
-def session_new(request):
+def session_new(request: StaffRequest):
     try:
         patient_id = int(request.GET.get("patient", ""))
     except ValueError:
@@ -55,13 +56,20 @@ def session_new(request):
 
 @login_required
 @require_GET
-def session_detail(request, pk: int):
+def session_detail(request: StaffRequest, pk: int):
     session = or_404(selectors.session_get, user=request.user, session_id=pk)
     audit_read(user=request.user, obj=session)
     return _recording_page(request, session)
 
 
-def _recording_page(request, session, *, sign_errors=None, sign_form=None, status=200):
+def _recording_page(
+    request: StaffRequest,
+    session: TreatmentSession,
+    *,
+    sign_errors: dict | None = None,
+    sign_form: SignForm | None = None,
+    status: int = 200,
+):
     """The recording page of a draft its author opens; the signed (or discarded) record for
     everyone else. `sign_errors` are a refused signature's per-field messages, which the page
     marks on the fields they name."""
@@ -72,7 +80,7 @@ def _recording_page(request, session, *, sign_errors=None, sign_form=None, statu
         and not session.is_discarded
         and session.therapist_id == request.user.pk
     )
-    context = {
+    context: dict = {
         "session": session,
         "patient": session.patient,
         "previous": previous,
@@ -99,7 +107,7 @@ def _recording_page(request, session, *, sign_errors=None, sign_form=None, statu
 
 @login_required
 @require_POST
-def session_draft(request, pk: int):
+def session_draft(request: StaffRequest, pk: int):
     """The recording page's autosave: the whole draft as JSON. Answers 200 with the save time,
     400 with per-field errors (nothing written), or 409 once the note is signed."""
     session = or_404(selectors.session_get, user=request.user, session_id=pk)
@@ -142,7 +150,7 @@ def session_draft(request, pk: int):
 
 @login_required
 @require_POST
-def session_sign(request, pk: int):
+def session_sign(request: StaffRequest, pk: int):
     session = or_404(selectors.session_get, user=request.user, session_id=pk)
     form = SignForm(request.POST)
     form.is_valid()
@@ -167,7 +175,7 @@ def session_sign(request, pk: int):
 
 @login_required
 @require_POST
-def session_discard(request, pk: int):
+def session_discard(request: StaffRequest, pk: int):
     """Discard a draft: it leaves the lists (the row and its audit stay); a signed note is
     refused with a message, anyone but the author with 403."""
     session = or_404(selectors.session_get, user=request.user, session_id=pk)
@@ -182,7 +190,7 @@ def session_discard(request, pk: int):
 
 @login_required
 @require_POST
-def addendum_create(request, pk: int):
+def addendum_create(request: StaffRequest, pk: int):
     session = selectors.session_parts(
         session=or_404(selectors.session_get, user=request.user, session_id=pk)
     )
@@ -198,7 +206,7 @@ def addendum_create(request, pk: int):
     return session_page_with(request, session, addendum_form=form)
 
 
-def session_page_with(request, session, *, addendum_form=None, follow_up_form=None):
+def session_page_with(request: StaffRequest, session, *, addendum_form=None, follow_up_form=None):
     """The session page showing a form as it was sent (with its errors), not a blank one. The
     follow-up form is scheduling's (its view passes it back; the page's template shows it)."""
     session = selectors.session_parts(session=session)

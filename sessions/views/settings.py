@@ -16,17 +16,18 @@ from clinic.models import Clinic
 from clinic.permissions import access_for
 from clinic.selectors import clinic_resolve, clinics_of
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 
 from .. import selectors, services
 from ..forms import NoteRequirementsForm, SoapTemplateForm
 from ..models import NoteRequirements
 
 
-def _settings_url(clinic) -> str:
+def _settings_url(clinic: Clinic) -> str:
     return f"{reverse('recording_settings')}?{urlencode({'clinic': clinic.slug})}"
 
 
-def _managed_clinic(request) -> Clinic:
+def _managed_clinic(request: StaffRequest) -> Clinic:
     if not access_for(request.user).managed_clinic_ids:
         raise PermissionDenied
     try:
@@ -35,7 +36,9 @@ def _managed_clinic(request) -> Clinic:
         raise Http404 from None
 
 
-def _page(request, clinic, *, requirements_form=None, template_form=None, status=200):
+def _page(
+    request: StaffRequest, clinic: Clinic, *, requirements_form=None, template_form=None, status=200
+):
     return render(
         request,
         "treatments/recording_settings.html",
@@ -53,7 +56,7 @@ def _page(request, clinic, *, requirements_form=None, template_form=None, status
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def recording_settings(request):
+def recording_settings(request: StaffRequest):
     """The page; a POST saves the requirements (`requirements`) or adds a template."""
     clinic = _managed_clinic(request)
     if request.method == "GET":
@@ -67,21 +70,23 @@ def recording_settings(request):
             messages.success(request, _("What a note needs before signing is saved."))
             return redirect(_settings_url(clinic))
         return _page(request, clinic, requirements_form=form, status=400)
-    form = SoapTemplateForm(request.POST)
-    if form.is_valid():
+    template_form = SoapTemplateForm(request.POST)
+    if template_form.is_valid():
         try:
-            services.soap_template_save(clinic=clinic, actor=request.user, **form.cleaned_data)
+            services.soap_template_save(
+                clinic=clinic, actor=request.user, **template_form.cleaned_data
+            )
         except ValidationError as exc:
-            form.add_error(None, exc.messages)
+            template_form.add_error(None, exc.messages)
         else:
             messages.success(request, _("Template added."))
             return redirect(_settings_url(clinic))
-    return _page(request, clinic, template_form=form, status=400)
+    return _page(request, clinic, template_form=template_form, status=400)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def soap_template_edit(request, pk: int):
+def soap_template_edit(request: StaffRequest, pk: int):
     template = or_404(selectors.soap_template_get, user=request.user, template_id=pk)
     form = SoapTemplateForm(request.POST or None, instance=template)
     if request.method == "POST" and form.is_valid():
@@ -105,7 +110,7 @@ def soap_template_edit(request, pk: int):
 
 @login_required
 @require_POST
-def soap_template_delete(request, pk: int):
+def soap_template_delete(request: StaffRequest, pk: int):
     template = or_404(selectors.soap_template_get, user=request.user, template_id=pk)
     services.soap_template_delete(template=template, actor=request.user)
     messages.success(request, _("Template removed."))
