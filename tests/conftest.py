@@ -120,9 +120,9 @@ def load_catalogues() -> None:
     Movement = apps.get_model("treatments", "Movement")
     if Muscle.objects.exists():
         return
-    # The catalogues as migrations 0002 and 0012 leave them (0012 adds each movement's maximum).
+    # The catalogues as migrations 0002 and 0012 leave them (0013 adds each movement's maximum).
     catalogues = importlib.import_module("sessions.migrations.0002_muscle_and_movement_catalogues")
-    maxima = importlib.import_module("sessions.migrations.0012_recording_as_therapists_expect")
+    maxima = importlib.import_module("sessions.migrations.0013_recording_as_therapists_expect")
     Muscle.objects.bulk_create(
         Muscle(name=name, slug=slugify(name), region=region, chart_view=view, chart_x=x,
                chart_y=y, snomed_code=snomed)

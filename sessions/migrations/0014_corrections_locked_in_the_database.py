@@ -1,6 +1,6 @@
 """A point correction is part of the record, held by PostgreSQL like the addendum it belongs to:
 inserted once, never updated, deleted or truncated; patient erasure (clinic_erase_patient,
-first defined in 0008) deletes a patient's corrections before their addenda and points. Then
+as migration 0012 left it) deletes a patient's corrections before their addenda and points. Then
 the reports' derived rows are built with the code of today (see 0007)."""
 
 from django.db import migrations
@@ -41,6 +41,8 @@ BEGIN
         ['treatments_treatmentsession', 'patient_id = $1'],
         ['patients_intakesubmission', 'patient_id = $1'],
         ['patients_intakeinvitation', 'patient_id = $1'],
+        -- Duplicates merged into the patient: tombstones whose rows it already holds.
+        ['patients_patient', 'merged_into_id = $1'],
         ['patients_patient', 'id = $1']
     ] LOOP
         EXECUTE format(
@@ -95,7 +97,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("treatments", "0012_recording_as_therapists_expect")]
+    dependencies = [("treatments", "0013_recording_as_therapists_expect")]
 
     operations = [
         migrations.RunPython(forwards, backwards),

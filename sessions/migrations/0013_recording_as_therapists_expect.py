@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('clinic', '0011_sign_in_guards_and_api_tokens'),
         ('patients', '0008_intakesubmission_intake_needs_attention'),
-        ('treatments', '0011_scheduling_models_leave'),
+        ('treatments', '0012_patient_merge'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
