@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0012_audit_changed_fields'),
+        ('clinic', '0013_audit_discard_action'),
     ]
 
     operations = [
