@@ -107,6 +107,7 @@ def test_the_progress_report_and_the_print_view_run_a_fixed_number_of_queries(
         with django_assert_max_num_queries(10):
             assert client.get(f"/dashboard/patients/{patient.pk}/").status_code == 200
     session_sign(session=session, user=therapist)
-    # the session, its pain, points, mobility and addenda (one query each), the audit row
-    with django_assert_max_num_queries(10):
+    # the session, its pain, points, corrections, mobility and addenda (one query each), the
+    # audit row
+    with django_assert_max_num_queries(11):
         assert client.get(f"/sessions/{session.pk}/print").status_code == 200
