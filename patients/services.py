@@ -32,7 +32,7 @@ from .models import (
     Patient,
     RedFlag,
 )
-from .summaries import pain_courses_refresh
+from .summaries import pain_courses_refresh, psfs_courses_refresh
 
 
 class IntakeIncomplete(Exception):
@@ -269,6 +269,7 @@ def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Pati
         )
         for item, activity, score in psfs_items(answers.get("goals", {}))
     )
+    psfs_courses_refresh(patient_ids=[patient.pk])
     submission.patient = patient
     submission.status = IntakeSubmission.Status.REVIEWED
     submission.reviewed_by = user
