@@ -187,11 +187,17 @@ def clinic_outcomes_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     thresholds = [settings.CLINIC_RESPONDER_MIN_POINTS, settings.CLINIC_RESPONDER_MIN_PERCENT]
     sql = f"""
     WITH picked (patient_id, cohort, baseline, latest, baseline_at) AS ({courses_sql}),
+    -- Looked up once per patient (a patient has a course per region), along session_first.
+    firsts AS MATERIALIZED (
+        SELECT d.patient_id,
+               (SELECT s.therapist_id FROM {session_table} s WHERE s.patient_id = d.patient_id
+                ORDER BY s.started_at, s.id LIMIT 1) AS therapist_id
+        FROM (SELECT DISTINCT patient_id FROM picked) d
+    ),
     courses AS (
         SELECT c.patient_id, c.cohort, c.baseline, c.latest, {month_sql} AS month,
-               (SELECT s.therapist_id FROM {session_table} s WHERE s.patient_id = c.patient_id
-                ORDER BY s.started_at, s.id LIMIT 1) AS therapist_id
-        FROM picked c
+               f.therapist_id
+        FROM picked c JOIN firsts f ON f.patient_id = c.patient_id
     )
     SELECT 'total' AS dimension, '' AS key, '' AS label, {measures} FROM courses
     UNION ALL

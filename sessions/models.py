@@ -102,7 +102,13 @@ class TreatmentSession(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [
-            models.Index(fields=["patient", "started_at"], name="session_patient_time"),
+            # A patient's sessions in time; the therapist is in the index, so the outcome
+            # report finds who first treated each patient without reading the sessions.
+            models.Index(
+                fields=["patient", "started_at", "id"],
+                include=["therapist"],
+                name="session_patient_time",
+            ),
             models.Index(fields=["therapist", "started_at"], name="session_therapist_time"),
             models.Index(fields=["status", "started_at"], name="session_status_time"),
             # The home page's today and last-seven-days lists: a time range across the clinic.
