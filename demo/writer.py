@@ -2,9 +2,10 @@
 
 Patients come a chunk at a time and each model's rows are written in dependency order: 10,000
 patients are over a million rows. Rows that others point at are inserted raw (the values the
-plan gives, timestamps included, as `loaddata` writes fixtures) in multi-row INSERTs that return
-their ids; on PostgreSQL the leaf rows (pain, PSFS, trigger points, mobility, check-ins) go
-through COPY, a few times faster. Neither calls `save()`, which refuses to write signed sessions;
+plan gives, timestamps included, as `loaddata` writes fixtures); on PostgreSQL every model of
+plain columns goes through COPY, a few times faster (rows that others point at, such as
+patients and sessions, with ids taken from their sequence first), the others in multi-row
+INSERTs that return their ids. Neither calls `save()`, which refuses to write signed sessions;
 the database's constraints check every row either way.
 
 This is the one bulk path, and it writes what the services would for the same history: each
@@ -146,8 +147,10 @@ class _Tally:
 
     def write(self, label: str, model, objects: list) -> None:
         started = time.monotonic()
-        if model in COPIED and _can_copy(model):
-            _copy(model, objects)
+        if _can_copy(model):
+            if model not in COPIED:  # rows written later point at these: ids first
+                _reserve_ids(model, objects)
+            _copy(model, objects, with_ids=model not in COPIED)
         else:
             _insert(model, objects)
         self.spent[label] += time.monotonic() - started
@@ -265,7 +268,8 @@ def _insert(model, objects: list) -> None:
             obj._state.adding, obj._state.db = False, connection.alias
 
 
-# Nothing points at these rows, so their ids need not come back.
+# Nothing points at these rows, so the database numbers them as they are copied in; rows that
+# others point at (patients, sessions) are copied with ids taken from their sequence first.
 COPIED = frozenset({PainScore, FunctionalScore, TriggerPoint, MobilityMeasurement, CheckIn})
 # Types whose str() PostgreSQL reads back as the same value.
 COPY_TYPES = frozenset(
@@ -303,9 +307,27 @@ def _can_copy(model) -> bool:
     )
 
 
-def _copy(model, objects: list) -> None:
-    """COPY the rows in as CSV: an unquoted empty field is NULL, text columns are never NULL."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+def _reserve_ids(model, objects: list) -> None:
+    """Take the next ids of the table's sequence, as INSERT would, and give them to the rows;
+    their own `<fk>_id`s are set from the rows they point at, as `_insert` sets them (the
+    reminders planned next read a follow-up's `session_id`)."""
+    for obj in objects:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    table, pk = model._meta.db_table, model._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, pk.column, len(objects)],
+        )
+        for obj, (value,) in zip(objects, cursor.fetchall(), strict=True):
+            obj.pk = value
+            obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _copy(model, objects: list, *, with_ids: bool = False) -> None:
+    """COPY the rows in as CSV: an unquoted empty field is NULL, text columns are never NULL.
+    `with_ids`: the rows carry their ids (`_reserve_ids`)."""
+    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
     relations = [f.name for f in fields if f.is_relation]
     plain = [f for f in fields if not f.is_relation]
     getter = operator.attrgetter(*(f.attname for f in plain))

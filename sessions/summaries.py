@@ -8,6 +8,8 @@ tables."""
 
 from collections.abc import Collection
 
+from django.db import connection
+
 from patients.models import PainScore, PainSource, Patient
 from patients.summaries import (
     for_patients,
@@ -26,10 +28,17 @@ from .models import (
     TriggerPointVisit,
 )
 
+FULL_REBUILD_WORK_MEM = "64MB"
+
 
 def summaries_refresh(*, patient_ids: Collection[int] | None) -> None:
     """Rebuild every derived row of `patient_ids` (None: of every patient), inside the caller's
     transaction; the patients stay locked until it ends (see `pain_courses_refresh`)."""
+    if patient_ids is None and connection.vendor == "postgresql":
+        # Everyone's rows are sorted and grouped at once (the seed, `summaries_rebuild`): with
+        # the default 4 MB each sort spills to disk. For this transaction only.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{FULL_REBUILD_WORK_MEM}'")
     pain_courses_refresh(patient_ids=patient_ids)
     psfs_courses_refresh(patient_ids=patient_ids)
     _session_pain_refresh(patient_ids=patient_ids)
