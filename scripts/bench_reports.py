@@ -61,8 +61,10 @@ def prepare() -> str | None:
     seeded = subprocess.run(
         [sys.executable, "manage.py", "seed_demo", "--patients", str(PATIENTS),
          "--weeks-min", "12", "--weeks-max", "28", "--quiet"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
+    if seeded.returncode:
+        sys.exit(f"seed_demo failed:\n{seeded.stdout}{seeded.stderr}")
     return next((line for line in seeded.stdout.splitlines() if line.startswith("Seeded")), None)
 
 
