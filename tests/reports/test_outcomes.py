@@ -309,3 +309,39 @@ def test_psfs_2_is_turned_round_and_a_single_rating_is_left_out(clinic_a, manage
 
     assert (change["patients"], change["mean_baseline"], change["mean_latest"]) == (1, 3.0, 8.0)
     assert (change["mean_change"], change["improved"]) == (5.0, 1)
+
+
+def test_psfs_and_rom_leave_a_restricted_record_out(clinic_a, manager, patient, therapist):
+    from patients.models import FunctionalScore
+    from scheduling.erasure import patient_erasure_request
+
+    rotation = Movement.objects.get(code="cervical-rotation")
+    now = timezone.now()
+    for days, score in [(20, 3), (5, 6)]:
+        session = TreatmentSessionFactory(
+            patient=patient, therapist=therapist, started_at=now - days * DAY
+        )
+        FunctionalScore.objects.create(
+            patient=patient,
+            recorded_at=session.started_at,
+            source="intake",
+            item=1,
+            activity="Lifting a child",
+            score=score,
+        )
+        session.mobility.create(
+            patient=patient,
+            movement=rotation,
+            side="left",
+            degrees=10 * score,
+            measured_at=session.started_at,
+        )
+
+    def figures():
+        filters = _period(clinic_a)
+        psfs = psfs_change(user=manager, filters=filters)["patients"]
+        return psfs, len(rom_change(user=manager, filters=filters))
+
+    assert figures() == (1, 1)
+    patient_erasure_request(patient=patient, user=manager)
+    assert figures() == (0, 0)
