@@ -14,6 +14,7 @@ from clinic.models import CLINICAL_ROLES, AuditEvent, Membership
 from clinic.permissions import unrestricted
 from clinic.tokens import token_hash
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import Patient
 from patients.selectors import MAX_TOKEN_LENGTH
 from sessions.models import TreatmentSession
@@ -22,7 +23,7 @@ from .models import FollowUp, Reminder
 from .reminders import policy_for, reminders_sync
 
 # Where each status may go next; a cancelled, done or missed follow-up is closed.
-NEXT_STATUSES = {
+NEXT_STATUSES: dict[str, set[str]] = {
     FollowUp.Status.PLANNED: {
         FollowUp.Status.CONFIRMED,
         FollowUp.Status.DONE,
@@ -38,7 +39,7 @@ NEXT_STATUSES = {
 }
 
 
-def _require_treating(therapist, patient: Patient) -> None:
+def _require_treating(therapist: User | None, patient: Patient) -> None:
     """A follow-up's therapist is clinical staff of the patient's clinic (a therapist, or a
     manager who treats): never front desk, never someone of another clinic."""
     if therapist is None:
@@ -50,7 +51,7 @@ def _require_treating(therapist, patient: Patient) -> None:
         raise ValidationError({"therapist": [_("Choose a therapist of the patient's clinic.")]})
 
 
-def _audit(follow_up: FollowUp, *, actor=None, actor_label: str = "") -> None:
+def _audit(follow_up: FollowUp, *, actor: User | None = None, actor_label: str = "") -> None:
     if actor is None and not actor_label:
         raise ValueError("A write to a follow-up names who made it: actor or actor_label.")
     audit_record(
@@ -68,9 +69,9 @@ def follow_up_create(
     patient: Patient,
     due_at: dt.datetime,
     kind: str = FollowUp.Kind.APPOINTMENT,
-    created_by,
+    created_by: User,
     session: TreatmentSession | None = None,
-    therapist=None,
+    therapist: User | None = None,
     note: str = "",
 ) -> FollowUp:
     _require_treating(therapist, patient)
@@ -90,7 +91,7 @@ def follow_up_create(
     return follow_up
 
 
-def follow_up_plan_check_in(*, session: TreatmentSession, created_by) -> FollowUp:
+def follow_up_plan_check_in(*, session: TreatmentSession, created_by: User) -> FollowUp:
     """The post-session check-in, due the clinic's policy hours after the session ends (relief
     shows hours later, so the answer then is the honest one)."""
     policy = policy_for(session.patient.clinic)
@@ -112,7 +113,7 @@ def _locked(follow_up: FollowUp) -> FollowUp:
 
 
 @retrying_atomic
-def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime, actor) -> FollowUp:
+def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime, actor: User) -> FollowUp:
     """A new time: pending reminders move, reminders already sent are armed again for it."""
     follow_up = _locked(follow_up)
     if not follow_up.is_open:
@@ -127,7 +128,12 @@ def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime, actor) -> Follow
 
 @retrying_atomic
 def follow_up_set_status(
-    *, follow_up: FollowUp, status: str, actor=None, actor_label: str = "", by_patient: bool = False
+    *,
+    follow_up: FollowUp,
+    status: str,
+    actor: User | None = None,
+    actor_label: str = "",
+    by_patient: bool = False,
 ) -> FollowUp:
     """Confirm, re-plan, close (done, missed) or cancel; closing cancels what is still to send.
     `actor` is the staff user; the patient's own answer has `actor_label` and `by_patient`."""
@@ -151,7 +157,7 @@ def follow_up_set_status(
     return follow_up
 
 
-def follow_up_cancel(*, follow_up: FollowUp, actor) -> FollowUp:
+def follow_up_cancel(*, follow_up: FollowUp, actor: User) -> FollowUp:
     return follow_up_set_status(follow_up=follow_up, status=FollowUp.Status.CANCELLED, actor=actor)
 
 

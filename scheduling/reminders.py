@@ -33,6 +33,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent, Clinic
 from clinic.tokens import token_hash
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import Channel, Patient
 from sessions.check_ins import check_in_issue
 from sessions.models import CheckIn
@@ -99,7 +100,7 @@ def reachable_channels(*, patient: Patient, policy: ReminderPolicy) -> list[str]
     once the patient asked for erasure (the record is restricted)."""
     if patient.is_restricted:
         return []
-    address = {Channel.EMAIL: patient.email, Channel.SMS: patient.phone}
+    address: dict[str, str] = {Channel.EMAIL: patient.email, Channel.SMS: patient.phone}
     return [c for c in policy.channels if patient.consents_to(c) and address[c]]
 
 
@@ -203,7 +204,7 @@ def _set(row: Reminder, **values) -> None:
 
 
 @retrying_atomic
-def reminder_resend(*, reminder: Reminder, actor) -> Reminder:
+def reminder_resend(*, reminder: Reminder, actor: User) -> Reminder:
     """Front desk sends a failed reminder again, now."""
     row = (
         Reminder.objects.select_for_update(of=("self",))
@@ -430,7 +431,8 @@ def _check_in_link_token(row: Reminder) -> str:
     raw = salted_hmac("reminders.check_in", f"check-in-{follow_up.session_id}").hexdigest()
     check_in = CheckIn.objects.filter(session_id=follow_up.session_id).first()
     if check_in is None:
-        check_in, _ = check_in_issue(session=follow_up.session, actor_label="system")
+        # A check-in request's follow-up always has its session.
+        check_in, _ = check_in_issue(session=follow_up.session, actor_label="system")  # type: ignore[arg-type]
     if check_in.token_hash != token_hash(raw):
         CheckIn.objects.filter(pk=check_in.pk).update(token_hash=token_hash(raw))
     return raw
@@ -440,7 +442,7 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
     follow_up = row.follow_up
     patient = follow_up.patient
     clinic = patient.clinic
-    context = {"patient": patient, "clinic": clinic, "follow_up": follow_up, "reminder": row}
+    context: dict = {"patient": patient, "clinic": clinic, "follow_up": follow_up, "reminder": row}
     if row.kind == Reminder.Kind.CHECK_IN_REQUEST:
         template = "check_in"
         context["link"] = f"{settings.SITE_URL}/check-in/{_check_in_link_token(row)}/"
@@ -593,7 +595,7 @@ def _record_failure(row: Reminder, *, lease: str, reason: str, transient: bool) 
 
 
 @retrying_atomic
-def reminder_policy_update(*, clinic: Clinic, actor, **values) -> ReminderPolicy:
+def reminder_policy_update(*, clinic: Clinic, actor: User, **values) -> ReminderPolicy:
     """A manager's change. It applies to follow-ups booked or moved from now on; channels and
     quiet hours are also re-checked at every send, so those apply at once."""
     policy = ReminderPolicy.objects.select_for_update().get(pk=policy_for(clinic).pk)

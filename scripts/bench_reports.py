@@ -87,6 +87,7 @@ def seed_figures(seeded: str | None, verdict: Verdicts) -> None:
         print("Seed: the demo clinic was already there (reused; its seed time is not measured)")
         return
     match = re.search(r"Seeded ([\d,]+) rows in ([\d.]+) s", seeded)
+    assert match, seeded  # seed_demo's own line
     rows, seconds = int(match[1].replace(",", "")), float(match[2])
     met = verdict(seconds <= TARGET_SEED_SECONDS, "seed time")
     print(f"Seed: {rows:,} rows in {seconds:.1f} s (target <= {TARGET_SEED_SECONDS} s): {met}")
@@ -164,9 +165,9 @@ def main() -> None:
 
     class Request:  # what report_filters reads: the defaults, as the dashboard first asks
         user = manager
-        query_params = {}
+        query_params: dict[str, str] = {}
 
-    filters = report_filters(Request)
+    filters = report_filters(Request)  # type: ignore[arg-type]  # a stand-in with what it reads
     clinic = filters.clinic
     patient = Patient.objects.filter(clinic_id__in=managed_clinic_ids(manager)).order_by("pk")[0]
 
