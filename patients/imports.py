@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record_patients
 from clinic.db_statistics import statistics_refresh
-from clinic.models import AuditEvent, Clinic, Role
+from clinic.models import REGISTERING_ROLES, AuditEvent, Clinic
 from clinic.spreadsheet import csv_uncell
 from clinic.transactions import retrying_atomic
 from clinic.types import User
@@ -56,7 +56,6 @@ HEADER_ALIASES = {
     "surname": "last_name",
 }
 MAX_ROWS = 50_000
-IMPORT_ROLES = (Role.FRONT_DESK, Role.MANAGER, Role.ADMIN)
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0", ""}
 
@@ -297,5 +296,5 @@ def importing_clinics(*, user: User) -> QuerySet[Clinic]:
     """The clinics where `user` may import patients: registering patients is the front desk's
     and managers' work."""
     return Clinic.objects.filter(
-        memberships__user=user, memberships__is_active=True, memberships__role__in=IMPORT_ROLES
+        memberships__user=user, memberships__is_active=True, memberships__role__in=REGISTERING_ROLES
     ).order_by("name", "slug")

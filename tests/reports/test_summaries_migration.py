@@ -15,8 +15,8 @@ from tests.factories import TreatmentSessionFactory
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 BEFORE = [
-    ("patients", "0008_intakesubmission_intake_needs_attention"),
-    ("treatments", "0011_scheduling_models_leave"),
+    ("patients", "0009_patient_registration"),
+    ("treatments", "0012_patient_merge"),
 ]
 
 

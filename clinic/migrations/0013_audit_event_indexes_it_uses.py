@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0011_sign_in_guards_and_api_tokens'),
+        ('clinic', '0012_audit_changed_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

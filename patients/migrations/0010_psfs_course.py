@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clinic', '0011_sign_in_guards_and_api_tokens'),
-        ('patients', '0008_intakesubmission_intake_needs_attention'),
+        ('patients', '0009_patient_registration'),
     ]
 
     operations = [

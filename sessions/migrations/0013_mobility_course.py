@@ -1,6 +1,6 @@
 """The ROM report's derived rows (`MobilityCourse`), built for the measurements already there
 (services keep them in step from now on), and the erasure function deletes them with the
-patient, as it does the other derived rows (and `PsfsCourse`, patients migration 0009)."""
+patient, as it does the other derived rows (and `PsfsCourse`, patients migration 0010)."""
 
 from importlib import import_module
 
@@ -44,6 +44,8 @@ BEGIN
         ['treatments_treatmentsession', 'patient_id = $1'],
         ['patients_intakesubmission', 'patient_id = $1'],
         ['patients_intakeinvitation', 'patient_id = $1'],
+        -- Duplicates merged into the patient: tombstones whose rows it already holds.
+        ['patients_patient', 'merged_into_id = $1'],
         ['patients_patient', 'id = $1']
     ] LOOP
         EXECUTE format(
@@ -70,7 +72,7 @@ def erase_forwards(apps, schema_editor):
 
 def erase_backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        before = import_module("sessions.migrations.0008_signed_records_locked_in_the_database")
+        before = import_module("sessions.migrations.0012_patient_merge")
         schema_editor.execute(before.CREATE, params=None)
 
 
@@ -78,8 +80,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clinic', '0011_sign_in_guards_and_api_tokens'),
-        ('patients', '0009_psfs_course'),
-        ('treatments', '0011_scheduling_models_leave'),
+        ('patients', '0010_psfs_course'),
+        ('treatments', '0012_patient_merge'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0009_psfs_course'),
-        ('treatments', '0012_mobility_course'),
+        ('patients', '0010_psfs_course'),
+        ('treatments', '0013_mobility_course'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
