@@ -108,6 +108,7 @@ class AuditEvent(models.Model):
         LOCKOUT = "lockout", _("Sign-in locked")
         UNLOCK = "unlock", _("Sign-in unlocked")
         TOKEN_REVOKE = "token_revoke", _("API token revoked")
+        DISCARD = "discard", _("Discarded")
 
     # Every read inserts a row, so the table has only the indexes its pages and checks use:
     # clinic, actor and patient each with the time (no index of their own), the unique MAC.

@@ -8,9 +8,10 @@ register = template.Library()
 
 @register.filter
 def tp_dots(points: list[dict]) -> str:
-    """The dots of one muscle and side, oldest first: tenderness, ✓ when released, the day,
-    score and kind on hover. Joined here, not looped in the template: a long-treated patient
-    has hundreds, and the template loop was most of the chart's rendering time (issue 19)."""
+    """The dots of one muscle and side, oldest first: the (corrected) tenderness or — when not
+    rated, ✓ when released, the day, rating and kind on hover. Joined here, not looped in the
+    template: a long-treated patient has hundreds, and the template loop was most of the
+    chart's rendering time (issue 19)."""
     return format_html_join(
         "",
         '<span class="tp-dot{}" title="{}: {}/10 {}">{}{}</span>',
@@ -18,9 +19,9 @@ def tp_dots(points: list[dict]) -> str:
             (
                 " released" if p["released"] else "",
                 p["day"],
-                p["tenderness"],
+                "—" if p["rating"] is None else p["rating"],
                 p["kind"],
-                p["tenderness"],
+                "—" if p["rating"] is None else p["rating"],
                 "✓" if p["released"] else "",
             )
             for p in points

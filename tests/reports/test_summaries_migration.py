@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 BEFORE = [
     ("patients", "0009_patient_registration"),
-    ("treatments", "0012_patient_merge"),
+    ("treatments", "0014_corrections_locked_in_the_database"),
 ]
 
 

@@ -55,7 +55,7 @@ def long_history(patient, therapist):
             session=s,
             movement=m,
             side="right",
-            degrees=40,
+            degrees=min(40, m.normal_degrees),
             measured_at=s.started_at,
         )
         for s in sessions
@@ -116,9 +116,8 @@ def test_the_plots_get_every_score_and_measurement_as_series_of_points(
     (code, named), *_ = data["movements"].items()
     movement = Movement.objects.get(code=code)
     assert named == {"joint": movement.joint, "name": movement.name}
+    normal = Movement.objects.get(code=data["mobility"][0]["movement"]).normal_degrees
     assert data["mobility"][0]["points"][0] == [
         int(first.timestamp()),
-        round(
-            100 * 40 / Movement.objects.get(code=data["mobility"][0]["movement"]).normal_degrees, 1
-        ),
+        round(100 * min(40, normal) / normal, 1),
     ]

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('patients', '0010_psfs_course'),
-        ('treatments', '0013_mobility_course'),
+        ('treatments', '0015_mobility_course'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -2,11 +2,13 @@
 (services keep them in step from now on), and the erasure function deletes them with the
 patient, as it does the other derived rows (and `PsfsCourse`, patients migration 0010)."""
 
-from importlib import import_module
-
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+
+NEW_DELETES = """    DELETE FROM patients_psfscourse WHERE patient_id = patient;
+    DELETE FROM treatments_mobilitycourse WHERE patient_id = patient;
+"""
 
 ERASE_PATIENT = """
 CREATE OR REPLACE FUNCTION clinic_erase_patient(patient bigint) RETURNS void
@@ -36,6 +38,8 @@ BEGIN
          'follow_up_id IN (SELECT id FROM treatments_followup WHERE patient_id = $1)'],
         ['treatments_followup', 'patient_id = $1'],
         ['treatments_checkin', of_sessions],
+        ['treatments_pointcorrection',
+         'addendum_id IN (SELECT id FROM treatments_addendum WHERE ' || of_sessions || ')'],
         ['treatments_addendum', of_sessions],
         ['treatments_triggerpoint', of_sessions],
         ['treatments_mobilitymeasurement', 'patient_id = $1'],
@@ -72,8 +76,9 @@ def erase_forwards(apps, schema_editor):
 
 def erase_backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        before = import_module("sessions.migrations.0012_patient_merge")
-        schema_editor.execute(before.CREATE, params=None)
+        # The function as 0014 left it: without the two tables added here.
+        before = ERASE_PATIENT.replace(NEW_DELETES, "")
+        schema_editor.execute(before, params=None)
 
 
 class Migration(migrations.Migration):
@@ -81,7 +86,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('clinic', '0011_sign_in_guards_and_api_tokens'),
         ('patients', '0010_psfs_course'),
-        ('treatments', '0012_patient_merge'),
+        ('treatments', '0014_corrections_locked_in_the_database'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0012_audit_changed_fields'),
+        ('clinic', '0013_audit_discard_action'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
