@@ -2,16 +2,18 @@
 
 Patients come a chunk at a time and each model's rows are written in dependency order: 10,000
 patients are over a million rows. Rows that others point at are inserted raw (the values the
-plan gives, timestamps included, as `loaddata` writes fixtures) in multi-row INSERTs that return
-their ids; on PostgreSQL the leaf rows (pain, PSFS, trigger points, mobility, check-ins) go
-through COPY, a few times faster. Neither calls `save()`, which refuses to write signed sessions;
+plan gives, timestamps included, as `loaddata` writes fixtures); on PostgreSQL every model of
+plain columns goes through COPY, a few times faster (rows that others point at, such as
+patients and sessions, with ids taken from their sequence first), the others in multi-row
+INSERTs that return their ids. Neither calls `save()`, which refuses to write signed sessions;
 the database's constraints check every row either way.
 
 This is the one bulk path, and it writes what the services would for the same history: each
 follow-up's reminder rows as booking it makes them (`reminders_planned`, under the clinic's
 reminder policy) and the reports' derived rows (`summaries_refresh`, once for all patients);
 tests/demo/test_demo_writer.py compares both with the services. It writes no audit rows: a
-seeded history is nobody's action.
+seeded history is nobody's action. After the commit it analyzes the database, so the first
+report is not planned on empty statistics.
 """
 
 import csv
@@ -33,6 +35,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.sql import InsertQuery
 
+from clinic.db_statistics import statistics_refresh
 from clinic.models import Clinic, Membership
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
 from scheduling.models import FollowUp, Reminder, ReminderPolicy
@@ -144,8 +147,10 @@ class _Tally:
 
     def write(self, label: str, model, objects: list) -> None:
         started = time.monotonic()
-        if model in COPIED and _can_copy(model):
-            _copy(model, objects)
+        if _can_copy(model):
+            if model not in COPIED:  # rows written later point at these: ids first
+                _reserve_ids(model, objects)
+            _copy(model, objects, with_ids=model not in COPIED)
         else:
             _insert(model, objects)
         self.spent[label] += time.monotonic() - started
@@ -198,6 +203,8 @@ def seed(
         say(f"Report summaries ({time.monotonic() - began:.1f} s)")
         say(f"Committing ({time.monotonic() - began:.1f} s)")
     say(f"Committed ({time.monotonic() - began:.1f} s)")
+    statistics_refresh()  # no plan on empty statistics
+    say(f"Analyzed ({time.monotonic() - began:.1f} s)")
     for label in [*(label for label, _, _ in WRITE_ORDER), REMINDERS]:
         say(f"  {label:<15} {tally.rows[label]:>9,} rows written in {tally.spent[label]:5.1f} s")
     return SeedResult(
@@ -261,7 +268,8 @@ def _insert(model, objects: list) -> None:
             obj._state.adding, obj._state.db = False, connection.alias
 
 
-# Nothing points at these rows, so their ids need not come back.
+# Nothing points at these rows, so the database numbers them as they are copied in; rows that
+# others point at (patients, sessions) are copied with ids taken from their sequence first.
 COPIED = frozenset({PainScore, FunctionalScore, TriggerPoint, MobilityMeasurement, CheckIn})
 # Types whose str() PostgreSQL reads back as the same value.
 COPY_TYPES = frozenset(
@@ -299,9 +307,27 @@ def _can_copy(model) -> bool:
     )
 
 
-def _copy(model, objects: list) -> None:
-    """COPY the rows in as CSV: an unquoted empty field is NULL, text columns are never NULL."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+def _reserve_ids(model, objects: list) -> None:
+    """Take the next ids of the table's sequence, as INSERT would, and give them to the rows;
+    their own `<fk>_id`s are set from the rows they point at, as `_insert` sets them (the
+    reminders planned next read a follow-up's `session_id`)."""
+    for obj in objects:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    table, pk = model._meta.db_table, model._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, pk.column, len(objects)],
+        )
+        for obj, (value,) in zip(objects, cursor.fetchall(), strict=True):
+            obj.pk = value
+            obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _copy(model, objects: list, *, with_ids: bool = False) -> None:
+    """COPY the rows in as CSV: an unquoted empty field is NULL, text columns are never NULL.
+    `with_ids`: the rows carry their ids (`_reserve_ids`)."""
+    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
     relations = [f.name for f in fields if f.is_relation]
     plain = [f for f in fields if not f.is_relation]
     getter = operator.attrgetter(*(f.attname for f in plain))

@@ -20,6 +20,7 @@ from django.db.models import Field, QuerySet
 from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record_patients
+from clinic.db_statistics import statistics_refresh
 from clinic.models import REGISTERING_ROLES, AuditEvent, Clinic
 from clinic.spreadsheet import csv_uncell
 from clinic.transactions import retrying_atomic
@@ -247,6 +248,8 @@ def patients_import(
     )
     if dry_run or not report.ok:
         return report
+    if report.created:
+        statistics_refresh(Patient)  # searches and duplicate checks plan on the new count
     # Counts only: names and dates of birth never go to the logs.
     logger.info(
         "patients imported into clinic %s: %d new, %d already registered",

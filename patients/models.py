@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -577,6 +577,15 @@ class FunctionalScore(models.Model):
     def __str__(self) -> str:
         return f"{self.activity}: {self.score}/10"
 
+    def save(self, *args, **kwargs):
+        # The PSFS report reads `PsfsCourse`: a score saved on its own rebuilds its patient's
+        # in the same transaction (services writing many scores at once rebuild once).
+        from .summaries import psfs_courses_refresh  # summaries imports this module
+
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            psfs_courses_refresh(patient_ids=[self.patient_id])
+
 
 class PainCourse(models.Model):
     """Derived, never edited: one patient's pain in one body region and side (a *course*,
@@ -609,3 +618,36 @@ class PainCourse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_region_display()} {self.baseline} -> {self.latest}"
+
+
+class PsfsCourse(models.Model):
+    """Derived, never edited: one patient's PSFS ratings, the first (`baseline`) and the most
+    recent (`latest`), as `reports.selectors.psfs_change` compares them. A rating is the items
+    scored at one moment, as their mean (PSFS 2.0 items turned round first: 10 - score).
+
+    `patients.summaries` rebuilds it in the transaction that changes the patient's PSFS scores,
+    so the report reads one row per patient instead of every item."""
+
+    clinic_lookup = "clinic"
+    is_clinical = True
+    # Rebuilt from the record, never moved or edited (a patient merge rebuilds it).
+    is_derived = True
+
+    patient = models.OneToOneField(
+        Patient, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    # The patient's clinic, copied: the report scopes by it without joining the patients.
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    # Means to 4 places: two means differ by whole points only when their fractions are equal,
+    # so the rounding never moves a change across the (whole-point) improvement threshold.
+    baseline = models.DecimalField(max_digits=6, decimal_places=4)
+    baseline_at = models.DateTimeField()
+    # The most recent rating after the first; none while the first is the only one.
+    latest = models.DecimalField(max_digits=6, decimal_places=4, null=True)
+    latest_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "baseline_at"], name="psfs_course_period")]
+
+    def __str__(self) -> str:
+        return f"PSFS {self.baseline} -> {self.latest}"

@@ -39,7 +39,7 @@ from .models import (
 )
 from .selectors import patient_duplicates_of
 from .signals import patient_merged
-from .summaries import pain_courses_refresh
+from .summaries import pain_courses_refresh, psfs_courses_refresh
 
 
 class IntakeIncomplete(Exception):
@@ -502,6 +502,7 @@ def intake_link(*, intake_id: int, user: User, patient: Patient | None = None) -
         )
         for item, activity, score in psfs_items(answers.get("goals", {}))
     )
+    psfs_courses_refresh(patient_ids=[patient.pk])
     submission.patient = patient
     submission.status = IntakeSubmission.Status.REVIEWED
     submission.reviewed_by = user

@@ -18,10 +18,11 @@ Definitions (../shared/domain.md):
 - scores of one course recorded at the same moment are told apart by value: the lowest stands
   as baseline, the highest as latest (the cautious reading both ways).
 
-Courses, session pain and trigger-point visits are read from derived tables (`PainCourse`,
-`SessionPain`, `TriggerPointVisit`) that the writing services rebuild per patient in the same
-transaction (`patients.summaries`, `sessions.summaries`): a report then reads one row per course
-or treated region instead of every score, which keeps it fast at half a million scores.
+Courses, session pain, trigger-point visits, PSFS and range-of-motion courses are read from
+derived tables (`PainCourse`, `SessionPain`, `TriggerPointVisit`, `PsfsCourse`,
+`MobilityCourse`) that the writing services rebuild per patient in the same transaction
+(`patients.summaries`, `sessions.summaries`): a report then reads one row per course or treated
+region instead of every score, which keeps it fast at half a million scores.
 """
 
 import datetime as dt
@@ -38,13 +39,13 @@ from clinic.permissions import visible
 from clinic.types import User
 from patients.models import (
     ActivityProfile,
-    FunctionalScore,
     IntakeSubmission,
     PainCourse,
     PainSource,
+    PsfsCourse,
 )
 from sessions.models import (
-    MobilityMeasurement,
+    MobilityCourse,
     Movement,
     Muscle,
     SessionPain,
@@ -74,15 +75,6 @@ class OutcomeFilters:
         """Exclusive: midnight after the last day."""
         next_day = self.date_to + dt.timedelta(days=1)
         return dt.datetime.combine(next_day, dt.time.min, tzinfo=self.clinic.zone)
-
-
-def _patients_matching(filters: OutcomeFilters, patient_path: str) -> dict:
-    """Filter kwargs narrowing rows reached through `patient_path` to the report's clinic and,
-    when chosen, cohort."""
-    conditions: dict[str, object] = {f"{patient_path}__clinic": filters.clinic}
-    if filters.cohort:
-        conditions[f"{patient_path}__activity_profile"] = filters.cohort
-    return conditions
 
 
 def _patient_exists(filters: OutcomeFilters, patient_ref: str, *, by_therapist: bool) -> list:
@@ -128,13 +120,6 @@ def _month(column: str, filters: OutcomeFilters) -> tuple[str, list]:
     )
     sql, params = trunc
     return sql, list(params)
-
-
-def _epoch_seconds(column: str) -> str:
-    """SQL for whole seconds since 1970 of a datetime column, on either backend."""
-    if connection.vendor == "postgresql":
-        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
-    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
 
 def _month_label(value) -> str:
@@ -216,11 +201,17 @@ def clinic_outcomes_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, li
     thresholds = [settings.CLINIC_RESPONDER_MIN_POINTS, settings.CLINIC_RESPONDER_MIN_PERCENT]
     sql = f"""
     WITH picked (patient_id, cohort, baseline, latest, baseline_at) AS ({courses_sql}),
+    -- Looked up once per patient (a patient has a course per region), along session_first.
+    firsts AS MATERIALIZED (
+        SELECT d.patient_id,
+               (SELECT s.therapist_id FROM {session_table} s WHERE s.patient_id = d.patient_id
+                ORDER BY s.started_at, s.id LIMIT 1) AS therapist_id
+        FROM (SELECT DISTINCT patient_id FROM picked) d
+    ),
     courses AS (
         SELECT c.patient_id, c.cohort, c.baseline, c.latest, {month_sql} AS month,
-               (SELECT s.therapist_id FROM {session_table} s WHERE s.patient_id = c.patient_id
-                ORDER BY s.started_at, s.id LIMIT 1) AS therapist_id
-        FROM picked c
+               f.therapist_id
+        FROM picked c JOIN firsts f ON f.patient_id = c.patient_id
     )
     SELECT 'total' AS dimension, '' AS key, '' AS label, {measures} FROM courses
     UNION ALL
@@ -393,43 +384,28 @@ def check_in_curve(*, user: User, filters: OutcomeFilters) -> dict:
 
 
 def psfs_change_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
-    """Per patient, the mean of the PSFS items at the first rating of the period against the
-    most recent one. PSFS 2.0 runs the other way and is turned round (10 - score) first."""
-    items = visible(user, FunctionalScore).filter(**_patients_matching(filters, "patient"))
-    for condition in _patient_exists(filters, "patient", by_therapist=True):
-        items = items.filter(condition)
-    items_sql, items_params = _cte(items, "patient_id", "recorded_at", "instrument", "score")
-    sql = f"""
-    WITH items (patient_id, recorded_at, instrument, score) AS ({items_sql}),
-    ratings AS (
-        SELECT patient_id, recorded_at,
-               AVG(CASE WHEN instrument = %s THEN 10 - score ELSE score END * 1.0) AS mean
-        FROM items GROUP BY patient_id, recorded_at
-    ),
-    marked AS (
-        SELECT patient_id, recorded_at, mean,
-               ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY recorded_at) AS nth,
-               COUNT(*) OVER (PARTITION BY patient_id) AS total
-        FROM ratings
-    ),
-    pairs AS (
-        SELECT MAX(CASE WHEN nth = 1 THEN mean END) AS baseline,
-               MAX(CASE WHEN nth = total THEN mean END) AS latest
-        FROM marked GROUP BY patient_id
-        HAVING COUNT(*) > 1 AND MIN(recorded_at) >= %s AND MIN(recorded_at) < %s
+    """Per patient, the mean of the PSFS items at the first rating against the most recent
+    one (`PsfsCourse`, kept with the scores; PSFS 2.0 turned round), for the patients whose
+    first rating falls in the period and who were rated again since."""
+    courses = visible(user, PsfsCourse).filter(
+        clinic=filters.clinic,
+        baseline_at__gte=filters.start,
+        baseline_at__lt=filters.end,
+        latest__isnull=False,
     )
+    if filters.cohort:
+        courses = courses.filter(patient__activity_profile=filters.cohort)
+    for condition in _patient_exists(filters, "patient", by_therapist=True):
+        courses = courses.filter(condition)
+    courses_sql, courses_params = _cte(courses, "baseline", "latest")
+    sql = f"""
+    WITH pairs (baseline, latest) AS ({courses_sql})
     SELECT COUNT(*) AS patients, AVG(baseline) AS mean_baseline, AVG(latest) AS mean_latest,
            AVG(latest - baseline) AS mean_change,
            SUM(CASE WHEN latest - baseline >= %s THEN 1 ELSE 0 END) AS improved
     FROM pairs
     """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
-    return sql, [
-        *items_params,
-        FunctionalScore.Instrument.PSFS_2,
-        filters.start,
-        filters.end,
-        settings.CLINIC_PSFS_MIN_POINTS,
-    ]
+    return sql, [*courses_params, settings.CLINIC_PSFS_MIN_POINTS]
 
 
 def psfs_change(*, user: User, filters: OutcomeFilters) -> dict:
@@ -450,30 +426,25 @@ def psfs_change(*, user: User, filters: OutcomeFilters) -> dict:
 
 
 def rom_change_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
-    """Per movement: the first and the most recent measurement of each patient and side, in
-    degrees and % of the movement's normal range."""
-    measures = visible(user, MobilityMeasurement).filter(**_patients_matching(filters, "patient"))
-    if filters.therapist_id:
-        measures = measures.filter(session__therapist_id=filters.therapist_id)
+    """Per movement: the first and the most recent measurement of each patient and side
+    (`MobilityCourse`, kept with the measurements), in degrees and % of the movement's normal
+    range, for the first measurements of the period measured again since. Filtered by
+    therapist, the first and latest of that therapist's own measurements."""
+    courses = visible(user, MobilityCourse).filter(
+        clinic=filters.clinic,
+        therapist_id=filters.therapist_id,  # None: the rows over every measurement
+        first_at__gte=filters.start,
+        first_at__lt=filters.end,
+        latest__isnull=False,
+    )
+    if filters.cohort:
+        courses = courses.filter(patient__activity_profile=filters.cohort)
     for condition in _patient_exists(filters, "patient", by_therapist=False):
-        measures = measures.filter(condition)
-    rom_sql, rom_params = _cte(
-        measures, "id", "patient_id", "movement_id", "side", "degrees", "measured_at"
-    )
+        courses = courses.filter(condition)
+    rom_sql, rom_params = _cte(courses, "patient_id", "movement_id", "first", "latest")
     movement_table = Movement._meta.db_table
-    epoch = _epoch_seconds("measured_at")
     sql = f"""
-    WITH rom (id, patient_id, movement_id, side, degrees, measured_at) AS ({rom_sql}),
-    -- Degrees packed after their time (seconds * 1000 + degrees): MIN is the first
-    -- measurement, MAX the last, in one hash aggregate.
-    pairs AS (
-        SELECT patient_id, movement_id,
-               MIN({epoch} * 1000 + degrees) %% 1000 AS first,
-               MAX({epoch} * 1000 + degrees) %% 1000 AS latest
-        FROM rom GROUP BY patient_id, movement_id, side
-        HAVING MAX(measured_at) > MIN(measured_at)
-           AND MIN(measured_at) >= %s AND MIN(measured_at) < %s
-    )
+    WITH pairs (patient_id, movement_id, first, latest) AS ({rom_sql})
     SELECT m.code AS movement, m.joint AS joint, m.name AS name,
            m.normal_degrees AS normal_degrees, COUNT(*) AS measured,
            COUNT(DISTINCT p.patient_id) AS patients,
@@ -485,7 +456,7 @@ def rom_change_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
     GROUP BY m.id, m.code, m.joint, m.name, m.normal_degrees
     ORDER BY m.joint, m.name
     """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
-    return sql, [*rom_params, filters.start, filters.end]
+    return sql, rom_params
 
 
 def rom_change(*, user: User, filters: OutcomeFilters) -> list[dict]:

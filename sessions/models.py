@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -119,7 +119,13 @@ class TreatmentSession(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [
-            models.Index(fields=["patient", "started_at"], name="session_patient_time"),
+            # A patient's sessions in time; the therapist is in the index, so the outcome
+            # report finds who first treated each patient without reading the sessions.
+            models.Index(
+                fields=["patient", "started_at", "id"],
+                include=["therapist"],
+                name="session_patient_time",
+            ),
             models.Index(fields=["therapist", "started_at"], name="session_therapist_time"),
             models.Index(fields=["status", "started_at"], name="session_status_time"),
             # The home page's today and last-seven-days lists: a time range across the clinic.
@@ -410,6 +416,15 @@ class MobilityMeasurement(SessionPart):
     def __str__(self) -> str:
         return f"{self.movement} {self.degrees}°"
 
+    def save(self, *args, **kwargs):
+        # The ROM report reads `MobilityCourse`: a measurement saved on its own rebuilds its
+        # patient's in the same transaction (services writing many at once rebuild once).
+        from .summaries import mobility_courses_refresh  # summaries imports this module
+
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            mobility_courses_refresh(patient_ids=[self.patient_id])
+
     def clean(self):
         super().clean()
         movement = getattr(self, "movement", None) if self.movement_id else None
@@ -615,3 +630,52 @@ class TriggerPointVisit(models.Model):
 
     def __str__(self) -> str:
         return f"Trigger point {self.trigger_point_id}, visit {self.visit}"
+
+
+class MobilityCourse(models.Model):
+    """Derived, never edited: one patient's range of motion in one movement and side, its
+    first and its most recent measurement, as `reports.selectors.rom_change` compares them.
+    One row over every measurement (`therapist` empty) and one over each therapist's own, so
+    the report filtered by therapist still compares that therapist's first and latest.
+
+    Rebuilt by `sessions.summaries` with the measurements, so the report reads one row per
+    movement and side instead of every measurement."""
+
+    clinic_lookup = "clinic"
+    is_clinical = True
+    # Rebuilt from the record, never moved or edited (a patient merge rebuilds it).
+    is_derived = True
+
+    # Copied from the patient and the sessions: the report filters on them without joins.
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    movement = models.ForeignKey(Movement, on_delete=models.CASCADE, related_name="+")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    first = models.PositiveSmallIntegerField()
+    first_at = models.DateTimeField()
+    # The most recent measurement after the first; none while only one moment is measured.
+    latest = models.PositiveSmallIntegerField(null=True)
+    latest_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "movement", "side"],
+                condition=Q(therapist__isnull=True),
+                name="mobility_course_once",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "movement", "side", "therapist"],
+                condition=Q(therapist__isnull=False),
+                name="mobility_course_once_per_therapist",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["clinic", "therapist", "first_at"], name="mobility_course_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.movement_id} {self.first}° -> {self.latest}°"

@@ -3,6 +3,7 @@ that a scoped selector returned."""
 
 import datetime as dt
 
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     CharField,
@@ -139,13 +140,16 @@ def corrected_points(points: QuerySet[TriggerPoint]) -> QuerySet[TriggerPoint]:
     )
 
 
-def trigger_point_history(*, patient: Patient) -> QuerySet:
+def trigger_point_history(*, patient: Patient) -> list[dict]:
     """Every trigger point of the patient, grouped by muscle and side and ordered in time: the
     same muscle and side across sessions is how a point is followed (domain.md). A point an
     addendum corrected is shown as corrected (its tenderness as `rating`). Discarded drafts
-    have no points left."""
+    have no points left. Each carries its session's `day` (ISO, the clinic's zone), written
+    once here rather than formatted for each of a long history's hundreds of points as the
+    page renders."""
+    zone = patient.clinic.zone
     muscle_name = Subquery(Muscle.objects.filter(pk=OuterRef("c_muscle_id")).values("name")[:1])
-    return (
+    points = (
         corrected_points(TriggerPoint.objects.filter(session__patient=patient))
         .annotate(muscle_name=muscle_name)
         .order_by("muscle_name", "c_side", "session__started_at", "pk")
@@ -161,6 +165,10 @@ def trigger_point_history(*, patient: Patient) -> QuerySet:
             ),
         )
     )
+    return [
+        {**point, "day": point["started_at"].astimezone(zone).date().isoformat()}
+        for point in points
+    ]
 
 
 def session_pain_curve(*, patient: Patient) -> QuerySet[SessionPain]:
@@ -383,11 +391,45 @@ def home_sessions(*, user: User, start: dt.datetime, end: dt.datetime, rows: int
     }
 
 
+# The chart's timeline shows this many sessions a page, newest first.
+TIMELINE_PAGE = 20
+
+
+def timeline_page(*, patient: Patient, page) -> Page:
+    """One page of the chart's timeline (`page` as the query gives it: a number; past the end
+    is the last page, anything else the first), in two queries however long the history."""
+    return Paginator(patient_sessions(patient=patient), TIMELINE_PAGE).get_page(page)
+
+
 def patient_chart_data(*, patient: Patient) -> dict:
-    """What the chart's pain and mobility plots draw, with the labels they need."""
+    """What the chart's pain and mobility plots draw, with the labels they need: a series per
+    region, side and source (pain) and per movement and side (mobility, in % of normal), each
+    point [seconds since 1970, value], oldest first. Each score as an object with its keys was
+    most of a long-treated patient's page (issue 19)."""
+    pain: dict[tuple, list] = {}
+    for at, region, side, source, score in pain_trend(patient=patient).values_list(
+        "recorded_at", "region", "side", "source", "score"
+    ):
+        pain.setdefault((region, side, source), []).append([int(at.timestamp()), score])
+    mobility: dict[tuple, list] = {}
+    movements: dict[str, dict[str, str]] = {}
+    for at, code, side, percent, joint, name in mobility_trend(patient=patient).values_list(
+        "measured_at", "movement_code", "side", "percent_of_normal", "joint", "movement_name"
+    ):
+        if percent is None:  # beyond the movement's maximum: no honest percentage to plot
+            continue
+        movements.setdefault(code, {"joint": joint, "name": name})
+        mobility.setdefault((code, side), []).append([int(at.timestamp()), round(percent, 1)])
     return {
-        "pain": list(pain_trend(patient=patient)),
-        "mobility": list(mobility_trend(patient=patient)),
+        "pain": [
+            {"region": region, "side": side, "source": source, "points": points}
+            for (region, side, source), points in pain.items()
+        ],
+        "mobility": [
+            {"movement": code, "side": side, "points": points}
+            for (code, side), points in mobility.items()
+        ],
+        "movements": movements,
         "regions": dict(BodyRegion.choices),
         "sides": dict(Side.choices),
         "sources": dict(PainSource.choices),

@@ -130,7 +130,8 @@ def session_update(
         raise ValidationError(errors)
 
     session.save()
-    # The reports' derived rows follow the scores, the points and the session's time.
+    # The reports' derived rows follow the scores, the points, the measurements and the
+    # session's time.
     summarised = session.started_at != started_at
     for given, existing, built in (
         (pain, session.pain_scores.filter(source__in=SESSION_PAIN_SOURCES), scores),
@@ -138,7 +139,7 @@ def session_update(
         (mobility, session.mobility.all(), measures),
     ):
         replaced = given is not None and _rows_replaced(existing, built)
-        summarised = summarised or (replaced and existing.model is not MobilityMeasurement)
+        summarised = summarised or replaced
     if summarised:
         summaries_refresh(patient_ids=[session.patient_id])
     audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=session, patient=session.patient)

@@ -1,15 +1,27 @@
-"""Derived tables the session reports read instead of every score and point: `SessionPain`
-(the check-in curve) and `TriggerPointVisit` (the trigger-point report), with `PainCourse`.
+"""Derived tables the session reports read instead of every score, point and measurement:
+`SessionPain` (the check-in curve), `TriggerPointVisit` (the trigger-point report) and
+`MobilityCourse` (the ROM report), with `PainCourse` and `PsfsCourse`.
 
-Like `patients.summaries`: the services that write scores, points or a session's time rebuild
-the affected patients' rows in the same transaction; nothing else writes these tables."""
+Like `patients.summaries`: the services that write scores, points, measurements or a session's
+time rebuild the affected patients' rows in the same transaction; nothing else writes these
+tables."""
 
 from collections.abc import Collection
 
+from django.db import connection
+
 from patients.models import PainScore, PainSource, Patient
-from patients.summaries import for_patients, pain_courses_refresh, rebuild
+from patients.summaries import (
+    for_patients,
+    pain_courses_refresh,
+    patients_lock,
+    psfs_courses_refresh,
+    rebuild,
+)
 
 from .models import (
+    MobilityCourse,
+    MobilityMeasurement,
     PointCorrection,
     SessionPain,
     TreatmentSession,
@@ -17,13 +29,22 @@ from .models import (
     TriggerPointVisit,
 )
 
+FULL_REBUILD_WORK_MEM = "64MB"
+
 
 def summaries_refresh(*, patient_ids: Collection[int] | None) -> None:
     """Rebuild every derived row of `patient_ids` (None: of every patient), inside the caller's
     transaction; the patients stay locked until it ends (see `pain_courses_refresh`)."""
+    if patient_ids is None and connection.vendor == "postgresql":
+        # Everyone's rows are sorted and grouped at once (the seed, `summaries_rebuild`): with
+        # the default 4 MB each sort spills to disk. For this transaction only.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{FULL_REBUILD_WORK_MEM}'")
     pain_courses_refresh(patient_ids=patient_ids)
+    psfs_courses_refresh(patient_ids=patient_ids)
     _session_pain_refresh(patient_ids=patient_ids)
     _trigger_point_visits_refresh(patient_ids=patient_ids)
+    mobility_courses_refresh(patient_ids=patient_ids)
 
 
 def _session_pain_refresh(*, patient_ids: Collection[int] | None) -> None:
@@ -77,5 +98,48 @@ def _trigger_point_visits_refresh(*, patient_ids: Collection[int] | None) -> Non
         JOIN {Patient._meta.db_table} p ON p.id = t.patient_id
         WHERE {chosen}
     ) corrected
+    """  # noqa: S608  # nosec B608 -- table names only; values are bound
+    rebuild(table, patient_ids, sql, params)
+
+
+def mobility_courses_refresh(*, patient_ids: Collection[int] | None) -> None:
+    """Per patient, movement and side: the first and the most recent measurement, over every
+    measurement and over each therapist's own (the patients locked as in `patients_lock`).
+    Measurements of one moment are told apart by value: the lowest stands as first, the
+    highest as latest."""
+    patients_lock(patient_ids)
+    table = MobilityCourse._meta.db_table
+    chosen, params = for_patients("mm.patient_id", patient_ids)
+    sql = f"""
+    WITH measured AS (
+        SELECT mm.patient_id, mm.movement_id, mm.side, t.therapist_id, mm.degrees,
+               mm.measured_at
+        FROM {MobilityMeasurement._meta.db_table} mm
+        JOIN {TreatmentSession._meta.db_table} t ON t.id = mm.session_id
+        WHERE {chosen}
+    ),
+    scoped AS (
+        SELECT patient_id, movement_id, side, NULL AS therapist_id, degrees, measured_at
+        FROM measured
+        UNION ALL
+        SELECT patient_id, movement_id, side, therapist_id, degrees, measured_at FROM measured
+    ),
+    ranked AS (
+        SELECT patient_id, movement_id, side, therapist_id, degrees, measured_at,
+               ROW_NUMBER() OVER (PARTITION BY patient_id, movement_id, side, therapist_id
+                                  ORDER BY measured_at, degrees) AS nth,
+               ROW_NUMBER() OVER (PARTITION BY patient_id, movement_id, side, therapist_id
+                                  ORDER BY measured_at DESC, degrees DESC) AS nth_last
+        FROM scoped
+    )
+    INSERT INTO {table} (clinic_id, patient_id, movement_id, side, therapist_id,
+                         first, first_at, latest, latest_at)
+    SELECT p.clinic_id, r.patient_id, r.movement_id, r.side, r.therapist_id,
+           MAX(CASE WHEN r.nth = 1 THEN r.degrees END), MIN(r.measured_at),
+           CASE WHEN MAX(r.measured_at) > MIN(r.measured_at)
+                THEN MAX(CASE WHEN r.nth_last = 1 THEN r.degrees END) END,
+           CASE WHEN MAX(r.measured_at) > MIN(r.measured_at) THEN MAX(r.measured_at) END
+    FROM ranked r JOIN {Patient._meta.db_table} p ON p.id = r.patient_id
+    GROUP BY p.clinic_id, r.patient_id, r.movement_id, r.side, r.therapist_id
     """  # noqa: S608  # nosec B608 -- table names only; values are bound
     rebuild(table, patient_ids, sql, params)

@@ -79,10 +79,14 @@ def forwards(apps, schema_editor):
 
 def build(apps, schema_editor):
     """The reports' derived rows of the records already there (formerly migration 0007's job,
-    moved here because the code that builds them reads the corrections table)."""
-    from sessions.summaries import summaries_refresh
+    moved here because the code that builds them reads the corrections table). Only the
+    tables there are at this point: PSFS and ROM courses are built by 0015 and patients 0010."""
+    from patients.summaries import pain_courses_refresh
+    from sessions import summaries
 
-    summaries_refresh(patient_ids=None)
+    pain_courses_refresh(patient_ids=None)
+    summaries._session_pain_refresh(patient_ids=None)
+    summaries._trigger_point_visits_refresh(patient_ids=None)
 
 
 def backwards(apps, schema_editor):

@@ -44,7 +44,7 @@ def patient_chart(request: StaffRequest, pk: int):
         context |= {
             "red_flags": red_flags_listed(user=request.user, patient=patient),
             "intake": latest_intake(patient=patient),
-            "sessions": selectors.patient_sessions(patient=patient),
+            "sessions": selectors.timeline_page(patient=patient, page=request.GET.get("page")),
             "trigger_points": selectors.trigger_point_history(patient=patient),
             "chart_data": selectors.patient_chart_data(patient=patient),
         }

@@ -2,7 +2,26 @@
 // the shared renderer (pain_chart.js), one region at a time; mobility as % of normal.
 (function () {
   "use strict";
-  const data = JSON.parse(document.getElementById("chart-data").textContent);
+  // Series of [seconds, value] points, movements named once (a long history stays a small
+  // page): the score and measurement objects the charts and the shared renderer read are
+  // made here, oldest first.
+  const sent = JSON.parse(document.getElementById("chart-data").textContent);
+  const iso = (seconds) => new Date(seconds * 1000).toISOString();
+  const byTime = (a, b) => a.at - b.at;
+  const data = {
+    ...sent,
+    pain: sent.pain
+      .flatMap(({ points, ...series }) => points.map(([at, score]) => ({ ...series, at, score })))
+      .sort(byTime)
+      .map(({ at, ...score }) => ({ ...score, recorded_at: iso(at) })),
+    mobility: sent.mobility
+      .flatMap(({ movement, side, points }) => points.map(([at, percent]) => ({
+        at, side, percent_of_normal: percent,
+        joint: sent.movements[movement].joint, movement_name: sent.movements[movement].name,
+      })))
+      .sort(byTime)
+      .map(({ at, ...measured }) => ({ ...measured, measured_at: iso(at) })),
+  };
   // Dates and times in the clinic's zone, whatever the device's.
   const zone = { timeZone: data.time_zone };
   const dateLabel = (ms) => new Date(ms).toLocaleDateString(undefined, { day: "numeric", month: "short", ...zone });

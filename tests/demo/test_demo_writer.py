@@ -12,11 +12,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from demo import writer
-from patients.models import PainCourse
+from patients.models import PainCourse, PsfsCourse
 from scheduling import reminders
 from scheduling.follow_ups import follow_up_create
 from scheduling.models import FollowUp, Reminder
 from sessions.models import (
+    MobilityCourse,
     SessionPain,
     TreatmentSession,
     TriggerPoint,
@@ -108,7 +109,7 @@ def _report_rows() -> dict[str, set[tuple]]:
                 *(f.attname for f in model._meta.concrete_fields if f.attname != "id")
             )
         )
-        for model in (PainCourse, SessionPain, TriggerPointVisit)
+        for model in (PainCourse, SessionPain, TriggerPointVisit, PsfsCourse, MobilityCourse)
     }
 
 

@@ -247,3 +247,101 @@ def test_rom_change_per_movement_in_degrees_and_percent_of_normal(
     normal = rotation.normal_degrees
     assert row["first_percent_of_normal"] == round(100 * 40 / normal, 1)
     assert row["latest_percent_of_normal"] == round(100 * 60 / normal, 1)
+
+
+def test_rom_change_for_one_therapist_compares_their_own_first_and_latest(
+    clinic_a, manager, patient, therapist
+):
+    colleague = MembershipFactory(clinic=clinic_a, role=Role.THERAPIST).user
+    rotation = Movement.objects.get(code="cervical-rotation")
+    now = timezone.now()
+    # Colleague 40° then 70°, the therapist 50° and 60° in between.
+    for days, degrees, by in [(30, 40, colleague), (20, 50, therapist), (10, 60, therapist)]:
+        session = TreatmentSessionFactory(
+            patient=patient, therapist=by, started_at=now - days * DAY
+        )
+        session.mobility.create(
+            patient=patient,
+            movement=rotation,
+            side="left",
+            degrees=degrees,
+            measured_at=session.started_at,
+        )
+    last = TreatmentSessionFactory(patient=patient, therapist=colleague, started_at=now - DAY)
+    last.mobility.create(
+        patient=patient, movement=rotation, side="left", degrees=70, measured_at=last.started_at
+    )
+
+    def first_and_latest(**filters):
+        return [
+            (row["mean_first"], row["mean_latest"])
+            for row in rom_change(user=manager, filters=_period(clinic_a, **filters))
+        ]
+
+    assert first_and_latest() == [(40, 70)]
+    assert first_and_latest(therapist_id=therapist.pk) == [(50, 60)]
+    assert first_and_latest(therapist_id=colleague.pk) == [(40, 70)]
+
+
+def test_psfs_2_is_turned_round_and_a_single_rating_is_left_out(clinic_a, manager, patient):
+    from patients.models import FunctionalScore
+
+    now = timezone.now()
+    # PSFS 2.0 counts difficulty: 8 and 6 are 2 and 4 on the PSFS scale (mean 3), 3 and 1 are
+    # 7 and 9 (mean 8).
+    for days, scores in [(30, (8, 6)), (5, (3, 1))]:
+        for item, score in enumerate(scores, start=1):
+            FunctionalScore.objects.create(
+                patient=patient,
+                recorded_at=now - days * DAY,
+                source="intake",
+                instrument="psfs2",
+                item=item,
+                activity=f"activity {item}",
+                score=score,
+            )
+    once = PatientFactory(clinic=clinic_a)
+    FunctionalScore.objects.create(
+        patient=once, recorded_at=now - 3 * DAY, source="intake", item=1, activity="run", score=2
+    )
+
+    change = psfs_change(user=manager, filters=_period(clinic_a))
+
+    assert (change["patients"], change["mean_baseline"], change["mean_latest"]) == (1, 3.0, 8.0)
+    assert (change["mean_change"], change["improved"]) == (5.0, 1)
+
+
+def test_psfs_and_rom_leave_a_restricted_record_out(clinic_a, manager, patient, therapist):
+    from patients.models import FunctionalScore
+    from scheduling.erasure import patient_erasure_request
+
+    rotation = Movement.objects.get(code="cervical-rotation")
+    now = timezone.now()
+    for days, score in [(20, 3), (5, 6)]:
+        session = TreatmentSessionFactory(
+            patient=patient, therapist=therapist, started_at=now - days * DAY
+        )
+        FunctionalScore.objects.create(
+            patient=patient,
+            recorded_at=session.started_at,
+            source="intake",
+            item=1,
+            activity="Lifting a child",
+            score=score,
+        )
+        session.mobility.create(
+            patient=patient,
+            movement=rotation,
+            side="left",
+            degrees=10 * score,
+            measured_at=session.started_at,
+        )
+
+    def figures():
+        filters = _period(clinic_a)
+        psfs = psfs_change(user=manager, filters=filters)["patients"]
+        return psfs, len(rom_change(user=manager, filters=filters))
+
+    assert figures() == (1, 1)
+    patient_erasure_request(patient=patient, user=manager)
+    assert figures() == (0, 0)

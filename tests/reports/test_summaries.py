@@ -5,19 +5,33 @@ import datetime as dt
 import io
 import threading
 import time
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from patients.models import PainCourse
+from patients.models import FunctionalScore, PainCourse, PsfsCourse
 from scheduling.erasure import _erase
 from sessions.check_ins import check_in_complete, check_in_issue
-from sessions.models import Muscle, SessionPain, TriggerPointVisit
+from sessions.models import (
+    MobilityCourse,
+    MobilityMeasurement,
+    Movement,
+    Muscle,
+    SessionPain,
+    TriggerPointVisit,
+)
 from sessions.services import session_start, session_update
 from sessions.summaries import summaries_refresh
-from tests.factories import PainScoreFactory, PatientFactory, TriggerPointFactory
+from tests.factories import (
+    MembershipFactory,
+    PainScoreFactory,
+    PatientFactory,
+    TreatmentSessionFactory,
+    TriggerPointFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +54,35 @@ def _point(released=False):
     }
 
 
-def _session(patient, therapist, started_at, *, pain, points=()):
+def _session(patient, therapist, started_at, *, pain, points=(), mobility=None):
     # Each a session of its own, though the one before is still a draft.
     session = session_start(
         patient=patient, therapist=therapist, started_at=started_at, another=True
     )
-    session_update(session=session, user=therapist, pain=pain, trigger_points=list(points))
+    session_update(
+        session=session, user=therapist, pain=pain, trigger_points=list(points), mobility=mobility
+    )
     return session
+
+
+def _rotation(degrees):
+    return {
+        "movement": Movement.objects.get(code="cervical-rotation"),
+        "side": "left",
+        "degrees": degrees,
+    }
+
+
+def _psfs(patient, when, *scores):
+    for item, score in enumerate(scores, start=1):
+        FunctionalScore.objects.create(
+            patient=patient,
+            recorded_at=when,
+            source="intake",
+            item=item,
+            activity=f"activity {item}",
+            score=score,
+        )
 
 
 def _pain_rows(patient):
@@ -123,6 +159,48 @@ def test_moving_a_draft_or_replacing_its_ratings_rebuilds_its_rows(patient, ther
     ]
 
 
+def test_psfs_scores_keep_the_patients_psfs_course_in_step(patient):
+    now = timezone.now()
+    _psfs(patient, now - 20 * DAY, 2, 3)
+    course = PsfsCourse.objects.filter(patient=patient)
+    assert list(course.values_list("baseline", "latest")) == [(Decimal("2.5"), None)]
+
+    _psfs(patient, now - 2 * DAY, 6, 7)
+    _psfs(patient, now - 9 * DAY, 4)  # an earlier rating, entered late
+
+    assert list(course.values_list("baseline", "latest", "latest_at")) == [
+        (Decimal("2.5"), Decimal("6.5"), now - 2 * DAY)
+    ]
+
+
+def test_measurements_keep_a_course_per_movement_and_side_and_per_therapist(patient, therapist):
+    colleague = MembershipFactory(clinic=patient.clinic, role=therapist.memberships.get().role)
+    now = timezone.now()
+    _session(patient, therapist, now - 20 * DAY, pain=[], mobility=[_rotation(40)])
+    later = _session(patient, colleague.user, now - 10 * DAY, pain=[], mobility=[_rotation(55)])
+
+    def courses():
+        return sorted(
+            MobilityCourse.objects.filter(patient=patient).values_list(
+                "therapist_id", "first", "latest"
+            ),
+            key=lambda row: row[0] or 0,
+        )
+
+    assert courses() == [(None, 40, 55), (therapist.pk, 40, None), (colleague.user.pk, 55, None)]
+
+    # The colleague's draft says 60° after all: the autosave rebuilds the rows.
+    session_update(session=later, user=colleague.user, mobility=[_rotation(60)])
+    assert courses() == [(None, 40, 60), (therapist.pk, 40, None), (colleague.user.pk, 60, None)]
+
+    # A measurement saved on its own (not through a service) rebuilds them too.
+    extra = TreatmentSessionFactory(patient=patient, therapist=therapist, started_at=now - DAY)
+    MobilityMeasurement.objects.create(
+        patient=patient, session=extra, measured_at=extra.started_at, **_rotation(65)
+    )
+    assert courses() == [(None, 40, 65), (therapist.pk, 40, 65), (colleague.user.pk, 60, None)]
+
+
 def test_a_rebuild_of_one_patient_agrees_with_a_rebuild_of_everyone(clinic_a, therapist):
     now = timezone.now()
     for n in range(3):
@@ -141,20 +219,37 @@ def test_a_rebuild_of_one_patient_agrees_with_a_rebuild_of_everyone(clinic_a, th
                 score=score,
                 region="hip",
             )
-        TriggerPointFactory(session__patient=person, session__therapist=therapist)
+        point = TriggerPointFactory(session__patient=person, session__therapist=therapist)
+        _psfs(person, now - 30 * DAY, 2, 3 + n)
+        _psfs(person, now - 10 * DAY, 5, 6 - n)
+        for days, degrees in ((20, 40 + n), (5, 60 - n)):
+            MobilityMeasurement.objects.create(
+                patient=person,
+                session=point.session,
+                measured_at=now - days * DAY,
+                **_rotation(degrees),
+            )
 
     def snapshot():
         return (
             sorted(PainCourse.objects.values_list("patient_id", "baseline", "latest")),
             _all(SessionPain, "session_id", "region", "before", "after", "check_in"),
             _all(TriggerPointVisit, "trigger_point_id", "visit", "started_at"),
+            _all(PsfsCourse, "patient_id", "baseline", "baseline_at", "latest", "latest_at"),
+            sorted(  # the row over every therapist has none: sorted as text
+                MobilityCourse.objects.values_list(
+                    "patient_id", "therapist_id", "first", "latest", "latest_at"
+                ),
+                key=repr,
+            ),
         )
 
     per_patient = snapshot()
     summaries_refresh(patient_ids=None)
 
     assert snapshot() == per_patient
-    assert len(per_patient[0]) == 3
+    # Courses, visits, PSFS and ROM rows (per therapist too); these scores have no session.
+    assert [len(rows) for rows in per_patient] == [3, 0, 3, 3, 6]
 
 
 def _all(model, *columns):
@@ -163,15 +258,21 @@ def _all(model, *columns):
 
 def test_erasing_a_patient_removes_their_derived_rows(patient, therapist):
     _session(
-        patient, therapist, timezone.now() - DAY, pain=[_pain("pre_session", 6)], points=[_point()]
+        patient,
+        therapist,
+        timezone.now() - DAY,
+        pain=[_pain("pre_session", 6)],
+        points=[_point()],
+        mobility=[_rotation(50)],
     )
+    _psfs(patient, timezone.now() - DAY, 4)
     patient.erasure_requested_at = timezone.now()
     patient.erase_after = timezone.now().date()  # the retention period is over
     patient.save()
 
     _erase(patient.pk)
 
-    for model in (PainCourse, SessionPain, TriggerPointVisit):
+    for model in (PainCourse, SessionPain, TriggerPointVisit, PsfsCourse, MobilityCourse):
         assert not model.objects.filter(patient_id=patient.pk).exists()
 
 
@@ -179,13 +280,19 @@ def test_the_rebuild_command_restores_rows_lost_outside_the_services(patient, th
     _session(
         patient, therapist, timezone.now() - DAY, pain=[_pain("pre_session", 6)], points=[_point()]
     )
+    _psfs(patient, timezone.now() - DAY, 4)
     SessionPain.objects.all().delete()
+    PsfsCourse.objects.all().delete()
     out = io.StringIO()
 
     call_command("summaries_rebuild", stdout=out)
 
     assert SessionPain.objects.filter(patient=patient, before=6).count() == 1
-    assert "PainCourse 1, SessionPain 1, TriggerPointVisit 1." in out.getvalue()
+    assert PsfsCourse.objects.get(patient=patient).baseline == 4
+    assert (
+        "PainCourse 1, SessionPain 1, TriggerPointVisit 1, PsfsCourse 1, MobilityCourse 0."
+        in out.getvalue()
+    )
 
 
 @pytest.mark.postgres
