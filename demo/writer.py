@@ -233,7 +233,7 @@ def _reminders_booked(follow_ups: list[FollowUp], policies) -> list[Reminder]:
     for follow_up in follow_ups:
         booked = follow_up.created_at
         policy = policies[follow_up.patient.clinic_id]
-        for reminder in reminders_planned(follow_up=follow_up, policy=policy, now=booked):
+        for reminder in reminders_planned(subject=follow_up, policy=policy, now=booked):
             reminder.created_at = reminder.updated_at = booked
             reminders.append(reminder)
     return reminders

@@ -1,7 +1,7 @@
 """A patient's erasure request: the record is restricted at once and deleted when the clinic's
 retention period after the last visit has passed (CMTO: 10 years), never before. Lives in
-scheduling, the highest app that holds a patient's data: it erases sessions, follow-ups and
-reminders alike, and cancels the reminders still to send."""
+scheduling, the highest app that holds a patient's data: it erases sessions, appointments,
+follow-ups and reminders alike, and cancels the reminders still to send."""
 
 import datetime as dt
 
@@ -24,7 +24,7 @@ from sessions.models import (
     TriggerPoint,
 )
 
-from .models import FollowUp, Reminder
+from .models import Appointment, FollowUp, Reminder
 from .reminders import reminders_sync
 
 
@@ -55,8 +55,9 @@ def patient_erasure_request(*, patient: Patient, user) -> Patient:
     patient.erase_after = _years_after(since, patient.clinic.retention_years)
     patient.save(update_fields=["erasure_requested_at", "erase_after", "updated_at"])
     # Nothing more goes out to them: every reminder still to send is cancelled now.
-    for follow_up in FollowUp.objects.filter(patient=patient).select_related("patient__clinic"):
-        reminders_sync(follow_up=follow_up)
+    for model in (Appointment, FollowUp):
+        for subject in model.objects.filter(patient=patient).select_related("patient__clinic"):
+            reminders_sync(subject=subject)
     audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=patient, patient=patient)
     return patient
 
@@ -64,7 +65,8 @@ def patient_erasure_request(*, patient: Patient, user) -> Patient:
 # Children first: every clinical foreign key is PROTECT, so the order is the proof that
 # nothing is left behind. SQLite's path; PostgreSQL's is clinic_erase_patient, the same order.
 ERASED = (
-    (Reminder, "follow_up__patient"),
+    (Reminder, "patient"),
+    (Appointment, "patient"),
     (FollowUp, "patient"),
     (CheckIn, "session__patient"),
     (Addendum, "session__patient"),

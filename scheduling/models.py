@@ -1,5 +1,6 @@
-"""Scheduling: follow-ups, the reminders that announce them and each clinic's reminder policy.
-The tables kept the names they had in the treatments app (scheduling migration 0001)."""
+"""Scheduling: the appointment book (rooms, therapists' hours, appointments), follow-ups, the
+reminders that announce them and each clinic's reminder policy. The follow-up, reminder and policy
+tables kept the names they had in the treatments app (scheduling migration 0001)."""
 
 import datetime as dt
 
@@ -72,11 +73,203 @@ class FollowUp(models.Model):
         return self.status in (self.Status.PLANNED, self.Status.CONFIRMED)
 
 
-class Reminder(models.Model):
-    """One message to send. The database row is the source of truth; a worker only acts on a
-    row it has claimed, so a message is sent once however often its task is delivered."""
+class Room(models.Model):
+    """A treatment room; an appointment may take one, and a room holds one appointment at a time."""
 
-    clinic_lookup = "follow_up__patient__clinic"
+    clinic_lookup = "clinic"
+    is_clinical = False
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.PROTECT, related_name="rooms")
+    name = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="room_name_once_per_clinic")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """One interval a therapist works on a weekday (0 is Monday), in the clinic's time zone; a
+    split day has two rows."""
+
+    clinic_lookup = "clinic"
+    is_clinical = False
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)])
+    starts = models.TimeField()
+    ends = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="hours_weekday_0_6"),
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="hours_end_after_start"),
+        ]
+        indexes = [models.Index(fields=["clinic", "therapist", "weekday"], name="hours_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.starts}-{self.ends}"
+
+
+class WorkingHoursException(models.Model):
+    """Days that differ from the weekly hours, first_day to last_day inclusive: a row without
+    times is leave; a row with times is one interval of a changed day (two rows: a split day).
+    On a day any exception covers, only the exceptions' intervals count."""
+
+    clinic_lookup = "clinic"
+    is_clinical = False
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hours_exceptions"
+    )
+    first_day = models.DateField()
+    last_day = models.DateField()
+    starts = models.TimeField(null=True, blank=True)
+    ends = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["first_day", "starts"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=F("first_day")), name="hours_exception_days_in_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(starts__isnull=True, ends__isnull=True)
+                | Q(starts__isnull=False, ends__gt=F("starts")),
+                name="hours_exception_leave_or_interval",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["therapist", "first_day"], name="hours_exception_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_day}-{self.last_day}"
+
+    @property
+    def is_leave(self) -> bool:
+        return self.starts is None
+
+
+class Appointment(models.Model):
+    """A patient's time with a therapist (and maybe a room) on the book. The database refuses two
+    active appointments of one therapist, or of one room, whose times overlap (PostgreSQL
+    exclusion constraints, scheduling migration 0002); appointments.py gives the same answer on
+    any database and translates the constraint's refusal into it."""
+
+    clinic_lookup = "clinic"
+    is_clinical = False  # front desk books and runs the day
+
+    class Kind(models.TextChoices):
+        INITIAL_ASSESSMENT = "initial", _("Initial assessment")
+        TREATMENT = "treatment", _("Treatment")
+        REASSESSMENT = "reassessment", _("Re-assessment")
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        ARRIVED = "arrived", _("Arrived")
+        IN_TREATMENT = "in_treatment", _("In treatment")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
+
+    # The statuses that hold the therapist's and the room's time (the exclusion constraints'):
+    # all but cancelled and no-show, whose slot is free again.
+    HOLDS_TIME = (Status.BOOKED, Status.ARRIVED, Status.IN_TREATMENT, Status.COMPLETED)
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.TREATMENT)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+    # The patient confirmed from a reminder's link.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_by_patient = models.BooleanField(default=False)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    # Within the clinic's late-cancellation window when it was cancelled: kept, not derived,
+    # so a later change of the window does not rewrite the past figures.
+    cancelled_late = models.BooleanField(default=False)
+    # The session started from this appointment; signing it completes the appointment.
+    session = models.OneToOneField(
+        TreatmentSession,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointment",
+    )
+    # The booking request (a follow-up planned in a note) this appointment fulfils.
+    follow_up = models.ForeignKey(
+        FollowUp, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["clinic", "starts_at"], name="appointment_clinic_day"),
+            models.Index(fields=["therapist", "starts_at"], name="appointment_therapist_day"),
+            models.Index(fields=["patient", "starts_at"], name="appointment_patient"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
+                name="appointment_cancelled_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for patient {self.patient_id}"
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def is_open(self) -> bool:
+        """Still expected: reminders go out and the patient may confirm or cancel."""
+        return self.status == self.Status.BOOKED
+
+    @property
+    def due_at(self) -> dt.datetime:
+        """The moment reminders announce (as a follow-up's)."""
+        return self.starts_at
+
+
+class Reminder(models.Model):
+    """One message to send, about an appointment or a follow-up (exactly one of them). The
+    database row is the source of truth; a worker only acts on a row it has claimed, so a
+    message is sent once however often its task is delivered."""
+
+    clinic_lookup = "patient__clinic"
     is_clinical = False
 
     class Kind(models.TextChoices):
@@ -92,7 +285,13 @@ class Reminder(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    follow_up = models.ForeignKey(FollowUp, on_delete=models.PROTECT, related_name="reminders")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
+    )
+    follow_up = models.ForeignKey(
+        FollowUp, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
+    )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     send_at = models.DateTimeField()
@@ -126,6 +325,15 @@ class Reminder(models.Model):
             models.UniqueConstraint(
                 fields=["follow_up", "channel", "kind"], name="reminder_once_per_channel_kind"
             ),
+            models.UniqueConstraint(
+                fields=["appointment", "channel", "kind"],
+                name="reminder_once_per_appointment_channel_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(appointment__isnull=True, follow_up__isnull=False)
+                | Q(appointment__isnull=False, follow_up__isnull=True),
+                name="reminder_of_appointment_or_follow_up",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False),
                 name="reminder_sent_has_time",
@@ -134,6 +342,11 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.get_channel_display()}"
+
+    @property
+    def subject(self) -> "Appointment | FollowUp":
+        """What the message announces."""
+        return self.appointment if self.appointment_id else self.follow_up
 
 
 class ReminderPolicy(models.Model):
@@ -157,6 +370,10 @@ class ReminderPolicy(models.Model):
     )
     quiet_hours_start = models.TimeField(default=dt.time(21, 0))
     quiet_hours_end = models.TimeField(default=dt.time(8, 0))
+    # A cancellation this close to the appointment counts as late (no-show and late rates).
+    late_cancellation_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MaxValueValidator(168)]
+    )
     email_enabled = models.BooleanField(default=True)
     sms_enabled = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -118,6 +118,7 @@ class ReminderFactory(factory.django.DjangoModelFactory):
         model = Reminder
 
     follow_up = factory.SubFactory(FollowUpFactory)
+    patient = factory.SelfAttribute("follow_up.patient")
     channel = "email"
     kind = Reminder.Kind.BEFORE_48H
     send_at = factory.LazyFunction(timezone.now)
