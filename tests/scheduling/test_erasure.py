@@ -13,11 +13,12 @@ from django.utils import timezone
 from clinic.models import AuditEvent, RecordVersion
 from patients.models import PainScore, Patient
 from scheduling.erasure import patient_erasure_request, patients_erase_due
-from scheduling.models import ReminderPolicy
+from scheduling.models import Appointment, ReminderPolicy
 from scheduling.reminders import reachable_channels
 from sessions.models import TreatmentSession
 from sessions.services import session_start
 from tests.factories import (
+    AppointmentFactory,
     FollowUpFactory,
     PainScoreFactory,
     ReminderFactory,
@@ -35,6 +36,14 @@ def _treated(patient, therapist):
     TriggerPointFactory(session=session)
     PainScoreFactory(patient=patient, session=session)
     ReminderFactory(follow_up=FollowUpFactory(patient=patient, session=session))
+    appointment = AppointmentFactory(
+        patient=patient,
+        therapist=therapist,
+        session=session,
+        status="completed",
+        starts_at=session.started_at,
+    )
+    ReminderFactory(follow_up=None, appointment=appointment, patient=patient)
     return session
 
 
@@ -88,6 +97,7 @@ def test_after_retention_the_record_and_its_history_are_deleted_and_the_audit_sa
 
     assert not Patient.objects.filter(pk=patient.pk).exists()
     assert not TreatmentSession.objects.filter(pk=session.pk).exists()
+    assert not Appointment.objects.filter(patient_id=patient.pk).exists()
     assert (
         not RecordVersion.objects.filter(table_name="patients_painscore")
         .exclude(row_id=other.pk)
