@@ -21,6 +21,7 @@ router.register("trigger-points", sessions_api.TriggerPointViewSet, basename="tr
 router.register("mobility", sessions_api.MobilityViewSet, basename="mobility")
 router.register("follow-ups", scheduling_api.FollowUpViewSet, basename="follow-up")
 router.register("reminders", scheduling_api.ReminderViewSet, basename="reminder")
+router.register("waitlist", scheduling_api.WaitlistEntryViewSet, basename="waitlist-entry")
 
 reports = [
     path("outcomes/", reports_api.ClinicOutcomesView.as_view(), name="report-outcomes"),

@@ -26,6 +26,7 @@ from .follow_ups import follow_up_set_status, require_future, require_treating
 from .hours import within_hours
 from .models import Appointment, FollowUp, Room
 from .reminders import policy_for, reminders_sync
+from .waitlist import waitlist_offer_freed_slot
 
 EXCLUSION_VIOLATION = "23P01"
 MIN_MINUTES, MAX_MINUTES = 5, 480
@@ -138,6 +139,7 @@ def appointment_book(
     starts_at: dt.datetime,
     duration_minutes: int,
     actor,
+    actor_label: str = "",
     kind: str = Appointment.Kind.TREATMENT,
     room: Room | None = None,
     follow_up: FollowUp | None = None,
@@ -145,8 +147,10 @@ def appointment_book(
 ) -> Appointment:
     """Put a patient on the book. `follow_up` is the booking request it fulfils (planned in a
     note): it is done once the appointment is placed, and its reminders give way to the
-    appointment's."""
-    _require_staff(actor, patient.clinic_id)
+    appointment's. A patient taking a waitlist offer books with `actor=None` and `actor_label`
+    (scheduling/offers.py)."""
+    if actor is not None or not actor_label:
+        _require_staff(actor, patient.clinic_id)
     if therapist is None:
         raise ValidationError({"therapist": [_("Choose a therapist.")]})
     require_treating(therapist, patient)
@@ -168,7 +172,7 @@ def appointment_book(
     _check_slot(appointment)
     _save(appointment)
     reminders_sync(subject=appointment)
-    _audit(appointment, AuditEvent.Action.CREATE, actor=actor)
+    _audit(appointment, AuditEvent.Action.CREATE, actor=actor, actor_label=actor_label)
     if follow_up is not None and follow_up.is_open:
         follow_up_set_status(follow_up=follow_up, status=FollowUp.Status.DONE, actor=actor)
     return appointment
@@ -257,6 +261,9 @@ def appointment_set_status(
     _save(appointment)
     reminders_sync(subject=appointment)
     _audit(appointment, AuditEvent.Action.UPDATE, actor=actor, actor_label=actor_label)
+    if status == S.CANCELLED:
+        # The freed time goes to the waitlist in the same transaction.
+        waitlist_offer_freed_slot(appointment=appointment, now=now)
     return appointment
 
 

@@ -24,7 +24,7 @@ from sessions.models import (
     TriggerPoint,
 )
 
-from .models import Appointment, FollowUp, Reminder
+from .models import Appointment, FollowUp, Reminder, WaitlistEntry, WaitlistOffer
 from .reminders import reminders_sync
 
 
@@ -66,6 +66,8 @@ def patient_erasure_request(*, patient: Patient, user) -> Patient:
 # nothing is left behind. SQLite's path; PostgreSQL's is clinic_erase_patient, the same order.
 ERASED = (
     (Reminder, "patient"),
+    (WaitlistOffer, "entry__patient"),
+    (WaitlistEntry, "patient"),
     (Appointment, "patient"),
     (FollowUp, "patient"),
     (CheckIn, "session__patient"),

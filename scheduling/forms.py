@@ -3,12 +3,12 @@
 import datetime as dt
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import InstantField
 
-from .models import FollowUp, ReminderPolicy
+from .models import Appointment, FollowUp, ReminderPolicy, WaitlistEntry
 from .selectors import clinic_therapists
 
 WHEN_CHOICES = [
@@ -102,3 +102,59 @@ def session_follow_up_form(session, data=None) -> FollowUpForm:
         therapists=clinic_therapists(clinic=session.patient.clinic),
         initial={"therapist": session.therapist_id},
     )
+
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+class WaitlistEntryForm(forms.Form):
+    """A patient's request for an earlier slot, as front desk takes it on the phone."""
+
+    therapist = forms.ModelChoiceField(
+        label=_("Therapist"), queryset=None, required=False, empty_label=_("Any therapist")
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Days"),
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[0, 1, 2, 3, 4],
+    )
+    parts_of_day = forms.TypedMultipleChoiceField(
+        label=_("Part of the day"),
+        choices=WaitlistEntry.PartOfDay.choices,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        initial=WaitlistEntry.PartOfDay.values,
+    )
+    until = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=5, max_value=480, initial=45
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=Appointment.Kind.choices, initial=Appointment.Kind.TREATMENT
+    )
+    appointment = forms.ModelChoiceField(
+        label=_("Earlier than"),
+        queryset=None,
+        required=False,
+        empty_label=_("No appointment yet"),
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, therapists, appointments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["therapist"].queryset = therapists
+        self.fields["therapist"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["appointment"].queryset = appointments
+        self.fields["appointment"].label_from_instance = lambda a: formats.date_format(
+            timezone.localtime(a.starts_at), "DATETIME_FORMAT"
+        )

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import Channel, Patient
@@ -264,6 +266,182 @@ class Appointment(models.Model):
         return self.starts_at
 
 
+class WaitlistEntry(models.Model):
+    """A patient's request for an earlier slot: with a therapist or any, on some weekdays, in some
+    parts of the day (the clinic's zone), until a date. When a matching slot frees, the first
+    entries by request time are offered it (scheduling/waitlist.py). Weekdays and parts of the
+    day are bit sets, so matching a freed slot is one indexed query."""
+
+    clinic_lookup = "clinic"
+    is_clinical = False  # front desk keeps the waitlist
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        BOOKED = "booked", _("Booked")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class PartOfDay(models.IntegerChoices):
+        # Bits; a slot's part is its start's: before 12:00, 12:00-17:00, from 17:00.
+        MORNING = 1, _("Morning")
+        AFTERNOON = 2, _("Afternoon")
+        EVENING = 4, _("Evening")
+
+    ALL_WEEKDAYS = 0b1111111
+    ALL_PARTS = 0b111
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="waitlist")
+    # Empty: any therapist of the clinic.
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    weekdays = models.PositiveSmallIntegerField(default=ALL_WEEKDAYS)  # bit 0 is Monday
+    parts_of_day = models.PositiveSmallIntegerField(default=ALL_PARTS)
+    until = models.DateField()
+    duration_minutes = models.PositiveSmallIntegerField(default=45)
+    kind = models.CharField(
+        max_length=12, choices=Appointment.Kind.choices, default=Appointment.Kind.TREATMENT
+    )
+    # The later appointment the patient wants earlier: only earlier slots are offered, and it
+    # is cancelled when they accept one.
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)  # the request time: the queue's order
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
+        indexes = [
+            models.Index(fields=["clinic", "status", "created_at"], name="waitlist_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekdays__gte=1, weekdays__lte=127), name="waitlist_some_weekday"
+            ),
+            models.CheckConstraint(
+                condition=Q(parts_of_day__gte=1, parts_of_day__lte=7),
+                name="waitlist_some_part_of_day",
+            ),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(status="waiting"),
+                name="waitlist_one_waiting_entry_per_patient",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waitlist entry of patient {self.patient_id}"
+
+    @property
+    def weekday_list(self) -> list[int]:
+        return [day for day in range(7) if self.weekdays & (1 << day)]
+
+    @property
+    def weekday_names(self) -> list[str]:
+        return [WEEKDAYS_ABBR[day] for day in self.weekday_list]
+
+    @property
+    def part_list(self) -> list["WaitlistEntry.PartOfDay"]:
+        return [part for part in self.PartOfDay if self.parts_of_day & part]
+
+
+class FreedSlot(models.Model):
+    """Time that a cancellation freed on a therapist's book, offered to the waitlist. Its row is
+    the lock the patients' acceptances queue on: the first to accept takes it."""
+
+    clinic_lookup = "clinic"
+    is_clinical = False
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        TAKEN = "taken", _("Taken")
+        LAPSED = "lapsed", _("Lapsed")  # nobody (left) to offer it to
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.PROTECT, related_name="+")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["status", "starts_at"], name="freed_slot_open")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="freed_slot_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Freed slot {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class WaitlistOffer(models.Model):
+    """A freed slot offered to one waitlist entry, by the patient's reminder channels (Reminder
+    rows of kind slot_offer; slot_taken tells them when someone else accepted first)."""
+
+    clinic_lookup = "entry__patient__clinic"
+    is_clinical = False
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", _("Offered")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        TAKEN = "taken", _("Taken by someone else")
+        EXPIRED = "expired", _("Expired")
+
+    slot = models.ForeignKey(FreedSlot, on_delete=models.PROTECT, related_name="offers")
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="offers")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFERED)
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    # The appointment the patient got by accepting.
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "expires_at"], name="offer_expiry")]
+        constraints = [
+            models.UniqueConstraint(fields=["slot", "entry"], name="offer_once_per_slot_entry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer of slot {self.slot_id} to entry {self.entry_id}"
+
+    @property
+    def patient(self) -> Patient:
+        return self.entry.patient
+
+    @property
+    def due_at(self) -> dt.datetime:
+        """The moment the offer's messages announce: the slot's start."""
+        return self.slot.starts_at
+
+    @property
+    def is_open(self) -> bool:
+        """Still to be answered: offered and not expired (expiry is also checked on open, so a
+        late beat never lets an expired offer be accepted)."""
+        return self.status == self.Status.OFFERED and self.expires_at > timezone.now()
+
+
 class Reminder(models.Model):
     """One message to send, about an appointment or a follow-up (exactly one of them). The
     database row is the source of truth; a worker only acts on a row it has claimed, so a
@@ -277,6 +455,9 @@ class Reminder(models.Model):
         BEFORE_48H = "before_48h", _("Early reminder")
         BEFORE_2H = "before_2h", _("Late reminder")
         CHECK_IN_REQUEST = "check_in_request", _("Check-in request")
+        # A freed slot offered to a waitlisted patient, and the news that someone took it first.
+        SLOT_OFFER = "slot_offer", _("Earlier slot offered")
+        SLOT_TAKEN = "slot_taken", _("Earlier slot taken")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -291,6 +472,9 @@ class Reminder(models.Model):
     )
     follow_up = models.ForeignKey(
         FollowUp, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
+    )
+    offer = models.ForeignKey(
+        WaitlistOffer, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -329,10 +513,14 @@ class Reminder(models.Model):
                 fields=["appointment", "channel", "kind"],
                 name="reminder_once_per_appointment_channel_kind",
             ),
+            models.UniqueConstraint(
+                fields=["offer", "channel", "kind"], name="reminder_once_per_offer_channel_kind"
+            ),
             models.CheckConstraint(
-                condition=Q(appointment__isnull=True, follow_up__isnull=False)
-                | Q(appointment__isnull=False, follow_up__isnull=True),
-                name="reminder_of_appointment_or_follow_up",
+                condition=Q(appointment__isnull=False, follow_up__isnull=True, offer__isnull=True)
+                | Q(appointment__isnull=True, follow_up__isnull=False, offer__isnull=True)
+                | Q(appointment__isnull=True, follow_up__isnull=True, offer__isnull=False),
+                name="reminder_of_one_subject",
             ),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False),
@@ -344,8 +532,10 @@ class Reminder(models.Model):
         return f"{self.get_kind_display()} by {self.get_channel_display()}"
 
     @property
-    def subject(self) -> "Appointment | FollowUp":
+    def subject(self) -> "Appointment | FollowUp | WaitlistOffer":
         """What the message announces."""
+        if self.offer_id:
+            return self.offer
         return self.appointment if self.appointment_id else self.follow_up
 
 

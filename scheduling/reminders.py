@@ -398,9 +398,13 @@ def reminders_send(*, reminder_ids: list[int], lease: str) -> Counter:
 def _why_not(row: Reminder, *, policy: ReminderPolicy, now: dt.datetime) -> str:
     subject = row.subject
     patient = row.patient
-    if not subject.is_open:
-        what = "appointment" if row.appointment_id else "follow-up"
-        return f"The {what} is {subject.get_status_display().lower()}."
+    # The news that a slot was taken goes out about an offer that is closed by then.
+    if not subject.is_open and row.kind != Reminder.Kind.SLOT_TAKEN:
+        what = "offer" if row.offer_id else "appointment" if row.appointment_id else "follow-up"
+        status = subject.get_status_display().lower()
+        if row.offer_id and status == "offered":
+            status = "expired"
+        return f"The {what} is {status}."
     if row.channel not in policy.channels:
         return "The clinic no longer sends reminders on this channel."
     if row.channel not in reachable_channels(patient=patient, policy=policy):
@@ -449,6 +453,14 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
     if row.kind == Reminder.Kind.CHECK_IN_REQUEST:
         template = "check_in"
         context["link"] = f"{settings.SITE_URL}/check-in/{_check_in_link_token(row)}/"
+    elif row.kind == Reminder.Kind.SLOT_TAKEN:
+        template = "slot_taken"
+    elif row.kind == Reminder.Kind.SLOT_OFFER:
+        template = "slot_offer"
+        raw = answer_token(row)
+        row.answer_token_hash = token_hash(raw)
+        context["link"] = f"{settings.SITE_URL}/waitlist/offer/{raw}/"
+        context["expires"] = row.offer.expires_at
     else:
         template = "appointment"
         raw = answer_token(row)
@@ -457,6 +469,8 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
     language = patient.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language), timezone.override(clinic.zone):
         context["when"] = formats.date_format(timezone.localtime(subject.due_at), "DATETIME_FORMAT")
+        if "expires" in context:
+            context["expires"] = formats.time_format(timezone.localtime(context["expires"]))
         lang = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         body = render_to_string(f"scheduling/messages/{lang}/{template}_body.txt", context)
         subject = ""
@@ -499,7 +513,13 @@ def reminder_send(*, reminder_id: int, lease: str) -> str:
             iter(
                 Reminder.objects.select_for_update(of=("self",))
                 # The policy rides along in the same query: every round trip counts here.
-                .select_related("patient__clinic__reminder_policy", "appointment", "follow_up")
+                .select_related(
+                    "patient__clinic__reminder_policy",
+                    "appointment",
+                    "follow_up",
+                    "offer__slot",
+                    "offer__entry",
+                )
                 .filter(pk=reminder_id)
                 .order_by()
             ),
@@ -553,8 +573,10 @@ def _record_accepted(row: Reminder, *, provider_id: str) -> None:
     # The same time as the message said: a row moved meanwhile is a new message to send.
     if row.appointment_id:
         same_time = Q(appointment__starts_at=row.appointment.starts_at)
-    else:
+    elif row.follow_up_id:
         same_time = Q(follow_up__due_at=row.follow_up.due_at)
+    else:
+        same_time = Q()  # an offer's slot never moves
     accepted = Reminder.objects.filter(same_time, pk=row.pk, status=Reminder.Status.SENDING)
     values = {
         "status": Reminder.Status.SENT,

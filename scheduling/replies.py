@@ -36,7 +36,7 @@ def reminder_for_reply(*, token: str) -> Reminder:
         raise Reminder.DoesNotExist
     reminder = (
         Reminder.objects.select_related("patient__clinic", "appointment", "follow_up")
-        .filter(unrestricted(Reminder), answer_token_hash=token_hash(token))
+        .filter(unrestricted(Reminder), answer_token_hash=token_hash(token), offer__isnull=True)
         .first()
     )
     if reminder is None or reply_link_expires_at(reminder) <= timezone.now():

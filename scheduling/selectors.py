@@ -10,7 +10,7 @@ from clinic.models import Clinic, Role
 from clinic.permissions import visible
 from patients.models import Patient
 
-from .models import FollowUp, Reminder
+from .models import Appointment, FollowUp, Reminder, WaitlistEntry, WaitlistOffer
 
 OPEN = (FollowUp.Status.PLANNED, FollowUp.Status.CONFIRMED)
 
@@ -110,3 +110,32 @@ def follow_ups_of_session(*, session) -> QuerySet:
 def reminder_get(*, user, pk: int) -> Reminder:
     """One reminder the user may see; Reminder.DoesNotExist otherwise (the view answers 404)."""
     return visible(user, Reminder).get(pk=pk)
+
+
+# --- the waitlist -------------------------------------------------------------------------------
+
+
+def waitlist_for_desk(*, user, clinic: Clinic) -> QuerySet:
+    """One clinic's waiting entries, first requested first, each with its open offer."""
+    open_offers = WaitlistOffer.objects.filter(status=WaitlistOffer.Status.OFFERED).select_related(
+        "slot__therapist"
+    )
+    return (
+        visible(user, WaitlistEntry)
+        .filter(clinic=clinic, status=WaitlistEntry.Status.WAITING)
+        .select_related("patient", "therapist", "appointment")
+        .prefetch_related(Prefetch("offers", queryset=open_offers, to_attr="open_offers"))
+        .order_by("created_at", "id")
+    )
+
+
+def waitlist_entry_get(*, user, entry_id: int) -> WaitlistEntry:
+    """One entry the user may see; WaitlistEntry.DoesNotExist otherwise."""
+    return visible(user, WaitlistEntry).select_related("patient").get(pk=entry_id)
+
+
+def appointments_to_bring_forward(*, patient: Patient) -> QuerySet:
+    """A patient's future booked appointments: the one a waitlist entry may want earlier."""
+    return Appointment.objects.filter(
+        patient=patient, status=Appointment.Status.BOOKED, starts_at__gt=timezone.now()
+    ).order_by("starts_at")

@@ -11,7 +11,7 @@ from patients.models import Patient
 from sessions.models import TreatmentSession
 from sessions.serializers import VisibleRelated
 
-from .models import FollowUp, Reminder
+from .models import Appointment, FollowUp, Reminder, WaitlistEntry
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
@@ -70,3 +70,57 @@ class ReminderSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class WaitlistEntrySerializer(serializers.ModelSerializer):
+    weekdays = serializers.ListField(source="weekday_list", child=serializers.IntegerField())
+    parts_of_day = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WaitlistEntry
+        fields = [
+            "id",
+            "patient",
+            "therapist",
+            "weekdays",
+            "parts_of_day",
+            "until",
+            "duration_minutes",
+            "kind",
+            "appointment",
+            "note",
+            "status",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_parts_of_day(self, entry: WaitlistEntry) -> list[str]:
+        return [part.name.lower() for part in entry.part_list]
+
+
+PARTS_OF_DAY = {part.name.lower(): part.value for part in WaitlistEntry.PartOfDay}
+
+
+class WaitlistEntryCreateSerializer(serializers.Serializer):
+    """`weekdays`: 0 (Monday) to 6; `parts_of_day`: morning (before 12:00), afternoon (12:00 to
+    17:00), evening (from 17:00), in the clinic's time zone."""
+
+    patient = VisibleRelated(Patient)
+    therapist = StaffOfVisibleClinics(required=False, allow_null=True)
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6), allow_empty=False
+    )
+    parts_of_day = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(PARTS_OF_DAY)), allow_empty=False
+    )
+    until = serializers.DateField()
+    duration_minutes = serializers.IntegerField(min_value=5, max_value=480, default=45)
+    kind = serializers.ChoiceField(
+        choices=Appointment.Kind.choices, default=Appointment.Kind.TREATMENT
+    )
+    appointment = VisibleRelated(Appointment, required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate_parts_of_day(self, value: list[str]) -> list[int]:
+        return [PARTS_OF_DAY[name] for name in value]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import booking, desk, detail, erasure, policy, reply
+from .views import booking, desk, detail, erasure, policy, reply, waitlist
 
 urlpatterns = [
     path("patients/<int:pk>/erasure", erasure.patient_erasure, name="patient_erasure"),
@@ -18,4 +18,9 @@ urlpatterns = [
         name="reminder_resend",
     ),
     path("follow-ups/reply/<str:token>/", reply.follow_up_reply_view, name="follow_up_reply"),
+    # The waitlist: front desk's list and form; the patient's offer page.
+    path("waitlist/", waitlist.waitlist_list, name="waitlist_list"),
+    path("waitlist/new/", waitlist.waitlist_new, name="waitlist_new"),
+    path("waitlist/<int:pk>/withdraw/", waitlist.waitlist_withdraw, name="waitlist_withdraw"),
+    path("waitlist/offer/<str:token>/", waitlist.waitlist_offer, name="waitlist_offer"),
 ]
