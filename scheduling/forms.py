@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -158,3 +159,8 @@ class WaitlistEntryForm(forms.Form):
         self.fields["appointment"].label_from_instance = lambda a: formats.date_format(
             timezone.localtime(a.starts_at), "DATETIME_FORMAT"
         )
+
+    def add_service_error(self, error: ValidationError) -> None:
+        """The service's refusal beside the field it names, or above the form (the patient)."""
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)

@@ -63,7 +63,7 @@ def waitlist_new(request):
             try:
                 waitlist_entry_create(patient=patient, actor=request.user, **form.cleaned_data)
             except ValidationError as error:
-                form.add_error(None, error)
+                form.add_service_error(error)
             else:
                 messages.success(request, _("%(name)s is on the waitlist.") % {"name": patient})
                 return redirect(f"{reverse('waitlist_list')}?clinic={clinic.slug}")
