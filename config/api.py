@@ -33,6 +33,7 @@ reports = [
     path("check-in-curve/", reports_api.CheckInCurveView.as_view(), name="report-check-in-curve"),
     path("psfs/", reports_api.PsfsChangeView.as_view(), name="report-psfs"),
     path("rom/", reports_api.RomChangeView.as_view(), name="report-rom"),
+    path("operations/", reports_api.OperationsView.as_view(), name="report-operations"),
     path(
         "patients/<int:patient_id>/pain-trend/",
         reports_api.PatientPainTrendView.as_view(),

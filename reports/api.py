@@ -22,6 +22,7 @@ from .serializers import (
     ClinicOutcomesSerializer,
     MobilityPointSerializer,
     MuscleSerializer,
+    OperationsSerializer,
     PainPointSerializer,
     PsfsChangeSerializer,
     ReportQuerySerializer,
@@ -109,6 +110,16 @@ class RomChangeView(ClinicReport):
     report = selectors.rom_change
     serializer = RomChangeSerializer
     many = True
+
+
+@extend_schema(parameters=[ReportQuerySerializer], responses=OperationsSerializer)
+class OperationsView(ClinicReport):
+    """The appointment book's figures: no-show, late-cancellation and rebooking rates, new and
+    returning patients, utilisation per therapist (booked / working hours). Period and therapist
+    filter; the clinical filters (cohort, chronicity, region) do not apply."""
+
+    report = selectors.operations
+    serializer = OperationsSerializer
 
 
 def clinical_patient(request, patient_id: int):

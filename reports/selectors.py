@@ -28,13 +28,28 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import TruncDate
 
 from clinic.models import Clinic
 from clinic.permissions import visible
 from patients.models import FunctionalScore, IntakeSubmission, PainCourse, PainSource, Patient
+from scheduling.hours import working_intervals
+from scheduling.models import Appointment, ReminderPolicy
 from sessions.models import (
     MobilityMeasurement,
     Movement,
@@ -486,3 +501,164 @@ def rom_change(*, user, filters: OutcomeFilters) -> list[dict]:
         {**row, **{name: _round(row[name], 1) for name in rounded}}
         for row in _fetch(*rom_change_sql(user=user, filters=filters))
     ]
+
+
+# -- operational figures: the appointment book ---------------------------------------------------
+#
+# Over the appointments that start in the period (the clinic's dates; one therapist's, when
+# chosen):
+# - no-show rate: no-shows among the appointments that were due and not cancelled (attended or
+#   no-show); late-cancellation rate: cancelled within the clinic's window (kept on the row at
+#   cancellation) among all appointments;
+# - rebooking rate: attended appointments after which the patient had a later appointment booked
+#   before leaving: created before the end + REBOOKING_MARGIN, or on the same day;
+# - new patients: seen in the period with no attended appointment or session before it;
+# - utilisation per therapist: booked minutes (every appointment but the cancelled: a no-show's
+#   time was booked) over working minutes (weekly hours, less leave, changed days as changed).
+
+ATTENDED = (
+    Appointment.Status.ARRIVED,
+    Appointment.Status.IN_TREATMENT,
+    Appointment.Status.COMPLETED,
+)
+REBOOKING_MARGIN = dt.timedelta(minutes=30)
+
+
+def operation_appointments(*, user, filters: OutcomeFilters) -> QuerySet:
+    """The appointments the operational figures count: starting in the period."""
+    rows = visible(user, Appointment).filter(
+        clinic=filters.clinic, starts_at__gte=filters.start, starts_at__lt=filters.end
+    )
+    if filters.therapist_id:
+        rows = rows.filter(therapist_id=filters.therapist_id)
+    return rows
+
+
+def _outer_moment(name: str) -> ExpressionWrapper:
+    """A datetime column of the outer query, typed (a bare OuterRef has no type to compute on)."""
+    return ExpressionWrapper(OuterRef(name), output_field=DateTimeField())
+
+
+def _rate(part: int, whole: int):
+    return _round(100 * part / whole, 1) if whole else None
+
+
+def _operation_totals(rows: QuerySet, filters: OutcomeFilters) -> dict:
+    """One statement: the counts behind every rate."""
+    zone = filters.clinic.zone
+    status = Appointment.Status
+    # A later appointment booked before the patient left: made before the end and a margin,
+    # or on the same day (the clinic's).
+    rebooked_later = Exists(
+        Appointment.objects.filter(patient=OuterRef("patient"), starts_at__gt=OuterRef("starts_at"))
+        .annotate(made_on=TruncDate("created_at", tzinfo=zone))
+        .filter(
+            Q(
+                created_at__lte=ExpressionWrapper(
+                    _outer_moment("ends_at") + REBOOKING_MARGIN, output_field=DateTimeField()
+                )
+            )
+            | Q(made_on=TruncDate(_outer_moment("starts_at"), tzinfo=zone))
+        )
+    )
+    seen_before = Exists(
+        Appointment.objects.filter(
+            patient=OuterRef("patient"), status__in=ATTENDED, starts_at__lt=filters.start
+        )
+    ) | Exists(
+        TreatmentSession.objects.filter(patient=OuterRef("patient"), started_at__lt=filters.start)
+    )
+    attended = Q(status__in=ATTENDED)
+    return rows.aggregate(
+        appointments=Count("id"),
+        attended=Count("id", filter=attended),
+        no_shows=Count("id", filter=Q(status=status.NO_SHOW)),
+        cancelled=Count("id", filter=Q(status=status.CANCELLED)),
+        cancelled_late=Count("id", filter=Q(status=status.CANCELLED, cancelled_late=True)),
+        rebooked=Count("id", filter=attended & Q(rebooked_later)),
+        patients_seen=Count("patient", distinct=True, filter=attended),
+        new_patients=Count("patient", distinct=True, filter=attended & ~seen_before),
+    )
+
+
+def _utilisation(rows: QuerySet, filters: OutcomeFilters) -> list[dict]:
+    """Booked and working hours per therapist: booked minutes in SQL, working minutes from the
+    hours (scheduling.hours, the book's own rule for exceptions). Three queries and one per
+    therapist list."""
+    booked = dict(
+        rows.exclude(status=Appointment.Status.CANCELLED)
+        .values("therapist")
+        .annotate(
+            length=Sum(
+                ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
+            )
+        )
+        .order_by()
+        .values_list("therapist", "length")
+    )
+    users = get_user_model().objects.filter(
+        Q(pk__in=list(booked)) | Q(working_hours__clinic=filters.clinic)
+    )
+    if filters.therapist_id:
+        users = users.filter(pk=filters.therapist_id)
+    therapists = list(users.distinct().order_by("last_name", "first_name", "id"))
+    hours = working_intervals(
+        clinic=filters.clinic,
+        therapist_ids=[t.pk for t in therapists],
+        first_day=filters.date_from,
+        last_day=filters.date_to,
+    )
+    result = []
+    for therapist in therapists:
+        booked_minutes = (booked.get(therapist.pk) or dt.timedelta()).total_seconds() / 60
+        days = hours[therapist.pk]
+        working_minutes = (
+            None
+            if days is None
+            else sum(
+                (end - start).total_seconds() / 60 for day in days.values() for start, end in day
+            )
+        )
+        result.append(
+            {
+                "therapist": therapist.pk,
+                "name": therapist.get_full_name() or therapist.username,
+                "booked_hours": _round(booked_minutes / 60, 1),
+                "working_hours": None
+                if working_minutes is None
+                else _round(working_minutes / 60, 1),
+                "utilisation": _rate(booked_minutes, working_minutes or 0),
+            }
+        )
+    return result
+
+
+def _late_cancellation_hours(clinic: Clinic) -> int:
+    """The clinic's window as its policy says, or the default a policy starts with."""
+    hours = (
+        ReminderPolicy.objects.filter(clinic=clinic)
+        .values_list("late_cancellation_hours", flat=True)
+        .first()
+    )
+    return (
+        ReminderPolicy._meta.get_field("late_cancellation_hours").default
+        if hours is None
+        else hours
+    )
+
+
+def operations(*, user, filters: OutcomeFilters) -> dict:
+    """The appointment book's figures of the period: rates, new and returning patients, and
+    utilisation per therapist. A fixed number of queries whatever the clinic's size."""
+    rows = operation_appointments(user=user, filters=filters)
+    totals = _operation_totals(rows, filters)
+    due = totals["attended"] + totals["no_shows"]
+    return {
+        **totals,
+        "no_show_rate": _rate(totals["no_shows"], due),
+        "late_cancellation_rate": _rate(totals["cancelled_late"], totals["appointments"]),
+        "rebooking_rate": _rate(totals["rebooked"], totals["attended"]),
+        "returning_patients": totals["patients_seen"] - totals["new_patients"],
+        "late_cancellation_hours": _late_cancellation_hours(filters.clinic),
+        "by_therapist": _utilisation(rows, filters),
+    }

@@ -264,6 +264,7 @@ MATRIX = {
     "report-check-in-curve": ("get", "/api/v1/reports/check-in-curve/", API_MANAGER),
     "report-psfs": ("get", "/api/v1/reports/psfs/", API_MANAGER),
     "report-rom": ("get", "/api/v1/reports/rom/", API_MANAGER),
+    "report-operations": ("get", "/api/v1/reports/operations/", API_MANAGER),
     "report-pain-trend": (
         "get", "/api/v1/reports/patients/{patient}/pain-trend/", API_CLINICAL_A,
     ),
