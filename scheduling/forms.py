@@ -164,3 +164,27 @@ class WaitlistEntryForm(forms.Form):
         """The service's refusal beside the field it names, or above the form (the patient)."""
         for field, messages in error.message_dict.items():
             self.add_error(field if field in self.fields else None, messages)
+
+
+class WaitlistJoinForm(forms.Form):
+    """The patient's own request for an earlier slot, from their appointment reminder's link."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Which days suit you?"),
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[0, 1, 2, 3, 4],
+        error_messages={"required": _("Choose at least one day.")},
+    )
+    parts_of_day = forms.TypedMultipleChoiceField(
+        label=_("At what time of day?"),
+        choices=WaitlistEntry.PartOfDay.choices,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        initial=WaitlistEntry.PartOfDay.values,
+        error_messages={"required": _("Choose at least one time of day.")},
+    )
+    any_therapist = forms.BooleanField(
+        label=_("Another therapist is fine too"), required=False
+    )

@@ -139,3 +139,8 @@ def appointments_to_bring_forward(*, patient: Patient) -> QuerySet:
     return Appointment.objects.filter(
         patient=patient, status=Appointment.Status.BOOKED, starts_at__gt=timezone.now()
     ).order_by("starts_at")
+
+
+def waiting_entry(*, patient: Patient) -> WaitlistEntry | None:
+    """The patient's waiting entry, if they are on the waitlist (an answer, not a miss)."""
+    return patient.waitlist.filter(status=WaitlistEntry.Status.WAITING).first()

@@ -22,5 +22,6 @@ urlpatterns = [
     path("waitlist/", waitlist.waitlist_list, name="waitlist_list"),
     path("waitlist/new/", waitlist.waitlist_new, name="waitlist_new"),
     path("waitlist/<int:pk>/withdraw/", waitlist.waitlist_withdraw, name="waitlist_withdraw"),
+    path("waitlist/join/<str:token>/", waitlist.waitlist_join, name="waitlist_join"),
     path("waitlist/offer/<str:token>/", waitlist.waitlist_offer, name="waitlist_offer"),
 ]

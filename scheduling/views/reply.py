@@ -42,5 +42,12 @@ def follow_up_reply_view(request, token: str):
         return render(
             request,
             "scheduling/follow_up_reply.html",
-            {"subject": subject, "clinic": clinic, "answered": answered, "used": used},
+            {
+                "subject": subject,
+                "clinic": clinic,
+                "answered": answered,
+                "used": used,
+                # An appointment still to come may be brought forward: the waitlist's own page.
+                "token": token if reminder.appointment_id and subject.is_open else "",
+            },
         )

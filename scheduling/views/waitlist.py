@@ -1,6 +1,7 @@
 """The waitlist: front desk's /waitlist/ (who waits for an earlier slot, with their open offers),
 /waitlist/new/ (find the patient, then the request) and withdrawing an entry; the patient's
-/waitlist/offer/<token>/ page, opened from the offer's message on a phone."""
+/waitlist/join/<token>/ (from an appointment reminder's link: ask for an earlier slot) and
+/waitlist/offer/<token>/ (take or leave a freed slot), both opened on a phone."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,15 +16,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.audit import audit_record
 from clinic.feedback import service_error_messages
-from clinic.links import link_lookup
+from clinic.links import link_lookup, link_unavailable
 from clinic.models import AuditEvent
 from clinic.selectors import clinics_of
 from clinic.shortcuts import or_404
 from patients.selectors import patient_get
 
 from .. import selectors
-from ..forms import WaitlistEntryForm
+from ..forms import WaitlistEntryForm, WaitlistJoinForm
 from ..offers import offer_for_link, waitlist_offer_accept, waitlist_offer_decline
+from ..replies import PATIENT_LINK, reminder_for_reply
 from ..waitlist import waitlist_entry_create, waitlist_entry_withdraw
 from .desk import clinic_or_404
 
@@ -105,6 +107,46 @@ def waitlist_offer(request, token: str):
             request,
             "scheduling/waitlist_offer.html",
             {"offer": offer, "slot": offer.slot, "clinic": clinic, "patient": patient},
+        )
+        response["Content-Language"] = translation.get_language()
+        return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def waitlist_join(request, token: str):
+    """The patient asks for an earlier slot than the appointment their reminder announced: days
+    and times of day that suit them, and whether another therapist will do."""
+    reminder, refusal = link_lookup(request, lambda: reminder_for_reply(token=token))
+    if refusal:
+        return refusal
+    appointment = reminder.appointment
+    if appointment is None or not appointment.is_open:
+        return link_unavailable(request)
+    patient = reminder.patient
+    clinic = patient.clinic
+    with translation.override(patient.preferred_language), timezone.override(clinic.zone):
+        form = WaitlistJoinForm(request.POST or None)
+        waiting = selectors.waiting_entry(patient=patient)
+        if request.method == "POST" and waiting is None and form.is_valid():
+            try:
+                waiting = waitlist_entry_create(
+                    patient=patient,
+                    actor_label=PATIENT_LINK,
+                    until=timezone.localdate(appointment.starts_at, clinic.zone),
+                    weekdays=form.cleaned_data["weekdays"],
+                    parts_of_day=form.cleaned_data["parts_of_day"],
+                    therapist=None if form.cleaned_data["any_therapist"] else appointment.therapist,
+                    duration_minutes=appointment.duration_minutes,
+                    kind=appointment.kind,
+                    appointment=appointment,
+                )
+            except ValidationError as error:
+                form.add_error(None, list(error.messages))
+        response = render(
+            request,
+            "scheduling/waitlist_join.html",
+            {"form": form, "appointment": appointment, "clinic": clinic, "waiting": waiting},
         )
         response["Content-Language"] = translation.get_language()
         return response

@@ -220,6 +220,7 @@ MATRIX = {
     "waitlist_list": ("get", "/waitlist/", STAFF),
     "waitlist_new": ("get", "/waitlist/new/?patient={patient}", CLINIC_A),
     "waitlist_withdraw": ("post", "/waitlist/{waitlist_entry}/withdraw/", CLINIC_A),
+    "waitlist_join": ("get", "/waitlist/join/{reply_token}/", ("404",) * 5),  # a follow-up's
     "waitlist_offer": ("get", "/waitlist/offer/{offer_token}/", ALL_OK),
     "patient_fhir_bundle": (
         "get", "/api/v1/patients/{patient}/fhir/", ("denied", "ok", "404", "ok", "404"),
@@ -283,6 +284,7 @@ FORGED_LINKS = (
     "/intake/{forged}/",
     "/check-in/{forged}/",
     "/follow-ups/reply/{forged}/",
+    "/waitlist/join/{forged}/",
     "/waitlist/offer/{forged}/",
 )
 

@@ -198,3 +198,50 @@ def test_an_offer_past_its_time_says_so_and_is_not_taken(client, offered):
     offer.refresh_from_db()
     assert (offer.status, offer.appointment) == (WaitlistOffer.Status.EXPIRED, None)
     assert client.get("/waitlist/offer/not-a-token/").status_code == 404
+
+
+def test_the_patient_joins_the_waitlist_from_their_reminder_and_is_offered_a_freed_slot(
+    client, clinic_a, therapist, front_desk
+):
+    policy = reminders.policy_for(clinic_a)
+    policy.quiet_hours_start = policy.quiet_hours_end = dt.time(0, 0)
+    policy.save()
+    ana = PatientFactory(clinic=clinic_a, email="ana@example.com", consents_to_email=True)
+    later = appointment_book(
+        patient=ana,
+        therapist=therapist,
+        starts_at=_at(6, 16),
+        duration_minutes=45,
+        actor=front_desk,
+    )
+    raw, hashed = token_new()
+    Reminder.objects.filter(pk=later.reminders.first().pk).update(answer_token_hash=hashed)
+
+    reply = client.get(f"/follow-ups/reply/{raw}/").content.decode()
+    assert f"/waitlist/join/{raw}/" in reply
+    url = f"/waitlist/join/{raw}/"
+    refused = client.post(url, {"weekdays": ["1"]})
+    assert "Choose at least one time of day." in refused.content.decode()
+    joined = client.post(url, {"weekdays": [str(d) for d in range(7)], "parts_of_day": ["1"]})
+    assert "You are on the waitlist" in joined.content.decode()
+    entry = WaitlistEntry.objects.get(patient=ana)
+    assert (entry.therapist, entry.appointment, entry.until, entry.created_by) == (
+        therapist,
+        later,
+        _at(6, 16).date(),
+        None,
+    )
+    # Asking twice changes nothing; the page says where they stand.
+    assert "You are on the waitlist" in client.post(url, {"weekdays": ["0"]}).content.decode()
+    assert WaitlistEntry.objects.filter(patient=ana).count() == 1
+
+    leaving = PatientFactory(clinic=clinic_a)
+    sooner = appointment_book(
+        patient=leaving,
+        therapist=therapist,
+        starts_at=_at(2, 9),
+        duration_minutes=45,
+        actor=front_desk,
+    )
+    appointment_set_status(appointment=sooner, status="cancelled", actor=front_desk)
+    assert WaitlistOffer.objects.get().entry == entry
