@@ -1,16 +1,17 @@
-"""Reads about follow-ups and their reminders, for the front desk (writes: follow_ups.py)."""
+"""Reads about appointments, follow-ups and their reminders, for the front desk (writes:
+appointments.py, follow_ups.py; the book's grid: book.py)."""
 
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clinic.models import Clinic, Role
 from clinic.permissions import visible
 from patients.models import Patient
 
-from .models import FollowUp, Reminder
+from .models import Appointment, FollowUp, Reminder, Room
 
 OPEN = (FollowUp.Status.PLANNED, FollowUp.Status.CONFIRMED)
 
@@ -110,3 +111,54 @@ def follow_ups_of_session(*, session) -> QuerySet:
 def reminder_get(*, user, pk: int) -> Reminder:
     """One reminder the user may see; Reminder.DoesNotExist otherwise (the view answers 404)."""
     return visible(user, Reminder).get(pk=pk)
+
+
+def appointment_detail(*, user, pk: int) -> Appointment:
+    """One appointment the user may see (Appointment.DoesNotExist otherwise), with its
+    reminders."""
+    return (
+        visible(user, Appointment)
+        .select_related("patient__clinic", "therapist", "room", "cancelled_by", "follow_up")
+        .prefetch_related(Prefetch("reminders", queryset=Reminder.objects.order_by("send_at")))
+        .get(pk=pk)
+    )
+
+
+def clinic_rooms(*, clinic: Clinic) -> QuerySet:
+    return Room.objects.filter(clinic=clinic).order_by("name")
+
+
+def book_requests(*, user, clinic: Clinic) -> QuerySet:
+    """Booking requests waiting to be placed on the book: open appointment follow-ups."""
+    return (
+        visible(user, FollowUp)
+        .filter(patient__clinic=clinic, kind=FollowUp.Kind.APPOINTMENT, status__in=OPEN)
+        .select_related("patient", "therapist")
+        .order_by("due_at", "id")
+    )
+
+
+def book_today(*, user, start: dt.datetime, end: dt.datetime, limit: int) -> dict:
+    """The home page's "Today" from the book: the day's appointments (bounded) and how many are
+    expected, arrived, in treatment, done and no-show (one aggregate)."""
+    appointments = visible(user, Appointment).filter(starts_at__gte=start, starts_at__lt=end)
+    S = Appointment.Status
+    counts = appointments.aggregate(
+        **{status: Count("id", filter=Q(status=status)) for status in S.values}
+    )
+    rows = list(
+        appointments.exclude(status=S.CANCELLED)
+        .select_related("patient", "therapist")
+        .only(
+            "starts_at",
+            "status",
+            "kind",
+            "patient__first_name",
+            "patient__last_name",
+            "therapist__first_name",
+            "therapist__last_name",
+            "therapist__username",
+        )
+        .order_by("starts_at", "id")[:limit]
+    )
+    return {"appointments": rows, "counts": counts}
