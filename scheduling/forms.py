@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import InstantField
 
+from .hours import WEEKDAYS
 from .models import Appointment, FollowUp, ReminderPolicy, Room
 from .selectors import clinic_therapists
 
@@ -169,3 +170,21 @@ def form_refused(form: forms.Form, error) -> None:
         return
     for name, errors in error.message_dict.items():
         form.add_error(name if name in form.fields else None, errors)
+
+
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class WorkingHoursForm(forms.Form):
+    weekday = forms.TypedChoiceField(label=_("Day"), choices=WEEKDAYS, coerce=int)
+    starts = forms.TimeField(label=_("From"), widget=TIME)
+    ends = forms.TimeField(label=_("To"), widget=TIME)
+
+
+class HoursExceptionForm(forms.Form):
+    first_day = forms.DateField(label=_("First day"), widget=DATE)
+    last_day = forms.DateField(label=_("Last day"), widget=DATE)
+    starts = forms.TimeField(label=_("From (empty: leave)"), widget=TIME, required=False)
+    ends = forms.TimeField(label=_("To"), widget=TIME, required=False)
+    note = forms.CharField(label=_("Note"), max_length=120, required=False)

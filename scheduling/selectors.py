@@ -11,7 +11,15 @@ from clinic.models import Clinic, Role
 from clinic.permissions import visible
 from patients.models import Patient
 
-from .models import Appointment, FollowUp, Reminder, Room
+from .hours import WEEKDAYS
+from .models import (
+    Appointment,
+    FollowUp,
+    Reminder,
+    Room,
+    WorkingHours,
+    WorkingHoursException,
+)
 
 OPEN = (FollowUp.Status.PLANNED, FollowUp.Status.CONFIRMED)
 
@@ -162,3 +170,29 @@ def book_today(*, user, start: dt.datetime, end: dt.datetime, limit: int) -> dic
         .order_by("starts_at", "id")[:limit]
     )
     return {"appointments": rows, "counts": counts}
+
+
+def therapist_hours(*, clinic: Clinic, therapist, today: dt.date) -> dict:
+    """A therapist's weekly hours (each with its day's name) and the exceptions not yet over,
+    for the hours page."""
+    weekly = list(
+        WorkingHours.objects.filter(clinic=clinic, therapist=therapist).order_by(
+            "weekday", "starts"
+        )
+    )
+    names = dict(WEEKDAYS)
+    for row in weekly:
+        row.day_name = names[row.weekday]
+    return {
+        "weekly": weekly,
+        "exceptions": list(
+            WorkingHoursException.objects.filter(
+                clinic=clinic, therapist=therapist, last_day__gte=today
+            ).order_by("first_day", "starts")
+        ),
+    }
+
+
+def hours_row_get(*, user, clinic: Clinic, model, pk: int):
+    """One row of hours (weekly or exception) of the clinic; model.DoesNotExist otherwise."""
+    return visible(user, model).select_related("clinic").get(clinic=clinic, pk=pk)

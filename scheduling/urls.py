@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import appointment, book, booking, desk, detail, erasure, policy, reply
+from .views import appointment, book, booking, desk, detail, erasure, hours, policy, reply
 
 urlpatterns = [
     path("patients/<int:pk>/erasure", erasure.patient_erasure, name="patient_erasure"),
@@ -8,6 +8,7 @@ urlpatterns = [
     # The appointment book.
     path("book/", book.book_day_view, name="book_day"),
     path("book/week/", book.book_week_view, name="book_week"),
+    path("book/hours/", hours.working_hours_page, name="working_hours"),
     path("appointments/new/", appointment.appointment_new, name="appointment_new"),
     path("appointments/<int:pk>/", appointment.appointment_detail, name="appointment_detail"),
     path("appointments/<int:pk>/move/", appointment.appointment_move_view, name="appointment_move"),

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
+from clinic.permissions import access_for
 from clinic.selectors import clinics_of
 
 from .. import selectors
@@ -54,6 +55,7 @@ def book_day_view(request):
         previous_day=day - dt.timedelta(1),
         next_day=day + dt.timedelta(1),
         requests=selectors.book_requests(user=request.user, clinic=clinic)[:20],
+        sets_hours=clinic.pk in access_for(request.user).managed_clinic_ids,
     )
 
 

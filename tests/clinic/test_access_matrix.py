@@ -190,6 +190,7 @@ MATRIX = {
     "check_in": ("get", "/check-in/{check_in_token}/", ALL_OK),
     "book_day": ("get", "/book/", STAFF),
     "book_week": ("get", "/book/week/", STAFF),
+    "working_hours": ("get", "/book/hours/", ("login", "403", "403", "ok", "403")),
     "appointment_new": ("get", "/appointments/new/?patient={patient}", CLINIC_A),
     "appointment_detail": ("get", "/appointments/{appointment}/", CLINIC_A),
     "appointment_move": ("post", "/appointments/{appointment}/move/", CLINIC_A),
