@@ -19,6 +19,7 @@ router.register("pain-scores", patients_api.PainScoreViewSet, basename="pain-sco
 router.register("sessions", sessions_api.TreatmentSessionViewSet, basename="session")
 router.register("trigger-points", sessions_api.TriggerPointViewSet, basename="trigger-point")
 router.register("mobility", sessions_api.MobilityViewSet, basename="mobility")
+router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
 router.register("follow-ups", scheduling_api.FollowUpViewSet, basename="follow-up")
 router.register("reminders", scheduling_api.ReminderViewSet, basename="reminder")
 router.register("waitlist", scheduling_api.WaitlistEntryViewSet, basename="waitlist-entry")

@@ -89,8 +89,16 @@ def _check_free(appointment: Appointment) -> None:
             raise ValidationError({"room": [_clash_message(clash, zone, room=True)]})
 
 
+def _ends_at(starts_at: dt.datetime, minutes: int) -> dt.datetime:
+    require_future(starts_at, field="starts_at")
+    try:
+        return starts_at + dt.timedelta(minutes=minutes)
+    except OverflowError:  # the last minutes of year 9999
+        raise ValidationError({"starts_at": [_("Choose a time before the year 9999.")]}) from None
+
+
 def _check_slot(appointment: Appointment) -> None:
-    require_future(appointment.starts_at, field="starts_at")
+    """After _ends_at (which refuses the past): length, hours, room, overlap."""
     minutes = appointment.duration_minutes
     if not MIN_MINUTES <= minutes <= MAX_MINUTES:
         raise ValidationError({"duration": [_("A duration is between 5 minutes and 8 hours.")]})
@@ -163,7 +171,7 @@ def appointment_book(
         room=room,
         kind=kind,
         starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(minutes=duration_minutes),
+        ends_at=_ends_at(starts_at, duration_minutes),
         follow_up=follow_up,
         note=note,
         created_by=actor,
@@ -208,8 +216,8 @@ def appointment_move(
     if room is not None:
         appointment.room = room
     minutes = duration_minutes or appointment.duration_minutes
+    appointment.ends_at = _ends_at(starts_at, minutes)
     appointment.starts_at = starts_at
-    appointment.ends_at = starts_at + dt.timedelta(minutes=minutes)
     _check_slot(appointment)
     _save(appointment)
     reminders_sync(subject=appointment, moved=True)

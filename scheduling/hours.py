@@ -8,11 +8,22 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.utils.translation import gettext_lazy as _
+
 from clinic.models import Clinic
 
 from .models import Appointment, WorkingHours, WorkingHoursException
 
 Interval = tuple[dt.datetime, dt.datetime]
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
 # Slots offered start on the quarter hour, as the day view's rows.
 SLOT_MINUTES = 15
 

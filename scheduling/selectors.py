@@ -1,16 +1,27 @@
-"""Reads about follow-ups and their reminders, for the front desk (writes: follow_ups.py)."""
+"""Reads about appointments, follow-ups and their reminders, for the front desk (writes:
+appointments.py, follow_ups.py; the book's grid: book.py)."""
 
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clinic.models import Clinic, Role
 from clinic.permissions import visible
 from patients.models import Patient
 
-from .models import Appointment, FollowUp, Reminder, WaitlistEntry, WaitlistOffer
+from .hours import WEEKDAYS
+from .models import (
+    Appointment,
+    FollowUp,
+    Reminder,
+    Room,
+    WaitlistEntry,
+    WaitlistOffer,
+    WorkingHours,
+    WorkingHoursException,
+)
 
 OPEN = (FollowUp.Status.PLANNED, FollowUp.Status.CONFIRMED)
 
@@ -110,6 +121,83 @@ def follow_ups_of_session(*, session) -> QuerySet:
 def reminder_get(*, user, pk: int) -> Reminder:
     """One reminder the user may see; Reminder.DoesNotExist otherwise (the view answers 404)."""
     return visible(user, Reminder).get(pk=pk)
+
+
+def appointment_detail(*, user, pk: int) -> Appointment:
+    """One appointment the user may see (Appointment.DoesNotExist otherwise), with its
+    reminders."""
+    return (
+        visible(user, Appointment)
+        .select_related("patient__clinic", "therapist", "room", "cancelled_by", "follow_up")
+        .prefetch_related(Prefetch("reminders", queryset=Reminder.objects.order_by("send_at")))
+        .get(pk=pk)
+    )
+
+
+def clinic_rooms(*, clinic: Clinic) -> QuerySet:
+    return Room.objects.filter(clinic=clinic).order_by("name")
+
+
+def book_requests(*, user, clinic: Clinic) -> QuerySet:
+    """Booking requests waiting to be placed on the book: open appointment follow-ups."""
+    return (
+        visible(user, FollowUp)
+        .filter(patient__clinic=clinic, kind=FollowUp.Kind.APPOINTMENT, status__in=OPEN)
+        .select_related("patient", "therapist")
+        .order_by("due_at", "id")
+    )
+
+
+def book_today(*, user, start: dt.datetime, end: dt.datetime, limit: int) -> dict:
+    """The home page's "Today" from the book: the day's appointments (bounded) and how many are
+    expected, arrived, in treatment, done and no-show (one aggregate)."""
+    appointments = visible(user, Appointment).filter(starts_at__gte=start, starts_at__lt=end)
+    S = Appointment.Status
+    counts = appointments.aggregate(
+        **{status: Count("id", filter=Q(status=status)) for status in S.values}
+    )
+    rows = list(
+        appointments.exclude(status=S.CANCELLED)
+        .select_related("patient", "therapist")
+        .only(
+            "starts_at",
+            "status",
+            "kind",
+            "patient__first_name",
+            "patient__last_name",
+            "therapist__first_name",
+            "therapist__last_name",
+            "therapist__username",
+        )
+        .order_by("starts_at", "id")[:limit]
+    )
+    return {"appointments": rows, "counts": counts}
+
+
+def therapist_hours(*, clinic: Clinic, therapist, today: dt.date) -> dict:
+    """A therapist's weekly hours (each with its day's name) and the exceptions not yet over,
+    for the hours page."""
+    weekly = list(
+        WorkingHours.objects.filter(clinic=clinic, therapist=therapist).order_by(
+            "weekday", "starts"
+        )
+    )
+    names = dict(WEEKDAYS)
+    for row in weekly:
+        row.day_name = names[row.weekday]
+    return {
+        "weekly": weekly,
+        "exceptions": list(
+            WorkingHoursException.objects.filter(
+                clinic=clinic, therapist=therapist, last_day__gte=today
+            ).order_by("first_day", "starts")
+        ),
+    }
+
+
+def hours_row_get(*, user, clinic: Clinic, model, pk: int):
+    """One row of hours (weekly or exception) of the clinic; model.DoesNotExist otherwise."""
+    return visible(user, model).select_related("clinic").get(clinic=clinic, pk=pk)
 
 
 # --- the waitlist -------------------------------------------------------------------------------

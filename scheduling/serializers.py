@@ -1,5 +1,5 @@
-"""Follow-ups and reminders over the API: reads show the row, the write takes what
-scheduling/follow_ups.py takes."""
+"""Appointments, follow-ups and reminders over the API: reads show the row, the writes take what
+scheduling/appointments.py and follow_ups.py take."""
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
@@ -11,7 +11,7 @@ from patients.models import Patient
 from sessions.models import TreatmentSession
 from sessions.serializers import VisibleRelated
 
-from .models import Appointment, FollowUp, Reminder, WaitlistEntry
+from .models import Appointment, FollowUp, Reminder, Room, WaitlistEntry
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
@@ -60,6 +60,7 @@ class ReminderSerializer(serializers.ModelSerializer):
         model = Reminder
         fields = [
             "id",
+            "appointment",
             "follow_up",
             "channel",
             "kind",
@@ -70,6 +71,72 @@ class ReminderSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    duration_minutes = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "clinic",
+            "patient",
+            "therapist",
+            "room",
+            "kind",
+            "status",
+            "starts_at",
+            "ends_at",
+            "duration_minutes",
+            "note",
+            "confirmed_at",
+            "cancelled_at",
+            "cancelled_by_patient",
+            "cancel_reason",
+            "cancelled_late",
+            "session",
+            "follow_up",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class RoomOfVisibleClinics(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return visible(self.context["request"].user, Room)
+
+
+class AppointmentCreateSerializer(serializers.Serializer):
+    patient = VisibleRelated(Patient)
+    therapist = StaffOfVisibleClinics()
+    starts_at = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField(min_value=5, max_value=480, default=45)
+    kind = serializers.ChoiceField(
+        choices=Appointment.Kind.choices, default=Appointment.Kind.TREATMENT
+    )
+    room = RoomOfVisibleClinics(required=False, allow_null=True)
+    follow_up = VisibleRelated(FollowUp, required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate(self, attrs):
+        follow_up = attrs.get("follow_up")
+        if follow_up is not None and follow_up.patient_id != attrs["patient"].pk:
+            raise serializers.ValidationError({"follow_up": ["This request is another patient's."]})
+        return attrs
+
+
+class AppointmentMoveSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField(min_value=5, max_value=480, required=False)
+    therapist = StaffOfVisibleClinics(required=False, allow_null=True)
+
+
+class AppointmentStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Appointment.Status.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
 
 class WaitlistEntrySerializer(serializers.ModelSerializer):

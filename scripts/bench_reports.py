@@ -128,7 +128,7 @@ def seed_appointments(clinic) -> int:
         with connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE scheduling_appointment SET created_at = starts_at"
-                " - make_interval(days => (id * 7919) %% 30) WHERE clinic_id = %s",
+                " - make_interval(days => CAST((id * 7919) %% 30 AS integer)) WHERE clinic_id = %s",
                 [clinic.pk],
             )
     return len(rows)

@@ -23,7 +23,7 @@ from clinic.shortcuts import or_404
 from patients.selectors import patient_get
 
 from .. import selectors
-from ..forms import WaitlistEntryForm, WaitlistJoinForm
+from ..forms import WaitlistEntryForm, WaitlistJoinForm, form_refused
 from ..offers import offer_for_link, waitlist_offer_accept, waitlist_offer_decline
 from ..replies import PATIENT_LINK, reminder_for_reply
 from ..waitlist import waitlist_entry_create, waitlist_entry_withdraw
@@ -65,7 +65,7 @@ def waitlist_new(request):
             try:
                 waitlist_entry_create(patient=patient, actor=request.user, **form.cleaned_data)
             except ValidationError as error:
-                form.add_service_error(error)
+                form_refused(form, error)
             else:
                 messages.success(request, _("%(name)s is on the waitlist.") % {"name": patient})
                 return redirect(f"{reverse('waitlist_list')}?clinic={clinic.slug}")

@@ -24,6 +24,7 @@ from scheduling.models import FreedSlot, Reminder, WaitlistEntry, WaitlistOffer
 from sessions.check_ins import check_in_issue
 from sessions.models import MobilityMeasurement, Movement
 from tests.factories import (
+    AppointmentFactory,
     FollowUpFactory,
     MembershipFactory,
     PainScoreFactory,
@@ -63,9 +64,10 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
     )
     follow_up = FollowUpFactory(patient=patient, session=session)
     reply_raw, reply_hash = token_new()
+    appointment = AppointmentFactory(patient=patient, therapist=therapist)
     reminder = Reminder.objects.create(
-        patient=patient,
         follow_up=follow_up,
+        patient=patient,
         channel="email",
         kind="before_48h",
         send_at=timezone.now(),
@@ -127,6 +129,7 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
         "erasable": erasable.pk,
         "session": session.pk,
         "follow_up": follow_up.pk,
+        "appointment": appointment.pk,
         "trigger_point": trigger_point.pk,
         "pain_score": pain_score.pk,
         "mobility": mobility.pk,
@@ -209,6 +212,16 @@ MATRIX = {
     "follow_up_plan": ("post", "/sessions/{session}/follow-up", CLINICAL_A),
     "check_in_thanks": ("get", "/check-in/thanks/", ALL_OK),
     "check_in": ("get", "/check-in/{check_in_token}/", ALL_OK),
+    "book_day": ("get", "/book/", STAFF),
+    "book_week": ("get", "/book/week/", STAFF),
+    "working_hours": ("get", "/book/hours/", ("login", "403", "403", "ok", "403")),
+    "appointment_new": ("get", "/appointments/new/?patient={patient}", CLINIC_A),
+    "appointment_detail": ("get", "/appointments/{appointment}/", CLINIC_A),
+    "appointment_move": ("post", "/appointments/{appointment}/move/", CLINIC_A),
+    "appointment_status": ("post", "/appointments/{appointment}/status/", CLINIC_A),
+    "appointment_session": (  # a session is started by clinical staff
+        "post", "/appointments/{appointment}/session/", ("login", "ok", "403", "ok", "404"),
+    ),
     "follow_up_list": ("get", "/follow-ups/", STAFF),
     "follow_up_new": ("get", "/follow-ups/new/?patient={patient}", CLINIC_A),
     "reminder_policy": ("get", "/follow-ups/policy/", ("login", "403", "403", "ok", "403")),
@@ -253,6 +266,10 @@ MATRIX = {
     "trigger-point-detail": ("get", "/api/v1/trigger-points/{trigger_point}/", API_CLINICAL_A),
     "mobility-list": ("get", "/api/v1/mobility/", API_CLINICAL),
     "mobility-detail": ("get", "/api/v1/mobility/{mobility}/", API_CLINICAL_A),
+    "appointment-list": ("get", "/api/v1/appointments/", ("denied", "ok", "ok", "ok", "ok")),
+    "appointment-detail": ("get", "/api/v1/appointments/{appointment}/", API_A),
+    "appointment-move": ("post", "/api/v1/appointments/{appointment}/move/", API_A),
+    "appointment-set-status": ("post", "/api/v1/appointments/{appointment}/status/", API_A),
     "follow-up-list": ("get", "/api/v1/follow-ups/", ("denied", "ok", "ok", "ok", "ok")),
     "follow-up-detail": ("get", "/api/v1/follow-ups/{follow_up}/", API_A),
     "reminder-list": ("get", "/api/v1/reminders/", ("denied", "ok", "ok", "ok", "ok")),
@@ -346,6 +363,7 @@ LISTS = {
     "/api/v1/trigger-points/": "trigger_point",
     "/api/v1/mobility/": "mobility",
     "/api/v1/follow-ups/": "follow_up",
+    "/api/v1/appointments/": "appointment",
     "/api/v1/reminders/": "reminder",
     "/api/v1/waitlist/": "waitlist_entry",
 }

@@ -14,7 +14,7 @@ from django.utils import timezone
 from clinic.models import AuditEvent
 from patients import imports, services
 from patients.models import IntakeInvitation, IntakeSubmission, Patient
-from scheduling import appointments, erasure, follow_ups, reminders, replies
+from scheduling import appointments, erasure, follow_ups, reminders, replies, working_hours
 from scheduling.models import FollowUp, Reminder
 from sessions import check_ins
 from sessions import services as session_services
@@ -34,6 +34,7 @@ MODULES = (
     "scheduling.replies",
     "scheduling.appointments",
     "scheduling.hours",
+    "scheduling.working_hours",
 )
 
 # Public functions of those modules that write nothing of a patient's, and why.
@@ -223,6 +224,37 @@ def _appointment_complete(c):
     return {"actor": c["manager"]}, c["patient"].pk
 
 
+def _working_hours_add(c):
+    working_hours.working_hours_add(
+        clinic=c["clinic"],
+        therapist=c["therapist"],
+        weekday=0,
+        starts=dt.time(9),
+        ends=dt.time(17),
+        actor=c["manager"],
+    )
+    return {"actor": c["manager"]}, None
+
+
+def _hours_exception_add(c):
+    day = timezone.localdate() + dt.timedelta(days=3)
+    working_hours.hours_exception_add(
+        clinic=c["clinic"],
+        therapist=c["therapist"],
+        first_day=day,
+        last_day=day,
+        actor=c["manager"],
+    )
+    return {"actor": c["manager"]}, None
+
+
+def _working_hours_remove(c):
+    _working_hours_add(c)
+    row = working_hours.WorkingHours.objects.get()
+    working_hours.working_hours_remove(row=row, actor=c["manager"])
+    return {"actor": c["manager"], "action": "update"}, None
+
+
 def _follow_up_reply(c):
     raw = "reply-token-for-the-test"
     from clinic.tokens import token_hash
@@ -298,6 +330,9 @@ WRITES = {
     "appointment_confirm": _appointment_confirm,
     "appointment_start_session": _appointment_start_session,
     "appointment_complete": _appointment_complete,
+    "working_hours_add": _working_hours_add,
+    "hours_exception_add": _hours_exception_add,
+    "working_hours_remove": _working_hours_remove,
     "reminder_resend": _reminder_resend,
     "reminder_policy_update": _reminder_policy_update,
     "check_in_issue": _check_in_issue,
