@@ -32,18 +32,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import (
-    Count,
-    DateTimeField,
-    DurationField,
     Exists,
-    ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
-    Sum,
 )
-from django.db.models.functions import TruncDate
 
 from clinic.models import Clinic
 from clinic.permissions import visible
@@ -510,8 +503,8 @@ def rom_change(*, user, filters: OutcomeFilters) -> list[dict]:
 # - no-show rate: no-shows among the appointments that were due and not cancelled (attended or
 #   no-show); late-cancellation rate: cancelled within the clinic's window (kept on the row at
 #   cancellation) among all appointments;
-# - rebooking rate: attended appointments after which the patient had a later appointment booked
-#   before leaving: created before the end + REBOOKING_MARGIN, or on the same day;
+# - rebooking rate: attended appointments whose patient's next appointment (by start, with any
+#   therapist) was booked before they left: made before the end + REBOOKING_MARGIN, or that day;
 # - new patients: seen in the period with no attended appointment or session before it;
 # - utilisation per therapist: booked minutes (every appointment but the cancelled: a no-show's
 #   time was booked) over working minutes (weekly hours, less leave, changed days as changed).
@@ -525,77 +518,114 @@ REBOOKING_MARGIN = dt.timedelta(minutes=30)
 
 
 def operation_appointments(*, user, filters: OutcomeFilters) -> QuerySet:
-    """The appointments the operational figures count: starting in the period."""
-    rows = visible(user, Appointment).filter(
-        clinic=filters.clinic, starts_at__gte=filters.start, starts_at__lt=filters.end
+    """The appointments the figures read: the clinic's from the period's start on (every
+    therapist's: a patient's next appointment may be with another), later ones included for
+    the rebooking rate; the statement narrows them to the period and therapist."""
+    return visible(user, Appointment).filter(clinic=filters.clinic, starts_at__gte=filters.start)
+
+
+def _made_before_leaving(zone: str) -> tuple[str, list]:
+    """SQL true when `next_made` came before the patient left: by the end and the margin, or on
+    the day of `starts_at` (the clinic's). PostgreSQL compares timestamps; elsewhere, dates."""
+    margin = REBOOKING_MARGIN.total_seconds()
+    if connection.vendor == "postgresql":
+        midnight = (
+            "(date_trunc('day', starts_at AT TIME ZONE %s) + interval '1 day') AT TIME ZONE %s"
+        )
+        return f"next_made < GREATEST(ends_at + make_interval(secs => %s), {midnight})", [
+            margin,
+            zone,
+            zone,
+        ]
+    made_on, made_params = connection.ops.datetime_cast_date_sql("next_made", (), zone)
+    day_of, day_params = connection.ops.datetime_cast_date_sql("starts_at", (), zone)
+    early = f"{_epoch_seconds('next_made')} <= {_epoch_seconds('ends_at')} + %s"
+    sql = f"({early} OR {made_on} = {day_of})"
+    return sql, [margin, *made_params, *day_params]
+
+
+def operations_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
+    """One statement: the counts behind every rate per therapist (with their booked seconds)
+    and in total. A window function finds each appointment's next one."""
+    scoped_sql, scoped_params = _cte(
+        operation_appointments(user=user, filters=filters),
+        "id",
+        "patient_id",
+        "therapist_id",
+        "starts_at",
+        "ends_at",
+        "status",
+        "cancelled_late",
+        "created_at",
     )
-    if filters.therapist_id:
-        rows = rows.filter(therapist_id=filters.therapist_id)
-    return rows
-
-
-def _outer_moment(name: str) -> ExpressionWrapper:
-    """A datetime column of the outer query, typed (a bare OuterRef has no type to compute on)."""
-    return ExpressionWrapper(OuterRef(name), output_field=DateTimeField())
+    left_by, left_params = _made_before_leaving(filters.clinic.time_zone)
+    attended = "status IN ({})".format(", ".join(["%s"] * len(ATTENDED)))
+    in_period = "starts_at < %s" + (" AND therapist_id = %s" if filters.therapist_id else "")
+    period_params = [filters.end] + ([filters.therapist_id] if filters.therapist_id else [])
+    rebooked = f"{attended} AND next_made IS NOT NULL AND {left_by}"
+    seconds = f"{_epoch_seconds('ends_at')} - {_epoch_seconds('starts_at')}"
+    appointments = Appointment._meta.db_table
+    sessions = TreatmentSession._meta.db_table
+    counts = ("appointments", "attended", "no_shows", "cancelled", "cancelled_late", "rebooked")
+    totals = ", ".join(f"SUM({name}) AS {name}" for name in counts)
+    sql = f"""
+    WITH scoped (id, patient_id, therapist_id, starts_at, ends_at, status, cancelled_late,
+                 created_at) AS ({scoped_sql}),
+    book AS (
+        SELECT *, LEAD(created_at) OVER (PARTITION BY patient_id ORDER BY starts_at, id)
+            AS next_made
+        FROM scoped
+    ),
+    period AS (SELECT * FROM book WHERE {in_period}),
+    by_therapist AS (
+        SELECT therapist_id,
+            COUNT(*) AS appointments,
+            SUM(CASE WHEN {attended} THEN 1 ELSE 0 END) AS attended,
+            SUM(CASE WHEN status = 'no_show' THEN 1 ELSE 0 END) AS no_shows,
+            SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
+            SUM(CASE WHEN status = 'cancelled' AND cancelled_late THEN 1 ELSE 0 END)
+                AS cancelled_late,
+            SUM(CASE WHEN {rebooked} THEN 1 ELSE 0 END) AS rebooked,
+            SUM(CASE WHEN status <> 'cancelled' THEN {seconds} ELSE 0 END) AS booked_seconds
+        FROM period GROUP BY therapist_id
+    ),
+    seen AS (SELECT DISTINCT patient_id FROM period WHERE {attended})
+    SELECT 'total' AS dimension, NULL AS therapist_id, {totals},
+        (SELECT COUNT(*) FROM seen) AS patients_seen,
+        (SELECT COUNT(*) FROM seen WHERE NOT EXISTS (
+            SELECT 1 FROM {appointments} a WHERE a.patient_id = seen.patient_id
+                AND a.{attended} AND a.starts_at < %s)
+         AND NOT EXISTS (
+            SELECT 1 FROM {sessions} s WHERE s.patient_id = seen.patient_id
+                AND s.started_at < %s)) AS new_patients,
+        NULL AS booked_seconds
+    FROM by_therapist
+    UNION ALL
+    SELECT 'therapist', therapist_id, {", ".join(counts)}, NULL, NULL, booked_seconds
+    FROM by_therapist
+    """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
+    statuses = list(ATTENDED)
+    params = [
+        *scoped_params,
+        *period_params,
+        *statuses,
+        *statuses,
+        *left_params,
+        *statuses,
+        *statuses,
+        filters.start,
+        filters.start,
+    ]
+    return sql, params
 
 
 def _rate(part: int, whole: int):
     return _round(100 * part / whole, 1) if whole else None
 
 
-def _operation_totals(rows: QuerySet, filters: OutcomeFilters) -> dict:
-    """One statement: the counts behind every rate."""
-    zone = filters.clinic.zone
-    status = Appointment.Status
-    # A later appointment booked before the patient left: made before the end and a margin,
-    # or on the same day (the clinic's).
-    rebooked_later = Exists(
-        Appointment.objects.filter(patient=OuterRef("patient"), starts_at__gt=OuterRef("starts_at"))
-        .annotate(made_on=TruncDate("created_at", tzinfo=zone))
-        .filter(
-            Q(
-                created_at__lte=ExpressionWrapper(
-                    _outer_moment("ends_at") + REBOOKING_MARGIN, output_field=DateTimeField()
-                )
-            )
-            | Q(made_on=TruncDate(_outer_moment("starts_at"), tzinfo=zone))
-        )
-    )
-    seen_before = Exists(
-        Appointment.objects.filter(
-            patient=OuterRef("patient"), status__in=ATTENDED, starts_at__lt=filters.start
-        )
-    ) | Exists(
-        TreatmentSession.objects.filter(patient=OuterRef("patient"), started_at__lt=filters.start)
-    )
-    attended = Q(status__in=ATTENDED)
-    return rows.aggregate(
-        appointments=Count("id"),
-        attended=Count("id", filter=attended),
-        no_shows=Count("id", filter=Q(status=status.NO_SHOW)),
-        cancelled=Count("id", filter=Q(status=status.CANCELLED)),
-        cancelled_late=Count("id", filter=Q(status=status.CANCELLED, cancelled_late=True)),
-        rebooked=Count("id", filter=attended & Q(rebooked_later)),
-        patients_seen=Count("patient", distinct=True, filter=attended),
-        new_patients=Count("patient", distinct=True, filter=attended & ~seen_before),
-    )
-
-
-def _utilisation(rows: QuerySet, filters: OutcomeFilters) -> list[dict]:
-    """Booked and working hours per therapist: booked minutes in SQL, working minutes from the
-    hours (scheduling.hours, the book's own rule for exceptions). Three queries and one per
-    therapist list."""
-    booked = dict(
-        rows.exclude(status=Appointment.Status.CANCELLED)
-        .values("therapist")
-        .annotate(
-            length=Sum(
-                ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
-            )
-        )
-        .order_by()
-        .values_list("therapist", "length")
-    )
+def _utilisation(booked: dict[int, float], filters: OutcomeFilters) -> list[dict]:
+    """Booked and working hours per therapist: working minutes come from the hours
+    (scheduling.hours, the book's own rule for exceptions), three queries."""
     users = get_user_model().objects.filter(
         Q(pk__in=list(booked)) | Q(working_hours__clinic=filters.clinic)
     )
@@ -610,7 +640,7 @@ def _utilisation(rows: QuerySet, filters: OutcomeFilters) -> list[dict]:
     )
     result = []
     for therapist in therapists:
-        booked_minutes = (booked.get(therapist.pk) or dt.timedelta()).total_seconds() / 60
+        booked_minutes = booked.get(therapist.pk, 0) / 60
         days = hours[therapist.pk]
         working_minutes = (
             None
@@ -650,15 +680,33 @@ def _late_cancellation_hours(clinic: Clinic) -> int:
 def operations(*, user, filters: OutcomeFilters) -> dict:
     """The appointment book's figures of the period: rates, new and returning patients, and
     utilisation per therapist. A fixed number of queries whatever the clinic's size."""
-    rows = operation_appointments(user=user, filters=filters)
-    totals = _operation_totals(rows, filters)
-    due = totals["attended"] + totals["no_shows"]
+    rows = _fetch(*operations_sql(user=user, filters=filters))
+    totals = next(row for row in rows if row["dimension"] == "total")
+    counts = {
+        name: int(totals[name] or 0)
+        for name in (
+            "appointments",
+            "attended",
+            "no_shows",
+            "cancelled",
+            "cancelled_late",
+            "rebooked",
+            "patients_seen",
+            "new_patients",
+        )
+    }
+    booked = {
+        row["therapist_id"]: float(row["booked_seconds"] or 0)
+        for row in rows
+        if row["dimension"] == "therapist"
+    }
+    due = counts["attended"] + counts["no_shows"]
     return {
-        **totals,
-        "no_show_rate": _rate(totals["no_shows"], due),
-        "late_cancellation_rate": _rate(totals["cancelled_late"], totals["appointments"]),
-        "rebooking_rate": _rate(totals["rebooked"], totals["attended"]),
-        "returning_patients": totals["patients_seen"] - totals["new_patients"],
+        **counts,
+        "no_show_rate": _rate(counts["no_shows"], due),
+        "late_cancellation_rate": _rate(counts["cancelled_late"], counts["appointments"]),
+        "rebooking_rate": _rate(counts["rebooked"], counts["attended"]),
+        "returning_patients": counts["patients_seen"] - counts["new_patients"],
         "late_cancellation_hours": _late_cancellation_hours(filters.clinic),
-        "by_therapist": _utilisation(rows, filters),
+        "by_therapist": _utilisation(booked, filters),
     }
