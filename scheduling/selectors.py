@@ -11,7 +11,7 @@ from clinic.models import Clinic, Role
 from clinic.permissions import visible
 from patients.models import Patient
 
-from .hours import WEEKDAYS
+from .hours import WEEKDAYS, free_slots
 from .models import (
     Appointment,
     FollowUp,
@@ -198,6 +198,25 @@ def therapist_hours(*, clinic: Clinic, therapist, today: dt.date) -> dict:
 def hours_row_get(*, user, clinic: Clinic, model, pk: int):
     """One row of hours (weekly or exception) of the clinic; model.DoesNotExist otherwise."""
     return visible(user, model).select_related("clinic").get(clinic=clinic, pk=pk)
+
+
+def next_free_times(
+    *, clinic: Clinic, therapist_id: str, minutes: int = 45, count: int = 6
+) -> list[dt.datetime]:
+    """The booking form's "next free times" for a therapist of the clinic (none for anyone
+    else, or for a therapist whose hours are not kept)."""
+    if (
+        not therapist_id.isdigit()
+        or not clinic_therapists(clinic=clinic).filter(pk=int(therapist_id)).exists()
+    ):
+        return []
+    return free_slots(
+        clinic=clinic,
+        therapist_id=int(therapist_id),
+        duration_minutes=minutes,
+        after=timezone.now(),
+        count=count,
+    )
 
 
 # --- the waitlist -------------------------------------------------------------------------------

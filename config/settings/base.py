@@ -341,6 +341,8 @@ SPECTACULAR_SETTINGS = {
         "AddendumKindEnum": "sessions.models.Addendum.Kind",
         "FollowUpKindEnum": "scheduling.models.FollowUp.Kind",
         "ReminderKindEnum": "scheduling.models.Reminder.Kind",
+        "AppointmentKindEnum": "scheduling.models.Appointment.Kind",
+        "AppointmentStatusEnum": "scheduling.models.Appointment.Status",
         "ChannelEnum": "patients.models.Channel",
     },
     "DESCRIPTION": "Records and outcome reports. Authenticate with a token "

@@ -81,10 +81,20 @@ def appointment_new(request):
             else:
                 messages.success(request, _("Appointment booked; its reminders are planned."))
                 return redirect("appointment_detail", pk=appointment.pk)
+        slot = _slot(request)
+        slot.pop("starts_at", None)
         return render(
             request,
             "scheduling/appointment_form.html",
-            {"form": form, "patient": patient, "follow_up": follow_up},
+            {
+                "form": form,
+                "patient": patient,
+                "follow_up": follow_up,
+                "free_times": selectors.next_free_times(
+                    clinic=clinic, therapist_id=request.GET.get("therapist", "")
+                ),
+                "slot": slot,
+            },
             status=400 if form.errors else 200,
         )
 

@@ -229,3 +229,26 @@ def test_the_api_books_moves_and_answers_400_on_the_field(
         content_type="application/json",
     )
     assert status.json()["status"] == "cancelled"
+
+
+def test_the_booking_form_offers_the_therapists_next_free_times(
+    client, clinic_a, therapist, front_desk, patient
+):
+    day = _local(clinic_a, 3, 9)
+    WorkingHours.objects.create(
+        clinic=clinic_a, therapist=therapist, weekday=day.weekday(), starts="09:00", ends="11:00"
+    )
+    appointment_book(
+        patient=PatientFactory(clinic=clinic_a),
+        therapist=therapist,
+        starts_at=day,
+        duration_minutes=60,
+        actor=front_desk,
+    )
+    client.force_login(front_desk)
+    response = client.get(
+        reverse("appointment_new"), {"patient": patient.pk, "therapist": therapist.pk}
+    )
+    free = response.context["free_times"]
+    assert free[:2] == [_local(clinic_a, 3, 10), _local(clinic_a, 3, 10, 15)]
+    assert "starts_at=" + day.strftime("%Y-%m-%d") + "T10%3A00" in response.content.decode()
