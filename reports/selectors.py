@@ -26,21 +26,24 @@ or treated region instead of every score, which keeps it fast at half a million 
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import (
-    Exists,
-    OuterRef,
-    Q,
-    QuerySet,
-)
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from clinic.models import Clinic
 from clinic.permissions import visible
-from patients.models import FunctionalScore, IntakeSubmission, PainCourse, PainSource, Patient
+from clinic.types import User
+from patients.models import (
+    ActivityProfile,
+    FunctionalScore,
+    IntakeSubmission,
+    PainCourse,
+    PainSource,
+)
 from scheduling.hours import working_intervals
 from scheduling.models import Appointment, ReminderPolicy
 from sessions.models import (
@@ -79,7 +82,7 @@ class OutcomeFilters:
 def _patients_matching(filters: OutcomeFilters, patient_path: str) -> dict:
     """Filter kwargs narrowing rows reached through `patient_path` to the report's clinic and,
     when chosen, cohort."""
-    conditions = {f"{patient_path}__clinic": filters.clinic}
+    conditions: dict[str, object] = {f"{patient_path}__clinic": filters.clinic}
     if filters.cohort:
         conditions[f"{patient_path}__activity_profile"] = filters.cohort
     return conditions
@@ -122,7 +125,11 @@ def _cte(queryset: QuerySet, *columns: str) -> tuple[str, list]:
 
 def _month(column: str, filters: OutcomeFilters) -> tuple[str, list]:
     """SQL truncating `column` to the first of its month in the clinic's time zone."""
-    sql, params = connection.ops.datetime_trunc_sql("month", column, (), filters.clinic.time_zone)
+    # The stubs say str; since Django 4.2 it answers (sql, params).
+    trunc: tuple[str, tuple] = connection.ops.datetime_trunc_sql(  # type: ignore[assignment]
+        "month", column, (), filters.clinic.time_zone
+    )
+    sql, params = trunc
     return sql, list(params)
 
 
@@ -167,7 +174,7 @@ def _round(value, places: int = 2):
 # -- clinic outcomes -----------------------------------------------------------------------------
 
 
-def outcome_courses(*, user, filters: OutcomeFilters) -> QuerySet:
+def outcome_courses(*, user: User, filters: OutcomeFilters) -> QuerySet:
     """The courses the outcome report may read: baseline in the period, and the filters."""
     courses = visible(user, PainCourse).filter(
         clinic=filters.clinic, baseline_at__gte=filters.start, baseline_at__lt=filters.end
@@ -181,7 +188,7 @@ def outcome_courses(*, user, filters: OutcomeFilters) -> QuerySet:
     return courses
 
 
-def clinic_outcomes_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
+def clinic_outcomes_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
     """One statement: every course of the period (`PainCourse`, kept with the scores), summed
     up in total and by month, therapist (the one who first treated the patient) and cohort."""
     courses_sql, courses_params = _cte(
@@ -194,7 +201,9 @@ def clinic_outcomes_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     )
     month_sql, month_params = _month("c.baseline_at", filters)
     session_table = TreatmentSession._meta.db_table
-    user_table = TreatmentSession._meta.get_field("therapist").related_model._meta.db_table
+    user_table = cast(
+        "type[Model]", TreatmentSession._meta.get_field("therapist").related_model
+    )._meta.db_table
     evaluated = "latest IS NOT NULL AND baseline > 1"
     responder = f"{evaluated} AND latest <= baseline - %s AND latest * 100 <= baseline * (100 - %s)"
     measures = f"""
@@ -250,11 +259,11 @@ def _outcome_figures(row: dict) -> dict:
     }
 
 
-def clinic_outcomes(*, user, filters: OutcomeFilters) -> dict:
+def clinic_outcomes(*, user: User, filters: OutcomeFilters) -> dict:
     """Pain outcomes of the period: the total, then by month, therapist and cohort."""
     rows = _fetch(*clinic_outcomes_sql(user=user, filters=filters))
-    result = {"total": None, "by_month": [], "by_therapist": [], "by_cohort": []}
-    cohorts = dict(Patient._meta.get_field("activity_profile").choices)
+    result: dict[str, Any] = {"total": None, "by_month": [], "by_therapist": [], "by_cohort": []}
+    cohorts = dict(ActivityProfile.choices)
     for row in rows:
         figures = _outcome_figures(row)
         match row["dimension"]:
@@ -283,7 +292,7 @@ def clinic_outcomes(*, user, filters: OutcomeFilters) -> dict:
 # -- trigger points -------------------------------------------------------------------------------
 
 
-def trigger_points_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
+def trigger_points_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
     """Per muscle: points found in the period's sessions, the share released, and for each
     point (patient, muscle, side) followed over sessions, how many sessions it took to release:
     its visits (`TriggerPointVisit`) from the first in the period to the first release."""
@@ -320,7 +329,7 @@ def trigger_points_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     return sql, tp_params
 
 
-def trigger_points_by_muscle(*, user, filters: OutcomeFilters) -> list[dict]:
+def trigger_points_by_muscle(*, user: User, filters: OutcomeFilters) -> list[dict]:
     return [
         {
             **{k: row[k] for k in ("muscle", "muscle_name", "region", "found", "released")},
@@ -337,7 +346,7 @@ def trigger_points_by_muscle(*, user, filters: OutcomeFilters) -> list[dict]:
 # -- the check-in curve ---------------------------------------------------------------------------
 
 
-def check_in_curve_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
+def check_in_curve_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
     """Mean pain before, right after and 24-48 h after the period's sessions, over the session
     regions rated all three times (`SessionPain`), so that the three means describe the same
     courses."""
@@ -370,7 +379,7 @@ def check_in_curve_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
 CURVE_ORDER = (PainSource.PRE_SESSION, PainSource.POST_SESSION, PainSource.CHECK_IN)
 
 
-def check_in_curve(*, user, filters: OutcomeFilters) -> dict:
+def check_in_curve(*, user: User, filters: OutcomeFilters) -> dict:
     (row,) = _fetch(*check_in_curve_sql(user=user, filters=filters))
     labels = dict(PainSource.choices)
     return {
@@ -386,7 +395,7 @@ def check_in_curve(*, user, filters: OutcomeFilters) -> dict:
 # -- PSFS -----------------------------------------------------------------------------------------
 
 
-def psfs_change_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
+def psfs_change_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
     """Per patient, the mean of the PSFS items at the first rating of the period against the
     most recent one. PSFS 2.0 runs the other way and is turned round (10 - score) first."""
     items = visible(user, FunctionalScore).filter(**_patients_matching(filters, "patient"))
@@ -426,7 +435,7 @@ def psfs_change_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     ]
 
 
-def psfs_change(*, user, filters: OutcomeFilters) -> dict:
+def psfs_change(*, user: User, filters: OutcomeFilters) -> dict:
     (row,) = _fetch(*psfs_change_sql(user=user, filters=filters))
     patients = row["patients"]
     return {
@@ -443,7 +452,7 @@ def psfs_change(*, user, filters: OutcomeFilters) -> dict:
 # -- range of motion ------------------------------------------------------------------------------
 
 
-def rom_change_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
+def rom_change_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
     """Per movement: the first and the most recent measurement of each patient and side, in
     degrees and % of the movement's normal range."""
     measures = visible(user, MobilityMeasurement).filter(**_patients_matching(filters, "patient"))
@@ -482,7 +491,7 @@ def rom_change_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     return sql, [*rom_params, filters.start, filters.end]
 
 
-def rom_change(*, user, filters: OutcomeFilters) -> list[dict]:
+def rom_change(*, user: User, filters: OutcomeFilters) -> list[dict]:
     rounded = (
         "mean_first",
         "mean_latest",
@@ -619,7 +628,7 @@ def operations_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     return sql, params
 
 
-def _rate(part: int, whole: int):
+def _rate(part: float, whole: float) -> float | None:
     return _round(100 * part / whole, 1) if whole else None
 
 

@@ -534,9 +534,10 @@ class Reminder(models.Model):
     @property
     def subject(self) -> "Appointment | FollowUp | WaitlistOffer":
         """What the message announces."""
-        if self.offer_id:
-            return self.offer
-        return self.appointment if self.appointment_id else self.follow_up
+        subject = self.offer or self.appointment or self.follow_up
+        if subject is None:  # the database's check constraint rules this out
+            raise ValueError("A reminder announces an appointment, a follow-up or an offer.")
+        return subject
 
 
 class ReminderPolicy(models.Model):

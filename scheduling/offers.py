@@ -39,9 +39,10 @@ def offer_for_link(*, token: str) -> WaitlistOffer:
         )
         .first()
     )
-    if reminder is None or reminder.offer.slot.starts_at <= timezone.now():
+    offer = reminder.offer if reminder is not None else None
+    if offer is None or offer.slot.starts_at <= timezone.now():
         raise WaitlistOffer.DoesNotExist
-    return reminder.offer
+    return offer
 
 
 def _locked(offer: WaitlistOffer) -> tuple[FreedSlot, WaitlistOffer]:

@@ -33,6 +33,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent, Clinic
 from clinic.tokens import token_hash
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import Channel, Patient
 from sessions.check_ins import check_in_issue
 from sessions.models import CheckIn
@@ -99,7 +100,7 @@ def reachable_channels(*, patient: Patient, policy: ReminderPolicy) -> list[str]
     once the patient asked for erasure (the record is restricted)."""
     if patient.is_restricted:
         return []
-    address = {Channel.EMAIL: patient.email, Channel.SMS: patient.phone}
+    address: dict[str, str] = {Channel.EMAIL: patient.email, Channel.SMS: patient.phone}
     return [c for c in policy.channels if patient.consents_to(c) and address[c]]
 
 
@@ -209,7 +210,7 @@ def _set(row: Reminder, **values) -> None:
 
 
 @retrying_atomic
-def reminder_resend(*, reminder: Reminder, actor) -> Reminder:
+def reminder_resend(*, reminder: Reminder, actor: User) -> Reminder:
     """Front desk sends a failed reminder again, now."""
     row = (
         Reminder.objects.select_for_update(of=("self",))
@@ -411,8 +412,8 @@ def _why_not(row: Reminder, *, policy: ReminderPolicy, now: dt.datetime) -> str:
         return "The patient has not consented to this channel, or left no address for it."
     if row.kind in BEFORE_KINDS and subject.due_at <= now:
         return "The appointment has already passed."
-    if row.kind == Reminder.Kind.CHECK_IN_REQUEST:
-        check_in = CheckIn.objects.filter(session_id=subject.session_id).first()
+    if row.kind == Reminder.Kind.CHECK_IN_REQUEST and row.follow_up is not None:
+        check_in = CheckIn.objects.filter(session_id=row.follow_up.session_id).first()
         if check_in is not None and check_in.completed_at is not None:
             return "The patient has already answered the check-in."
     return ""
@@ -436,10 +437,13 @@ def _check_in_link_token(row: Reminder) -> str:
     it is derived from the session, not the message, so the email and the text message carry
     the same link and neither stops the other working (a check-in keeps one token hash)."""
     follow_up = row.follow_up
+    if follow_up is None:  # the check-in request's rows are a follow-up's (reminder_schedule)
+        raise ValueError("A check-in request belongs to a follow-up.")
     raw = salted_hmac("reminders.check_in", f"check-in-{follow_up.session_id}").hexdigest()
     check_in = CheckIn.objects.filter(session_id=follow_up.session_id).first()
     if check_in is None:
-        check_in, _ = check_in_issue(session=follow_up.session, actor_label="system")
+        # A check-in request's follow-up always has its session.
+        check_in, _ = check_in_issue(session=follow_up.session, actor_label="system")  # type: ignore[arg-type]
     if check_in.token_hash != token_hash(raw):
         CheckIn.objects.filter(pk=check_in.pk).update(token_hash=token_hash(raw))
     return raw
@@ -449,7 +453,7 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
     subject = row.subject
     patient = row.patient
     clinic = patient.clinic
-    context = {"patient": patient, "clinic": clinic, "reminder": row}
+    context: dict = {"patient": patient, "clinic": clinic, "reminder": row}
     if row.kind == Reminder.Kind.CHECK_IN_REQUEST:
         template = "check_in"
         context["link"] = f"{settings.SITE_URL}/check-in/{_check_in_link_token(row)}/"
@@ -460,7 +464,8 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
         raw = answer_token(row)
         row.answer_token_hash = token_hash(raw)
         context["link"] = f"{settings.SITE_URL}/waitlist/offer/{raw}/"
-        context["expires"] = row.offer.expires_at
+        if row.offer is not None:
+            context["expires"] = row.offer.expires_at
     else:
         template = "appointment"
         raw = answer_token(row)
@@ -473,16 +478,14 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
             context["expires"] = formats.time_format(timezone.localtime(context["expires"]))
         lang = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         body = render_to_string(f"scheduling/messages/{lang}/{template}_body.txt", context)
-        subject = ""
+        title = ""
         if row.channel == Channel.EMAIL:  # a text message has no subject
-            subject = render_to_string(
-                f"scheduling/messages/{lang}/{template}_subject.txt", context
-            )
+            title = render_to_string(f"scheduling/messages/{lang}/{template}_subject.txt", context)
     to = patient.email if row.channel == Channel.EMAIL else patient.phone
     return channels.OutgoingMessage(
         channel=row.channel,
         to=to,
-        subject=" ".join(subject.split()),
+        subject=" ".join(title.split()),
         body=body.strip(),
         idempotency_key=message_key(row),
     )
@@ -571,9 +574,9 @@ def _record_accepted(row: Reminder, *, provider_id: str) -> None:
     if it was reclaimed meanwhile, the message it carries (same key, same appointment time) is
     the one the provider accepted, and the new holder finds it sent."""
     # The same time as the message said: a row moved meanwhile is a new message to send.
-    if row.appointment_id:
+    if row.appointment is not None:
         same_time = Q(appointment__starts_at=row.appointment.starts_at)
-    elif row.follow_up_id:
+    elif row.follow_up is not None:
         same_time = Q(follow_up__due_at=row.follow_up.due_at)
     else:
         same_time = Q()  # an offer's slot never moves
@@ -621,7 +624,7 @@ def _record_failure(row: Reminder, *, lease: str, reason: str, transient: bool) 
 
 
 @retrying_atomic
-def reminder_policy_update(*, clinic: Clinic, actor, **values) -> ReminderPolicy:
+def reminder_policy_update(*, clinic: Clinic, actor: User, **values) -> ReminderPolicy:
     """A manager's change. It applies to follow-ups booked or moved from now on; channels and
     quiet hours are also re-checked at every send, so those apply at once."""
     policy = ReminderPolicy.objects.select_for_update().get(pk=policy_for(clinic).pk)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from clinic.models import Clinic, Role
 from clinic.permissions import visible
+from clinic.types import User
 from patients.models import Patient
 
 from .hours import WEEKDAYS, free_slots
@@ -28,7 +29,7 @@ OPEN = (FollowUp.Status.PLANNED, FollowUp.Status.CONFIRMED)
 
 def follow_ups_for_desk(
     *,
-    user,
+    user: User,
     clinic: Clinic,
     when: str = "",
     therapist_id: int | None = None,
@@ -61,7 +62,7 @@ def follow_ups_for_desk(
     return follow_ups
 
 
-def follow_up_detail(*, user, pk: int) -> FollowUp:
+def follow_up_detail(*, user: User, pk: int) -> FollowUp:
     """One follow-up the user may see (404 otherwise is the view's job), with its reminders."""
     return (
         visible(user, FollowUp)
@@ -83,7 +84,7 @@ def clinic_therapists(*, clinic: Clinic) -> QuerySet:
     )
 
 
-def patients_matching(*, user, text: str, limit: int = 20) -> list[Patient]:
+def patients_matching(*, user: User, text: str, limit: int = 20) -> list[Patient]:
     """Patients whose name contains every word typed, for booking a follow-up."""
     patients = visible(user, Patient).select_related("clinic")
     for word in text.split()[:4]:
@@ -91,7 +92,7 @@ def patients_matching(*, user, text: str, limit: int = 20) -> list[Patient]:
     return list(patients.order_by("last_name", "first_name")[:limit])
 
 
-def follow_ups_due_between(*, user, start: dt.datetime, end: dt.datetime) -> QuerySet:
+def follow_ups_due_between(*, user: User, start: dt.datetime, end: dt.datetime) -> QuerySet:
     """The home page's follow-ups of the day, every status but cancelled (index followup_due)."""
     return (
         visible(user, FollowUp)
@@ -103,7 +104,7 @@ def follow_ups_due_between(*, user, start: dt.datetime, end: dt.datetime) -> Que
     )
 
 
-def follow_ups_of_patient(*, user, patient: Patient) -> QuerySet:
+def follow_ups_of_patient(*, user: User, patient: Patient) -> QuerySet:
     """A patient's follow-ups on their chart, latest first."""
     return (
         visible(user, FollowUp)
@@ -118,7 +119,7 @@ def follow_ups_of_session(*, session) -> QuerySet:
     return FollowUp.objects.filter(session=session).order_by("due_at")
 
 
-def reminder_get(*, user, pk: int) -> Reminder:
+def reminder_get(*, user: User, pk: int) -> Reminder:
     """One reminder the user may see; Reminder.DoesNotExist otherwise (the view answers 404)."""
     return visible(user, Reminder).get(pk=pk)
 
