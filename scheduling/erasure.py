@@ -27,6 +27,7 @@ from sessions.models import (
 
 from .models import Appointment, FollowUp, Reminder, WaitlistEntry, WaitlistOffer
 from .reminders import reminders_sync
+from .waitlist import waitlist_patient_restricted
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:
@@ -59,6 +60,7 @@ def patient_erasure_request(*, patient: Patient, user: User) -> Patient:
     for model in (Appointment, FollowUp):
         for subject in model.objects.filter(patient=patient).select_related("patient__clinic"):
             reminders_sync(subject=subject)
+    waitlist_patient_restricted(patient=patient)
     audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=patient, patient=patient)
     return patient
 

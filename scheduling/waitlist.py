@@ -178,6 +178,27 @@ def waitlist_entry_withdraw(*, entry: WaitlistEntry, actor) -> WaitlistEntry:
     return entry
 
 
+def waitlist_patient_restricted(*, patient: Patient) -> None:
+    """An erasure request takes the patient off the waitlist, inside its transaction: nothing
+    more is offered or sent to them, and an offer they hold goes to the next in line."""
+    WaitlistEntry.objects.filter(patient=patient, status=WaitlistEntry.Status.WAITING).update(
+        status=WaitlistEntry.Status.WITHDRAWN
+    )
+    held = list(
+        WaitlistOffer.objects.select_for_update().filter(
+            entry__patient=patient, status=WaitlistOffer.Status.OFFERED
+        )
+    )
+    WaitlistOffer.objects.filter(pk__in=[offer.pk for offer in held]).update(
+        status=WaitlistOffer.Status.DECLINED, answered_at=timezone.now()
+    )
+    Reminder.objects.filter(offer__entry__patient=patient, status=Reminder.Status.PENDING).update(
+        status=Reminder.Status.CANCELLED, lease=None, last_error="Erasure requested."
+    )
+    for offer in held:
+        slot_offer_again(slot_id=offer.slot_id)
+
+
 # --- offers -------------------------------------------------------------------------------------
 
 

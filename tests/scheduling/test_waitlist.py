@@ -365,3 +365,24 @@ def test_eight_patients_accepting_one_slot_at_once_give_one_appointment(
     assert sorted(outcomes) == [Offer.ACCEPTED] + [Offer.TAKEN] * (PATIENTS - 1), outcomes
     assert Appointment.objects.filter(starts_at=slot.starts_at, status="booked").count() == 1
     assert WaitlistEntry.objects.filter(status=WaitlistEntry.Status.BOOKED).count() == 1
+
+
+def test_an_erasure_request_takes_the_patient_off_the_waitlist_and_passes_their_offer_on(
+    settings, clinic_a, therapist, front_desk, manager, awake
+):
+    from scheduling.erasure import patient_erasure_request
+
+    settings.WAITLIST_OFFER_COUNT = 1
+    eve, fay = _reachable(clinic_a, "Eve"), _reachable(clinic_a, "Fay")
+    _wait(eve, front_desk)
+    _wait(fay, front_desk)
+    slot = _freed(therapist, front_desk)
+    eve_offer = slot.offers.get()
+
+    patient_erasure_request(patient=eve, user=manager)
+
+    eve_offer.refresh_from_db()
+    assert eve_offer.status == Offer.DECLINED
+    assert eve_offer.reminders.get().status == Reminder.Status.CANCELLED
+    assert WaitlistEntry.objects.get(patient=eve).status == WaitlistEntry.Status.WITHDRAWN
+    assert slot.offers.get(status=Offer.OFFERED).entry.patient == fay
