@@ -21,8 +21,9 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 # Session, user, memberships (access and the list), today on the book (its counts, its rows),
-# today, recent, drafts, attention, follow-ups and the audit row (today 3 statements: the chain's lock, its tail, the insert; inside the
-# test's transaction its atomic block adds a savepoint and its release).
+# today, recent, drafts, attention, follow-ups and the audit row (today 3 statements: the
+# chain's lock, its tail, the insert; inside the test's transaction its atomic block adds a
+# savepoint and its release).
 MAX_QUERIES = 14
 
 
@@ -43,8 +44,9 @@ def _a_day_of_work(clinic, therapist, manager, *, patients: int) -> None:
         AppointmentFactory(
             patient=person,
             therapist=therapist,
-            starts_at=now + dt.timedelta(minutes=i),
-            ends_at=now + dt.timedelta(minutes=i + 1),
+            # Seconds apart, each call's apart: one therapist's appointments never overlap.
+            starts_at=now + dt.timedelta(seconds=patients * 50 + i),
+            ends_at=now + dt.timedelta(seconds=patients * 50 + i + 1),
             status="arrived" if i % 2 else "booked",
         )
         IntakeSubmission.objects.create(
