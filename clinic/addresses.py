@@ -9,12 +9,15 @@ import functools
 import ipaddress
 
 from django.conf import settings
+from django.http import HttpRequest
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @functools.lru_cache(maxsize=8)
-def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def _networks(
+    proxies: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
 
 
@@ -29,7 +32,7 @@ def _is_proxy(address: Address, networks) -> bool:
     return any(address.version == net.version and address in net for net in networks)
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     """The address of the client behind any trusted proxies, or None when the peer's address
     is missing or malformed (a test client, a Unix socket)."""
     peer = _parse(request.META.get("REMOTE_ADDR"))

@@ -6,6 +6,7 @@ from django.contrib.auth import authenticate, logout
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +17,7 @@ from clinic.auth import Step, lock_remaining
 from clinic.models import ApiToken
 from clinic.permissions import access_for
 from clinic.throttle import code_lock_message, too_many_attempts
+from clinic.types import StaffApiRequest
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -53,7 +55,7 @@ class TokenView(APIView):
         },
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request):
         given = TokenRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
@@ -85,7 +87,7 @@ class SignOutView(APIView):
     same person stay: each integration signs out on its own); a browser session is signed out."""
 
     @extend_schema(request=None, responses={204: None})
-    def post(self, request):
+    def post(self, request: StaffApiRequest):
         if isinstance(request.auth, ApiToken):
             api_token_revoke(
                 token=request.auth, actor=request.user, reason=ApiToken.Reason.SIGNED_OUT
@@ -98,7 +100,7 @@ class SignOutView(APIView):
 class IsStaffMember(BasePermission):
     """Signed in (a session past its second factor, or a token) and working in a clinic."""
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view) -> bool:
         user = request.user
         return bool(
             user and user.is_authenticated and (access_for(user).clinic_ids or user.is_staff)

@@ -15,7 +15,6 @@ and an absolute expiry): the tokens page needs last use and addresses, which kno
 import hashlib
 import secrets
 
-from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -25,12 +24,14 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
 
 from .addresses import client_ip
 from .audit import audit_record
 from .models import ApiToken, AuditEvent, Membership
 from .permissions import access_for
 from .transactions import retrying_atomic
+from .types import User
 
 # Last use is written at most this often: a write on every autosave would be a write per request.
 TOUCH_EVERY_SECONDS = 60
@@ -40,7 +41,7 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _grant(user) -> str:
+def _grant(user: User) -> str:
     """What a token was issued on: the password (its hash) and the clinics and roles' reach."""
     access = access_for(user)
     reach = "|".join(
@@ -52,7 +53,9 @@ def _grant(user) -> str:
 
 
 @retrying_atomic
-def api_token_issue(*, user, actor=None, ip: str | None = None) -> tuple[ApiToken, str]:
+def api_token_issue(
+    *, user: User, actor: User | None = None, ip: str | None = None
+) -> tuple[ApiToken, str]:
     """A new token for `user`; returns it and its key, which is shown once and never stored.
     `actor` is the user signing in through the token endpoint; None from the command line."""
     key = secrets.token_urlsafe(32)
@@ -75,7 +78,7 @@ def api_token_issue(*, user, actor=None, ip: str | None = None) -> tuple[ApiToke
 
 
 @retrying_atomic
-def api_token_revoke(*, token: ApiToken, reason: str, actor=None) -> bool:
+def api_token_revoke(*, token: ApiToken, reason: str, actor: User | None = None) -> bool:
     """End one token (no-op if it was already revoked); audited."""
     revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_reason=reason
@@ -91,7 +94,7 @@ def api_token_revoke(*, token: ApiToken, reason: str, actor=None) -> bool:
 
 
 @retrying_atomic
-def api_tokens_revoke(*, user, reason: str, actor=None) -> int:
+def api_tokens_revoke(*, user: User, reason: str, actor: User | None = None) -> int:
     """End every token of `user` still in force; one audit row per token. All their rows are
     locked before the first audit row is written (the trail's lock is always taken last)."""
     now = timezone.now()
@@ -114,7 +117,7 @@ class ApiTokenAuthentication(BaseAuthentication):
     keyword = "Token"
     failed = _("Invalid or expired token.")
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
@@ -143,13 +146,11 @@ class ApiTokenAuthentication(BaseAuthentication):
             )
         return user, token
 
-    def authenticate_header(self, request):
+    def authenticate_header(self, request: Request):
         return self.keyword
 
 
 # Revocation as soon as something changes, whatever saved it (admin, a command, a service).
-
-User = get_user_model()
 
 
 @receiver(pre_save, sender=User)

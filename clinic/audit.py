@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
+from django.http import HttpRequest
 from django.utils import timezone
 
 from .addresses import client_ip
 from .models import AuditChainLink, AuditEvent, audit_hmac
 from .request_ids import request_id_for
+from .types import AnyUser, User
 
 GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that admits one sequencer at a time.
@@ -59,7 +61,7 @@ class AuditContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         request_id = request_id_for(request)
         token = _request.set(RequestMeta(client_ip(request), request_id))
         try:
@@ -76,7 +78,9 @@ def _object_ref(obj) -> tuple[str, str]:
     return obj._meta.label_lower, str(obj.pk)
 
 
-def _event(*, action, actor, actor_label, obj, patient, patient_id, clinic_id) -> AuditEvent:
+def _event(
+    *, action, actor: AnyUser | None, actor_label, obj, patient, patient_id, clinic_id
+) -> AuditEvent:
     object_type, object_id = _object_ref(obj)
     if patient is not None:
         clinic_id, patient_id = patient.clinic_id, patient.pk
@@ -84,7 +88,7 @@ def _event(*, action, actor, actor_label, obj, patient, patient_id, clinic_id) -
     event = AuditEvent(
         at=timezone.now(),
         clinic_id=clinic_id,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if isinstance(actor, User) else None,  # never AnonymousUser
         actor_label=actor_label,
         action=action,
         object_type=object_type,
@@ -101,7 +105,7 @@ def _event(*, action, actor, actor_label, obj, patient, patient_id, clinic_id) -
 def audit_record(
     *,
     action: str,
-    actor=None,
+    actor: AnyUser | None = None,
     actor_label: str = "",
     obj=None,
     patient=None,
@@ -118,7 +122,9 @@ def audit_record(
     return event
 
 
-def audit_record_patients(*, action: str, patients, actor=None, actor_label: str = "") -> None:
+def audit_record_patients(
+    *, action: str, patients, actor: AnyUser | None = None, actor_label: str = ""
+) -> None:
     """One event per patient, filed under each, in a few INSERTs: an import of thousands of
     patients audits every one of them without a round trip each."""
     events = [
@@ -257,7 +263,7 @@ def _patient_of(obj):
     return target
 
 
-def audit_read(*, user, obj) -> AuditEvent:
+def audit_read(*, user: AnyUser, obj) -> AuditEvent:
     """A read of one scoped row (a patient, a note, an intake...), filed under its patient."""
     patient = _patient_of(obj)
     return audit_record(

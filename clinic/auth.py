@@ -12,6 +12,7 @@ and a manager of the account's clinic can unlock it (`sign_in_unlock`)."""
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,6 +30,7 @@ from .middleware import mark_active
 from .models import AuditEvent, Membership, SignInGuard
 from .permissions import access_for
 from .transactions import retrying_atomic
+from .types import User
 
 A = AuditEvent.Action
 Step = SignInGuard.Step
@@ -95,7 +97,7 @@ def sign_in_failed(*, username: str, step: str) -> None:
     audit_record(action=A.LOGIN_FAILED, actor_label=username)
     if locks_now:
         user = get_user_model().objects.filter(username=username).first()
-        clinic_ids = sorted(
+        clinic_ids: Sequence[int | None] = sorted(
             set(Membership.objects.filter(user=user).values_list("clinic_id", flat=True))
             if user
             else ()
@@ -115,7 +117,7 @@ def sign_in_succeeded(*, username: str, step: str) -> None:
 
 
 @retrying_atomic
-def sign_in_unlock(*, user, actor=None) -> bool:
+def sign_in_unlock(*, user: User, actor: User | None = None) -> bool:
     """Lift every sign-in lock of `user` (both steps), audited under the clinics concerned.
     `actor` is a manager of one of the user's clinics (the view found `user` through
     `selectors.unlockable_staff`); None from the command line."""
@@ -123,7 +125,7 @@ def sign_in_unlock(*, user, actor=None) -> bool:
     clinic_ids = set(user.memberships.values_list("clinic_id", flat=True))
     if actor is not None:
         clinic_ids &= access_for(actor).managed_clinic_ids
-    for clinic_id in sorted(clinic_ids) or [None]:
+    for clinic_id in sorted(clinic_ids) or (None,):
         audit_record(
             action=A.UNLOCK,
             actor=actor,
@@ -153,7 +155,7 @@ def _record_failure(sender, credentials, request=None, **kwargs):
 
 
 @receiver(user_logged_in)
-def _record_success(sender, request, user, **kwargs):
+def _record_success(sender, request, user: User, **kwargs):
     audit_record(action=A.LOGIN, actor=user, actor_label=user.get_username()[:150])
     if request is not None:
         mark_active(request.session)

@@ -1,9 +1,10 @@
 from django.conf import settings
+from django.http import HttpRequest
 
 from .permissions import access_for
 
 
-def staff(request):
+def staff(request: HttpRequest):
     """What the staff page frame needs: the idle timeout its warning counts down from
     (static/js/idle.js) and whether to show the managers' links."""
     return {

@@ -12,9 +12,10 @@ the driver, whatever the field). Both are refused here, once for every route:
 """
 
 import json
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from rest_framework import parsers
@@ -79,7 +80,7 @@ def json_load(body: bytes | str):
     return data
 
 
-def request_json(request):
+def request_json(request: HttpRequest):
     """The body of a Django request as JSON (for views outside the API's parsers)."""
     try:
         body = request.body
@@ -97,10 +98,17 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(str(error)) from None
 
 
-class _CheckedFields:
+if TYPE_CHECKING:
+    _Parser = parsers.BaseParser
+else:
+    _Parser = object  # a mixin: the parser comes after it in the bases
+
+
+class _CheckedFields(_Parser):
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
-        data = getattr(parsed, "data", parsed)  # multipart answers (data, files)
+        # A QueryDict from either parser: multipart's in its answer (data, files).
+        data = cast(QueryDict, getattr(parsed, "data", parsed))
         try:
             for key, values in data.lists():
                 check_data([key, *values])
@@ -117,7 +125,7 @@ class MultiPartParser(_CheckedFields, parsers.MultiPartParser):
     pass
 
 
-def _request_problem(request) -> str:
+def _request_problem(request: HttpRequest) -> str:
     """What in the request no view may see, or ""."""
     texts = [request.path_info, *request.COOKIES, *request.COOKIES.values()]
     texts += [value for key, value in request.META.items() if key.startswith("HTTP_")]
@@ -144,14 +152,14 @@ class InputGuardMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         problem = _request_problem(request)
         if problem:
             return bad_request(request, problem)
         return self.get_response(request)
 
 
-def bad_request(request, message: str) -> HttpResponse:
+def bad_request(request: HttpRequest, message: str) -> HttpResponse:
     if request.path_info.startswith("/api/") or "json" in request.headers.get("Accept", ""):
         return JsonResponse({"detail": message}, status=400)
     return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")

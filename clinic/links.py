@@ -9,6 +9,7 @@ LINK_GUESS_LIMIT failures in a window, every link lookup from that address is re
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
+from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils import translation
 
@@ -20,12 +21,12 @@ class LinkUnavailable(Exception):
     """The link was used or expired while the patient was on it: show the friendly page."""
 
 
-def _guess_key(request) -> str:
+def _guess_key(request: HttpRequest) -> str:
     # Behind a proxy, the client's own address only when TRUSTED_PROXIES names that proxy.
     return "link-guesses:" + token_hash(client_ip(request) or "")
 
 
-def link_lookup(request, find):
+def link_lookup(request: HttpRequest, find):
     """`(find(), None)` when it finds the link's row, else `(None, the friendly page)`: `find` is
     a selector, raising DoesNotExist for a link it does not know. A miss counts as a guess;
     past the limit, `find` is not even called."""
@@ -38,7 +39,7 @@ def link_lookup(request, find):
         return None, link_unavailable(request)
 
 
-def _guess_failed(request) -> None:
+def _guess_failed(request: HttpRequest) -> None:
     key = _guess_key(request)
     # add() starts the window only once; incr() then counts within it.
     cache.add(key, 0, timeout=settings.LINK_GUESS_WINDOW_SECONDS)
@@ -48,7 +49,7 @@ def _guess_failed(request) -> None:
         cache.add(key, 1, timeout=settings.LINK_GUESS_WINDOW_SECONDS)
 
 
-def link_unavailable(request, *, throttled: bool = False):
+def link_unavailable(request: HttpRequest, *, throttled: bool = False):
     """The friendly page for any link that cannot be used, in the browser's language."""
     response = render(
         request,

@@ -2,6 +2,7 @@ import functools
 import time
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import timezone
 
 from .permissions import access_for
@@ -13,7 +14,7 @@ class ClinicTimeZoneMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         zone = access_for(request.user).time_zone
         if zone:
             timezone.activate(zone)
@@ -35,7 +36,7 @@ class IdleSessionMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         if request.user.is_authenticated:
             mark_active(request.session)
         return self.get_response(request)
@@ -54,7 +55,7 @@ class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
@@ -65,7 +66,7 @@ def allows_inline_styles(view):
     'self'-only, only style-src is widened."""
 
     @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: HttpRequest, *args, **kwargs):
         response = view(request, *args, **kwargs)
         response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
             "style-src 'self'", "style-src 'self' 'unsafe-inline'"

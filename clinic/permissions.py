@@ -12,10 +12,19 @@ back (`restricted=True`): the chart, where a manager sees the request.
 """
 
 from dataclasses import dataclass
+from typing import ClassVar, Protocol, cast
 
 from django.db.models import Model, Q, QuerySet
 
 from .models import CLINICAL_ROLES, MANAGING_ROLES, Membership
+from .types import AnyUser
+
+
+class Scoped(Protocol):
+    """What a scoped model declares beside being a Model (see above)."""
+
+    clinic_lookup: ClassVar[str]
+    is_clinical: ClassVar[bool]
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,7 @@ class Access:
 NO_ACCESS = Access(frozenset(), frozenset())
 
 
-def access_for(user) -> Access:
+def access_for(user: AnyUser) -> Access:
     """The clinics a user works in, and those where their role reads clinical content."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return NO_ACCESS
@@ -52,7 +61,8 @@ def access_for(user) -> Access:
         managed_clinic_ids=frozenset(cid for cid, role, _ in rows if role in MANAGING_ROLES),
         time_zone=rows[0][2] if rows else None,
     )
-    user._clinic_access = access  # one query per request, however many selectors run
+    # One query per request, however many selectors run (an attribute the stubs do not know).
+    user._clinic_access = access  # type: ignore[attr-defined]
     return access
 
 
@@ -61,7 +71,7 @@ def patient_path(model: type[Model]) -> str | None:
     itself), or None for a model whose rows belong to no patient (a clinic's settings)."""
     if model._meta.label_lower == "patients.patient":
         return ""
-    prefix = model.clinic_lookup.removesuffix("clinic").removesuffix("__")
+    prefix = cast("type[Scoped]", model).clinic_lookup.removesuffix("clinic").removesuffix("__")
     if prefix.endswith("patient"):
         return prefix
     names = {field.name for field in model._meta.get_fields()}
@@ -78,17 +88,19 @@ def unrestricted(model: type[Model]) -> Q:
     return Q(**{f"{field}__isnull": True})
 
 
-def visible(user, queryset: QuerySet | type[Model], *, restricted: bool = False) -> QuerySet:
+def visible(
+    user: AnyUser, queryset: QuerySet | type[Model], *, restricted: bool = False
+) -> QuerySet:
     """Narrow `queryset` to the rows `user` may see: their clinics, clinical rows only for
     clinical roles, and no row of a restricted patient. Anything else is simply absent, so a
     wrong id answers 404. `restricted=True` (the manager's handling of an erasure request)
     keeps restricted patients of the clinics the user manages."""
     if not isinstance(queryset, QuerySet):
         queryset = queryset._default_manager.all()
-    model = queryset.model
+    model = cast("type[Scoped]", queryset.model)
     access = access_for(user)
     clinic_ids = access.clinical_clinic_ids if model.is_clinical else access.clinic_ids
-    keep = unrestricted(model)
+    keep = unrestricted(queryset.model)
     if restricted:
         keep |= Q(**{f"{model.clinic_lookup}__in": access.managed_clinic_ids})
     return queryset.filter(keep, **{f"{model.clinic_lookup}__in": clinic_ids})

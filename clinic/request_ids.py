@@ -5,9 +5,11 @@ formula, markup or control characters never get that far."""
 import re
 import uuid
 
+from django.http import HttpRequest
+
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 
 
-def request_id_for(request) -> str:
+def request_id_for(request: HttpRequest) -> str:
     offered = request.headers.get("X-Request-ID", "")
     return offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex

@@ -1,5 +1,7 @@
 """What every API view shares: permissions by role, pagination, and how service errors answer."""
 
+from typing import TYPE_CHECKING
+
 import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -9,6 +11,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -17,9 +20,16 @@ from .forms import in_utc
 from .models import AuditEvent
 from .permissions import access_for, visible
 from .transactions import BUSY_MESSAGE, is_transient, mark_busy
+from .types import AnyUser
+
+if TYPE_CHECKING:
+    # Not at run time: DRF's generic views import this module (DEFAULT_FILTER_BACKENDS).
+    from rest_framework.viewsets import ReadOnlyModelViewSet as _ViewSet
+else:
+    _ViewSet = object  # a mixin: the viewset comes after it in the bases
 
 
-class AuditedReads:
+class AuditedReads(_ViewSet):
     """For viewsets of patient data: every list and every detail read leaves an audit row
     (writes are audited by the services they call)."""
 
@@ -35,7 +45,7 @@ class AuditedReads:
         return obj
 
 
-def filter_choices(user, model):
+def filter_choices(user: AnyUser, model):
     """The rows a list filter may name: what `user` may see. Any other id, another clinic's
     or one that never existed, is the same invalid choice (400, one message), so a filter
     never tells which of another clinic's ids exist."""
@@ -53,7 +63,7 @@ class ScopedFilterBackend(DjangoFilterBackend):
     `?therapist=`...) choosing among the rows the caller may see: the filters Meta.fields
     generates choose among every row of the table otherwise."""
 
-    def get_filterset(self, request, queryset, view):
+    def get_filterset(self, request: Request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is not None:
             for name, filter_ in filterset.filters.items():
@@ -71,11 +81,11 @@ class ReadsClinical(BasePermission):
 
     message = "Clinical records are for clinical staff."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view) -> bool:
         return bool(access_for(request.user).clinical_clinic_ids)
 
 
-def managed_clinic_ids(user) -> list[int]:
+def managed_clinic_ids(user: AnyUser) -> list[int]:
     """The clinics whose outcome reports `user` may read (manager or administrator)."""
     return sorted(access_for(user).managed_clinic_ids)
 
@@ -83,7 +93,7 @@ def managed_clinic_ids(user) -> list[int]:
 class ManagesAClinic(BasePermission):
     message = "Clinic reports are for managers."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view) -> bool:
         return bool(managed_clinic_ids(request.user))
 
 

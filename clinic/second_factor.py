@@ -11,7 +11,7 @@ import time
 
 import pyotp
 import segno
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 from .auth import Step, lock_remaining, sign_in_failed, sign_in_succeeded
 from .models import RecoveryCode, TOTPDevice
 from .transactions import retrying_atomic
+from .types import User
 
 SESSION_KEY = "second_factor_ok"
 ISSUER = "Trigger-point clinic"
@@ -32,11 +33,11 @@ def _step(at: float | None = None) -> int:
     return int((at if at is not None else time.time()) // 30)
 
 
-def device_for(user) -> TOTPDevice | None:
+def device_for(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user).first()
 
 
-def enrolment_begin(*, user) -> TOTPDevice:
+def enrolment_begin(*, user: User) -> TOTPDevice:
     """A new secret for a user who has no confirmed authenticator yet."""
     device, _ = TOTPDevice.objects.get_or_create(
         user=user, defaults={"secret": pyotp.random_base32()}
@@ -57,7 +58,7 @@ def _hash(code: str) -> str:
 
 
 @retrying_atomic
-def code_verify(*, user, code: str) -> bool:
+def code_verify(*, user: User, code: str) -> bool:
     """Whether `code` is the user's current TOTP code, not used before. Confirms a new device
     on its first good code. A wrong code is a failed sign-in (counted, audited); while the
     account's code step is locked every code is refused, uncounted."""
@@ -74,7 +75,7 @@ def code_verify(*, user, code: str) -> bool:
             if step > device.last_step and secrets.compare_digest(totp.at(step * 30), code):
                 matched = step
                 break
-    if matched is None:
+    if device is None or matched is None:  # no device never matches
         sign_in_failed(username=user.get_username(), step=Step.CODE)
         return False
     device.last_step = matched
@@ -85,7 +86,7 @@ def code_verify(*, user, code: str) -> bool:
 
 
 @retrying_atomic
-def recovery_codes_issue(*, user) -> list[str]:
+def recovery_codes_issue(*, user: User) -> list[str]:
     """Fresh one-time recovery codes (shown once); earlier ones stop working."""
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     RecoveryCode.objects.filter(user=user).delete()
@@ -94,7 +95,7 @@ def recovery_codes_issue(*, user) -> list[str]:
 
 
 @retrying_atomic
-def recovery_code_use(*, user, code: str) -> bool:
+def recovery_code_use(*, user: User, code: str) -> bool:
     """Like `code_verify`, for a one-time recovery code: same count, same lock."""
     if lock_remaining(user.get_username(), Step.CODE):
         return False
@@ -116,7 +117,7 @@ class SecondFactorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         user = request.user
         if (
             user.is_authenticated

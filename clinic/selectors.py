@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from .models import ApiToken, AuditEvent, Clinic, Membership, SignInGuard
 from .permissions import access_for
+from .types import User
 
 
-def clinics_of(*, user, managed: bool = False) -> QuerySet[Clinic]:
+def clinics_of(*, user: User, managed: bool = False) -> QuerySet[Clinic]:
     """The clinics `user` works in (`managed`: as manager or administrator), in the one order
     every clinic picker and default follows: by name, then slug."""
     access = access_for(user)
@@ -22,7 +23,7 @@ def clinics_of(*, user, managed: bool = False) -> QuerySet[Clinic]:
     return Clinic.objects.filter(pk__in=ids).order_by("name", "slug")
 
 
-def clinic_resolve(*, user, slug: str | None = None, managed: bool = False) -> Clinic:
+def clinic_resolve(*, user: User, slug: str | None = None, managed: bool = False) -> Clinic:
     """Which clinic a request means, the same way on every page and API: the one its
     `?clinic=<slug>` names among `clinics_of(user, managed)`, else the first of those (by name).
     Raises Clinic.DoesNotExist for a slug outside them, or when there are none."""
@@ -37,7 +38,7 @@ def clinic_resolve(*, user, slug: str | None = None, managed: bool = False) -> C
 
 def audit_events(
     *,
-    user,
+    user: User,
     username: str = "",
     patient: int | None = None,
     action: str = "",
@@ -61,7 +62,7 @@ def audit_events(
     return events.select_related("actor").order_by("-at", "-id")
 
 
-def locked_staff(*, user) -> list[dict]:
+def locked_staff(*, user: User) -> list[dict]:
     """Sign-in locks in force on the staff of the clinics `user` manages (the audit page)."""
     managed = access_for(user).managed_clinic_ids
     if not managed:
@@ -77,7 +78,7 @@ def locked_staff(*, user) -> list[dict]:
     ]
 
 
-def unlockable_staff(*, user, user_id: int):
+def unlockable_staff(*, user: User, user_id: int):
     """A staff member of a clinic `user` manages; DoesNotExist for anyone else."""
     return (
         get_user_model()
@@ -87,11 +88,11 @@ def unlockable_staff(*, user, user_id: int):
     )
 
 
-def api_tokens_of(*, user) -> QuerySet[ApiToken]:
+def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
     """The caller's own API tokens, newest first: nobody lists anyone else's."""
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
 
 
-def active_memberships(*, user) -> QuerySet[Membership]:
+def active_memberships(*, user: User) -> QuerySet[Membership]:
     """Where the user works now, with each clinic (the home page greets them with these)."""
     return user.memberships.filter(is_active=True).select_related("clinic")

@@ -15,7 +15,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -67,12 +67,13 @@ def address_failed() -> None:
         cache.add(key, 1, timeout=math.ceil(left) + 1)
 
 
-def too_many_attempts(request, seconds: int, *, message: str = ""):
+def too_many_attempts(request: HttpRequest, seconds: int, *, message: str = ""):
     """429 with Retry-After: JSON for the API, the sign-in frame's page for people."""
     minutes = max(1, math.ceil(seconds / 60))
     message = message or _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {
         "minutes": minutes
     }
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=429)
     else:
@@ -98,14 +99,14 @@ class SignInThrottleMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         token = _address.set(client_ip(request))
         try:
             return self.get_response(request)
         finally:
             _address.reset(token)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
         match = request.resolver_match
         if request.method != "POST" or match is None or match.view_name not in SIGN_IN_ROUTES:
             return None

@@ -19,15 +19,19 @@ import functools
 import logging
 import random
 import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar, overload
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import OperationalError, transaction
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
 logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DEADLOCK, SERIALIZATION_FAILURE = "40P01", "40001"
 TRANSIENT_SQLSTATES = frozenset({DEADLOCK, SERIALIZATION_FAILURE})
@@ -71,14 +75,20 @@ def _pause(attempt: int) -> None:
     time.sleep(base * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))  # nosec B311 (jitter)
 
 
+@overload
+def retrying_atomic(func: Callable[P, R], *, using: str | None = None) -> Callable[P, R]: ...
+@overload
+def retrying_atomic(
+    func: None = None, *, using: str | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 def retrying_atomic(func=None, *, using: str | None = None):
     """Use in place of `@transaction.atomic` on a write service. As the outermost atomic block
     it retries on a deadlock or serialization failure (DATABASE_RETRY_ATTEMPTS in all) and
     then raises DatabaseBusy; nested in another transaction it is a plain atomic block."""
 
-    def decorate(service):
+    def decorate(service: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(service)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             if transaction.get_connection(using).in_atomic_block:
                 with transaction.atomic(using=using):
                     return service(*args, **kwargs)
@@ -110,7 +120,7 @@ def retrying_atomic(func=None, *, using: str | None = None):
     return decorate(func) if func is not None else decorate
 
 
-def _wants_json(request) -> bool:
+def _wants_json(request: HttpRequest) -> bool:
     return (
         request.path.startswith("/api/")
         or request.content_type == "application/json"
@@ -118,9 +128,10 @@ def _wants_json(request) -> bool:
     )
 
 
-def busy_response(request):
+def busy_response(request: HttpRequest):
     """503 with Retry-After: JSON for the API and the page scripts' calls, a page otherwise."""
     message = str(BUSY_MESSAGE)
+    response: HttpResponse
     if _wants_json(request):
         response = JsonResponse({"detail": message, "errors": {"__all__": [message]}}, status=503)
     else:
@@ -151,7 +162,7 @@ class TransientFailureMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         attempts = settings.DATABASE_RETRY_ATTEMPTS if request.method in SAFE_METHODS else 1
         for attempt in range(1, attempts + 1):
             token = _gave_up.set(False)
@@ -170,7 +181,7 @@ class TransientFailureMiddleware:
             mark_busy(response)
         return response
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception):
         if not is_transient(exception):
             return None
         if not isinstance(exception, DatabaseBusy):

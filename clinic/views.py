@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from .models import ApiToken, AuditEvent
 from .permissions import access_for
 from .selectors import api_tokens_of, audit_events, locked_staff, unlockable_staff
 from .spreadsheet import csv_lines
+from .types import StaffRequest
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def _broker_ok() -> bool:
 
 @require_GET
 @never_cache
-def healthz(request):
+def healthz(request: HttpRequest):
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     healthy = all(checks.values())
     body = {"status": "ok" if healthy else "unavailable"}
@@ -62,7 +63,7 @@ def healthz(request):
 
 @login_required
 @require_POST
-def keepalive(request):
+def keepalive(request: StaffRequest):
     """The warning's "Stay signed in": renews the session now, however recently it was."""
     request.session["active_at"] = 0
     mark_active(request.session)
@@ -71,7 +72,7 @@ def keepalive(request):
 
 @login_required
 @never_cache
-def second_factor_step(request):
+def second_factor_step(request: StaffRequest):
     """The second step of every staff sign-in: a code from the authenticator app, enrolled here
     on the first sign-in (QR code, then one-time recovery codes), or a recovery code."""
     user = request.user
@@ -102,7 +103,7 @@ def second_factor_step(request):
             return redirect(next_url or "home")
         error = _("That code did not work. Check the time on your phone and try again.")
     context = {"enrolling": enrolling, "error": error, "next": next_url}
-    if enrolling:
+    if enrolling and device is not None:  # enrolment_begin gave one
         context |= {"qr": second_factor.provisioning_qr(device), "secret": device.secret}
     return render(request, "registration/second_factor.html", context, status=400 if error else 200)
 
@@ -122,7 +123,7 @@ AUDIT_CSV_COLUMNS = (
 
 @login_required
 @require_GET
-def audit_report(request):
+def audit_report(request: StaffRequest):
     """Managers read their clinics' audit trail, filtered, on screen or as CSV."""
     if not access_for(request.user).managed_clinic_ids:
         raise Http404
@@ -148,7 +149,7 @@ def audit_report(request):
 
 @login_required
 @require_POST
-def sign_in_unlock_view(request, user_id: int):
+def sign_in_unlock_view(request: StaffRequest, user_id: int):
     """A manager lifts the sign-in locks of a member of staff of a clinic they manage."""
     try:
         staff = unlockable_staff(user=request.user, user_id=user_id)
@@ -163,7 +164,7 @@ def sign_in_unlock_view(request, user_id: int):
 
 @login_required
 @never_cache
-def api_tokens(request):
+def api_tokens(request: StaffRequest):
     """The caller's own API tokens: when issued and from where, last used, when they end."""
     now = timezone.now()
     tokens = [(t, t.is_usable(now)) for t in api_tokens_of(user=request.user)[:100]]
@@ -180,7 +181,7 @@ def api_tokens(request):
 
 @login_required
 @require_POST
-def api_token_revoke_view(request, token_id: int):
+def api_token_revoke_view(request: StaffRequest, token_id: int):
     token = get_object_or_404(api_tokens_of(user=request.user), pk=token_id)
     api_token_revoke(token=token, actor=request.user, reason=ApiToken.Reason.BY_OWNER)
     messages.success(request, _("The token was revoked."))
@@ -189,7 +190,7 @@ def api_token_revoke_view(request, token_id: int):
 
 @login_required
 @require_POST
-def api_tokens_revoke_all_view(request):
+def api_tokens_revoke_all_view(request: StaffRequest):
     api_tokens_revoke(user=request.user, actor=request.user, reason=ApiToken.Reason.BY_OWNER)
     messages.success(request, _("Every token was revoked."))
     return redirect("api_tokens")

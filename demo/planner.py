@@ -16,10 +16,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
 from django.contrib.auth import get_user_model
 
 from clinic.models import Clinic, Membership
+from clinic.types import User
 from patients.models import (
     BodyRegion,
     Channel,
@@ -95,7 +97,7 @@ class DemoPlan:
     memory at once."""
 
     clinics: dict[str, Clinic]
-    users: dict[str, object]
+    users: dict[str, User]
     memberships: list[Membership]
     working_hours: list[WorkingHours]
     patient_count: int
@@ -253,7 +255,7 @@ class _Book:
 class _Context:
     catalogue: _Catalogue
     clinics: dict[str, Clinic]
-    users: dict[str, object]
+    users: dict[str, User]
     today: dt.date
     book: _Book
 
@@ -282,7 +284,10 @@ def _duration_text(days: int) -> str:
     return f"about {round(days / 365)} years"
 
 
-def _weighted(rng: random.Random, pairs) -> object:
+T = TypeVar("T")
+
+
+def _weighted(rng: random.Random, pairs: Iterable[tuple[T, float]]) -> T:
     values, weights = zip(*pairs, strict=True)
     return rng.choices(values, weights=weights)[0]
 
@@ -410,7 +415,7 @@ def _plan_problem(rng: random.Random, profile: str, trajectory: str) -> _Problem
     onset_days = rng.randint(*ONSET_DAYS[chronicity])
     side = _weighted(rng, ((Side.RIGHT, 45), (Side.LEFT, 35), (Side.BOTH, 20)))
     region_count = _weighted(rng, ((1, 30), (2, 45), (3, 25)))
-    regions = [
+    regions: list[tuple[str, str]] = [
         (region, Side.BOTH if i and rng.random() < 0.15 else side)
         for i, region in enumerate(complaint.regions[:region_count])
     ]
@@ -479,7 +484,7 @@ LATE_CANCELLATION_HOURS = 24  # the reminder policy's default window
 BOOKED_DIRECTLY = 0.8
 # Weekly hours (weekdays 0-4 are Monday to Friday): therapist3 has a split Wednesday.
 FULL_DAY = ((dt.time(8, 30), dt.time(19, 0)),)
-DEMO_HOURS = {
+DEMO_HOURS: dict[str, dict[int, tuple[tuple[dt.time, dt.time], ...]]] = {
     "therapist": {day: FULL_DAY for day in range(5)},
     "therapist2": {**{day: FULL_DAY for day in range(5)}, 5: ((dt.time(9), dt.time(13)),)},
     "therapist3": {
@@ -501,7 +506,7 @@ def _times_from(planned: dt.datetime) -> Iterator[dt.datetime]:
             ) + dt.timedelta(minutes=30 * half_hour)
 
 
-def _working_hours(clinics: dict[str, Clinic], users: dict[str, object]) -> list:
+def _working_hours(clinics: dict[str, Clinic], users: dict[str, User]) -> list[WorkingHours]:
     clinic_of = {s.username: clinics[s.clinic] for s in STAFF}
     return [
         WorkingHours(
@@ -521,7 +526,7 @@ class _Course:
     ctx: _Context
     clinic_key: str
     trajectory: str
-    therapist: object
+    therapist: User
     person: _Person
     problem: _Problem
     dates: _Dates
@@ -659,7 +664,8 @@ class _Course:
             released=released,
             twitch=twitch,
             rom=rom_note,
-            onset_days=(started.date() - self.intake.onset_date).days,
+            # Every planned intake has its onset date.
+            onset_days=(started.date() - self.intake.onset_date).days,  # type: ignore[operator]
             posture=self.patient.postures,
         )
         self.previous_pre = pre_scores[0]
@@ -908,7 +914,8 @@ class _Course:
         if kind == FollowUp.Kind.APPOINTMENT and on_the_book and self.plan_booked(note):
             return
         self.out.follow_ups.append(
-            FollowUp(
+            # Stamped when the last note was signed (every planned note is: signed_at is set).
+            FollowUp(  # type: ignore[misc]
                 patient=self.patient,
                 session=last,
                 therapist=last.therapist,
@@ -937,7 +944,7 @@ def _red_flags(rng: random.Random, born: dt.date) -> tuple[list[dict], str]:
 def _intake(
     patient,
     problem: _Problem,
-    therapist,
+    therapist: User,
     *,
     activities,
     flags,
@@ -1078,7 +1085,7 @@ def _movements(rng, complaint: Complaint, side: str, catalogue: _Catalogue):
     for code in codes:
         movement = catalogue.movements[code]
         if not movement.bilateral:
-            rom_side = Side.MIDLINE
+            rom_side: str = Side.MIDLINE
         else:
             rom_side = (
                 side if side in (Side.LEFT, Side.RIGHT) else rng.choice((Side.LEFT, Side.RIGHT))

@@ -22,7 +22,7 @@ import itertools
 import math
 import operator
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -142,7 +142,7 @@ REMINDERS = "reminders"
 @dataclass
 class _Tally:
     rows: Counter = field(default_factory=Counter)
-    spent: Counter = field(default_factory=Counter)
+    spent: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def write(self, label: str, model, objects: list) -> None:
         started = time.monotonic()
@@ -168,7 +168,7 @@ def seed(
     say = progress or (lambda message: None)
     began = time.monotonic()
     demo = plan(seed=seed, patients=patients, weeks_min=weeks_min, weeks_max=weeks_max, today=today)
-    tally, trajectories = _Tally(), Counter()
+    tally, trajectories = _Tally(), Counter[str]()
     total, done, next_report = demo.patient_count, 0, 10
     chunk_size = min(CHUNK_PATIENTS, max(1, math.ceil(total / 10)))
     with transaction.atomic(), _collect_per_chunk(), _notes_written_whole():
@@ -223,7 +223,7 @@ def _write_staff(demo: DemoPlan, password: str) -> dict[int, ReminderPolicy]:
 def _write_chunk(chunk: list[PatientPlan], tally: _Tally, policies) -> None:
     for label, model, rows_of in WRITE_ORDER:
         tally.write(label, model, [obj for p in chunk for obj in rows_of(p)])
-    booked = [
+    booked: list[Appointment | FollowUp] = [
         *(f for p in chunk for f in p.follow_ups),
         *(a for p in chunk for a in p.appointments if a.status == Appointment.Status.BOOKED),
     ]

@@ -89,8 +89,10 @@ def _observations(clinic: Clinic, zone) -> Iterator[dict]:
 def _intake_responses(clinic: Clinic, zone) -> Iterator[dict]:
     patients = selectors.clinic_patients_with_intakes(clinic=clinic)
     for patient in patients.iterator(CHUNK_SIZE):
-        psfs = selectors.group_intake_psfs(patient.submitted_intakes, patient.intake_psfs)
-        for intake in patient.submitted_intakes:
+        # Lists the selector's Prefetch(to_attr=...) set, unknown to the stubs.
+        intakes = patient.submitted_intakes  # type: ignore[attr-defined]
+        psfs = selectors.group_intake_psfs(intakes, patient.intake_psfs)  # type: ignore[attr-defined]
+        for intake in intakes:
             yield fhir.intake_response(intake, psfs.get(intake.pk, []), zone=zone)
 
 

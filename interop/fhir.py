@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import TextChoices
 from django.utils import translation
 
+from clinic.types import User
 from patients.models import (
     BodyRegion,
     DurationCategory,
@@ -74,7 +75,7 @@ PAIN_CODE = {
     "text": "Pain (0-10 numeric rating)",
 }
 # SNOMED CT qualifier values for laterality (domain.md); midline has no code given there.
-LATERALITY = {Side.LEFT: "7771000", Side.RIGHT: "24028007", Side.BOTH: "51440002"}
+LATERALITY: dict[str, str] = {Side.LEFT: "7771000", Side.RIGHT: "24028007", Side.BOTH: "51440002"}
 
 
 @lru_cache(maxsize=256)
@@ -134,8 +135,8 @@ def organization(clinic) -> dict:
     }
 
 
-def practitioner(user) -> dict:
-    name = {"text": user.get_full_name() or user.username}
+def practitioner(user: User) -> dict:
+    name: dict = {"text": user.get_full_name() or user.username}
     if user.last_name:
         name["family"] = user.last_name
     if user.first_name:
@@ -161,7 +162,7 @@ def patient(row: Patient, *, clinic_slug: str) -> dict:
         ],
         "managingOrganization": {"reference": f"Organization/{row.clinic_id}"},
     }
-    telecom = []
+    telecom: list[dict] = []
     if row.phone:
         telecom.append({"system": "phone", "value": row.phone})
     if row.email:
@@ -399,7 +400,7 @@ def procedure(
     points = list(trigger_points)
     therapist = {"reference": f"Practitioner/{session.therapist_id}"}
     written = instant(session.signed_at or session.started_at, zone)
-    resource = {
+    resource: dict = {
         "resourceType": "Procedure",
         "id": str(session.pk),
         "status": "completed" if session.is_signed else "in-progress",
@@ -466,7 +467,7 @@ def intake_questionnaire() -> dict:
     """The intake form, published at /api/v1/fhir/Questionnaire/intake."""
     items = []
     for link_id, text, kind in _INTAKE_ITEMS:
-        item = {"linkId": link_id, "text": text, "type": kind}
+        item: dict = {"linkId": link_id, "text": text, "type": kind}
         if kind == "choice":
             item["answerOption"] = _options("duration-category", DurationCategory)
         if link_id == "red-flags":
@@ -614,11 +615,12 @@ def intake_response(
         items.append(
             _answer("signature", texts["signature"], {"valueString": intake.signature_name})
         )
-    status = {
+    statuses: dict[str, str] = {
         IntakeSubmission.Status.IN_PROGRESS: "in-progress",
         IntakeSubmission.Status.SUBMITTED: "completed",
         IntakeSubmission.Status.REVIEWED: "completed",
-    }[intake.status]
+    }
+    status = statuses[intake.status]
     resource = {
         "resourceType": "QuestionnaireResponse",
         "id": str(intake.pk),

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from clinic.models import CLINICAL_ROLES, Clinic
 from clinic.permissions import access_for, unrestricted, visible
+from clinic.types import User
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, PainSource, Patient
 from sessions.models import Addendum, MobilityMeasurement, TreatmentSession, TriggerPoint
 
@@ -48,13 +49,14 @@ def group_intake_psfs(
     for score in scores:
         owner = submitted[0]
         for intake in submitted:
-            if intake.submitted_at <= score.recorded_at:
+            # `submitted` holds only intakes with a submitted_at, which mypy cannot follow.
+            if intake.submitted_at <= score.recorded_at:  # type: ignore[operator]
                 owner = intake
         grouped[owner.pk].append(score)
     return grouped
 
 
-def patient_record(*, user, patient_id: int) -> PatientRecord:
+def patient_record(*, user: User, patient_id: int) -> PatientRecord:
     """One patient's whole record for a clinical reader of their clinic; Patient.DoesNotExist
     for anyone else (front desk included: the record is clinical content)."""
     patient = visible(user, Patient).select_related("clinic").get(pk=patient_id)

@@ -13,6 +13,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent, Clinic
 from clinic.selectors import clinic_resolve
 from clinic.shortcuts import or_404
+from clinic.types import StaffApiRequest
 
 from . import exports, fhir, selectors
 
@@ -23,7 +24,7 @@ CLINIC_PARAMETER = OpenApiParameter(
 )
 
 
-def _export_clinic(request) -> Clinic:
+def _export_clinic(request: StaffApiRequest) -> Clinic:
     """Whole-clinic exports are a manager's job: the clinic the request means among those the
     user manages (clinic.selectors.clinic_resolve); 404 for anyone else."""
     try:
@@ -39,7 +40,7 @@ def _fhir_response(resource: dict) -> HttpResponse:
 
 
 def _download(
-    request, clinic, chunks, *, content_type: str, filename: str
+    request: StaffApiRequest, clinic, chunks, *, content_type: str, filename: str
 ) -> StreamingHttpResponse:
     # A whole clinic leaving the system is audited (ids only, never PHI) before a byte is sent.
     audit_record(action=AuditEvent.Action.EXPORT, actor=request.user, clinic_id=clinic.pk)
@@ -56,7 +57,7 @@ class PatientBundleView(APIView):
         responses={(200, FHIR_JSON): OpenApiTypes.OBJECT},
         tags=["fhir"],
     )
-    def get(self, request, patient_id: int):
+    def get(self, request: StaffApiRequest, patient_id: int):
         record = or_404(selectors.patient_record, user=request.user, patient_id=patient_id)
         audit_record(
             action=AuditEvent.Action.EXPORT,
@@ -76,7 +77,7 @@ class IntakeQuestionnaireView(APIView):
         responses={(200, FHIR_JSON): OpenApiTypes.OBJECT},
         tags=["fhir"],
     )
-    def get(self, request):
+    def get(self, request: StaffApiRequest):
         return _fhir_response(fhir.intake_questionnaire())
 
 
@@ -95,7 +96,7 @@ class BulkExportView(APIView):
         responses={(200, FHIR_NDJSON): OpenApiTypes.STR},
         tags=["fhir"],
     )
-    def get(self, request, resource_type: str):
+    def get(self, request: StaffApiRequest, resource_type: str):
         if resource_type not in exports.RESOURCE_TYPES:
             raise Http404
         clinic = _export_clinic(request)
@@ -122,7 +123,7 @@ class CsvExportView(APIView):
         responses={(200, "text/csv"): OpenApiTypes.STR},
         tags=["export"],
     )
-    def get(self, request, table: str):
+    def get(self, request: StaffApiRequest, table: str):
         if table not in self.writers:
             raise Http404
         clinic = _export_clinic(request)

@@ -7,11 +7,14 @@ Each intake step's `cleaned_data` is stored as typed (JSON) in IntakeSubmission.
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from django import forms
 from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+
+from clinic.types import StrOrPromise
 
 from .body_chart import chart_views
 from .models import ActivityProfile, Channel, DurationCategory, Patient, RedFlag
@@ -104,7 +107,8 @@ class RedFlagForm(forms.Form):
             )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean answers (the stubs allow None)
         for flag in SCREENED_FLAGS:
             if cleaned.get(flag.value) == "yes" and not cleaned.get(f"{flag.value}_details"):
                 self.add_error(f"{flag.value}_details", _("Please add a few details."))
@@ -131,7 +135,8 @@ class MedicationsForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean answers (the stubs allow None)
         if cleaned.get("takes_anticoagulants") == "yes" and not cleaned.get(
             "anticoagulant_details"
         ):
@@ -225,7 +230,8 @@ class GoalsForm(forms.Form):
             )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean answers (the stubs allow None)
         named = 0
         for item in range(1, PSFS_ITEMS + 1):
             activity, score = cleaned.get(f"activity_{item}"), cleaned.get(f"score_{item}")
@@ -282,7 +288,8 @@ class ConsentForm(forms.Form):
         return name
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean answers (the stubs allow None)
         channel = cleaned.get("reminder_channel")
         if cleaned.get("consent_to_reminders") and not channel:
             self.add_error("reminder_channel", _("Choose how we should send them."))
@@ -296,7 +303,7 @@ class ConsentForm(forms.Form):
 @dataclass(frozen=True)
 class Step:
     key: str
-    title: str
+    title: StrOrPromise
     form_class: type[forms.Form] | None
 
 
@@ -316,6 +323,8 @@ STEPS = (
 
 def step_form(step: Step, answers: dict, data=None) -> forms.Form:
     """The step's form, bound to `data` when posted, else showing what was saved."""
+    if step.form_class is None:
+        raise ValueError(f"The {step.key} step has no form.")
     kwargs = {}
     if step.form_class is ConsentForm:
         personal = answers.get("personal", {})
@@ -351,7 +360,7 @@ class IntakeLinkForm(forms.Form):
     def __init__(self, *args, candidates: list[Patient], **kwargs):
         super().__init__(*args, **kwargs)
         self.candidates = {str(p.pk): p for p in candidates}
-        self.fields["patient"].choices = [
+        cast(forms.ChoiceField, self.fields["patient"]).choices = [
             *(
                 (str(p.pk), f"{p.full_name} — {p.date_of_birth:%Y-%m-%d} {p.email}".strip())
                 for p in candidates
@@ -399,16 +408,22 @@ def _shown(field: forms.Field, value) -> str:
     return str(choices.get(value, value))
 
 
-def _section_rows(step: Step, saved: dict) -> list[tuple[str, str]]:
+# (label, value): a field's label may be lazy, or missing.
+Row = tuple[StrOrPromise | None, StrOrPromise]
+
+
+def _section_rows(step: Step, saved: dict) -> list[Row]:
+    if step.form_class is None:
+        raise ValueError(f"The {step.key} step has no form.")
     form = step.form_class()
     if step.key == "red_flags":
-        rows = [
+        rows: list[Row] = [
             (flag.label, f"{_('Yes')} — {saved.get(f'{flag.value}_details', '')}")
             for flag in SCREENED_FLAGS
             if saved.get(flag.value) == "yes"
         ]
         return rows or [(_("Safety questions"), _("No to every question"))]
-    if step.key == "pain":
+    if isinstance(form, PainMapForm):
         rows = [
             (label, f"{saved[name]}/10") for name, _r, _s, label in form.regions if name in saved
         ]

@@ -13,15 +13,17 @@ import datetime as dt
 import io
 import logging
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record_patients
 from clinic.models import AuditEvent, Clinic, Role
 from clinic.spreadsheet import csv_uncell
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 
 from .models import Patient
 
@@ -143,7 +145,7 @@ def _read_rows(text: str, report: ImportReport) -> list[ImportRow]:
         )
         return []
     report.ignored_columns = [name for name in header if name not in PATIENT_COLUMNS]
-    rows = []
+    rows: list[ImportRow] = []
     for values in reader:
         if not any(v.strip() for v in values):
             continue
@@ -188,8 +190,9 @@ def _validate(row: ImportRow, clinic: Clinic) -> None:
     database checks anyway on insert; a 10,000-row file took 27 s instead of about 1.)"""
     patient = Patient(clinic=clinic)
     for name in PATIENT_COLUMNS:
-        model_field = Patient._meta.get_field(name)
+        model_field = cast(Field, Patient._meta.get_field(name))  # columns are concrete fields
         raw = row.values.get(name, "")
+        value: Any
         try:
             if name in BOOLEAN_COLUMNS:
                 value = _boolean(raw)
@@ -211,8 +214,8 @@ def _validate(row: ImportRow, clinic: Clinic) -> None:
 
 def _match(rows: list[ImportRow], clinic: Clinic) -> None:
     """Mark duplicates inside the file (an error) and patients already registered (skipped)."""
-    valid = [row for row in rows if row.patient]
-    births = {row.patient.date_of_birth for row in valid}
+    valid = [(row, row.patient) for row in rows if row.patient]
+    births = {p.date_of_birth for _row, p in valid}
     registered = {
         _key(first, last, born)
         for first, last, born in Patient.objects.filter(
@@ -220,8 +223,7 @@ def _match(rows: list[ImportRow], clinic: Clinic) -> None:
         ).values_list("first_name", "last_name", "date_of_birth")
     }
     first_seen: dict[tuple, int] = {}
-    for row in valid:
-        p = row.patient
+    for row, p in valid:
         key = _key(p.first_name, p.last_name, p.date_of_birth)
         if key in first_seen:
             row.errors.append(
@@ -234,7 +236,7 @@ def _match(rows: list[ImportRow], clinic: Clinic) -> None:
 
 
 def patients_import(
-    *, clinic: Clinic, text: str, dry_run: bool, actor=None, actor_label: str = ""
+    *, clinic: Clinic, text: str, dry_run: bool, actor: User | None = None, actor_label: str = ""
 ) -> ImportReport:
     """Check every row of a patient CSV and, unless `dry_run`, import the new patients if no row
     has a problem. Importing the same file again creates nobody. Each patient created gets its
@@ -257,7 +259,9 @@ def patients_import(
 
 
 @retrying_atomic
-def _import(*, clinic: Clinic, text: str, dry_run: bool, actor, actor_label: str) -> ImportReport:
+def _import(
+    *, clinic: Clinic, text: str, dry_run: bool, actor: User | None, actor_label: str
+) -> ImportReport:
     report = ImportReport(clinic=clinic, dry_run=dry_run)
     if not dry_run:
         # Two imports into one clinic at once would both see a patient as new.
@@ -268,7 +272,7 @@ def _import(*, clinic: Clinic, text: str, dry_run: bool, actor, actor_label: str
     _match(report.rows, clinic)
     if dry_run or not report.ok:
         return report
-    new = [row.patient for row in report.rows if row.outcome == "new"]
+    new = [row.patient for row in report.rows if row.patient and row.outcome == "new"]
     Patient.objects.bulk_create(new, batch_size=1000)
     audit_record_patients(
         action=AuditEvent.Action.CREATE, patients=new, actor=actor, actor_label=actor_label
@@ -286,7 +290,7 @@ def decode_upload(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def importing_clinics(*, user) -> QuerySet[Clinic]:
+def importing_clinics(*, user: User) -> QuerySet[Clinic]:
     """The clinics where `user` may import patients: registering patients is the front desk's
     and managers' work."""
     return Clinic.objects.filter(

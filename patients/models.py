@@ -118,7 +118,11 @@ class Patient(models.Model):
         return self.erasure_requested_at is not None
 
     def consents_to(self, channel: str) -> bool:
-        return {Channel.EMAIL: self.consents_to_email, Channel.SMS: self.consents_to_sms}[channel]
+        consents: dict[str, bool] = {
+            Channel.EMAIL: self.consents_to_email,
+            Channel.SMS: self.consents_to_sms,
+        }
+        return consents[channel]
 
 
 class IntakeInvitation(models.Model):

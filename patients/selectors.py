@@ -20,11 +20,12 @@ from django.db.models.functions import Concat
 
 from clinic.permissions import access_for, unrestricted, visible
 from clinic.tokens import token_hash
+from clinic.types import User
 
 from .models import IntakeInvitation, IntakeSubmission, Patient, red_flag_rows
 
 
-def patient_list(*, user, search: str = "", restricted: bool = False) -> QuerySet[Patient]:
+def patient_list(*, user: User, search: str = "", restricted: bool = False) -> QuerySet[Patient]:
     """Patients the user may see. `restricted=True` (the staff page's list, where a manager
     finds an erasure request to handle) keeps restricted records for the clinic's managers."""
     patients = visible(user, Patient, restricted=restricted).select_related("clinic")
@@ -41,7 +42,7 @@ def patient_list(*, user, search: str = "", restricted: bool = False) -> QuerySe
     return patients
 
 
-def patient_get(*, user, patient_id: int, restricted: bool = False) -> Patient:
+def patient_get(*, user: User, patient_id: int, restricted: bool = False) -> Patient:
     """The patient if `user` may see them; Patient.DoesNotExist otherwise, whether or not the
     id exists. A restricted record answers only with `restricted=True`, to its clinic's
     managers."""
@@ -115,14 +116,14 @@ def _summary_fields() -> dict:
     }
 
 
-def _staff_intakes(user) -> QuerySet[IntakeSubmission]:
+def _staff_intakes(user: User) -> QuerySet[IntakeSubmission]:
     """Intakes' administrative side, for any staff of the clinic (the answers: `intake_get`)."""
     return IntakeSubmission.objects.filter(
         unrestricted(IntakeSubmission), clinic_id__in=access_for(user).clinic_ids
     ).exclude(status=IntakeSubmission.Status.IN_PROGRESS)
 
 
-def intake_queue(*, user, reviewed_since: dt.datetime) -> QuerySet:
+def intake_queue(*, user: User, reviewed_since: dt.datetime) -> QuerySet:
     """Submitted intakes awaiting review, then those reviewed since `reviewed_since`, as rows of
     administrative fields. `open_red_flags` is computed only where the user reads clinical
     content; elsewhere it is always False."""
@@ -157,7 +158,7 @@ def intake_queue(*, user, reviewed_since: dt.datetime) -> QuerySet:
     )
 
 
-def intake_summary_get(*, user, intake_id: int) -> dict:
+def intake_summary_get(*, user: User, intake_id: int) -> dict:
     """The administrative side of a submitted intake, for any staff of its clinic."""
     rows = (
         _staff_intakes(user)
@@ -182,7 +183,7 @@ def intake_summary_get(*, user, intake_id: int) -> dict:
     return row
 
 
-def intake_get(*, user, intake_id: int) -> IntakeSubmission:
+def intake_get(*, user: User, intake_id: int) -> IntakeSubmission:
     """The whole intake (answers, red flags) where the user reads clinical content;
     IntakeSubmission.DoesNotExist for anyone else."""
     return (
@@ -193,7 +194,7 @@ def intake_get(*, user, intake_id: int) -> IntakeSubmission:
     )
 
 
-def patients_needing_attention(*, user) -> QuerySet[Patient]:
+def patients_needing_attention(*, user: User) -> QuerySet[Patient]:
     """Patients with an intake waiting for review or a red flag no therapist has cleared.
     Red flags are clinical content: `red_flagged` is computed only where the user reads it
     (for front desk it is always False, and a red flag alone brings nobody to their list)."""
@@ -227,7 +228,7 @@ def intake_patient_candidates(*, summary: dict, limit: int = 10) -> list[Patient
     )
 
 
-def red_flag_intakes(*, user, patient: Patient) -> list[dict]:
+def red_flag_intakes(*, user: User, patient: Patient) -> list[dict]:
     """The patient's intakes whose red flags are still active, newest first, for the chart to
     show and link to their review page (where a therapist clears them). Empty for front desk."""
     return [
@@ -241,7 +242,7 @@ def red_flag_intakes(*, user, patient: Patient) -> list[dict]:
     ]
 
 
-def red_flags_listed(*, user, patient: Patient) -> list[dict]:
+def red_flags_listed(*, user: User, patient: Patient) -> list[dict]:
     """Each active red flag as a row, with the intake it came from, whose review page clears it."""
     return [
         {**row, "intake_id": intake["intake_id"]}
@@ -250,6 +251,6 @@ def red_flags_listed(*, user, patient: Patient) -> list[dict]:
     ]
 
 
-def attention_list(*, user, limit: int = 30) -> QuerySet[Patient]:
+def attention_list(*, user: User, limit: int = 30) -> QuerySet[Patient]:
     """The home page's patients with an intake to review or an open red flag: names only."""
     return patients_needing_attention(user=user).only("id", "first_name", "last_name")[:limit]

@@ -20,6 +20,7 @@ from clinic.models import AuditEvent, Clinic, Membership, Role
 from clinic.permissions import access_for
 from clinic.tokens import token_new
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 
 from .forms import ANTICOAGULANT_NAMES, SCREENED_FLAGS, STEPS, pain_ratings, psfs_items, step_form
 from .models import (
@@ -43,7 +44,7 @@ class IntakeIncomplete(Exception):
         self.step = step
 
 
-def _require_staff(user, clinic_id: int) -> None:
+def _require_staff(user: User, clinic_id: int) -> None:
     if clinic_id not in access_for(user).clinic_ids:
         raise PermissionDenied("Only staff of the clinic work on its intakes.")
 
@@ -52,7 +53,7 @@ def _require_staff(user, clinic_id: int) -> None:
 def intake_invite(
     *,
     clinic: Clinic,
-    created_by,
+    created_by: User,
     email: str,
     build_link: Callable[[str], str],
     patient: Patient | None = None,
@@ -216,7 +217,7 @@ def _apply_answers(patient: Patient, answers: dict) -> None:
 
 
 @retrying_atomic
-def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Patient:
+def intake_link(*, intake_id: int, user: User, patient: Patient | None = None) -> Patient:
     """Attach a submitted intake to `patient` (or a new patient made from its details) and turn
     its ratings into `intake` pain scores and PSFS items, dated when the patient submitted."""
     submission = (
@@ -244,7 +245,8 @@ def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Pati
     patient.full_clean()
     patient.save()
 
-    when = submission.submitted_at
+    # A submitted intake (the status checked above) has its submission time.
+    when: dt.datetime = submission.submitted_at  # type: ignore[assignment]
     PainScore.objects.bulk_create(
         PainScore(
             patient=patient,
@@ -279,7 +281,7 @@ def intake_link(*, intake_id: int, user, patient: Patient | None = None) -> Pati
 
 
 @retrying_atomic
-def intake_red_flags_clear(*, intake_id: int, user, note: str) -> IntakeSubmission:
+def intake_red_flags_clear(*, intake_id: int, user: User, note: str) -> IntakeSubmission:
     """A therapist judges the intake's red flags no longer stop or adapt treatment; the note
     says why and stays with the intake."""
     submission = IntakeSubmission.objects.select_for_update().get(pk=intake_id)

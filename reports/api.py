@@ -1,10 +1,14 @@
 """Report endpoints: thin views over reports/selectors.py (clinic-wide figures, managers only)
 and the patient trends of patients/ and sessions/ selectors (clinical staff)."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from clinic.audit import audit_read
@@ -13,6 +17,7 @@ from clinic.permissions import access_for
 from clinic.rest import ManagesAClinic, ReadsClinical
 from clinic.selectors import clinic_resolve
 from clinic.shortcuts import or_404
+from clinic.types import StaffApiRequest
 from patients.selectors import pain_trend, patient_get
 from sessions.selectors import mobility_trend
 
@@ -29,7 +34,7 @@ from .serializers import (
 )
 
 
-def report_filters(request) -> selectors.OutcomeFilters:
+def report_filters(request: StaffApiRequest) -> selectors.OutcomeFilters:
     """The period and filters of a report request; a clinic the user does not manage is 404."""
     query = ReportQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
@@ -54,11 +59,11 @@ class ClinicReport(APIView):
     also turns the database's decimals into the documented numbers)."""
 
     permission_classes = [ManagesAClinic]
-    report = None
-    serializer = None
+    report: Callable[..., Any]
+    serializer: type[BaseSerializer]
     many = False
 
-    def get(self, request):
+    def get(self, request: StaffApiRequest):
         figures = type(self).report(user=request.user, filters=report_filters(request))
         return Response(self.serializer(figures, many=self.many).data)
 
@@ -70,7 +75,7 @@ class ClinicOutcomesView(ClinicReport):
 
     serializer = ClinicOutcomesSerializer
 
-    def get(self, request):
+    def get(self, request: StaffApiRequest):
         outcomes = selectors.clinic_outcomes(user=request.user, filters=report_filters(request))
         outcomes["responder_min_points"] = settings.CLINIC_RESPONDER_MIN_POINTS
         outcomes["responder_min_percent"] = settings.CLINIC_RESPONDER_MIN_PERCENT
@@ -111,7 +116,7 @@ class RomChangeView(ClinicReport):
     many = True
 
 
-def clinical_patient(request, patient_id: int):
+def clinical_patient(request: StaffApiRequest, patient_id: int):
     patient = or_404(patient_get, user=request.user, patient_id=patient_id)
     audit_read(user=request.user, obj=patient)
     if not access_for(request.user).may_read_clinical(patient.clinic_id):
@@ -125,7 +130,7 @@ class PatientPainTrendView(APIView):
 
     permission_classes = [ReadsClinical]
 
-    def get(self, request, patient_id: int):
+    def get(self, request: StaffApiRequest, patient_id: int):
         patient = clinical_patient(request, patient_id)
         return Response(PainPointSerializer(pain_trend(patient=patient), many=True).data)
 
@@ -136,6 +141,6 @@ class PatientMobilityTrendView(APIView):
 
     permission_classes = [ReadsClinical]
 
-    def get(self, request, patient_id: int):
+    def get(self, request: StaffApiRequest, patient_id: int):
         patient = clinical_patient(request, patient_id)
         return Response(MobilityPointSerializer(mobility_trend(patient=patient), many=True).data)

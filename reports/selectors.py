@@ -26,15 +26,23 @@ or treated region instead of every score, which keeps it fast at half a million 
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet
 
 from clinic.models import Clinic
 from clinic.permissions import visible
-from patients.models import FunctionalScore, IntakeSubmission, PainCourse, PainSource, Patient
+from clinic.types import User
+from patients.models import (
+    ActivityProfile,
+    FunctionalScore,
+    IntakeSubmission,
+    PainCourse,
+    PainSource,
+)
 from sessions.models import (
     MobilityMeasurement,
     Movement,
@@ -71,7 +79,7 @@ class OutcomeFilters:
 def _patients_matching(filters: OutcomeFilters, patient_path: str) -> dict:
     """Filter kwargs narrowing rows reached through `patient_path` to the report's clinic and,
     when chosen, cohort."""
-    conditions = {f"{patient_path}__clinic": filters.clinic}
+    conditions: dict[str, object] = {f"{patient_path}__clinic": filters.clinic}
     if filters.cohort:
         conditions[f"{patient_path}__activity_profile"] = filters.cohort
     return conditions
@@ -114,7 +122,11 @@ def _cte(queryset: QuerySet, *columns: str) -> tuple[str, list]:
 
 def _month(column: str, filters: OutcomeFilters) -> tuple[str, list]:
     """SQL truncating `column` to the first of its month in the clinic's time zone."""
-    sql, params = connection.ops.datetime_trunc_sql("month", column, (), filters.clinic.time_zone)
+    # The stubs say str; since Django 4.2 it answers (sql, params).
+    trunc: tuple[str, tuple] = connection.ops.datetime_trunc_sql(  # type: ignore[assignment]
+        "month", column, (), filters.clinic.time_zone
+    )
+    sql, params = trunc
     return sql, list(params)
 
 
@@ -159,7 +171,7 @@ def _round(value, places: int = 2):
 # -- clinic outcomes -----------------------------------------------------------------------------
 
 
-def outcome_courses(*, user, filters: OutcomeFilters) -> QuerySet:
+def outcome_courses(*, user: User, filters: OutcomeFilters) -> QuerySet:
     """The courses the outcome report may read: baseline in the period, and the filters."""
     courses = visible(user, PainCourse).filter(
         clinic=filters.clinic, baseline_at__gte=filters.start, baseline_at__lt=filters.end
@@ -173,7 +185,7 @@ def outcome_courses(*, user, filters: OutcomeFilters) -> QuerySet:
     return courses
 
 
-def clinic_outcomes_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
+def clinic_outcomes_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
     """One statement: every course of the period (`PainCourse`, kept with the scores), summed
     up in total and by month, therapist (the one who first treated the patient) and cohort."""
     courses_sql, courses_params = _cte(
@@ -186,7 +198,9 @@ def clinic_outcomes_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     )
     month_sql, month_params = _month("c.baseline_at", filters)
     session_table = TreatmentSession._meta.db_table
-    user_table = TreatmentSession._meta.get_field("therapist").related_model._meta.db_table
+    user_table = cast(
+        "type[Model]", TreatmentSession._meta.get_field("therapist").related_model
+    )._meta.db_table
     evaluated = "latest IS NOT NULL AND baseline > 1"
     responder = f"{evaluated} AND latest <= baseline - %s AND latest * 100 <= baseline * (100 - %s)"
     measures = f"""
@@ -242,11 +256,11 @@ def _outcome_figures(row: dict) -> dict:
     }
 
 
-def clinic_outcomes(*, user, filters: OutcomeFilters) -> dict:
+def clinic_outcomes(*, user: User, filters: OutcomeFilters) -> dict:
     """Pain outcomes of the period: the total, then by month, therapist and cohort."""
     rows = _fetch(*clinic_outcomes_sql(user=user, filters=filters))
-    result = {"total": None, "by_month": [], "by_therapist": [], "by_cohort": []}
-    cohorts = dict(Patient._meta.get_field("activity_profile").choices)
+    result: dict[str, Any] = {"total": None, "by_month": [], "by_therapist": [], "by_cohort": []}
+    cohorts = dict(ActivityProfile.choices)
     for row in rows:
         figures = _outcome_figures(row)
         match row["dimension"]:
@@ -275,7 +289,7 @@ def clinic_outcomes(*, user, filters: OutcomeFilters) -> dict:
 # -- trigger points -------------------------------------------------------------------------------
 
 
-def trigger_points_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
+def trigger_points_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
     """Per muscle: points found in the period's sessions, the share released, and for each
     point (patient, muscle, side) followed over sessions, how many sessions it took to release:
     its visits (`TriggerPointVisit`) from the first in the period to the first release."""
@@ -312,7 +326,7 @@ def trigger_points_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     return sql, tp_params
 
 
-def trigger_points_by_muscle(*, user, filters: OutcomeFilters) -> list[dict]:
+def trigger_points_by_muscle(*, user: User, filters: OutcomeFilters) -> list[dict]:
     return [
         {
             **{k: row[k] for k in ("muscle", "muscle_name", "region", "found", "released")},
@@ -329,7 +343,7 @@ def trigger_points_by_muscle(*, user, filters: OutcomeFilters) -> list[dict]:
 # -- the check-in curve ---------------------------------------------------------------------------
 
 
-def check_in_curve_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
+def check_in_curve_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
     """Mean pain before, right after and 24-48 h after the period's sessions, over the session
     regions rated all three times (`SessionPain`), so that the three means describe the same
     courses."""
@@ -362,7 +376,7 @@ def check_in_curve_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
 CURVE_ORDER = (PainSource.PRE_SESSION, PainSource.POST_SESSION, PainSource.CHECK_IN)
 
 
-def check_in_curve(*, user, filters: OutcomeFilters) -> dict:
+def check_in_curve(*, user: User, filters: OutcomeFilters) -> dict:
     (row,) = _fetch(*check_in_curve_sql(user=user, filters=filters))
     labels = dict(PainSource.choices)
     return {
@@ -378,7 +392,7 @@ def check_in_curve(*, user, filters: OutcomeFilters) -> dict:
 # -- PSFS -----------------------------------------------------------------------------------------
 
 
-def psfs_change_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
+def psfs_change_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
     """Per patient, the mean of the PSFS items at the first rating of the period against the
     most recent one. PSFS 2.0 runs the other way and is turned round (10 - score) first."""
     items = visible(user, FunctionalScore).filter(**_patients_matching(filters, "patient"))
@@ -418,7 +432,7 @@ def psfs_change_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     ]
 
 
-def psfs_change(*, user, filters: OutcomeFilters) -> dict:
+def psfs_change(*, user: User, filters: OutcomeFilters) -> dict:
     (row,) = _fetch(*psfs_change_sql(user=user, filters=filters))
     patients = row["patients"]
     return {
@@ -435,7 +449,7 @@ def psfs_change(*, user, filters: OutcomeFilters) -> dict:
 # -- range of motion ------------------------------------------------------------------------------
 
 
-def rom_change_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
+def rom_change_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
     """Per movement: the first and the most recent measurement of each patient and side, in
     degrees and % of the movement's normal range."""
     measures = visible(user, MobilityMeasurement).filter(**_patients_matching(filters, "patient"))
@@ -474,7 +488,7 @@ def rom_change_sql(*, user, filters: OutcomeFilters) -> tuple[str, list]:
     return sql, [*rom_params, filters.start, filters.end]
 
 
-def rom_change(*, user, filters: OutcomeFilters) -> list[dict]:
+def rom_change(*, user: User, filters: OutcomeFilters) -> list[dict]:
     rounded = (
         "mean_first",
         "mean_latest",

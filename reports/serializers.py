@@ -7,6 +7,8 @@ from rest_framework import serializers
 
 from patients.models import ActivityProfile, BodyRegion, DurationCategory
 
+# A field named `label` or `source` clashes with a Field attribute in the stubs, but DRF takes
+# declared fields off the class: hence the narrow `type: ignore[assignment]` on those below.
 DEFAULT_PERIOD_DAYS = 365
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(9000, 1, 1)
 
@@ -63,7 +65,7 @@ class TherapistOutcomeSerializer(OutcomeFiguresSerializer):
 
 class CohortOutcomeSerializer(OutcomeFiguresSerializer):
     cohort = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class ClinicOutcomesSerializer(serializers.Serializer):
@@ -89,8 +91,8 @@ class MuscleSerializer(serializers.Serializer):
 
 
 class CurvePointSerializer(serializers.Serializer):
-    source = serializers.CharField()
-    label = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
+    label = serializers.CharField()  # type: ignore[assignment]
     mean = serializers.FloatField(allow_null=True)
 
 
@@ -126,7 +128,7 @@ class RomChangeSerializer(serializers.Serializer):
 
 class PainPointSerializer(serializers.Serializer):
     recorded_at = serializers.DateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     region = serializers.CharField()
     side = serializers.CharField()
     score = serializers.IntegerField()

@@ -18,6 +18,7 @@ from clinic.models import Clinic, Role
 from clinic.rest import managed_clinic_ids
 from clinic.selectors import clinic_resolve, clinics_of
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 from patients.models import ActivityProfile, BodyRegion, DurationCategory, PainSource, Side
 from patients.selectors import patient_get
 
@@ -81,7 +82,7 @@ TABLES = [
 ]
 
 
-def _managed_clinic(request) -> Clinic:
+def _managed_clinic(request: StaffRequest) -> Clinic:
     """The clinic whose outcomes the page shows: managers only (403), and only their clinics."""
     if not managed_clinic_ids(request.user):
         raise PermissionDenied
@@ -92,7 +93,7 @@ def _managed_clinic(request) -> Clinic:
 
 
 @login_required
-def dashboard(request):
+def dashboard(request: StaffRequest):
     clinic = _managed_clinic(request)
     therapists = (
         get_user_model()
@@ -149,7 +150,7 @@ def dashboard(request):
 
 
 @login_required
-def patient_progress(request, patient_id: int):
+def patient_progress(request: StaffRequest, patient_id: int):
     """A printable progress report of one patient: pain and mobility over the course."""
     managed = managed_clinic_ids(request.user)
     if not managed:

@@ -17,6 +17,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.permissions import access_for
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import Patient
 from sessions.models import TreatmentSession
 from sessions.selectors import open_draft
@@ -31,14 +32,16 @@ EXCLUSION_VIOLATION = "23P01"
 MIN_MINUTES, MAX_MINUTES = 5, 480
 S = Appointment.Status
 # Where each status may go next; completed, cancelled and no-show are closed.
-NEXT_STATUSES = {
+NEXT_STATUSES: dict[str, set[str]] = {
     S.BOOKED: {S.ARRIVED, S.IN_TREATMENT, S.CANCELLED, S.NO_SHOW},
     S.ARRIVED: {S.BOOKED, S.IN_TREATMENT, S.CANCELLED},
     S.IN_TREATMENT: {S.COMPLETED},
 }
 
 
-def _audit(appointment: Appointment, action: str, *, actor=None, actor_label: str = "") -> None:
+def _audit(
+    appointment: Appointment, action: str, *, actor: User | None = None, actor_label: str = ""
+) -> None:
     if actor is None and not actor_label:
         raise ValueError("A write to an appointment names who made it: actor or actor_label.")
     audit_record(
@@ -51,7 +54,7 @@ def _audit(appointment: Appointment, action: str, *, actor=None, actor_label: st
     )
 
 
-def _require_staff(actor, clinic_id: int) -> None:
+def _require_staff(actor: User, clinic_id: int) -> None:
     if clinic_id not in access_for(actor).clinic_ids:
         raise PermissionDenied("Only the clinic's staff write its book.")
 
@@ -114,7 +117,8 @@ def _check_slot(appointment: Appointment) -> None:
                 ]
             }
         )
-    if appointment.room_id and appointment.room.clinic_id != appointment.clinic_id:
+    room = appointment.room
+    if room is not None and room.clinic_id != appointment.clinic_id:
         raise ValidationError({"room": [_("Choose a room of the patient's clinic.")]})
     _check_free(appointment)
 
@@ -128,7 +132,8 @@ def _save(appointment: Appointment, **kwargs) -> None:
         cause = error.__cause__
         if getattr(cause, "pgcode", None) != EXCLUSION_VIOLATION:
             raise
-        room = "room" in (getattr(cause.diag, "constraint_name", "") or "")
+        diag = getattr(cause, "diag", None)
+        room = "room" in (getattr(diag, "constraint_name", "") or "")
         field = "room" if room else "starts_at"
         message = (
             _("This room was just taken by another booking: choose another time.")
@@ -142,10 +147,10 @@ def _save(appointment: Appointment, **kwargs) -> None:
 def appointment_book(
     *,
     patient: Patient,
-    therapist,
+    therapist: User | None,
     starts_at: dt.datetime,
     duration_minutes: int,
-    actor,
+    actor: User,
     kind: str = Appointment.Kind.TREATMENT,
     room: Room | None = None,
     follow_up: FollowUp | None = None,
@@ -195,9 +200,9 @@ def appointment_move(
     *,
     appointment: Appointment,
     starts_at: dt.datetime,
-    actor,
+    actor: User,
     duration_minutes: int | None = None,
-    therapist=None,
+    therapist: User | None = None,
     room: Room | None = None,
 ) -> Appointment:
     """A new time (and maybe therapist or room) for a booked appointment: its pending reminders
@@ -238,7 +243,7 @@ def appointment_set_status(
     *,
     appointment: Appointment,
     status: str,
-    actor=None,
+    actor: User | None = None,
     actor_label: str = "",
     reason: str = "",
     by_patient: bool = False,
@@ -279,11 +284,11 @@ def appointment_confirm(*, appointment: Appointment, actor_label: str) -> Appoin
 
 
 @retrying_atomic
-def appointment_start_session(*, appointment: Appointment, actor) -> TreatmentSession:
+def appointment_start_session(*, appointment: Appointment, actor: User) -> TreatmentSession:
     """The therapist starts the session from the appointment (or continues the draft they have
     open for the patient): the two are linked and the appointment is in treatment."""
     appointment = _locked(appointment)
-    if appointment.session_id:
+    if appointment.session is not None:
         return appointment.session
     if appointment.status not in (S.BOOKED, S.ARRIVED):
         raise _refuse_transition(appointment, S.IN_TREATMENT)
@@ -298,7 +303,7 @@ def appointment_start_session(*, appointment: Appointment, actor) -> TreatmentSe
     return session
 
 
-def appointment_complete(*, session: TreatmentSession, actor) -> Appointment | None:
+def appointment_complete(*, session: TreatmentSession, actor: User) -> Appointment | None:
     """Signing the session's note completes the appointment it was started from (called by
     scheduling's session_signed receiver, inside the signature's transaction)."""
     appointment = (

@@ -15,6 +15,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent, RecordVersion
 from clinic.permissions import access_for
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import FunctionalScore, IntakeInvitation, IntakeSubmission, PainScore, Patient
 from sessions.models import (
     Addendum,
@@ -36,7 +37,7 @@ def _years_after(day: dt.date, years: int) -> dt.date:
 
 
 @retrying_atomic
-def patient_erasure_request(*, patient: Patient, user) -> Patient:
+def patient_erasure_request(*, patient: Patient, user: User) -> Patient:
     """Restrict the record now; schedule its deletion for the end of the retention period."""
     if patient.clinic_id not in access_for(user).managed_clinic_ids:
         raise PermissionDenied("Erasure requests are recorded by the clinic's managers.")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from clinic.audit import audit_record
 from clinic.models import CLINICAL_ROLES, AuditEvent, Membership
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import Patient
 from sessions.models import TreatmentSession
 
@@ -18,7 +19,7 @@ from .models import FollowUp
 from .reminders import policy_for, reminders_sync
 
 # Where each status may go next; a cancelled, done or missed follow-up is closed.
-NEXT_STATUSES = {
+NEXT_STATUSES: dict[str, set[str]] = {
     FollowUp.Status.PLANNED: {
         FollowUp.Status.CONFIRMED,
         FollowUp.Status.DONE,
@@ -34,7 +35,7 @@ NEXT_STATUSES = {
 }
 
 
-def require_treating(therapist, patient: Patient) -> None:
+def require_treating(therapist: User | None, patient: Patient) -> None:
     """A follow-up's therapist is clinical staff of the patient's clinic (a therapist, or a
     manager who treats): never front desk, never someone of another clinic."""
     if therapist is None:
@@ -52,7 +53,7 @@ def require_future(moment: dt.datetime, *, field: str) -> None:
         raise ValidationError({field: [_("Choose a time in the future.")]})
 
 
-def _audit(follow_up: FollowUp, *, actor=None, actor_label: str = "") -> None:
+def _audit(follow_up: FollowUp, *, actor: User | None = None, actor_label: str = "") -> None:
     if actor is None and not actor_label:
         raise ValueError("A write to a follow-up names who made it: actor or actor_label.")
     audit_record(
@@ -70,9 +71,9 @@ def follow_up_create(
     patient: Patient,
     due_at: dt.datetime,
     kind: str = FollowUp.Kind.APPOINTMENT,
-    created_by,
+    created_by: User,
     session: TreatmentSession | None = None,
-    therapist=None,
+    therapist: User | None = None,
     note: str = "",
 ) -> FollowUp:
     require_treating(therapist, patient)
@@ -92,7 +93,7 @@ def follow_up_create(
     return follow_up
 
 
-def follow_up_plan_check_in(*, session: TreatmentSession, created_by) -> FollowUp:
+def follow_up_plan_check_in(*, session: TreatmentSession, created_by: User) -> FollowUp:
     """The post-session check-in, due the clinic's policy hours after the session ends (relief
     shows hours later, so the answer then is the honest one)."""
     policy = policy_for(session.patient.clinic)
@@ -114,7 +115,7 @@ def _locked(follow_up: FollowUp) -> FollowUp:
 
 
 @retrying_atomic
-def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime, actor) -> FollowUp:
+def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime, actor: User) -> FollowUp:
     """A new time: pending reminders move, reminders already sent are armed again for it."""
     follow_up = _locked(follow_up)
     if not follow_up.is_open:
@@ -130,7 +131,12 @@ def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime, actor) -> Follow
 
 @retrying_atomic
 def follow_up_set_status(
-    *, follow_up: FollowUp, status: str, actor=None, actor_label: str = "", by_patient: bool = False
+    *,
+    follow_up: FollowUp,
+    status: str,
+    actor: User | None = None,
+    actor_label: str = "",
+    by_patient: bool = False,
 ) -> FollowUp:
     """Confirm, re-plan, close (done, missed) or cancel; closing cancels what is still to send.
     `actor` is the staff user; the patient's own answer has `actor_label` and `by_patient`."""
@@ -154,5 +160,5 @@ def follow_up_set_status(
     return follow_up
 
 
-def follow_up_cancel(*, follow_up: FollowUp, actor) -> FollowUp:
+def follow_up_cancel(*, follow_up: FollowUp, actor: User) -> FollowUp:
     return follow_up_set_status(follow_up=follow_up, status=FollowUp.Status.CANCELLED, actor=actor)

@@ -2,12 +2,14 @@
 moving and filtering follow-ups, the reminder policy."""
 
 import datetime as dt
+from typing import cast
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.forms import InstantField
+from clinic.types import User
 
 from .hours import WEEKDAYS
 from .models import Appointment, FollowUp, ReminderPolicy, Room
@@ -33,7 +35,7 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 class FollowUpFilterForm(forms.Form):
     when = forms.ChoiceField(label=_("When"), choices=WHEN_CHOICES, required=False)
-    therapist = forms.ModelChoiceField(
+    therapist: "forms.ModelChoiceField[User]" = forms.ModelChoiceField(
         label=_("Therapist"), queryset=None, required=False, empty_label=_("Any therapist")
     )
     status = forms.ChoiceField(
@@ -42,22 +44,26 @@ class FollowUpFilterForm(forms.Form):
 
     def __init__(self, *args, therapists, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["therapist"].queryset = therapists
-        self.fields["therapist"].label_from_instance = lambda u: u.get_full_name() or u.username
+        therapist = cast("forms.ModelChoiceField[User]", self.fields["therapist"])
+        therapist.queryset = therapists
+        # Relabelled on this instance, not in a subclass (the stubs see a method).
+        therapist.label_from_instance = lambda u: u.get_full_name() or u.username  # type: ignore[method-assign,assignment]
 
 
 class FollowUpForm(forms.Form):
     due_at = InstantField(label=_("Date and time"), widget=LocalDateTimeInput())
     kind = forms.ChoiceField(label=_("Kind"), choices=FollowUp.Kind.choices)
-    therapist = forms.ModelChoiceField(
+    therapist: "forms.ModelChoiceField[User]" = forms.ModelChoiceField(
         label=_("Therapist"), queryset=None, required=False, empty_label=_("Not assigned")
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, therapists, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["therapist"].queryset = therapists
-        self.fields["therapist"].label_from_instance = lambda u: u.get_full_name() or u.username
+        therapist = cast("forms.ModelChoiceField[User]", self.fields["therapist"])
+        therapist.queryset = therapists
+        # Relabelled on this instance, not in a subclass (the stubs see a method).
+        therapist.label_from_instance = lambda u: u.get_full_name() or u.username  # type: ignore[method-assign,assignment]
 
     def clean_due_at(self):
         due_at = self.cleaned_data["due_at"]
@@ -120,7 +126,7 @@ def _therapist_field(therapists, *, required: bool = True) -> forms.ModelChoiceF
         required=required,
         empty_label=None if required else _("Same therapist"),
     )
-    field.label_from_instance = lambda u: u.get_full_name() or u.username
+    field.label_from_instance = lambda u: u.get_full_name() or u.username  # type: ignore[method-assign,assignment]
     return field
 
 
@@ -142,7 +148,7 @@ class AppointmentForm(forms.Form):
     def __init__(self, *args, therapists, rooms, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields = {"therapist": _therapist_field(therapists), **self.fields}
-        self.fields["room"].queryset = rooms
+        cast("forms.ModelChoiceField[Room]", self.fields["room"]).queryset = rooms
 
 
 class AppointmentMoveForm(forms.Form):

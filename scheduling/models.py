@@ -346,7 +346,9 @@ class Reminder(models.Model):
     @property
     def subject(self) -> "Appointment | FollowUp":
         """What the message announces."""
-        return self.appointment if self.appointment_id else self.follow_up
+        subject = self.appointment or self.follow_up
+        assert subject is not None  # the check constraint: exactly one of them
+        return subject
 
 
 class ReminderPolicy(models.Model):

@@ -33,6 +33,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent, Clinic
 from clinic.tokens import token_hash
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import Channel, Patient
 from sessions.check_ins import check_in_issue
 from sessions.models import CheckIn
@@ -99,7 +100,7 @@ def reachable_channels(*, patient: Patient, policy: ReminderPolicy) -> list[str]
     once the patient asked for erasure (the record is restricted)."""
     if patient.is_restricted:
         return []
-    address = {Channel.EMAIL: patient.email, Channel.SMS: patient.phone}
+    address: dict[str, str] = {Channel.EMAIL: patient.email, Channel.SMS: patient.phone}
     return [c for c in policy.channels if patient.consents_to(c) and address[c]]
 
 
@@ -209,7 +210,7 @@ def _set(row: Reminder, **values) -> None:
 
 
 @retrying_atomic
-def reminder_resend(*, reminder: Reminder, actor) -> Reminder:
+def reminder_resend(*, reminder: Reminder, actor: User) -> Reminder:
     """Front desk sends a failed reminder again, now."""
     row = (
         Reminder.objects.select_for_update(of=("self",))
@@ -432,20 +433,22 @@ def _check_in_link_token(row: Reminder) -> str:
     it is derived from the session, not the message, so the email and the text message carry
     the same link and neither stops the other working (a check-in keeps one token hash)."""
     follow_up = row.follow_up
+    assert follow_up is not None  # a check-in request is a follow-up's
     raw = salted_hmac("reminders.check_in", f"check-in-{follow_up.session_id}").hexdigest()
     check_in = CheckIn.objects.filter(session_id=follow_up.session_id).first()
     if check_in is None:
-        check_in, _ = check_in_issue(session=follow_up.session, actor_label="system")
+        # A check-in request's follow-up always has its session.
+        check_in, _ = check_in_issue(session=follow_up.session, actor_label="system")  # type: ignore[arg-type]
     if check_in.token_hash != token_hash(raw):
         CheckIn.objects.filter(pk=check_in.pk).update(token_hash=token_hash(raw))
     return raw
 
 
 def _compose(row: Reminder) -> channels.OutgoingMessage:
-    subject = row.subject
+    about = row.subject
     patient = row.patient
     clinic = patient.clinic
-    context = {"patient": patient, "clinic": clinic, "reminder": row}
+    context: dict = {"patient": patient, "clinic": clinic, "reminder": row}
     if row.kind == Reminder.Kind.CHECK_IN_REQUEST:
         template = "check_in"
         context["link"] = f"{settings.SITE_URL}/check-in/{_check_in_link_token(row)}/"
@@ -456,7 +459,7 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
         context["link"] = f"{settings.SITE_URL}/follow-ups/reply/{raw}/"
     language = patient.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language), timezone.override(clinic.zone):
-        context["when"] = formats.date_format(timezone.localtime(subject.due_at), "DATETIME_FORMAT")
+        context["when"] = formats.date_format(timezone.localtime(about.due_at), "DATETIME_FORMAT")
         lang = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         body = render_to_string(f"scheduling/messages/{lang}/{template}_body.txt", context)
         subject = ""
@@ -551,10 +554,8 @@ def _record_accepted(row: Reminder, *, provider_id: str) -> None:
     if it was reclaimed meanwhile, the message it carries (same key, same appointment time) is
     the one the provider accepted, and the new holder finds it sent."""
     # The same time as the message said: a row moved meanwhile is a new message to send.
-    if row.appointment_id:
-        same_time = Q(appointment__starts_at=row.appointment.starts_at)
-    else:
-        same_time = Q(follow_up__due_at=row.follow_up.due_at)
+    when = row.subject.due_at
+    same_time = Q(appointment__starts_at=when) if row.appointment_id else Q(follow_up__due_at=when)
     accepted = Reminder.objects.filter(same_time, pk=row.pk, status=Reminder.Status.SENDING)
     values = {
         "status": Reminder.Status.SENT,
@@ -599,7 +600,7 @@ def _record_failure(row: Reminder, *, lease: str, reason: str, transient: bool) 
 
 
 @retrying_atomic
-def reminder_policy_update(*, clinic: Clinic, actor, **values) -> ReminderPolicy:
+def reminder_policy_update(*, clinic: Clinic, actor: User, **values) -> ReminderPolicy:
     """A manager's change. It applies to follow-ups booked or moved from now on; channels and
     quiet hours are also re-checked at every send, so those apply at once."""
     policy = ReminderPolicy.objects.select_for_update().get(pk=policy_for(clinic).pk)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from clinic.models import Clinic, Role
 from clinic.permissions import visible
+from clinic.types import User
 from patients.models import Patient
 
 from .hours import WEEKDAYS, free_slots
@@ -26,7 +27,7 @@ OPEN = (FollowUp.Status.PLANNED, FollowUp.Status.CONFIRMED)
 
 def follow_ups_for_desk(
     *,
-    user,
+    user: User,
     clinic: Clinic,
     when: str = "",
     therapist_id: int | None = None,
@@ -59,7 +60,7 @@ def follow_ups_for_desk(
     return follow_ups
 
 
-def follow_up_detail(*, user, pk: int) -> FollowUp:
+def follow_up_detail(*, user: User, pk: int) -> FollowUp:
     """One follow-up the user may see (404 otherwise is the view's job), with its reminders."""
     return (
         visible(user, FollowUp)
@@ -81,7 +82,7 @@ def clinic_therapists(*, clinic: Clinic) -> QuerySet:
     )
 
 
-def patients_matching(*, user, text: str, limit: int = 20) -> list[Patient]:
+def patients_matching(*, user: User, text: str, limit: int = 20) -> list[Patient]:
     """Patients whose name contains every word typed, for booking a follow-up."""
     patients = visible(user, Patient).select_related("clinic")
     for word in text.split()[:4]:
@@ -89,7 +90,7 @@ def patients_matching(*, user, text: str, limit: int = 20) -> list[Patient]:
     return list(patients.order_by("last_name", "first_name")[:limit])
 
 
-def follow_ups_due_between(*, user, start: dt.datetime, end: dt.datetime) -> QuerySet:
+def follow_ups_due_between(*, user: User, start: dt.datetime, end: dt.datetime) -> QuerySet:
     """The home page's follow-ups of the day, every status but cancelled (index followup_due)."""
     return (
         visible(user, FollowUp)
@@ -101,7 +102,7 @@ def follow_ups_due_between(*, user, start: dt.datetime, end: dt.datetime) -> Que
     )
 
 
-def follow_ups_of_patient(*, user, patient: Patient) -> QuerySet:
+def follow_ups_of_patient(*, user: User, patient: Patient) -> QuerySet:
     """A patient's follow-ups on their chart, latest first."""
     return (
         visible(user, FollowUp)
@@ -116,7 +117,7 @@ def follow_ups_of_session(*, session) -> QuerySet:
     return FollowUp.objects.filter(session=session).order_by("due_at")
 
 
-def reminder_get(*, user, pk: int) -> Reminder:
+def reminder_get(*, user: User, pk: int) -> Reminder:
     """One reminder the user may see; Reminder.DoesNotExist otherwise (the view answers 404)."""
     return visible(user, Reminder).get(pk=pk)
 
@@ -173,18 +174,14 @@ def book_today(*, user, start: dt.datetime, end: dt.datetime, limit: int) -> dic
 
 
 def therapist_hours(*, clinic: Clinic, therapist, today: dt.date) -> dict:
-    """A therapist's weekly hours (each with its day's name) and the exceptions not yet over,
-    for the hours page."""
-    weekly = list(
-        WorkingHours.objects.filter(clinic=clinic, therapist=therapist).order_by(
-            "weekday", "starts"
-        )
-    )
+    """A therapist's weekly hours, each (its day's name, the row), and the exceptions not yet
+    over, for the hours page."""
     names = dict(WEEKDAYS)
-    for row in weekly:
-        row.day_name = names[row.weekday]
+    weekly = WorkingHours.objects.filter(clinic=clinic, therapist=therapist).order_by(
+        "weekday", "starts"
+    )
     return {
-        "weekly": weekly,
+        "weekly": [(names[row.weekday], row) for row in weekly],
         "exceptions": list(
             WorkingHoursException.objects.filter(
                 clinic=clinic, therapist=therapist, last_day__gte=today

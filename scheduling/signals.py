@@ -2,6 +2,7 @@
 
 from django.dispatch import receiver
 
+from clinic.types import User
 from sessions.models import TreatmentSession
 from sessions.signals import session_signed
 
@@ -10,7 +11,7 @@ from .follow_ups import follow_up_plan_check_in
 
 
 @receiver(session_signed, sender=TreatmentSession, dispatch_uid="scheduling.book_check_in")
-def book_check_in(sender, *, session: TreatmentSession, actor, **kwargs) -> None:
+def book_check_in(sender, *, session: TreatmentSession, actor: User, **kwargs) -> None:
     """The honest measure of a session comes a day later: its check-in is booked with the
     signature, in the same transaction, whoever signs (page, API)."""
     follow_up_plan_check_in(session=session, created_by=actor)

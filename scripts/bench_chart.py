@@ -32,6 +32,7 @@ from django.utils import timezone  # noqa: E402
 
 from clinic.models import Clinic, Membership, Role  # noqa: E402
 from clinic.second_factor import SESSION_KEY  # noqa: E402
+from clinic.types import User  # noqa: E402
 from patients.models import PainScore, Patient  # noqa: E402
 from sessions.models import (  # noqa: E402
     MobilityMeasurement,
@@ -43,7 +44,7 @@ from sessions.models import (  # noqa: E402
 
 
 @transaction.atomic
-def build(sessions: int) -> tuple[Patient, object]:
+def build(sessions: int) -> tuple[Patient, User]:
     # One patient per size, so a smaller run (make bench-smoke) never reuses a larger one.
     clinic, _ = Clinic.objects.get_or_create(
         slug=f"bench-chart-{sessions}", defaults={"name": "Bench"}
@@ -66,7 +67,7 @@ def build(sessions: int) -> tuple[Patient, object]:
     start = timezone.now() - dt.timedelta(days=7 * sessions)
     # Written as drafts, then signed in one UPDATE: the database refuses points, scores and
     # ROM rows added to a note already signed.
-    sessions = TreatmentSession.objects.bulk_create(
+    drafts = TreatmentSession.objects.bulk_create(
         TreatmentSession(
             patient=patient,
             therapist=therapist,
@@ -89,7 +90,7 @@ def build(sessions: int) -> tuple[Patient, object]:
             pressure=5,
             released=k == 0,
         )
-        for i, s in enumerate(sessions)
+        for i, s in enumerate(drafts)
         for k in range(3)
     )
     PainScore.objects.bulk_create(
@@ -102,7 +103,7 @@ def build(sessions: int) -> tuple[Patient, object]:
             side="right",
             score=5 + (i % 3) - (source == "post_session"),
         )
-        for i, s in enumerate(sessions)
+        for i, s in enumerate(drafts)
         for source in ("pre_session", "post_session")
         for region in ("neck_back", "shoulder")
     )
@@ -115,7 +116,7 @@ def build(sessions: int) -> tuple[Patient, object]:
             degrees=min(m.normal_degrees, 30 + i % 40),
             measured_at=s.started_at,
         )
-        for i, s in enumerate(sessions)
+        for i, s in enumerate(drafts)
         for m in movements
     )
     TreatmentSession.objects.filter(patient=patient).update(
@@ -140,9 +141,12 @@ def main() -> None:
     for _ in range(3):  # warm the connection and template caches
         assert client.get(url).status_code == 200
     queries = []
-    with connection.execute_wrapper(
-        lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)
-    ):
+
+    def record(execute, sql, *args):
+        queries.append(sql)
+        return execute(sql, *args)
+
+    with connection.execute_wrapper(record):
         client.get(url)
     timings = []
     for _ in range(args.requests):

@@ -34,6 +34,7 @@ def setup_django() -> None:
 
 def child(clinic_slug: str, resource_type: str) -> None:
     setup_django()
+    from django.http import StreamingHttpResponse
     from rest_framework.test import APIRequestFactory, force_authenticate
 
     from clinic.models import Membership, Role
@@ -54,6 +55,7 @@ def child(clinic_slug: str, resource_type: str) -> None:
     started = time.perf_counter()
     response = BulkExportView.as_view()(request, resource_type=resource_type)
     assert response.status_code == 200, response.status_code
+    assert isinstance(response, StreamingHttpResponse)
     lines = size = 0
     for block in response.streaming_content:
         lines += block.count(b"\n")
@@ -85,6 +87,7 @@ def main() -> None:
             [sys.executable, __file__, "--clinic", args.clinic, "--child", resource_type],
             stdout=subprocess.PIPE,
         )
+        assert process.stdout is not None  # a pipe, asked for above
         output = process.stdout.read()
         _, status, usage = os.wait4(process.pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:

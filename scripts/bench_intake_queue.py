@@ -10,6 +10,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
@@ -25,6 +26,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from clinic.models import Clinic, Membership, Role  # noqa: E402
+from clinic.types import StaffRequest  # noqa: E402
 from patients.models import IntakeSubmission  # noqa: E402
 from patients.views.review import intake_queue, intake_review  # noqa: E402
 
@@ -78,17 +80,19 @@ def main() -> None:
             factory = RequestFactory()
 
             def queue():
-                request = factory.get("/intakes/")
+                request = cast(StaffRequest, factory.get("/intakes/"))
                 request.user = get_user_model().objects.get(pk=user.pk)
                 assert intake_queue(request).status_code == 200
 
             first = IntakeSubmission.objects.filter(clinic=clinic).first()
+            assert first is not None  # written above
 
             def review():
-                request = factory.get(f"/intakes/{first.pk}/")
+                request = cast(StaffRequest, factory.get(f"/intakes/{first.pk}/"))
                 request.user = get_user_model().objects.get(pk=user.pk)
-                request.session = {}
-                request._messages = []
+                # Stand-ins for the session and messages middleware the factory skips.
+                request.session = {}  # type: ignore[assignment]
+                request._messages = []  # type: ignore[attr-defined]
                 assert intake_review(request, intake_id=first.pk).status_code == 200
 
             print(f"{connection.vendor}, {args.intakes} submitted intakes awaiting review")

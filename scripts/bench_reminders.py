@@ -333,6 +333,7 @@ def _faults(workers: int, pool: str, count: int, env: dict, latency: float) -> d
         until(0.1)
         hostile.kill(hostile.workers[0])  # mid-send; restarted by restart_the_dead
         until(0.3)
+        assert hostile.redis is not None  # started above
         hostile.kill(hostile.redis)
         time.sleep(2)
         hostile.start_redis()

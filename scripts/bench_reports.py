@@ -108,9 +108,9 @@ def main() -> None:
 
     class Request:  # what report_filters reads: the defaults, as the dashboard first asks
         user = manager
-        query_params = {}
+        query_params: dict[str, str] = {}
 
-    filters = report_filters(Request)
+    filters = report_filters(Request)  # type: ignore[arg-type]  # a stand-in with what it reads
     clinic = filters.clinic
     patient = Patient.objects.filter(clinic_id__in=managed_clinic_ids(manager)).order_by("pk")[0]
 

@@ -123,12 +123,17 @@ def load_accounts(counts: dict[str, int], intakes: int) -> dict:
     inviter = users.get(username="load-front-desk-001") if counts["front_desk"] else None
     inviter = inviter or users.get(username="frontdesk")
     tokens: list[str] = []
+
+    def link(raw: str) -> str:
+        tokens.append(raw)
+        return f"http://127.0.0.1/intake/{raw}/"
+
     for _ in range(intakes):
         intake_invite(
             clinic=clinic,
             created_by=inviter,
             email="load-patient@example.com",
-            build_link=lambda raw: tokens.append(raw) or f"http://127.0.0.1/intake/{raw}/",
+            build_link=link,
         )
     patients = list(
         Patient.objects.filter(clinic=clinic, erasure_requested_at__isnull=True).values_list(
@@ -159,7 +164,7 @@ def deadlocks() -> int:
 
 
 class Stats:
-    def __init__(self):
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.samples: dict[str, list[float]] = defaultdict(list)
         self.statuses: dict[str, Counter] = defaultdict(Counter)
@@ -187,7 +192,7 @@ class Browser:
         )
 
     def csrf(self) -> str:
-        return next((c.value for c in self.jar if c.name == "csrftoken"), "")
+        return next((c.value or "" for c in self.jar if c.name == "csrftoken"), "")
 
     def call(self, group: str, method: str, path: str, *, form=None, body=None, expect=None):
         headers = {"Referer": self.base + "/"}

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from clinic.permissions import visible
 from clinic.rest import AuditedReads, InstantFilter, ReadsClinical
+from clinic.types import StaffApiRequest
 from patients.models import Side
 
 from . import services
@@ -95,7 +96,7 @@ class TreatmentSessionViewSet(
         request=SessionSignSerializer, responses={200: TreatmentSessionSerializer, 409: None}
     )
     @action(detail=True, methods=["post"])
-    def sign(self, request, pk=None):
+    def sign(self, request: StaffApiRequest, pk=None):
         session = self.get_object()
         form = SessionSignSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -109,7 +110,7 @@ class TreatmentSessionViewSet(
 
     @extend_schema(request=AddendumSerializer, responses={201: AddendumSerializer})
     @action(detail=True, methods=["post"])
-    def addenda(self, request, pk=None):
+    def addenda(self, request: StaffApiRequest, pk=None):
         session = self.get_object()
         form = AddendumSerializer(data=request.data)
         form.is_valid(raise_exception=True)

@@ -10,6 +10,7 @@ from clinic.models import AuditEvent
 from clinic.permissions import unrestricted
 from clinic.tokens import token_hash, token_new
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import BodyRegion, PainScore, PainSource
 from patients.selectors import MAX_TOKEN_LENGTH
 
@@ -21,7 +22,7 @@ CHECK_IN_VALID_FOR = dt.timedelta(days=3)
 
 @retrying_atomic
 def check_in_issue(
-    *, session: TreatmentSession, actor=None, actor_label: str = ""
+    *, session: TreatmentSession, actor: User | None = None, actor_label: str = ""
 ) -> tuple[CheckIn, str]:
     """Create the session's check-in and return it with the raw token for its link (the raw
     token is never stored; a session has one check-in). `actor_label` "system" when the

@@ -5,6 +5,7 @@ sessions.serializers.SessionDraftSerializer, the API's schema)."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clinic.types import StrOrPromise
 from patients.forms import rating_field
 from patients.models import BodyRegion, Side
 
@@ -40,7 +41,7 @@ class CheckInForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.regions = regions
         for region, side in regions:
-            label = BodyRegion(region).label
+            label: StrOrPromise = BodyRegion(region).label
             if side != Side.MIDLINE:
                 label = f"{label}, {Side(side).label}"
             self.fields[f"pain_{region}_{side}"] = rating_field(label)

@@ -142,6 +142,7 @@ class SessionPart(models.Model):
 
     clinic_lookup = "session__patient__clinic"
     is_clinical = True
+    session_id: int  # each part's `session` foreign key
 
     class Meta:
         abstract = True

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from clinic.models import RecordVersion
 from clinic.permissions import access_for, visible
+from clinic.types import User
 from patients.models import BodyRegion, PainSource, Patient, Side
 from patients.selectors import pain_trend
 
@@ -34,7 +35,7 @@ from .models import (
 )
 
 
-def session_get(*, user, session_id: int) -> TreatmentSession:
+def session_get(*, user: User, session_id: int) -> TreatmentSession:
     """A session the user may read (clinical staff of its clinic); TreatmentSession.DoesNotExist
     otherwise."""
     return (
@@ -148,7 +149,9 @@ SESSION_ROW = (
 )
 
 
-def sessions_between(*, user, start: dt.datetime, end: dt.datetime) -> QuerySet[TreatmentSession]:
+def sessions_between(
+    *, user: User, start: dt.datetime, end: dt.datetime
+) -> QuerySet[TreatmentSession]:
     """A list's rows (SESSION_ROW only), oldest first; `session_time` serves the range."""
     return (
         visible(user, TreatmentSession)
@@ -165,7 +168,7 @@ def today_bounds() -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(days=1)
 
 
-def unsigned_drafts(*, user) -> QuerySet[TreatmentSession]:
+def unsigned_drafts(*, user: User) -> QuerySet[TreatmentSession]:
     """Drafts waiting for a signature: a therapist's own; everyone's for a manager."""
     drafts = visible(user, TreatmentSession).filter(status=TreatmentSession.Status.DRAFT)
     if not access_for(user).managed_clinic_ids:
@@ -217,7 +220,7 @@ def previous_points(*, previous: TreatmentSession | None) -> list[dict]:
     ]
 
 
-def open_draft(*, patient: Patient, therapist) -> TreatmentSession | None:
+def open_draft(*, patient: Patient, therapist: User) -> TreatmentSession | None:
     """The therapist's latest draft for this patient, which "start a session" continues."""
     return (
         patient.sessions.filter(status=TreatmentSession.Status.DRAFT, therapist=therapist)
@@ -234,7 +237,7 @@ def session_history_rows(*, session: TreatmentSession, limit: int = 200) -> list
     ]
 
 
-def home_sessions(*, user, start: dt.datetime, end: dt.datetime, rows: int) -> dict:
+def home_sessions(*, user: User, start: dt.datetime, end: dt.datetime, rows: int) -> dict:
     """The home page's sessions: today's first `rows` (and whether the day goes on: one row
     more than shown, no count query), the last week's and the drafts waiting for a signature."""
     today = list(sessions_between(user=user, start=start, end=end)[: rows + 1])

@@ -3,6 +3,7 @@ take (sessions/services.py)."""
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -94,7 +95,13 @@ class SessionStartSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(required=False)
 
 
-class DraftInput:
+if TYPE_CHECKING:
+    _Serializer = serializers.Serializer
+else:
+    _Serializer = object  # a mixin: the serializer comes after it in the bases
+
+
+class DraftInput(_Serializer):
     """The draft's input rules, shared by the API and the recording page: a key the schema
     does not name is refused ("Unknown field.") rather than ignored; text columns store "" for
     nothing and every other empty input means "not measured" (null)."""
@@ -107,7 +114,9 @@ class DraftInput:
         try:
             value = super().to_internal_value(self._emptied(data))
         except serializers.ValidationError as exc:
-            raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+            # A mapping's errors are a dict (the stubs also allow a list).
+            detail: dict = exc.detail  # type: ignore[assignment]
+            raise serializers.ValidationError({**detail, **unknown}) from exc
         if unknown:
             raise serializers.ValidationError(unknown)
         return value
@@ -185,13 +194,14 @@ class SessionDraftSerializer(DraftInput, serializers.Serializer):
     objective = serializers.CharField(required=False, allow_blank=True)
     assessment = serializers.CharField(required=False, allow_blank=True)
     plan = serializers.CharField(required=False, allow_blank=True)
-    pain = SessionPainItemSerializer(
+    # The stubs lack `max_length`, which DRF's `many=True` passes to its ListSerializer.
+    pain = SessionPainItemSerializer(  # type: ignore[call-arg]
         many=True, required=False, max_length=MAX_DRAFT_ITEMS, source="pain_scores"
     )
-    trigger_points = TriggerPointItemSerializer(
+    trigger_points = TriggerPointItemSerializer(  # type: ignore[call-arg]
         many=True, required=False, max_length=MAX_DRAFT_ITEMS
     )
-    mobility = MobilityItemSerializer(many=True, required=False, max_length=MAX_DRAFT_ITEMS)
+    mobility = MobilityItemSerializer(many=True, required=False, max_length=MAX_DRAFT_ITEMS)  # type: ignore[call-arg]
 
     def service_arguments(self) -> dict:
         """The keyword arguments of `services.session_update` (besides session and user)."""
@@ -220,7 +230,9 @@ class SessionSignSerializer(serializers.Serializer):
 
 
 class TriggerPointSerializer(serializers.ModelSerializer):
-    muscle = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    muscle: "serializers.SlugRelatedField[Muscle]" = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     muscle_name = serializers.CharField(source="muscle.name", read_only=True)
 
     class Meta:
@@ -230,7 +242,9 @@ class TriggerPointSerializer(serializers.ModelSerializer):
 
 
 class MobilitySerializer(serializers.ModelSerializer):
-    movement = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    movement: "serializers.SlugRelatedField[Movement]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     percent_of_normal = serializers.FloatField(read_only=True)
 
     class Meta:

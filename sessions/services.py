@@ -11,6 +11,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.permissions import access_for
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import PainScore, PainSource, Patient
 from patients.selectors import active_red_flags
 
@@ -28,12 +29,12 @@ SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
 SESSION_PAIN_SOURCES = (PainSource.PRE_SESSION, PainSource.POST_SESSION)
 
 
-def _require_clinician(user, patient: Patient) -> None:
+def _require_clinician(user: User, patient: Patient) -> None:
     if not access_for(user).may_read_clinical(patient.clinic_id):
         raise PermissionDenied("Only clinical staff of the patient's clinic record sessions.")
 
 
-def require_author(*, user, session: TreatmentSession) -> None:
+def require_author(*, user: User, session: TreatmentSession) -> None:
     """A draft is its author's: nobody else, manager included, writes into it (the page and
     the API both come through here)."""
     if user.pk != session.therapist_id:
@@ -65,7 +66,7 @@ def _validated(instance):
 
 @retrying_atomic
 def session_start(
-    *, patient: Patient, therapist, started_at: dt.datetime | None = None
+    *, patient: Patient, therapist: User, started_at: dt.datetime | None = None
 ) -> TreatmentSession:
     _require_clinician(therapist, patient)
     if patient.is_restricted:
@@ -83,7 +84,7 @@ def session_start(
 def session_update(
     *,
     session: TreatmentSession,
-    user,
+    user: User,
     fields: dict | None = None,
     pain: list[dict] | None = None,
     trigger_points: list[dict] | None = None,
@@ -177,7 +178,7 @@ def _rows_replaced(existing, built: list) -> bool:
 
 @retrying_atomic
 def session_sign(
-    *, session: TreatmentSession, user, acknowledge_red_flags: bool = False
+    *, session: TreatmentSession, user: User, acknowledge_red_flags: bool = False
 ) -> TreatmentSession:
     """Lock the note. A patient with an active red flag needs the signer's explicit, stored
     acknowledgement (domain.md: caution flags adapt pressure; refer flags stop treatment)."""
@@ -203,7 +204,7 @@ def session_sign(
 
 @retrying_atomic
 def addendum_add(
-    *, session: TreatmentSession, author, reason: str, text: str, kind: str = "correction"
+    *, session: TreatmentSession, author: User, reason: str, text: str, kind: str = "correction"
 ) -> Addendum:
     """Correct or complete a signed note without touching it."""
     _require_clinician(author, session.patient)

@@ -1,5 +1,7 @@
 """/patients/import/: upload a CSV, read the dry-run report, confirm."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from clinic.models import Clinic
 from clinic.selectors import clinic_resolve
 from clinic.transactions import DatabaseBusy
+from clinic.types import StaffRequest
 
 from ..imports import PATIENT_COLUMNS, decode_upload, importing_clinics, patients_import
 
@@ -28,7 +31,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, clinics, chosen: Clinic | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["clinic"].queryset = clinics
+        cast(forms.ModelChoiceField, self.fields["clinic"]).queryset = clinics
         self.fields["clinic"].initial = chosen
         if len(clinics) == 1:
             self.fields["clinic"].widget = forms.HiddenInput()
@@ -48,10 +51,10 @@ class ConfirmForm(forms.Form):
 
     def __init__(self, *args, clinics, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["clinic"].queryset = clinics
+        cast(forms.ModelChoiceField, self.fields["clinic"]).queryset = clinics
 
 
-def _chosen_clinic(request, clinics) -> Clinic:
+def _chosen_clinic(request: StaffRequest, clinics) -> Clinic:
     """The clinic the upload form starts on: the request's (clinic.selectors.clinic_resolve),
     else the first the user may import into (the same order)."""
     try:
@@ -63,7 +66,7 @@ def _chosen_clinic(request, clinics) -> Clinic:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def patient_import(request):
+def patient_import(request: StaffRequest):
     clinics = importing_clinics(user=request.user)
     if not clinics.exists():
         raise PermissionDenied

@@ -7,13 +7,14 @@ from django.views.decorators.http import require_GET
 
 from clinic.audit import audit_record
 from clinic.models import AuditEvent
+from clinic.types import StaffRequest
 
 from .. import selectors
 
 
 @login_required
 @require_GET
-def patient_index(request):
+def patient_index(request: StaffRequest):
     search = request.GET.get("q", "").strip()[:100]
     # Managers still find restricted records here: handling the request starts on the chart.
     patients = selectors.patient_list(user=request.user, search=search, restricted=True)

@@ -2,6 +2,7 @@
 the key), and its thank-you page."""
 
 from django.contrib import messages
+from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -21,7 +22,7 @@ from ..forms import (
 )
 
 
-def _step_number(request, reached: int) -> int:
+def _step_number(request: HttpRequest, reached: int) -> int:
     try:
         asked = int(request.POST.get("step") or request.GET.get("step") or reached)
     except ValueError:
@@ -31,7 +32,7 @@ def _step_number(request, reached: int) -> int:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def intake(request, token: str):
+def intake(request: HttpRequest, token: str):
     invitation, refusal = link_lookup(
         request, lambda: selectors.intake_invitation_open(token=token)
     )
@@ -43,7 +44,7 @@ def intake(request, token: str):
     return response
 
 
-def _intake_step(request, token: str, invitation):
+def _intake_step(request: HttpRequest, token: str, invitation):
     submission = selectors.intake_in_progress(invitation=invitation)
     answers = submission.answers if submission else {}
     if "personal" not in answers and invitation.patient:
@@ -80,7 +81,7 @@ def _intake_step(request, token: str, invitation):
     return render(request, "patients/intake_step.html", context, status=status)
 
 
-def _submit(request, invitation, here: str):
+def _submit(request: HttpRequest, invitation, here: str):
     """Sends the reviewed intake: a redirect, or None to show the review page again."""
     try:
         services.intake_submit(invitation=invitation)
@@ -118,6 +119,6 @@ def _known_details(patient) -> dict:
 
 
 @never_cache
-def intake_thanks(request):
+def intake_thanks(request: HttpRequest):
     with link_language(request.GET.get("lang", "")):
         return render(request, "patients/intake_thanks.html")

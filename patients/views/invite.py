@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from clinic.models import Clinic
 from clinic.selectors import clinic_resolve, clinics_of
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 
 from .. import selectors, services
 from ..forms import InvitationForm
@@ -20,7 +21,7 @@ from ..forms import InvitationForm
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def intake_invite(request):
+def intake_invite(request: StaffRequest):
     """Front desk (or any staff) sends an intake link to a new or an existing patient."""
     patient = None
     if request.GET.get("patient"):

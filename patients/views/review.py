@@ -16,6 +16,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.permissions import access_for
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 
 from .. import selectors, services
 from ..forms import IntakeLinkForm, RedFlagClearForm, review_sections
@@ -26,7 +27,7 @@ QUEUE_PAGE_SIZE = 50
 
 
 @login_required
-def intake_queue(request):
+def intake_queue(request: StaffRequest):
     access = access_for(request.user)
     if not access.clinic_ids:
         raise PermissionDenied
@@ -48,7 +49,7 @@ def intake_queue(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def intake_review(request, intake_id: int):
+def intake_review(request: StaffRequest, intake_id: int):
     """Front desk sees who filled it and links it; clinical staff also read the answers."""
     summary = or_404(selectors.intake_summary_get, user=request.user, intake_id=intake_id)
     try:
@@ -91,7 +92,7 @@ def intake_review(request, intake_id: int):
 
 @login_required
 @require_http_methods(["POST"])
-def intake_red_flags_clear(request, intake_id: int):
+def intake_red_flags_clear(request: StaffRequest, intake_id: int):
     intake = or_404(selectors.intake_get, user=request.user, intake_id=intake_id)
     form = RedFlagClearForm(request.POST)
     if form.is_valid():

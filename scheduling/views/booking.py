@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.feedback import service_error_messages
 from clinic.shortcuts import or_404
 from clinic.transactions import DatabaseBusy
+from clinic.types import StaffRequest
 from patients.selectors import patient_get
 from sessions import selectors as session_selectors
 from sessions.views.recording import session_page_with
@@ -24,7 +25,7 @@ from ..forms import FollowUpForm, session_follow_up_form
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def follow_up_new(request):
+def follow_up_new(request: StaffRequest):
     patient_id = request.GET.get("patient", "")
     if not patient_id:
         # Front desk starts here without a chart open: find the patient first.
@@ -55,7 +56,7 @@ def follow_up_new(request):
 
 @login_required
 @require_POST
-def follow_up_plan(request, pk: int):
+def follow_up_plan(request: StaffRequest, pk: int):
     session = or_404(session_selectors.session_get, user=request.user, session_id=pk)
     with timezone.override(session.patient.clinic.zone):
         form = session_follow_up_form(session, data=request.POST)

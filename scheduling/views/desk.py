@@ -10,12 +10,13 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent, Clinic
 from clinic.permissions import access_for
 from clinic.selectors import clinic_resolve, clinics_of
+from clinic.types import StaffRequest
 
 from .. import selectors
 from ..forms import FollowUpFilterForm
 
 
-def clinic_or_404(request, *, managed: bool = False) -> Clinic:
+def clinic_or_404(request: StaffRequest, *, managed: bool = False) -> Clinic:
     """The clinic the page shows (clinic.selectors.clinic_resolve); 404 for a `?clinic=` slug
     outside the user's clinics, or when they have none."""
     try:
@@ -25,7 +26,7 @@ def clinic_or_404(request, *, managed: bool = False) -> Clinic:
 
 
 @login_required
-def follow_up_list(request):
+def follow_up_list(request: StaffRequest):
     clinic = clinic_or_404(request)
     therapists = selectors.clinic_therapists(clinic=clinic)
     filters = FollowUpFilterForm(request.GET or None, therapists=therapists)

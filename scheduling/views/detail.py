@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from clinic.audit import audit_read
 from clinic.feedback import service_error_messages
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 
 from .. import selectors
 from ..follow_ups import follow_up_move, follow_up_set_status
@@ -20,18 +21,18 @@ from ..models import FollowUp
 from ..reminders import reminder_resend
 
 
-def _follow_up_or_404(request, pk: int) -> FollowUp:
+def _follow_up_or_404(request: StaffRequest, pk: int) -> FollowUp:
     return or_404(selectors.follow_up_detail, user=request.user, pk=pk)
 
 
 @login_required
-def follow_up_detail(request, pk: int):
+def follow_up_detail(request: StaffRequest, pk: int):
     follow_up = _follow_up_or_404(request, pk)
     audit_read(user=request.user, obj=follow_up)
     return _render_detail(request, follow_up, FollowUpMoveForm())
 
 
-def _render_detail(request, follow_up: FollowUp, move_form, status=200):
+def _render_detail(request: StaffRequest, follow_up: FollowUp, move_form, status=200):
     with timezone.override(follow_up.patient.clinic.zone):
         if not move_form.is_bound:
             move_form.initial = {"due_at": timezone.localtime(follow_up.due_at)}
@@ -45,7 +46,7 @@ def _render_detail(request, follow_up: FollowUp, move_form, status=200):
 
 @login_required
 @require_POST
-def follow_up_move_view(request, pk: int):
+def follow_up_move_view(request: StaffRequest, pk: int):
     follow_up = _follow_up_or_404(request, pk)
     with timezone.override(follow_up.patient.clinic.zone):
         form = FollowUpMoveForm(request.POST)
@@ -64,7 +65,7 @@ def follow_up_move_view(request, pk: int):
 
 @login_required
 @require_POST
-def follow_up_status_view(request, pk: int):
+def follow_up_status_view(request: StaffRequest, pk: int):
     follow_up = _follow_up_or_404(request, pk)
     status = request.POST.get("status", "")
     if status not in FollowUp.Status.values:
@@ -84,7 +85,7 @@ def follow_up_status_view(request, pk: int):
 
 @login_required
 @require_POST
-def reminder_resend_view(request, pk: int):
+def reminder_resend_view(request: StaffRequest, pk: int):
     reminder = or_404(selectors.reminder_get, user=request.user, pk=pk)
     try:
         reminder_resend(reminder=reminder, actor=request.user)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 from patients.selectors import patient_get
 
 from ..erasure import patient_erasure_request
@@ -17,7 +18,7 @@ from ..erasure import patient_erasure_request
 
 @login_required
 @require_POST
-def patient_erasure(request, pk: int):
+def patient_erasure(request: StaffRequest, pk: int):
     """A manager records the patient's erasure request (restrict now, delete after retention)."""
     patient = or_404(patient_get, user=request.user, patient_id=pk, restricted=True)
     try:
@@ -27,6 +28,7 @@ def patient_erasure(request, pk: int):
     messages.success(
         request,
         _("Erasure request recorded: the record is restricted and will be deleted after %(day)s.")
-        % {"day": date_format(patient.erase_after)},
+        # The request just recorded set erase_after.
+        % {"day": date_format(patient.erase_after)},  # type: ignore[arg-type]
     )
     return redirect("patient_chart", pk=patient.pk)

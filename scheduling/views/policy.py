@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.permissions import access_for
 from clinic.selectors import clinics_of
+from clinic.types import StaffRequest
 
 from ..forms import ReminderPolicyForm
 from ..reminders import policy_for, reminder_policy_update
@@ -20,7 +21,7 @@ from .desk import clinic_or_404
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def reminder_policy(request):
+def reminder_policy(request: StaffRequest):
     if not access_for(request.user).managed_clinic_ids:
         raise PermissionDenied
     clinic = clinic_or_404(request, managed=True)

@@ -1,7 +1,7 @@
 """/follow-ups/reply/<token>/: the patient's confirm/cancel page, from an appointment reminder
 (about an appointment on the book, or an appointment follow-up)."""
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
@@ -15,7 +15,7 @@ from ..replies import ReplyLinkUsed, follow_up_reply, reminder_for_reply
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def follow_up_reply_view(request, token: str):
+def follow_up_reply_view(request: HttpRequest, token: str):
     """The patient's one-time confirm/cancel page (no account). Only a POST answers, so a link
     preview or a mail scanner opening the link changes nothing."""
     # The same guess limit and friendly page as every patient link (clinic.links).

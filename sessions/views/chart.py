@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from clinic.audit import audit_read
 from clinic.permissions import access_for
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 from patients.selectors import latest_intake, patient_get, red_flags_listed
 
 from .. import selectors
@@ -15,7 +16,7 @@ from .. import selectors
 
 @login_required
 @require_GET
-def patient_chart(request, pk: int):
+def patient_chart(request: StaffRequest, pk: int):
     """The chart: demographics and scheduling for every staff role; clinical history, charts
     and red flags only for clinical roles. A restricted record opens only for its clinic's
     managers, and shows them the erasure request alone."""

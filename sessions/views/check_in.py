@@ -1,5 +1,6 @@
 """The post-session check-in page: one screen, no login; the token in the link is the key."""
 
+from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -15,7 +16,7 @@ from ..forms import CheckInForm
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def check_in(request, token: str):
+def check_in(request: HttpRequest, token: str):
     found, refusal = link_lookup(request, lambda: check_in_open(token=token))
     if refusal:
         return refusal
@@ -25,7 +26,7 @@ def check_in(request, token: str):
     return response
 
 
-def _check_in_page(request, found):
+def _check_in_page(request: HttpRequest, found):
     patient = found.session.patient
     form = CheckInForm(request.POST or None, regions=check_in_regions(check_in=found))
     if request.method == "POST" and form.is_valid():
@@ -49,6 +50,6 @@ def _check_in_page(request, found):
 
 
 @never_cache
-def check_in_thanks(request):
+def check_in_thanks(request: HttpRequest):
     with link_language(request.GET.get("lang", "")):
         return render(request, "treatments/check_in_thanks.html")

@@ -6,13 +6,14 @@ from django.views.decorators.http import require_GET
 
 from clinic.audit import audit_read
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 
 from .. import selectors
 
 
 @login_required
 @require_GET
-def session_history(request, pk: int):
+def session_history(request: StaffRequest, pk: int):
     session = or_404(selectors.session_get, user=request.user, session_id=pk)
     audit_read(user=request.user, obj=session)
     return render(

@@ -9,6 +9,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.permissions import access_for
 from clinic.selectors import active_memberships
+from clinic.types import StaffRequest
 from patients.selectors import attention_list
 
 from .. import selectors
@@ -20,7 +21,7 @@ HOME_TODAY_ROWS = 50
 
 @login_required
 @require_GET
-def home(request):
+def home(request: StaffRequest):
     """The busiest page: a fixed number of queries whatever the clinic's size (each list is
     bounded and served by an index that matches it; tests/treatments/test_home_page.py)."""
     access = access_for(request.user)

@@ -19,6 +19,7 @@ from clinic.feedback import service_error_messages
 from clinic.input_guard import HostileInput, request_json
 from clinic.permissions import access_for
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 from patients.selectors import patient_get, red_flags_listed
 
 from .. import selectors, services
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 
 @login_required
-def session_new(request):
+def session_new(request: StaffRequest):
     try:
         patient_id = int(request.GET.get("patient", ""))
     except ValueError:
@@ -51,14 +52,14 @@ def session_new(request):
 
 @login_required
 @require_GET
-def session_detail(request, pk: int):
+def session_detail(request: StaffRequest, pk: int):
     session = selectors.session_parts(
         session=or_404(selectors.session_get, user=request.user, session_id=pk)
     )
     audit_read(user=request.user, obj=session)
     previous = selectors.previous_session(session=session)
     editable = not session.is_signed and session.therapist_id == request.user.pk
-    context = {
+    context: dict = {
         "session": session,
         "patient": session.patient,
         "previous": previous,
@@ -81,7 +82,7 @@ def session_detail(request, pk: int):
 
 @login_required
 @require_POST
-def session_draft(request, pk: int):
+def session_draft(request: StaffRequest, pk: int):
     """The recording page's autosave: the whole draft as JSON. Answers 200 with the save time,
     400 with per-field errors (nothing written), or 409 once the note is signed."""
     session = or_404(selectors.session_get, user=request.user, session_id=pk)
@@ -124,7 +125,7 @@ def session_draft(request, pk: int):
 
 @login_required
 @require_POST
-def session_sign(request, pk: int):
+def session_sign(request: StaffRequest, pk: int):
     session = or_404(selectors.session_get, user=request.user, session_id=pk)
     form = SignForm(request.POST)
     form.is_valid()
@@ -143,7 +144,7 @@ def session_sign(request, pk: int):
 
 @login_required
 @require_POST
-def addendum_create(request, pk: int):
+def addendum_create(request: StaffRequest, pk: int):
     session = or_404(selectors.session_get, user=request.user, session_id=pk)
     form = AddendumForm(request.POST)
     if form.is_valid():
@@ -157,7 +158,7 @@ def addendum_create(request, pk: int):
     return session_page_with(request, session, addendum_form=form)
 
 
-def session_page_with(request, session, *, addendum_form=None, follow_up_form=None):
+def session_page_with(request: StaffRequest, session, *, addendum_form=None, follow_up_form=None):
     """The session page showing a form as it was sent (with its errors), not a blank one. The
     follow-up form is scheduling's (its view passes it back; the page's template shows it)."""
     session = selectors.session_parts(session=session)

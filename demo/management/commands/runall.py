@@ -34,7 +34,7 @@ class Command(BaseCommand):
 
         # SIGTERM (docker stop, kill) takes the same path as Ctrl-C.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
-        stopped_early = []
+        stopped_early: list[str] = []
         try:
             while not stopped_early:
                 time.sleep(0.5)
