@@ -484,7 +484,7 @@ LATE_CANCELLATION_HOURS = 24  # the reminder policy's default window
 BOOKED_DIRECTLY = 0.8
 # Weekly hours (weekdays 0-4 are Monday to Friday): therapist3 has a split Wednesday.
 FULL_DAY = ((dt.time(8, 30), dt.time(19, 0)),)
-DEMO_HOURS = {
+DEMO_HOURS: dict[str, dict[int, tuple[tuple[dt.time, dt.time], ...]]] = {
     "therapist": {day: FULL_DAY for day in range(5)},
     "therapist2": {**{day: FULL_DAY for day in range(5)}, 5: ((dt.time(9), dt.time(13)),)},
     "therapist3": {
@@ -506,7 +506,7 @@ def _times_from(planned: dt.datetime) -> Iterator[dt.datetime]:
             ) + dt.timedelta(minutes=30 * half_hour)
 
 
-def _working_hours(clinics: dict[str, Clinic], users: dict[str, object]) -> list:
+def _working_hours(clinics: dict[str, Clinic], users: dict[str, User]) -> list[WorkingHours]:
     clinic_of = {s.username: clinics[s.clinic] for s in STAFF}
     return [
         WorkingHours(

@@ -223,7 +223,7 @@ def _write_staff(demo: DemoPlan, password: str) -> dict[int, ReminderPolicy]:
 def _write_chunk(chunk: list[PatientPlan], tally: _Tally, policies) -> None:
     for label, model, rows_of in WRITE_ORDER:
         tally.write(label, model, [obj for p in chunk for obj in rows_of(p)])
-    booked = [
+    booked: list[Appointment | FollowUp] = [
         *(f for p in chunk for f in p.follow_ups),
         *(a for p in chunk for a in p.appointments if a.status == Appointment.Status.BOOKED),
     ]

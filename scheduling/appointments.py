@@ -17,6 +17,7 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.permissions import access_for
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 from patients.models import Patient
 from sessions.models import TreatmentSession
 from sessions.selectors import open_draft
@@ -32,14 +33,16 @@ EXCLUSION_VIOLATION = "23P01"
 MIN_MINUTES, MAX_MINUTES = 5, 480
 S = Appointment.Status
 # Where each status may go next; completed, cancelled and no-show are closed.
-NEXT_STATUSES = {
+NEXT_STATUSES: dict[str, set[str]] = {
     S.BOOKED: {S.ARRIVED, S.IN_TREATMENT, S.CANCELLED, S.NO_SHOW},
     S.ARRIVED: {S.BOOKED, S.IN_TREATMENT, S.CANCELLED},
     S.IN_TREATMENT: {S.COMPLETED},
 }
 
 
-def _audit(appointment: Appointment, action: str, *, actor=None, actor_label: str = "") -> None:
+def _audit(
+    appointment: Appointment, action: str, *, actor: User | None = None, actor_label: str = ""
+) -> None:
     if actor is None and not actor_label:
         raise ValueError("A write to an appointment names who made it: actor or actor_label.")
     audit_record(
@@ -52,7 +55,7 @@ def _audit(appointment: Appointment, action: str, *, actor=None, actor_label: st
     )
 
 
-def _require_staff(actor, clinic_id: int) -> None:
+def _require_staff(actor: User, clinic_id: int) -> None:
     if clinic_id not in access_for(actor).clinic_ids:
         raise PermissionDenied("Only the clinic's staff write its book.")
 
@@ -115,7 +118,8 @@ def _check_slot(appointment: Appointment) -> None:
                 ]
             }
         )
-    if appointment.room_id and appointment.room.clinic_id != appointment.clinic_id:
+    room = appointment.room
+    if room is not None and room.clinic_id != appointment.clinic_id:
         raise ValidationError({"room": [_("Choose a room of the patient's clinic.")]})
     _check_free(appointment)
 
@@ -129,7 +133,8 @@ def _save(appointment: Appointment, **kwargs) -> None:
         cause = error.__cause__
         if getattr(cause, "pgcode", None) != EXCLUSION_VIOLATION:
             raise
-        room = "room" in (getattr(cause.diag, "constraint_name", "") or "")
+        diag = getattr(cause, "diag", None)
+        room = "room" in (getattr(diag, "constraint_name", "") or "")
         field = "room" if room else "starts_at"
         message = (
             _("This room was just taken by another booking: choose another time.")
@@ -143,10 +148,10 @@ def _save(appointment: Appointment, **kwargs) -> None:
 def appointment_book(
     *,
     patient: Patient,
-    therapist,
+    therapist: User | None,
     starts_at: dt.datetime,
     duration_minutes: int,
-    actor,
+    actor: User | None,
     actor_label: str = "",
     kind: str = Appointment.Kind.TREATMENT,
     room: Room | None = None,
@@ -157,8 +162,10 @@ def appointment_book(
     note): it is done once the appointment is placed, and its reminders give way to the
     appointment's. A patient taking a waitlist offer books with `actor=None` and `actor_label`
     (scheduling/offers.py)."""
-    if actor is not None or not actor_label:
+    if actor is not None:
         _require_staff(actor, patient.clinic_id)
+    elif not actor_label:
+        raise PermissionDenied("Only the clinic's staff write its book.")
     if therapist is None:
         raise ValidationError({"therapist": [_("Choose a therapist.")]})
     require_treating(therapist, patient)
@@ -199,9 +206,9 @@ def appointment_move(
     *,
     appointment: Appointment,
     starts_at: dt.datetime,
-    actor,
+    actor: User,
     duration_minutes: int | None = None,
-    therapist=None,
+    therapist: User | None = None,
     room: Room | None = None,
 ) -> Appointment:
     """A new time (and maybe therapist or room) for a booked appointment: its pending reminders
@@ -242,7 +249,7 @@ def appointment_set_status(
     *,
     appointment: Appointment,
     status: str,
-    actor=None,
+    actor: User | None = None,
     actor_label: str = "",
     reason: str = "",
     by_patient: bool = False,
@@ -286,11 +293,11 @@ def appointment_confirm(*, appointment: Appointment, actor_label: str) -> Appoin
 
 
 @retrying_atomic
-def appointment_start_session(*, appointment: Appointment, actor) -> TreatmentSession:
+def appointment_start_session(*, appointment: Appointment, actor: User) -> TreatmentSession:
     """The therapist starts the session from the appointment (or continues the draft they have
     open for the patient): the two are linked and the appointment is in treatment."""
     appointment = _locked(appointment)
-    if appointment.session_id:
+    if appointment.session is not None:
         return appointment.session
     if appointment.status not in (S.BOOKED, S.ARRIVED):
         raise _refuse_transition(appointment, S.IN_TREATMENT)
@@ -305,7 +312,7 @@ def appointment_start_session(*, appointment: Appointment, actor) -> TreatmentSe
     return session
 
 
-def appointment_complete(*, session: TreatmentSession, actor) -> Appointment | None:
+def appointment_complete(*, session: TreatmentSession, actor: User) -> Appointment | None:
     """Signing the session's note completes the appointment it was started from (called by
     scheduling's session_signed receiver, inside the signature's transaction)."""
     appointment = (

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from clinic.models import Clinic
 from clinic.permissions import visible
+from clinic.types import User
 
-from .hours import SLOT_MINUTES, working_intervals
+from .hours import SLOT_MINUTES, Interval, working_intervals
 from .models import Appointment
 from .selectors import clinic_therapists
 
@@ -23,9 +24,10 @@ STEP = dt.timedelta(minutes=SLOT_MINUTES)
 
 @dataclass
 class Column:
-    therapist: object
+    therapist: User
     day: dt.date
-    hours: list | None = None  # None: the therapist's hours are not kept (every time is open)
+    # Per day, the therapist's intervals; None: hours not kept (every time is open).
+    hours: dict[dt.date, list[Interval]] | None = None
 
 
 @dataclass

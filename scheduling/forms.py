@@ -126,7 +126,7 @@ def _therapist_field(therapists, *, required: bool = True) -> forms.ModelChoiceF
         required=required,
         empty_label=None if required else _("Same therapist"),
     )
-    field.label_from_instance = lambda u: u.get_full_name() or u.username
+    field.label_from_instance = lambda u: u.get_full_name() or u.username  # type: ignore[method-assign,assignment]
     return field
 
 
@@ -148,7 +148,7 @@ class AppointmentForm(forms.Form):
     def __init__(self, *args, therapists, rooms, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields = {"therapist": _therapist_field(therapists), **self.fields}
-        self.fields["room"].queryset = rooms
+        cast("forms.ModelChoiceField[Room]", self.fields["room"]).queryset = rooms
 
 
 class AppointmentMoveForm(forms.Form):

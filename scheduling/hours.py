@@ -41,15 +41,15 @@ def working_intervals(
     weekly: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    for row in WorkingHours.objects.filter(clinic=clinic, therapist_id__in=ids).order_by(
+    for hours in WorkingHours.objects.filter(clinic=clinic, therapist_id__in=ids).order_by(
         "weekday", "starts"
     ):
-        weekly[row.therapist_id][row.weekday].append((row.starts, row.ends))
+        weekly[hours.therapist_id][hours.weekday].append((hours.starts, hours.ends))
     changed: dict[int, list[WorkingHoursException]] = defaultdict(list)
-    for row in WorkingHoursException.objects.filter(
+    for exception in WorkingHoursException.objects.filter(
         clinic=clinic, therapist_id__in=ids, first_day__lte=last_day, last_day__gte=first_day
     ).order_by("first_day", "starts"):
-        changed[row.therapist_id].append(row)
+        changed[exception.therapist_id].append(exception)
     zone = clinic.zone
     days = [first_day + dt.timedelta(n) for n in range((last_day - first_day).days + 1)]
     result: dict[int, dict[dt.date, list[Interval]] | None] = {}
@@ -61,7 +61,11 @@ def working_intervals(
         for day in days:
             exceptions = [e for e in changed[therapist_id] if e.first_day <= day <= e.last_day]
             if exceptions:
-                times = [(e.starts, e.ends) for e in exceptions if not e.is_leave]
+                times = [
+                    (e.starts, e.ends)
+                    for e in exceptions
+                    if e.starts is not None and e.ends is not None  # leave has no times
+                ]
             else:
                 times = weekly[therapist_id][day.weekday()]
             per_day[day] = [(_local(day, a, zone), _local(day, b, zone)) for a, b in times]

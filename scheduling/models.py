@@ -535,8 +535,7 @@ class Reminder(models.Model):
     def subject(self) -> "Appointment | FollowUp | WaitlistOffer":
         """What the message announces."""
         subject = self.offer or self.appointment or self.follow_up
-        if subject is None:  # the database's check constraint rules this out
-            raise ValueError("A reminder announces an appointment, a follow-up or an offer.")
+        assert subject is not None  # the check constraint: exactly one of them
         return subject
 
 

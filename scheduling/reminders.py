@@ -437,8 +437,7 @@ def _check_in_link_token(row: Reminder) -> str:
     it is derived from the session, not the message, so the email and the text message carry
     the same link and neither stops the other working (a check-in keeps one token hash)."""
     follow_up = row.follow_up
-    if follow_up is None:  # the check-in request's rows are a follow-up's (reminder_schedule)
-        raise ValueError("A check-in request belongs to a follow-up.")
+    assert follow_up is not None  # a check-in request is a follow-up's
     raw = salted_hmac("reminders.check_in", f"check-in-{follow_up.session_id}").hexdigest()
     check_in = CheckIn.objects.filter(session_id=follow_up.session_id).first()
     if check_in is None:
@@ -450,7 +449,7 @@ def _check_in_link_token(row: Reminder) -> str:
 
 
 def _compose(row: Reminder) -> channels.OutgoingMessage:
-    subject = row.subject
+    about = row.subject
     patient = row.patient
     clinic = patient.clinic
     context: dict = {"patient": patient, "clinic": clinic, "reminder": row}
@@ -473,7 +472,7 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
         context["link"] = f"{settings.SITE_URL}/follow-ups/reply/{raw}/"
     language = patient.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language), timezone.override(clinic.zone):
-        context["when"] = formats.date_format(timezone.localtime(subject.due_at), "DATETIME_FORMAT")
+        context["when"] = formats.date_format(timezone.localtime(about.due_at), "DATETIME_FORMAT")
         if "expires" in context:
             context["expires"] = formats.time_format(timezone.localtime(context["expires"]))
         lang = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
@@ -574,10 +573,11 @@ def _record_accepted(row: Reminder, *, provider_id: str) -> None:
     if it was reclaimed meanwhile, the message it carries (same key, same appointment time) is
     the one the provider accepted, and the new holder finds it sent."""
     # The same time as the message said: a row moved meanwhile is a new message to send.
-    if row.appointment is not None:
-        same_time = Q(appointment__starts_at=row.appointment.starts_at)
-    elif row.follow_up is not None:
-        same_time = Q(follow_up__due_at=row.follow_up.due_at)
+    when = row.subject.due_at
+    if row.appointment_id:
+        same_time = Q(appointment__starts_at=when)
+    elif row.follow_up_id:
+        same_time = Q(follow_up__due_at=when)
     else:
         same_time = Q()  # an offer's slot never moves
     accepted = Reminder.objects.filter(same_time, pk=row.pk, status=Reminder.Status.SENDING)

@@ -53,16 +53,19 @@ def follow_up_reply(*, token: str, confirm: bool) -> Appointment | FollowUp:
         raise ReplyLinkUsed
     reminder.answered_at = timezone.now()
     reminder.save(update_fields=["answered_at", "updated_at"])
-    if found.appointment_id:
+    subject = found.subject
+    if isinstance(subject, Appointment):
         if confirm:
-            return appointment_confirm(appointment=found.appointment, actor_label=PATIENT_LINK)
+            return appointment_confirm(appointment=subject, actor_label=PATIENT_LINK)
         return appointment_set_status(
-            appointment=found.appointment,
+            appointment=subject,
             status=Appointment.Status.CANCELLED,
             actor_label=PATIENT_LINK,
             by_patient=True,
         )
+    # The reply page's links are an appointment's or a follow-up's (reminder_for_reply).
+    assert isinstance(subject, FollowUp)
     status = FollowUp.Status.CONFIRMED if confirm else FollowUp.Status.CANCELLED
     return follow_up_set_status(
-        follow_up=found.follow_up, status=status, actor_label=PATIENT_LINK, by_patient=True
+        follow_up=subject, status=status, actor_label=PATIENT_LINK, by_patient=True
     )

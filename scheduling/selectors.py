@@ -176,18 +176,14 @@ def book_today(*, user, start: dt.datetime, end: dt.datetime, limit: int) -> dic
 
 
 def therapist_hours(*, clinic: Clinic, therapist, today: dt.date) -> dict:
-    """A therapist's weekly hours (each with its day's name) and the exceptions not yet over,
-    for the hours page."""
-    weekly = list(
-        WorkingHours.objects.filter(clinic=clinic, therapist=therapist).order_by(
-            "weekday", "starts"
-        )
-    )
+    """A therapist's weekly hours, each (its day's name, the row), and the exceptions not yet
+    over, for the hours page."""
     names = dict(WEEKDAYS)
-    for row in weekly:
-        row.day_name = names[row.weekday]
+    weekly = WorkingHours.objects.filter(clinic=clinic, therapist=therapist).order_by(
+        "weekday", "starts"
+    )
     return {
-        "weekly": weekly,
+        "weekly": [(names[row.weekday], row) for row in weekly],
         "exceptions": list(
             WorkingHoursException.objects.filter(
                 clinic=clinic, therapist=therapist, last_day__gte=today

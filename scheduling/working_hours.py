@@ -11,29 +11,32 @@ from clinic.audit import audit_record
 from clinic.models import CLINICAL_ROLES, AuditEvent, Clinic, Membership
 from clinic.permissions import access_for
 from clinic.transactions import retrying_atomic
+from clinic.types import User
 
 from .models import WorkingHours, WorkingHoursException
 
 
-def _require_manager(actor, clinic: Clinic) -> None:
+def _require_manager(actor: User, clinic: Clinic) -> None:
     if clinic.pk not in access_for(actor).managed_clinic_ids:
         raise PermissionDenied("Therapists' hours are set by the clinic's managers.")
 
 
-def _require_treats(therapist, clinic: Clinic) -> None:
+def _require_treats(therapist: User, clinic: Clinic) -> None:
     if not Membership.objects.filter(
         user=therapist, clinic=clinic, role__in=CLINICAL_ROLES, is_active=True
     ).exists():
         raise ValidationError({"therapist": [_("Choose a therapist of the clinic.")]})
 
 
-def _audit(row, action: str, actor, clinic: Clinic) -> None:
+def _audit(
+    row: WorkingHours | WorkingHoursException, action: str, actor: User, clinic: Clinic
+) -> None:
     audit_record(action=action, actor=actor, obj=row, clinic_id=clinic.pk)
 
 
 @retrying_atomic
 def working_hours_add(
-    *, clinic: Clinic, therapist, weekday: int, starts: dt.time, ends: dt.time, actor
+    *, clinic: Clinic, therapist: User, weekday: int, starts: dt.time, ends: dt.time, actor
 ) -> WorkingHours:
     _require_manager(actor, clinic)
     _require_treats(therapist, clinic)
@@ -57,10 +60,10 @@ def working_hours_add(
 def hours_exception_add(
     *,
     clinic: Clinic,
-    therapist,
+    therapist: User,
     first_day: dt.date,
     last_day: dt.date,
-    actor,
+    actor: User,
     starts: dt.time | None = None,
     ends: dt.time | None = None,
     note: str = "",
@@ -90,7 +93,7 @@ def hours_exception_add(
 
 
 @retrying_atomic
-def working_hours_remove(*, row: WorkingHours | WorkingHoursException, actor) -> None:
+def working_hours_remove(*, row: WorkingHours | WorkingHoursException, actor: User) -> None:
     clinic = row.clinic
     _require_manager(actor, clinic)
     _audit(row, AuditEvent.Action.UPDATE, actor, clinic)

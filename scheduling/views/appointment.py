@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.audit import audit_read
 from clinic.feedback import service_error_messages
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 from patients.selectors import patient_get
 
 from .. import selectors
@@ -30,13 +31,13 @@ from ..models import Appointment
 SLOT_PARAMETERS = ("therapist", "starts_at", "follow_up")
 
 
-def _slot(request) -> dict:
+def _slot(request: StaffRequest) -> dict:
     return {name: request.GET[name] for name in SLOT_PARAMETERS if request.GET.get(name)}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def appointment_new(request):
+def appointment_new(request: StaffRequest):
     patient_id = request.GET.get("patient", "")
     if not patient_id.isdigit():
         search = request.GET.get("q", "").strip()
@@ -99,11 +100,11 @@ def appointment_new(request):
         )
 
 
-def _appointment_or_404(request, pk: int) -> Appointment:
+def _appointment_or_404(request: StaffRequest, pk: int) -> Appointment:
     return or_404(selectors.appointment_detail, user=request.user, pk=pk)
 
 
-def _render_detail(request, appointment: Appointment, move_form=None, status=200):
+def _render_detail(request: StaffRequest, appointment: Appointment, move_form=None, status=200):
     clinic = appointment.patient.clinic
     with timezone.override(clinic.zone):
         if move_form is None:
@@ -126,7 +127,7 @@ def _render_detail(request, appointment: Appointment, move_form=None, status=200
 
 
 @login_required
-def appointment_detail(request, pk: int):
+def appointment_detail(request: StaffRequest, pk: int):
     appointment = _appointment_or_404(request, pk)
     audit_read(user=request.user, obj=appointment)
     return _render_detail(request, appointment)
@@ -134,7 +135,7 @@ def appointment_detail(request, pk: int):
 
 @login_required
 @require_POST
-def appointment_move_view(request, pk: int):
+def appointment_move_view(request: StaffRequest, pk: int):
     appointment = _appointment_or_404(request, pk)
     clinic = appointment.patient.clinic
     with timezone.override(clinic.zone):
@@ -161,7 +162,7 @@ def appointment_move_view(request, pk: int):
 
 @login_required
 @require_POST
-def appointment_status_view(request, pk: int):
+def appointment_status_view(request: StaffRequest, pk: int):
     appointment = _appointment_or_404(request, pk)
     status = request.POST.get("status", "")
     if status not in Appointment.Status.values:
@@ -186,7 +187,7 @@ def appointment_status_view(request, pk: int):
 
 @login_required
 @require_POST
-def appointment_session_view(request, pk: int):
+def appointment_session_view(request: StaffRequest, pk: int):
     appointment = _appointment_or_404(request, pk)
     try:
         # Front desk is refused by the sessions service: 403.

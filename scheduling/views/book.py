@@ -13,20 +13,21 @@ from clinic.audit import audit_record
 from clinic.models import AuditEvent
 from clinic.permissions import access_for
 from clinic.selectors import clinics_of
+from clinic.types import StaffRequest
 
 from .. import selectors
 from ..book import book_day, book_week
 from .desk import clinic_or_404
 
 
-def _day(request, zone) -> dt.date:
+def _day(request: StaffRequest, zone) -> dt.date:
     try:
         return dt.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
         return timezone.localdate(timezone.now(), zone)
 
 
-def _render(request, template: str, clinic, day: dt.date, **context):
+def _render(request: StaffRequest, template: str, clinic, day: dt.date, **context):
     audit_record(action=AuditEvent.Action.LIST, actor=request.user)
     with timezone.override(clinic.zone):
         return render(
@@ -43,7 +44,7 @@ def _render(request, template: str, clinic, day: dt.date, **context):
 
 
 @login_required
-def book_day_view(request):
+def book_day_view(request: StaffRequest):
     clinic = clinic_or_404(request)
     day = _day(request, clinic.zone)
     return _render(
@@ -60,7 +61,7 @@ def book_day_view(request):
 
 
 @login_required
-def book_week_view(request):
+def book_week_view(request: StaffRequest):
     clinic = clinic_or_404(request)
     therapists = list(selectors.clinic_therapists(clinic=clinic))
     wanted = request.GET.get("therapist", "")

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from clinic.permissions import access_for
 from clinic.selectors import clinics_of
 from clinic.shortcuts import or_404
+from clinic.types import StaffRequest
 
 from .. import selectors
 from ..forms import HoursExceptionForm, WorkingHoursForm, form_refused
@@ -26,7 +27,7 @@ from .desk import clinic_or_404
 REMOVABLE = {"remove_hours": WorkingHours, "remove_exception": WorkingHoursException}
 
 
-def _therapist(request, therapists: list):
+def _therapist(request: StaffRequest, therapists: list):
     wanted = request.GET.get("therapist", "")
     therapist = next((t for t in therapists if str(t.pk) == wanted), None)
     if therapist is None and (wanted or not therapists):
@@ -34,7 +35,7 @@ def _therapist(request, therapists: list):
     return therapist or therapists[0]
 
 
-def _post(request, clinic, therapist, hours_form, exception_form) -> bool:
+def _post(request: StaffRequest, clinic, therapist, hours_form, exception_form) -> bool:
     """Do what the form asked; True when it was done."""
     for action, model in REMOVABLE.items():
         if request.POST.get(action, "").isdigit():
@@ -64,7 +65,7 @@ def _post(request, clinic, therapist, hours_form, exception_form) -> bool:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def working_hours_page(request):
+def working_hours_page(request: StaffRequest):
     if not access_for(request.user).managed_clinic_ids:
         raise PermissionDenied
     clinic = clinic_or_404(request, managed=True)
