@@ -376,6 +376,7 @@ def _plan_person(rng: random.Random, clinic: Clinic, *, number: int) -> _Person:
         occupation=rng.choice(occupations),
         postures=rng.choice(postures),
     )
+    patient.match_keys_fill()  # the writer's raw insert skips save(), which fills them
     return _Person(patient=patient, profile=profile, reachable=email_ok or sms_ok)
 
 

@@ -329,11 +329,6 @@ class WaitlistEntry(models.Model):
                 condition=Q(parts_of_day__gte=1, parts_of_day__lte=7),
                 name="waitlist_some_part_of_day",
             ),
-            models.UniqueConstraint(
-                fields=["patient"],
-                condition=Q(status="waiting"),
-                name="waitlist_one_waiting_entry_per_patient",
-            ),
         ]
 
     def __str__(self) -> str:

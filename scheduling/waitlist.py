@@ -160,14 +160,7 @@ def waitlist_entry_withdraw(*, entry: WaitlistEntry, actor) -> WaitlistEntry:
         raise PermissionDenied("Only the clinic's staff keep its waitlist.")
     if entry.status != WaitlistEntry.Status.WAITING:
         raise ValidationError({"status": [_("Only a waiting entry can be withdrawn.")]})
-    entry.status = WaitlistEntry.Status.WITHDRAWN
-    entry.save(update_fields=["status", "updated_at"])
-    held = list(entry.offers.filter(status=WaitlistOffer.Status.OFFERED))
-    entry.offers.filter(pk__in=[o.pk for o in held]).update(
-        status=WaitlistOffer.Status.DECLINED, answered_at=timezone.now()
-    )
-    for offer in held:
-        slot_offer_again(slot_id=offer.slot_id)
+    _withdraw(entry)
     _audit(
         entry,
         AuditEvent.Action.UPDATE,
@@ -194,6 +187,30 @@ def waitlist_patient_restricted(*, patient: Patient) -> None:
     )
     Reminder.objects.filter(offer__entry__patient=patient, status=Reminder.Status.PENDING).update(
         status=Reminder.Status.CANCELLED, lease=None, last_error="Erasure requested."
+    )
+    for offer in held:
+        slot_offer_again(slot_id=offer.slot_id)
+
+
+def waitlist_after_merge(*, survivor: Patient) -> None:
+    """A merge of duplicate records moved the duplicate's entries onto the survivor: the first
+    request keeps its place, a later one is withdrawn and any offer it holds passed on. (Not a
+    unique constraint: the merge moves rows before it can tell the waitlist.)"""
+    waiting = list(
+        WaitlistEntry.objects.select_for_update()
+        .filter(patient=survivor, status=WaitlistEntry.Status.WAITING)
+        .order_by("created_at", "id")
+    )
+    for entry in waiting[1:]:
+        _withdraw(entry)
+
+
+def _withdraw(entry: WaitlistEntry) -> None:
+    entry.status = WaitlistEntry.Status.WITHDRAWN
+    entry.save(update_fields=["status", "updated_at"])
+    held = list(entry.offers.filter(status=WaitlistOffer.Status.OFFERED))
+    entry.offers.filter(pk__in=[o.pk for o in held]).update(
+        status=WaitlistOffer.Status.DECLINED, answered_at=timezone.now()
     )
     for offer in held:
         slot_offer_again(slot_id=offer.slot_id)

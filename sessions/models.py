@@ -335,6 +335,8 @@ class SessionPain(models.Model):
 
     clinic_lookup = "clinic"
     is_clinical = True
+    # Rebuilt from the record, never moved or edited (a patient merge rebuilds it).
+    is_derived = True
 
     # Copied from the patient and the session: the report filters on them without joins.
     clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
@@ -367,6 +369,8 @@ class TriggerPointVisit(models.Model):
 
     clinic_lookup = "clinic"
     is_clinical = True
+    # Rebuilt from the record, never moved or edited (a patient merge rebuilds it).
+    is_derived = True
 
     trigger_point = models.OneToOneField(
         TriggerPoint, on_delete=models.CASCADE, primary_key=True, related_name="+"

@@ -194,9 +194,5 @@ class Migration(migrations.Migration):
             model_name='waitlistoffer',
             constraint=models.UniqueConstraint(fields=('slot', 'entry'), name='offer_once_per_slot_entry'),
         ),
-        migrations.AddConstraint(
-            model_name='waitlistentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'waiting')), fields=('patient',), name='waitlist_one_waiting_entry_per_patient'),
-        ),
         migrations.RunPython(erasure_forwards, erasure_backwards),
     ]

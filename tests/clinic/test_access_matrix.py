@@ -191,6 +191,10 @@ MATRIX = {
     "patient_list": ("get", "/patients/", STAFF),
     "patient_import": ("get", "/patients/import/", ("login", "403", "ok", "ok", "403")),
     "patient_chart": ("get", "/patients/{patient}/", CLINIC_A),
+    "patient_new": ("get", "/patients/new/", ("login", "403", "ok", "ok", "403")),
+    "patient_edit": ("get", "/patients/{patient}/edit/", ("login", "403", "ok", "ok", "404")),
+    "patient_merge": ("get", "/patients/{patient}/merge/", ("login", "403", "403", "ok", "404")),
+    "patient_intake_link": ("post", "/patients/{patient}/intake-link/", CLINIC_A),
     "patient_erasure": (
         "post", "/patients/{erasable}/erasure", ("login", "404", "404", "ok", "404"),
     ),

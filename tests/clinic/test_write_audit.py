@@ -124,6 +124,30 @@ def _patients_import(c):
     return {"actor": c["front_desk"]}, Patient.objects.get(last_name="Silva").pk
 
 
+def _patient_register(c):
+    patient = services.patient_register(
+        actor=c["front_desk"],
+        clinic=c["clinic"],
+        details={"first_name": "Walk", "last_name": "In", "date_of_birth": dt.date(1990, 1, 2)},
+    )
+    return {"actor": c["front_desk"]}, patient.pk
+
+
+def _patient_update(c):
+    services.patient_update(
+        actor=c["front_desk"], patient=c["patient"], changes={"phone": "416 555 0100"}
+    )
+    return {"actor": c["front_desk"]}, c["patient"].pk
+
+
+def _patient_merge(c):
+    duplicate = Patient.objects.create(
+        clinic=c["clinic"], first_name="Dup", last_name="Licate", date_of_birth=dt.date(1990, 1, 2)
+    )
+    services.patient_merge(actor=c["manager"], survivor=c["patient"], merged=duplicate)
+    return {"actor": c["manager"]}, c["patient"].pk
+
+
 def _session_start(c):
     session_services.session_start(patient=c["patient"], therapist=c["therapist"])
     return {"actor": c["therapist"]}, c["patient"].pk
@@ -314,6 +338,9 @@ WRITES = {
     "intake_link": _intake_link,
     "intake_red_flags_clear": _intake_red_flags_clear,
     "patients_import": _patients_import,
+    "patient_register": _patient_register,
+    "patient_update": _patient_update,
+    "patient_merge": _patient_merge,
     "session_start": _session_start,
     "session_update": _session_update,
     "session_sign": _session_sign,
@@ -376,7 +403,7 @@ def test_each_write_leaves_its_audit_row_naming_who_acted(cast, name):
     cast["since"] = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     who, patient_id = WRITES[name](cast)
     rows = AuditEvent.objects.filter(
-        id__gt=cast["since"], action__in=["create", "update", "sign", "erase"], **who
+        id__gt=cast["since"], action__in=["create", "update", "sign", "erase", "merge"], **who
     )
     assert rows.exists(), f"{name} left no audit row naming {who}"
     if patient_id is not None:

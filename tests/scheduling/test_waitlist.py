@@ -386,3 +386,20 @@ def test_an_erasure_request_takes_the_patient_off_the_waitlist_and_passes_their_
     assert eve_offer.reminders.get().status == Reminder.Status.CANCELLED
     assert WaitlistEntry.objects.get(patient=eve).status == WaitlistEntry.Status.WITHDRAWN
     assert slot.offers.get(status=Offer.OFFERED).entry.patient == fay
+
+
+def test_a_merged_record_waits_once_its_first_request_keeping_its_place(
+    clinic_a, manager, front_desk
+):
+    from patients.services import patient_merge
+
+    survivor, duplicate = _reachable(clinic_a, "Eve"), _reachable(clinic_a, "Eva")
+    first = _wait(duplicate, front_desk)
+    later = _wait(survivor, front_desk)
+
+    patient_merge(actor=manager, survivor=survivor, merged=duplicate)
+
+    first.refresh_from_db()
+    later.refresh_from_db()
+    assert (first.patient, first.status) == (survivor, WaitlistEntry.Status.WAITING)
+    assert later.status == WaitlistEntry.Status.WITHDRAWN
