@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -79,7 +80,7 @@ def _object_ref(obj) -> tuple[str, str]:
 
 
 def _event(
-    *, action, actor: AnyUser | None, actor_label, obj, patient, patient_id, clinic_id
+    *, action, actor: AnyUser | None, actor_label, obj, patient, patient_id, clinic_id, fields=()
 ) -> AuditEvent:
     object_type, object_id = _object_ref(obj)
     if patient is not None:
@@ -93,6 +94,7 @@ def _event(
         action=action,
         object_type=object_type,
         object_id=object_id,
+        fields=",".join(fields),
         patient_id=patient_id,
         ip=meta.ip if meta else None,
         request_id=meta.request_id if meta else "",
@@ -111,12 +113,14 @@ def audit_record(
     patient=None,
     patient_id: int | None = None,
     clinic_id: int | None = None,
+    fields: Collection[str] = (),
 ) -> AuditEvent:
     """Append one event. `patient` (a Patient) files it under that patient and their clinic;
-    `patient_id` and `clinic_id` do the same from ids alone."""
+    `patient_id` and `clinic_id` do the same from ids alone. `fields` names the fields an
+    update changed (names only: a value may be health data)."""
     event = _event(
         action=action, actor=actor, actor_label=actor_label, obj=obj, patient=patient,
-        patient_id=patient_id, clinic_id=clinic_id,
+        patient_id=patient_id, clinic_id=clinic_id, fields=fields,
     )  # fmt: skip
     event.save(force_insert=True)
     return event

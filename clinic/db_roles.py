@@ -28,6 +28,8 @@ def app_role_grant(connection: BaseDatabaseWrapper, role: str) -> None:
             f"REVOKE UPDATE, DELETE ON {append_only} FROM {app}",
             f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {app}",
             f"GRANT EXECUTE ON FUNCTION clinic_erase_patient(bigint) TO {app}",
+            "GRANT EXECUTE ON FUNCTION "
+            f"clinic_merge_patient_rows(regclass, text, bigint, bigint) TO {app}",
         ):
             cursor.execute(sql)
 

@@ -51,6 +51,8 @@ class Role(models.TextChoices):
 CLINICAL_ROLES = frozenset({Role.THERAPIST, Role.MANAGER, Role.ADMIN})
 # Roles that run the clinic: outcome reports, the audit trail, reminder policy.
 MANAGING_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
+# Roles that register and edit patients and import them (design.md: front desk and managers).
+REGISTERING_ROLES = frozenset({Role.FRONT_DESK, Role.MANAGER, Role.ADMIN})
 
 
 class Membership(models.Model):
@@ -100,11 +102,13 @@ class AuditEvent(models.Model):
         EXPORT = "export", _("Export")
         ROLE_CHANGE = "role_change", _("Role change")
         ERASE = "erase", _("Erasure")
+        MERGE = "merge", _("Merge of duplicate records")
         LOGIN = "login", _("Sign-in")
         LOGIN_FAILED = "login_failed", _("Failed sign-in")
         LOCKOUT = "lockout", _("Sign-in locked")
         UNLOCK = "unlock", _("Sign-in unlocked")
         TOKEN_REVOKE = "token_revoke", _("API token revoked")
+        DISCARD = "discard", _("Discarded")
 
     at = models.DateTimeField()
     clinic = models.ForeignKey(
@@ -118,6 +122,8 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=16, choices=Action.choices)
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=40, blank=True)
+    # The names of the fields a write changed ("phone,email"), never their values.
+    fields = models.CharField(max_length=500, blank=True)
     # A plain id, not a foreign key: the trail outlives and never blocks the record it describes.
     patient_id = models.BigIntegerField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
@@ -153,6 +159,9 @@ class AuditEvent(models.Model):
                 self.ip,
                 self.request_id,
                 self.nonce,
+                # Only rows that name fields hash them: rows written before the column keep
+                # the payload (and so the HMAC) they were written with.
+                *([self.fields] if self.fields else []),
             )
         )
 

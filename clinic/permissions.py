@@ -16,7 +16,7 @@ from typing import ClassVar, Protocol, cast
 
 from django.db.models import Model, Q, QuerySet
 
-from .models import CLINICAL_ROLES, MANAGING_ROLES, Membership
+from .models import CLINICAL_ROLES, MANAGING_ROLES, REGISTERING_ROLES, Membership
 from .types import AnyUser
 
 
@@ -33,6 +33,8 @@ class Access:
     clinical_clinic_ids: frozenset[int]
     # Clinics whose manager (or administrator) the user is: reports, audit, settings.
     managed_clinic_ids: frozenset[int] = frozenset()
+    # Clinics where the user registers and edits patients (front desk, managers).
+    registering_clinic_ids: frozenset[int] = frozenset()
     # The zone pages are shown in: the user's first clinic's (most staff work in one clinic).
     time_zone: str | None = None
 
@@ -59,6 +61,7 @@ def access_for(user: AnyUser) -> Access:
         clinic_ids=frozenset(clinic_id for clinic_id, _, _ in rows),
         clinical_clinic_ids=frozenset(cid for cid, role, _ in rows if role in CLINICAL_ROLES),
         managed_clinic_ids=frozenset(cid for cid, role, _ in rows if role in MANAGING_ROLES),
+        registering_clinic_ids=frozenset(cid for cid, role, _ in rows if role in REGISTERING_ROLES),
         time_zone=rows[0][2] if rows else None,
     )
     # One query per request, however many selectors run (an attribute the stubs do not know).
@@ -80,12 +83,20 @@ def patient_path(model: type[Model]) -> str | None:
 
 def unrestricted(model: type[Model]) -> Q:
     """The condition that keeps rows of patients who have not asked for erasure (and rows of
-    no patient at all, such as an intake not linked to one yet)."""
+    no patient at all, such as an intake not linked to one yet), and no merged duplicate."""
     path = patient_path(model)
     if path is None:
         return Q()
+    if path == "":
+        return Q(erasure_requested_at__isnull=True) & unmerged(model)
     field = f"{path}__erasure_requested_at" if path else "erasure_requested_at"
     return Q(**{f"{field}__isnull": True})
+
+
+def unmerged(model: type[Model]) -> Q:
+    """A merged duplicate is a tombstone (its rows moved to the record it was merged into): out
+    of every read, restricted ones included."""
+    return Q(merged_into__isnull=True) if patient_path(model) == "" else Q()
 
 
 def visible(
@@ -102,5 +113,7 @@ def visible(
     clinic_ids = access.clinical_clinic_ids if model.is_clinical else access.clinic_ids
     keep = unrestricted(queryset.model)
     if restricted:
-        keep |= Q(**{f"{model.clinic_lookup}__in": access.managed_clinic_ids})
+        keep |= Q(**{f"{model.clinic_lookup}__in": access.managed_clinic_ids}) & unmerged(
+            queryset.model
+        )
     return queryset.filter(keep, **{f"{model.clinic_lookup}__in": clinic_ids})

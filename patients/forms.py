@@ -17,7 +17,14 @@ from django.utils.translation import gettext_lazy as _
 from clinic.types import StrOrPromise
 
 from .body_chart import chart_views
-from .models import ActivityProfile, Channel, DurationCategory, Patient, RedFlag
+from .models import (
+    ActivityProfile,
+    Channel,
+    DurationCategory,
+    Patient,
+    RedFlag,
+    date_of_birth_problem,
+)
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 PSFS_ITEMS = 3
@@ -455,3 +462,65 @@ def review_sections(answers: dict, edit_url: str | None = None) -> list[dict]:
             }
         )
     return sections
+
+
+class PatientForm(forms.ModelForm):
+    """Register or edit a patient: what the front desk types in. The service decides; this form
+    parses and shows its per-field errors next to what was typed."""
+
+    confirm_duplicate = forms.BooleanField(
+        label=_("This is someone else: register anyway"), required=False
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "phone",
+            "phone_other",
+            "email",
+            "preferred_language",
+            "consents_to_email",
+            "consents_to_sms",
+            "preferred_channel",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "emergency_contact_relation",
+            "staff_note",
+        ]
+        widgets = {
+            "date_of_birth": _date_input(),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "phone_other": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "emergency_contact_phone": forms.TextInput(attrs={"type": "tel"}),
+            "staff_note": _text_area(),
+        }
+
+    def __init__(self, *args, zone, duplicates_found: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        # Offered only once the service has found possible duplicates to confirm against.
+        if not duplicates_found:
+            del self.fields["confirm_duplicate"]
+
+    def clean_date_of_birth(self):
+        # The service's own rule, checked here too so that every field's error shows at once.
+        born = self.cleaned_data["date_of_birth"]
+        if problem := date_of_birth_problem(born, zone=self.zone):
+            raise forms.ValidationError(problem)
+        return born
+
+    def _post_clean(self):
+        # The service validates the instance (model rules and its own), not the form.
+        pass
+
+    def details(self) -> dict:
+        """The fields the service takes, as parsed."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+    def service_errors(self, error) -> None:
+        """A service's ValidationError, each message next to its field (else at the top)."""
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)

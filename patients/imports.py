@@ -20,7 +20,7 @@ from django.db.models import Field, QuerySet
 from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record_patients
-from clinic.models import AuditEvent, Clinic, Role
+from clinic.models import REGISTERING_ROLES, AuditEvent, Clinic
 from clinic.spreadsheet import csv_uncell
 from clinic.transactions import retrying_atomic
 from clinic.types import User
@@ -55,7 +55,6 @@ HEADER_ALIASES = {
     "surname": "last_name",
 }
 MAX_ROWS = 50_000
-IMPORT_ROLES = (Role.FRONT_DESK, Role.MANAGER, Role.ADMIN)
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0", ""}
 
@@ -294,5 +293,5 @@ def importing_clinics(*, user: User) -> QuerySet[Clinic]:
     """The clinics where `user` may import patients: registering patients is the front desk's
     and managers' work."""
     return Clinic.objects.filter(
-        memberships__user=user, memberships__is_active=True, memberships__role__in=IMPORT_ROLES
+        memberships__user=user, memberships__is_active=True, memberships__role__in=REGISTERING_ROLES
     ).order_by("name", "slug")

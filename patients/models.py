@@ -1,3 +1,8 @@
+import datetime as dt
+import re
+import unicodedata
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -65,22 +70,100 @@ class Channel(models.TextChoices):
     SMS = "sms", _("Text message")
 
 
+# Shorter digit strings (an extension, a typo) would call strangers duplicates.
+MIN_PHONE_DIGITS = 6
+
+
+def name_key(first_name: str, last_name: str) -> str:
+    """A name as the duplicate check compares it: no accents, case or repeated spaces
+    ("José  Núñez" and "jose nunez" are one name)."""
+    text = unicodedata.normalize("NFKD", f"{first_name} {last_name}")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(text.casefold().split())
+
+
+# The national number's length in most plans: "+1 416 555 0142" and "(416) 555-0142" match.
+PHONE_KEY_DIGITS = 10
+
+
+def phone_key(phone: str) -> str:
+    """A phone number's last digits (without a country code or trunk prefix), or "" when too
+    few to tell people apart."""
+    digits = re.sub(r"\D", "", phone)
+    return digits[-PHONE_KEY_DIGITS:] if len(digits) >= MIN_PHONE_DIGITS else ""
+
+
+def email_key(email: str) -> str:
+    return email.strip().casefold()
+
+
+OLDEST_AGE_YEARS = 120
+
+
+def date_of_birth_problem(born: dt.date, *, zone: ZoneInfo) -> str:
+    """Why a date of birth cannot be right ("" when it can): in the future or more than
+    OLDEST_AGE_YEARS ago, counted in the clinic's calendar."""
+    today = timezone.localdate(timezone=zone)
+    if born > today:
+        return str(_("The date of birth is in the future."))
+    try:
+        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS)
+    except ValueError:  # 29 February, in a year without one
+        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS, day=28)
+    if born < oldest:
+        return str(
+            _("The date of birth is more than %(years)s years ago.") % {"years": OLDEST_AGE_YEARS}
+        )
+    return ""
+
+
+class PatientQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        # Bulk paths (the CSV import) skip save(): the match keys are filled here instead.
+        objs = list(objs)
+        for patient in objs:
+            patient.match_keys_fill()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Patient(models.Model):
     clinic_lookup = "clinic"
     is_clinical = False
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField()
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=32, blank=True)
-    preferred_language = models.CharField(
-        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"))
+    email = models.EmailField(_("email"), blank=True)
+    # The mobile number: text-message reminders go to it.
+    phone = models.CharField(_("mobile phone"), max_length=32, blank=True)
+    phone_other = models.CharField(_("other phone"), max_length=32, blank=True)
+    emergency_contact_name = models.CharField(
+        _("emergency contact's name"), max_length=200, blank=True
     )
-    preferred_channel = models.CharField(max_length=8, choices=Channel.choices, blank=True)
-    consents_to_email = models.BooleanField(default=False)
-    consents_to_sms = models.BooleanField(default=False)
+    emergency_contact_phone = models.CharField(
+        _("emergency contact's phone"), max_length=32, blank=True
+    )
+    emergency_contact_relation = models.CharField(
+        _("relation to the patient"), max_length=60, blank=True
+    )
+    # Front-desk matters (parking, how to address them), never clinical content.
+    staff_note = models.TextField(
+        _("staff note"),
+        blank=True,
+        help_text=_("For the front desk: practical matters only, never health information."),
+    )
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+    preferred_channel = models.CharField(
+        _("preferred reminder channel"), max_length=8, choices=Channel.choices, blank=True
+    )
+    consents_to_email = models.BooleanField(_("agrees to email reminders"), default=False)
+    consents_to_sms = models.BooleanField(_("agrees to text-message reminders"), default=False)
     activity_profile = models.CharField(
         max_length=12, choices=ActivityProfile.choices, default=ActivityProfile.ACTIVE
     )
@@ -90,24 +173,71 @@ class Patient(models.Model):
     # clinic's retention period after the last visit (a legal duty), then deleted.
     erasure_requested_at = models.DateTimeField(null=True, blank=True)
     erase_after = models.DateField(null=True, blank=True)
+    # A duplicate merged into another record: kept as a tombstone pointing at the survivor,
+    # out of every list and search, never deleted.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_records"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+    # What the duplicate check compares, normalised on save (name_key, phone_key, email_key).
+    match_name = models.CharField(max_length=201, blank=True, editable=False)
+    match_phone = models.CharField(max_length=32, blank=True, editable=False)
+    match_phone_other = models.CharField(max_length=32, blank=True, editable=False)
+    match_email = models.CharField(max_length=254, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientQuerySet.as_manager()
 
     class Meta:
         ordering = ["last_name", "first_name"]
         indexes = [
             models.Index(fields=["clinic", "last_name", "first_name"], name="patient_clinic_name"),
             models.Index(fields=["clinic", "date_of_birth"], name="patient_clinic_dob"),
+            models.Index(
+                fields=["clinic", "match_name", "date_of_birth"], name="patient_match_name"
+            ),
+            models.Index(
+                fields=["clinic", "match_phone"],
+                name="patient_match_phone",
+                condition=~Q(match_phone=""),
+            ),
+            models.Index(
+                fields=["clinic", "match_phone_other"],
+                name="patient_match_phone_other",
+                condition=~Q(match_phone_other=""),
+            ),
+            models.Index(
+                fields=["clinic", "match_email"],
+                name="patient_match_email",
+                condition=~Q(match_email=""),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(activity_profile__in=ActivityProfile.values),
                 name="patient_activity_profile_valid",
             ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("pk")), name="patient_not_merged_into_itself"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.match_keys_fill()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *MATCH_FIELDS}
+        super().save(*args, **kwargs)
+
+    def match_keys_fill(self) -> None:
+        self.match_name = name_key(self.first_name, self.last_name)
+        self.match_phone = phone_key(self.phone)
+        self.match_phone_other = phone_key(self.phone_other)
+        self.match_email = email_key(self.email)
 
     @property
     def full_name(self) -> str:
@@ -117,12 +247,19 @@ class Patient(models.Model):
     def is_restricted(self) -> bool:
         return self.erasure_requested_at is not None
 
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
+
     def consents_to(self, channel: str) -> bool:
         consents: dict[str, bool] = {
             Channel.EMAIL: self.consents_to_email,
             Channel.SMS: self.consents_to_sms,
         }
         return consents[channel]
+
+
+MATCH_FIELDS = ("match_name", "match_phone", "match_phone_other", "match_email")
 
 
 class IntakeInvitation(models.Model):
@@ -135,7 +272,8 @@ class IntakeInvitation(models.Model):
     patient = models.ForeignKey(
         Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="intake_invitations"
     )
-    email = models.EmailField()
+    # Blank for a link the front desk copied to pass on by hand rather than emailed.
+    email = models.EmailField(blank=True)
     # Blank: the form follows the patient's browser language.
     language = models.CharField(
         max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE, blank=True
@@ -147,6 +285,8 @@ class IntakeInvitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # The link itself: on the instance `intake_invite` returns only, never stored (a hash is).
+    link = ""
 
     class Meta:
         ordering = ["-created_at"]
@@ -423,6 +563,8 @@ class PainCourse(models.Model):
 
     clinic_lookup = "clinic"
     is_clinical = True
+    # Rebuilt from the record, never moved or edited (a patient merge rebuilds it).
+    is_derived = True
 
     # The patient's clinic, copied: reports scope by it without joining the patients.
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")

@@ -3,7 +3,9 @@ that a scoped selector returned."""
 
 import contextlib
 import datetime as dt
+from collections.abc import Collection
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
     BooleanField,
     Case,
@@ -18,11 +20,22 @@ from django.db.models import (
 from django.db.models.fields.json import KT
 from django.db.models.functions import Concat
 
+from clinic.models import AuditEvent
 from clinic.permissions import access_for, unrestricted, visible
 from clinic.tokens import token_hash
 from clinic.types import User
 
-from .models import IntakeInvitation, IntakeSubmission, Patient, red_flag_rows
+from .models import (
+    IntakeInvitation,
+    IntakeSubmission,
+    Patient,
+    email_key,
+    name_key,
+    phone_key,
+    red_flag_rows,
+)
+
+DUPLICATES_SHOWN = 10
 
 
 def patient_list(*, user: User, search: str = "", restricted: bool = False) -> QuerySet[Patient]:
@@ -40,6 +53,36 @@ def patient_list(*, user: User, search: str = "", restricted: bool = False) -> Q
             match |= Q(date_of_birth=dt.date.fromisoformat(term))
         patients = patients.filter(match)
     return patients
+
+
+def patient_duplicates(
+    *,
+    clinic_id: int,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date | None,
+    phone: str = "",
+    phone_other: str = "",
+    email: str = "",
+    exclude_id: int | None = None,
+) -> list[Patient]:
+    """Registered patients of the clinic who may be the same person: the same name (whatever
+    the accents, case and spacing) and date of birth, or a phone number (its digits, either
+    phone) or the email in common. Each test is one of the match indexes."""
+    match = Q()
+    if date_of_birth is not None:
+        match |= Q(match_name=name_key(first_name, last_name), date_of_birth=date_of_birth)
+    phones = [key for key in (phone_key(phone), phone_key(phone_other)) if key]
+    if phones:
+        match |= Q(match_phone__in=phones) | Q(match_phone_other__in=phones)
+    if email_key(email):
+        match |= Q(match_email=email_key(email))
+    if not match:
+        return []
+    candidates = Patient.objects.filter(match, unrestricted(Patient), clinic_id=clinic_id)
+    if exclude_id is not None:
+        candidates = candidates.exclude(pk=exclude_id)
+    return list(candidates.order_by("last_name", "first_name", "id")[:DUPLICATES_SHOWN])
 
 
 def patient_get(*, user: User, patient_id: int, restricted: bool = False) -> Patient:
@@ -254,3 +297,80 @@ def red_flags_listed(*, user: User, patient: Patient) -> list[dict]:
 def attention_list(*, user: User, limit: int = 30) -> QuerySet[Patient]:
     """The home page's patients with an intake to review or an open red flag: names only."""
     return patients_needing_attention(user=user).only("id", "first_name", "last_name")[:limit]
+
+
+CHANGES_SHOWN = 20
+
+
+def patient_changes(*, user: User, patient: Patient) -> list[dict]:
+    """Who registered and changed the patient's record, when, and which fields (their labels,
+    never values), newest first: the managers' view of the record's history. Empty for anyone
+    else."""
+    if patient.clinic_id not in access_for(user).managed_clinic_ids:
+        return []
+    events = (
+        AuditEvent.objects.filter(
+            patient_id=patient.pk,
+            object_type=Patient._meta.label_lower,
+            object_id=str(patient.pk),
+            action__in=[AuditEvent.Action.CREATE, AuditEvent.Action.UPDATE],
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")[:CHANGES_SHOWN]
+    )
+    return [
+        {
+            "at": event.at,
+            "who": event.actor.get_full_name() or event.actor.username
+            if event.actor
+            else event.actor_label,
+            "registered": event.action == AuditEvent.Action.CREATE,
+            "fields": [_field_label(name) for name in event.fields.split(",") if name],
+        }
+        for event in events
+    ]
+
+
+def _field_label(name: str) -> str:
+    try:
+        field = Patient._meta.get_field(name)
+    except FieldDoesNotExist:  # a field since removed
+        return name
+    return str(getattr(field, "verbose_name", name))
+
+
+def patient_duplicates_of(
+    *, patient: Patient, changed: Collection[str] | None = None
+) -> list[Patient]:
+    """The registered patients who may be the same person as `patient` (a scoped one); with
+    `changed`, by the tests those fields take part in only (name and birth date, phones,
+    email)."""
+
+    def compared(*fields: str) -> bool:
+        return changed is None or any(field in changed for field in fields)
+
+    by_name = compared("first_name", "last_name", "date_of_birth")
+    by_phone = compared("phone", "phone_other")
+    return patient_duplicates(
+        clinic_id=patient.clinic_id,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        date_of_birth=patient.date_of_birth if by_name else None,
+        phone=patient.phone if by_phone else "",
+        phone_other=patient.phone_other if by_phone else "",
+        email=patient.email if compared("email") else "",
+        exclude_id=patient.pk,
+    )
+
+
+def patient_merged_survivor(*, user: User, patient_id: int) -> Patient:
+    """The record a merged duplicate now lives in, if the user may see it; an old link to the
+    duplicate leads there. Patient.DoesNotExist otherwise."""
+    survivor_id = (
+        Patient.objects.filter(pk=patient_id, merged_into__isnull=False)
+        .values_list("merged_into_id", flat=True)
+        .first()
+    )
+    if survivor_id is None:
+        raise Patient.DoesNotExist
+    return patient_get(user=user, patient_id=survivor_id)

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from .models import Channel, DurationCategory, IntakeSubmission, PainScore, Patient
+from .services import REGISTRATION_FIELDS
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -18,16 +19,62 @@ class PatientSerializer(serializers.ModelSerializer):
             "date_of_birth",
             "email",
             "phone",
+            "phone_other",
             "preferred_language",
             "preferred_channel",
             "consents_to_email",
             "consents_to_sms",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "emergency_contact_relation",
+            "staff_note",
             "activity_profile",
             "occupation",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class PatientWriteSerializer(serializers.ModelSerializer):
+    """The body of POST /patients/ and PATCH /patients/{id}/: the registration fields (the
+    service validates them further: date of birth, consent, duplicates)."""
+
+    confirm_duplicate = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Write even though registered patients may be the same person.",
+    )
+    clinic = serializers.SlugField(
+        required=False,
+        write_only=True,
+        help_text="Registering: the clinic's slug (default: the first of yours by name).",
+    )
+
+    class Meta:
+        model = Patient
+        fields = [*REGISTRATION_FIELDS, "confirm_duplicate", "clinic"]
+
+    def service_arguments(self) -> tuple[dict, bool, str | None]:
+        """The fields given, whether duplicates are confirmed, and the clinic named."""
+        data = dict(self.validated_data)
+        confirm = data.pop("confirm_duplicate", False)
+        clinic = data.pop("clinic", None)
+        return data, confirm, clinic
+
+
+class DuplicateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Patient
+        fields = ["id", "first_name", "last_name", "date_of_birth", "phone", "email"]
+        read_only_fields = fields
+
+
+class DuplicatesAnswerSerializer(serializers.Serializer):
+    """400: per-field messages, or `duplicates` when registered patients may be the same person
+    (send `confirm_duplicate: true` to write anyway)."""
+
+    duplicates = DuplicateSerializer(many=True, required=False)
 
 
 class IntakeSerializer(serializers.ModelSerializer):

@@ -78,6 +78,8 @@ ERASED = (
     (TreatmentSession, "patient"),
     (IntakeSubmission, "patient"),
     (IntakeInvitation, "patient"),
+    # Duplicates merged into the patient: tombstones whose rows the patient already holds.
+    (Patient, "merged_into"),
 )
 
 
@@ -100,7 +102,7 @@ def _erase(patient_id: int) -> None:
     patient = Patient.objects.select_for_update().get(pk=patient_id)
     audit_record(action=AuditEvent.Action.ERASE, actor_label="system", obj=patient, patient=patient)
     if connection.vendor == "postgresql":
-        # The owner role's function (treatments migration 0008): the application's own role
+        # The owner role's function (treatments migrations 0008, 0012): the application's role
         # may neither delete history nor switch the record triggers off.
         with connection.cursor() as cursor:
             cursor.execute("SELECT clinic_erase_patient(%s)", [patient_id])

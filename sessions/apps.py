@@ -6,3 +6,7 @@ class TreatmentsConfig(AppConfig):
     name = "sessions"
     label = "treatments"
     verbose_name = "Treatments"
+
+    def ready(self):
+        # A patient merge rebuilds the report tables derived from sessions (see receivers).
+        from . import receivers  # noqa: F401

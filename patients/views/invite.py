@@ -1,4 +1,5 @@
-"""/intakes/invite/: staff send an intake link to a new or a registered patient."""
+"""/intakes/invite/: staff send an intake link to a new or a registered patient;
+/patients/<id>/intake-link/: a registered patient's link to copy."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,8 +9,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic.feedback import service_error_messages
 from clinic.models import Clinic
 from clinic.selectors import clinic_resolve, clinics_of
 from clinic.shortcuts import or_404
@@ -78,3 +80,35 @@ def intake_invite(request: StaffRequest):
             "valid_days": settings.INTAKE_LINK_VALID_DAYS,
         },
     )
+
+
+@login_required
+@require_POST
+def patient_intake_link(request: StaffRequest, pk: int):
+    """A fresh intake link for a registered patient, shown once to be copied and passed on
+    (by message, in person): only its hash is stored, so it cannot be shown again."""
+    patient = or_404(selectors.patient_get, user=request.user, patient_id=pk)
+    try:
+        invitation = services.intake_invite(
+            clinic=patient.clinic,
+            created_by=request.user,
+            patient=patient,
+            email=patient.email,
+            language=patient.preferred_language,
+            deliver=False,
+            build_link=lambda raw: request.build_absolute_uri(reverse("intake", args=[raw])),
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        service_error_messages(request, exc)
+        return redirect("patient_chart", patient.pk)
+    response = render(
+        request,
+        "patients/intake_link.html",
+        {
+            "patient": patient,
+            "link": invitation.link,
+            "valid_days": settings.INTAKE_LINK_VALID_DAYS,
+        },
+    )
+    response["Cache-Control"] = "no-store"  # the raw link must not outlive this page
+    return response

@@ -2,14 +2,20 @@
 must not import; scheduling adds the follow-ups and the erasure request is its view)."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from clinic.audit import audit_read
 from clinic.permissions import access_for
 from clinic.shortcuts import or_404
 from clinic.types import StaffRequest
-from patients.selectors import latest_intake, patient_get, red_flags_listed
+from patients.models import Patient
+from patients.selectors import (
+    latest_intake,
+    patient_get,
+    patient_merged_survivor,
+    red_flags_listed,
+)
 
 from .. import selectors
 
@@ -20,7 +26,12 @@ def patient_chart(request: StaffRequest, pk: int):
     """The chart: demographics and scheduling for every staff role; clinical history, charts
     and red flags only for clinical roles. A restricted record opens only for its clinic's
     managers, and shows them the erasure request alone."""
-    patient = or_404(patient_get, user=request.user, patient_id=pk, restricted=True)
+    try:
+        patient = patient_get(user=request.user, patient_id=pk, restricted=True)
+    except Patient.DoesNotExist:
+        # A merged duplicate's old link opens the record it was merged into.
+        survivor = or_404(patient_merged_survivor, user=request.user, patient_id=pk)
+        return redirect("patient_chart", survivor.pk)
     clinical = access_for(request.user).may_read_clinical(patient.clinic_id)
     clinical = clinical and not patient.is_restricted
     audit_read(user=request.user, obj=patient)

@@ -25,7 +25,12 @@ from sessions.models import (
     TreatmentSession,
     TriggerPoint,
 )
-from tests.factories import PainScoreFactory, TreatmentSessionFactory, TriggerPointFactory
+from tests.factories import (
+    PainScoreFactory,
+    PatientFactory,
+    TreatmentSessionFactory,
+    TriggerPointFactory,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -199,3 +204,35 @@ def test_the_application_role_can_do_its_daily_work(app_db, patient, therapist):
     app_db.commit()
     assert TreatmentSession.objects.get(pk=draft.pk).subjective == "typed"
     assert draft.pain_scores.get().score == 6
+
+
+def test_a_signed_note_moves_to_another_patient_only_through_the_merge_function(
+    app_db, clinic_a, signed_note
+):
+    """The application's role cannot switch the merge path on by hand; the owner's function
+    moves a note only from a patient recorded as merged into the target."""
+    other = PatientFactory(clinic=clinic_a)
+    move = ("UPDATE treatments_treatmentsession SET patient_id = %s WHERE id = %s",
+            [other.pk, signed_note.pk])  # fmt: skip
+    function = (
+        "SELECT clinic_merge_patient_rows('treatments_treatmentsession', 'patient_id', %s, %s)",
+        [signed_note.patient_id, other.pk],
+    )
+    for sql, params in (move, function):
+        with pytest.raises(REFUSED):
+            _as_app_merging(app_db, sql, params)
+    Patient.objects.filter(pk=signed_note.patient_id).update(merged_into=other)
+    with app_db.cursor() as cursor:
+        cursor.execute(*function)
+        assert cursor.fetchone() == (1,)
+    app_db.commit()
+    assert TreatmentSession.objects.get(pk=signed_note.pk).patient_id == other.pk
+
+
+def _as_app_merging(app, sql, params):
+    with app.cursor() as cursor:
+        try:
+            cursor.execute("SET LOCAL clinic.merging = 'patient_id'")
+            cursor.execute(sql, params)
+        finally:
+            app.rollback()

@@ -99,5 +99,7 @@ def test_make_run_starts_web_worker_and_beat_and_ctrl_c_stops_them(process_env, 
     # make exits 2, or dies of the SIGINT itself, when interrupted.
     assert run.returncode in (0, 2, -signal.SIGINT), output[-3000:]
     assert "therapist" in output and "frontdesk" in output, "demo logins were not printed"
+    # Links in reminders and check-ins open the port it serves, not SITE_URL's default.
+    assert f"Links in reminders and check-ins open {base}/" in output, output[-3000:]
     assert "beat: Starting" in output, output[-3000:]
     assert _get(f"{base}/healthz")[0] == 0, "the web server still answers after Ctrl-C"

@@ -45,10 +45,10 @@ def test_therapists_read_pain_scores_of_their_clinic_only(patient, patient_b, th
     assert api.get(f"/api/v1/pain-scores/{other.pk}/").status_code == 404
 
 
-def test_patients_are_read_only_through_the_api(front_desk, patient):
+def test_patients_are_never_deleted_or_replaced_through_the_api(front_desk, patient):
     api = api_as(front_desk)
-    assert api.post("/api/v1/patients/", {"first_name": "X"}, format="json").status_code == 405
     assert api.delete(f"/api/v1/patients/{patient.pk}/").status_code == 405
+    assert api.put(f"/api/v1/patients/{patient.pk}/", {}, format="json").status_code == 405
 
 
 def test_a_patient_without_an_email_answers_what_the_schema_promises(client, clinic_a, front_desk):

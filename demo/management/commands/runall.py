@@ -1,5 +1,6 @@
 """`make run`: the web server, a Celery worker and Celery beat as one command."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -7,6 +8,20 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+# Bound to every interface: links in messages name this machine's loopback address instead.
+UNSPECIFIED_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104  # nosec B104 -- compared, never bound
+
+
+def child_environment(*, host: str, port: int, environ: dict[str, str]) -> dict[str, str]:
+    """The environment of the web server, the worker and beat: links in reminders and check-ins
+    (SITE_URL) point at the address `make run` serves, unless SITE_URL is set explicitly."""
+    if environ.get("SITE_URL"):
+        return dict(environ)
+    shown = "127.0.0.1" if host in UNSPECIFIED_HOSTS else host
+    if ":" in shown:  # an IPv6 address
+        shown = f"[{shown}]"
+    return {**environ, "SITE_URL": f"http://{shown}:{port}"}
 
 
 class Command(BaseCommand):
@@ -27,8 +42,10 @@ class Command(BaseCommand):
                 "--schedule", str(settings.VAR_DIR / "celerybeat-schedule"),
             ],
         }  # fmt: skip
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        environment = child_environment(host=host, port=port, environ=dict(os.environ))
+        processes = {name: subprocess.Popen(cmd, env=environment) for name, cmd in commands.items()}
         self.stdout.write(self.style.SUCCESS(f"\nThe clinic is at http://{host}:{port}/"))
+        self.stdout.write(f"Links in reminders and check-ins open {environment['SITE_URL']}/\n")
         self._print_logins()
         self.stdout.write("Ctrl-C stops the web server, the worker and beat.\n")
 

@@ -1,0 +1,8 @@
+"""What the patient record announces to the apps above it, which patients must not import."""
+
+from django.dispatch import Signal
+
+# Sent by `patient_merge` inside its transaction, with `survivor`, `merged` and `actor`, once
+# every row has moved: a receiver rebuilds what it derives from the record (sessions: its
+# report tables), and its writes commit or roll back with the merge.
+patient_merged = Signal()
