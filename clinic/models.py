@@ -108,6 +108,7 @@ class AuditEvent(models.Model):
         LOCKOUT = "lockout", _("Sign-in locked")
         UNLOCK = "unlock", _("Sign-in unlocked")
         TOKEN_REVOKE = "token_revoke", _("API token revoked")
+        DISCARD = "discard", _("Discarded")
 
     at = models.DateTimeField()
     clinic = models.ForeignKey(

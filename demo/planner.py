@@ -1213,7 +1213,7 @@ def figures(plans: Iterable[PatientPlan]) -> dict[str, int]:
         total["functional_scores"] += len(p.functional_scores)
         total["functional_score_total"] += sum(s.score for s in p.functional_scores)
         total["trigger_points"] += len(p.trigger_points)
-        total["tenderness_total"] += sum(tp.tenderness for tp in p.trigger_points)
+        total["tenderness_total"] += sum(tp.tenderness or 0 for tp in p.trigger_points)
         total["hold_seconds_total"] += sum(tp.hold_seconds or 0 for tp in p.trigger_points)
         total["released_points"] += sum(tp.released for tp in p.trigger_points)
         total["mobility"] += len(p.mobility)

@@ -331,7 +331,6 @@ def _trigger_point_detail(point: TriggerPoint) -> dict:
     """What was found at the point and what was done to it, as sub-extensions."""
     parts = [
         {"url": "kind", "valueCode": point.kind},
-        {"url": "tenderness", "valueInteger": point.tenderness},
         {
             "url": "technique",
             "valueCoding": {
@@ -347,6 +346,9 @@ def _trigger_point_detail(point: TriggerPoint) -> dict:
         {"url": "x", "valueDecimal": round(point.x, 4)},
         {"url": "y", "valueDecimal": round(point.y, 4)},
     ]
+    # A draft's point may wait for its tenderness (signing asks for it).
+    if point.tenderness is not None:
+        parts.insert(1, {"url": "tenderness", "valueInteger": point.tenderness})
     if point.hold_seconds is not None:
         parts.append({"url": "holdSeconds", "valueInteger": point.hold_seconds})
     if point.pressure is not None:
@@ -371,9 +373,10 @@ def _trigger_point_detail(point: TriggerPoint) -> dict:
 def _trigger_point_note(point: TriggerPoint) -> str:
     hold = f", {point.hold_seconds} s" if point.hold_seconds is not None else ""
     pressure = f", pressure {point.pressure}/10" if point.pressure is not None else ""
+    tenderness = "not rated" if point.tenderness is None else f"{point.tenderness}/10"
     return (
         f"{point.muscle.name} ({label(Side, point.side)}), {point.kind}, tenderness "
-        f"{point.tenderness}/10: {label(Technique, point.technique)}{hold} x{point.repetitions}"
+        f"{tenderness}: {label(Technique, point.technique)}{hold} x{point.repetitions}"
         f"{pressure}, {'released' if point.released else 'not released'}"
     )
 

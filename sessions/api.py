@@ -2,7 +2,6 @@
 services, so the API cannot do what the pages may not: a signed note stays locked (409)."""
 
 import django_filters
-from django.db.models import ExpressionWrapper, F, FloatField
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -21,6 +20,7 @@ from .models import (
     TreatmentSession,
     TriggerPoint,
 )
+from .selectors import percent_of_normal
 from .serializers import (
     AddendumSerializer,
     MobilitySerializer,
@@ -61,18 +61,41 @@ class TreatmentSessionViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return visible(self.request.user, TreatmentSession).prefetch_related("addenda")
+        sessions = visible(self.request.user, TreatmentSession).prefetch_related(
+            "addenda__corrections__muscle"
+        )
+        if self.action == "list":
+            # A discarded draft still answers by its id, but lists no longer show it.
+            sessions = sessions.filter(discarded_at__isnull=True)
+        return sessions
 
     def _answer(self, session, code=status.HTTP_200_OK):
         session = self.get_queryset().get(pk=session.pk)
         return Response(self.get_serializer(session).data, status=code)
 
-    @extend_schema(request=SessionStartSerializer, responses={201: TreatmentSessionSerializer})
+    @extend_schema(
+        request=SessionStartSerializer,
+        responses={201: TreatmentSessionSerializer, 200: TreatmentSessionSerializer},
+        description="Start a session: 201 with a new draft, or 200 with the therapist's open "
+        "draft for this patient unless `another` is true.",
+    )
     def create(self, request, *args, **kwargs):
         form = SessionStartSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         session = services.session_start(therapist=request.user, **form.validated_data)
-        return self._answer(session, status.HTTP_201_CREATED)
+        code = status.HTTP_200_OK if session.continued else status.HTTP_201_CREATED
+        return self._answer(session, code)
+
+    @extend_schema(request=None, responses={200: TreatmentSessionSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def discard(self, request, pk=None):
+        """Discard a draft (kept, hidden from lists, audited); a signed note answers 409."""
+        session = self.get_object()
+        try:
+            session = services.session_discard(session=session, user=request.user)
+        except SignedRecordLocked as exc:
+            raise SessionLocked() from exc
+        return self._answer(session)
 
     @extend_schema(
         request=SessionDraftSerializer,
@@ -164,11 +187,8 @@ class MobilityViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
     ordering = ["measured_at", "id"]
 
     def get_queryset(self):
-        percent = ExpressionWrapper(
-            100.0 * F("degrees") / F("movement__normal_degrees"), output_field=FloatField()
-        )
         return (
             visible(self.request.user, MobilityMeasurement)
             .select_related("movement")
-            .annotate(percent_of_normal=percent)
+            .annotate(percent_of_normal=percent_of_normal())
         )

@@ -2,6 +2,8 @@
 post-session check-in (the recording page's autosaved draft is read by
 sessions.serializers.SessionDraftSerializer, the API's schema)."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -9,7 +11,7 @@ from clinic.types import StrOrPromise
 from patients.forms import rating_field
 from patients.models import BodyRegion, Side
 
-from .models import Addendum
+from .models import Addendum, Muscle, NoteRequirements, SoapTemplate
 
 
 class SignForm(forms.Form):
@@ -20,10 +22,69 @@ class SignForm(forms.Form):
 
 
 class AddendumForm(forms.ModelForm):
+    """An addendum; a correction may also amend one trigger point of the note (its muscle,
+    side or scores), which the history and reports then use."""
+
+    correct_point = forms.TypedChoiceField(
+        label=_("Trigger point to correct"), required=False, coerce=int, empty_value=None
+    )
+    correct_muscle = forms.ModelChoiceField(
+        Muscle.objects.all(), label=_("Correct muscle"), required=False, to_field_name="slug"
+    )
+    correct_side = forms.ChoiceField(
+        label=_("Correct side"), required=False, choices=[("", "—"), *Side.choices]
+    )
+    correct_tenderness = rating_field(_("Correct tenderness 0-10"), required=False)
+    correct_pressure = rating_field(_("Correct pressure 0-10"), required=False)
+
     class Meta:
         model = Addendum
         fields = ["kind", "reason", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+
+    CORRECTIONS = ("correct_muscle", "correct_side", "correct_tenderness", "correct_pressure")
+
+    def __init__(self, *args, session, **kwargs):
+        super().__init__(*args, **kwargs)
+        points = list(session.trigger_points.all())
+        cast(forms.ChoiceField, self.fields["correct_point"]).choices = [
+            ("", _("None: the addendum is text only")),
+            *(
+                (p.pk, f"{i}. {p.muscle.name} — {p.get_side_display()}")
+                for i, p in enumerate(points, 1)
+            ),
+        ]
+        if not points:
+            for name in ("correct_point", *self.CORRECTIONS):
+                del self.fields[name]
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        if "correct_point" not in self.fields:
+            return data
+        changes = [name for name in self.CORRECTIONS if data.get(name) not in (None, "")]
+        if changes and data.get("correct_point") is None:
+            self.add_error("correct_point", _("Choose the trigger point this corrects."))
+        elif data.get("correct_point") is not None and not changes:
+            self.add_error("correct_point", _("Say what changes: the muscle, the side or a score."))
+        return data
+
+    def service_arguments(self) -> dict:
+        """The keyword arguments of `services.addendum_add` (besides session and author)."""
+        data = self.cleaned_data
+        arguments = {name: data[name] for name in ("kind", "reason", "text")}
+        if data.get("correct_point") is not None:
+            arguments["corrections"] = [
+                {
+                    "trigger_point": data["correct_point"],
+                    "muscle": data["correct_muscle"],
+                    "side": data["correct_side"],
+                    "tenderness": data["correct_tenderness"],
+                    "pressure": data["correct_pressure"],
+                }
+            ]
+        return arguments
 
 
 class CheckInForm(forms.Form):
@@ -53,3 +114,19 @@ class CheckInForm(forms.Form):
 
     def pain_fields(self):
         return [self[f"pain_{r}_{s}"] for r, s in self.regions]
+
+
+class NoteRequirementsForm(forms.ModelForm):
+    class Meta:
+        model = NoteRequirements
+        fields = ["soap_required", "pain_before_required", "pain_after_required"]
+
+
+class SoapTemplateForm(forms.ModelForm):
+    class Meta:
+        model = SoapTemplate
+        fields = ["name", "subjective", "objective", "assessment", "plan"]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2})
+            for name in ("subjective", "objective", "assessment", "plan")
+        }

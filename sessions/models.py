@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -50,6 +51,9 @@ class Movement(models.Model):
     joint = models.CharField(max_length=40)
     name = models.CharField(max_length=60)
     normal_degrees = models.PositiveSmallIntegerField()
+    # The most a person can plausibly reach (about 1.5x normal, capped near the largest ranges
+    # reported in hypermobile adults): above it the measurement is a typing or reading error.
+    max_degrees = models.PositiveSmallIntegerField()
     # Spinal movements have no side; limb movements are recorded per side.
     bilateral = models.BooleanField(default=True)
 
@@ -59,6 +63,10 @@ class Movement(models.Model):
             models.CheckConstraint(
                 condition=Q(normal_degrees__gt=0, normal_degrees__lte=360),
                 name="movement_normal_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_degrees__gte=F("normal_degrees"), max_degrees__lte=360),
+                name="movement_max_at_least_normal",
             ),
         ]
 
@@ -73,6 +81,9 @@ class SignedRecordLocked(Exception):
 class TreatmentSession(models.Model):
     clinic_lookup = "patient__clinic"
     is_clinical = True
+    # Not stored: True on the draft `session_start` continued instead of starting another (the
+    # API answers 200 for it, 201 for a new session).
+    continued: bool = False
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -94,6 +105,12 @@ class TreatmentSession(models.Model):
     red_flags_acknowledged = models.BooleanField(default=False)
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # A draft started by mistake is discarded, never deleted: the row and its audit stay, and
+    # lists, reports and "continue your draft" no longer show it.
+    discarded_at = models.DateTimeField(null=True, blank=True)
+    discarded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -118,6 +135,11 @@ class TreatmentSession(models.Model):
                 | Q(status="signed", signed_at__isnull=False, signed_by__isnull=False),
                 name="session_signed_has_signer",
             ),
+            models.CheckConstraint(
+                condition=Q(discarded_at__isnull=True, discarded_by__isnull=True)
+                | Q(status="draft", discarded_at__isnull=False, discarded_by__isnull=False),
+                name="session_only_drafts_discarded",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -135,6 +157,100 @@ class TreatmentSession(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.status == self.Status.SIGNED
+
+    @property
+    def is_discarded(self) -> bool:
+        return self.discarded_at is not None
+
+    def signing_gaps(self, *, requirements: "NoteRequirements") -> dict[str, list[str]]:
+        """What the clinic's minimum content still misses, per field of the draft schema
+        (`trigger_points.1.tenderness`), in the clinic's words; empty when it may be signed.
+        Reads the parts as loaded (the service loads them once)."""
+        gaps: dict[str, list[str]] = {}
+        if requirements.soap_required and not any(
+            getattr(self, name).strip()
+            for name in ("subjective", "objective", "assessment", "plan")
+        ):
+            gaps["subjective"] = [
+                str(_("Write at least one part of the SOAP note (subjective, objective, "
+                      "assessment or plan)."))
+            ]  # fmt: skip
+        sources = {score.source for score in self.pain_scores.all()}
+        for source, required in (
+            ("pre_session", requirements.pain_before_required),
+            ("post_session", requirements.pain_after_required),
+        ):
+            if required and source not in sources:
+                gaps[f"pain.{source}"] = [str(PAIN_MISSING[source])]
+        for index, point in enumerate(self.trigger_points.all()):
+            if point.tenderness is None:
+                gaps[f"trigger_points.{index}.tenderness"] = [
+                    str(_("Trigger point %(number)s (%(where)s): rate its tenderness."))
+                    % {"number": index + 1, "where": point.where}
+                ]
+        return gaps
+
+
+PAIN_MISSING = {
+    "pre_session": _("Rate the pain before the session (or tick “unable to rate”)."),
+    "post_session": _("Rate the pain after the session (or tick “unable to rate”)."),
+}
+# The side as a therapist says it after a muscle's name: "upper trapezius, left".
+SIDE_WORDS = {
+    "left": _("left"),
+    "right": _("right"),
+    "both": _("both sides"),
+    "midline": _("midline"),
+}
+
+
+class NoteRequirements(models.Model):
+    """A clinic's minimum content of a note before it may be signed; a clinic without a row
+    has the defaults (`for_clinic`). Trigger points are always rated before signing."""
+
+    clinic = models.OneToOneField(
+        "clinic.Clinic", on_delete=models.CASCADE, related_name="note_requirements"
+    )
+    soap_required = models.BooleanField(
+        default=True, verbose_name=_("At least one part of the SOAP note")
+    )
+    pain_before_required = models.BooleanField(
+        default=True, verbose_name=_("Pain before the session")
+    )
+    pain_after_required = models.BooleanField(
+        default=False, verbose_name=_("Pain after the session")
+    )
+
+    class Meta:
+        verbose_name_plural = "note requirements"
+
+    def __str__(self) -> str:
+        return f"Note requirements of clinic {self.clinic_id}"
+
+    @classmethod
+    def for_clinic(cls, clinic_id: int) -> "NoteRequirements":
+        return cls.objects.filter(clinic_id=clinic_id).first() or cls(clinic_id=clinic_id)
+
+
+class SoapTemplate(models.Model):
+    """A clinic's ready-made SOAP wording (managers keep them; a therapist inserts one and
+    edits it), so a routine note is not typed from nothing."""
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=80)
+    subjective = models.TextField(_("subjective"), blank=True)
+    objective = models.TextField(_("objective"), blank=True)
+    assessment = models.TextField(_("assessment"), blank=True)
+    plan = models.TextField(_("plan"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="soap_template_name_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class SessionPart(models.Model):
@@ -163,6 +279,17 @@ class Technique(models.TextChoices):
     MYOFASCIAL_RELEASE = "myofascial_release", _("Myofascial release")
 
 
+# The hold a technique aims for, in seconds, which the recording page counts down: ischemic
+# compression holds until the tissue releases, about 30 s (Simons, Travell & Simons); pincer
+# compression the same; post-isometric relaxation contracts for about 10 s before each stretch.
+HOLD_TARGETS = {
+    Technique.ISCHEMIC_COMPRESSION: 30,
+    Technique.PINCER_COMPRESSION: 30,
+    Technique.MUSCLE_ENERGY: 10,
+    Technique.PASSIVE_STRETCH: 30,
+}
+
+
 class TriggerPoint(SessionPart):
     """A point found on the body map, its state this session, and the treatment it received.
     The same muscle and side across sessions is how a point's history is followed."""
@@ -180,7 +307,8 @@ class TriggerPoint(SessionPart):
     x = models.FloatField(validators=UNIT)
     y = models.FloatField(validators=UNIT)
     kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.ACTIVE)
-    tenderness = models.PositiveSmallIntegerField(validators=ZERO_TO_TEN)
+    # Empty while the therapist is still palpating: the draft saves, signing asks for it.
+    tenderness = models.PositiveSmallIntegerField(null=True, blank=True, validators=ZERO_TO_TEN)
     pressure_pain_threshold = models.DecimalField(
         max_digits=4,
         decimal_places=2,
@@ -210,7 +338,7 @@ class TriggerPoint(SessionPart):
             models.CheckConstraint(condition=unit_interval("x"), name="tp_x_0_1"),
             models.CheckConstraint(condition=unit_interval("y"), name="tp_y_0_1"),
             models.CheckConstraint(
-                condition=score_0_to_10("tenderness"), name="tp_tenderness_0_10"
+                condition=score_0_to_10("tenderness", nullable=True), name="tp_tenderness_0_10"
             ),
             models.CheckConstraint(
                 condition=score_0_to_10("pressure", nullable=True), name="tp_pressure_0_10"
@@ -232,6 +360,27 @@ class TriggerPoint(SessionPart):
 
     def __str__(self) -> str:
         return f"{self.muscle} ({self.get_side_display()})"
+
+    def corrected_values(self) -> dict:
+        """What the addenda corrected, field by field, the latest correction winning: `muscle`
+        (a Muscle), `side` (its label), `tenderness`, `pressure`. Reads the prefetched
+        corrections."""
+        values: dict = {}
+        for c in self.corrections.all():
+            if c.muscle_id:
+                values["muscle"] = c.muscle
+            if c.side:
+                values["side"] = c.get_side_display()
+            if c.tenderness is not None:
+                values["tenderness"] = c.tenderness
+            if c.pressure is not None:
+                values["pressure"] = c.pressure
+        return values
+
+    @property
+    def where(self) -> str:
+        """ "upper trapezius, left": how a therapist names the point in a sentence."""
+        return f"{self.muscle.name.lower()}, {SIDE_WORDS.get(self.side, self.side)}"
 
 
 class MobilityMeasurement(SessionPart):
@@ -260,6 +409,32 @@ class MobilityMeasurement(SessionPart):
 
     def __str__(self) -> str:
         return f"{self.movement} {self.degrees}°"
+
+    def clean(self):
+        super().clean()
+        movement = getattr(self, "movement", None) if self.movement_id else None
+        if movement and self.degrees is not None and self.degrees > movement.max_degrees:
+            raise ValidationError(
+                {
+                    "degrees": _(
+                        "%(movement)s reaches at most %(max)s° (normal %(normal)s°): check the "
+                        "reading."
+                    )
+                    % {
+                        "movement": movement,
+                        "max": movement.max_degrees,
+                        "normal": movement.normal_degrees,
+                    }
+                }
+            )
+
+    @property
+    def percent_shown(self) -> int | None:
+        """% of normal, or None for a reading beyond the movement's maximum (an older row
+        saved before the check): a 1000 % would only mislead."""
+        if self.degrees > self.movement.max_degrees:
+            return None
+        return round(100 * self.degrees / self.movement.normal_degrees)
 
 
 class Addendum(models.Model):
@@ -294,6 +469,54 @@ class Addendum(models.Model):
     def save(self, *args, **kwargs):
         if self.pk:
             raise SignedRecordLocked("An addendum is itself part of the record: add another.")
+        super().save(*args, **kwargs)
+
+
+class PointCorrection(models.Model):
+    """What a correcting addendum changes in one trigger point: a field left empty keeps the
+    recorded value. The point itself stays as signed (shown struck through); the history, the
+    derived visits and the reports read the latest correction over it."""
+
+    clinic_lookup = "addendum__session__patient__clinic"
+    is_clinical = True
+
+    addendum = models.ForeignKey(Addendum, on_delete=models.PROTECT, related_name="corrections")
+    trigger_point = models.ForeignKey(
+        TriggerPoint, on_delete=models.PROTECT, related_name="corrections"
+    )
+    muscle = models.ForeignKey(
+        Muscle, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    side = models.CharField(max_length=8, choices=Side.choices, blank=True)
+    tenderness = models.PositiveSmallIntegerField(null=True, blank=True, validators=ZERO_TO_TEN)
+    pressure = models.PositiveSmallIntegerField(null=True, blank=True, validators=ZERO_TO_TEN)
+
+    class Meta:
+        ordering = ["addendum", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=score_0_to_10("tenderness", nullable=True),
+                name="correction_tenderness_0_10",
+            ),
+            models.CheckConstraint(
+                condition=score_0_to_10("pressure", nullable=True),
+                name="correction_pressure_0_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(muscle__isnull=False)
+                | ~Q(side="")
+                | Q(tenderness__isnull=False)
+                | Q(pressure__isnull=False),
+                name="correction_changes_something",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Correction of trigger point {self.trigger_point_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise SignedRecordLocked("A correction is part of the record: add another addendum.")
         super().save(*args, **kwargs)
 
 

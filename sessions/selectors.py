@@ -10,12 +10,15 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinic.models import RecordVersion
@@ -25,14 +28,20 @@ from patients.models import BodyRegion, PainSource, Patient, Side
 from patients.selectors import pain_trend
 
 from .models import (
+    HOLD_TARGETS,
+    Addendum,
     ChartView,
     MobilityMeasurement,
     Movement,
     Muscle,
+    PointCorrection,
+    SoapTemplate,
     Technique,
     TreatmentSession,
     TriggerPoint,
 )
+
+SOAP = ("subjective", "objective", "assessment", "plan")
 
 
 def session_get(*, user: User, session_id: int) -> TreatmentSession:
@@ -46,15 +55,32 @@ def session_get(*, user: User, session_id: int) -> TreatmentSession:
 
 
 def session_parts(*, session: TreatmentSession) -> TreatmentSession:
-    """The session with its pain scores, trigger points, mobility and addenda loaded."""
+    """The session with its pain scores, trigger points (with their corrections), mobility and
+    addenda loaded."""
     return (
         TreatmentSession.objects.filter(pk=session.pk)
-        .select_related("patient__clinic", "therapist", "signed_by")
+        .select_related("patient__clinic", "therapist", "signed_by", "discarded_by")
         .prefetch_related(
             "pain_scores",
-            Prefetch("trigger_points", TriggerPoint.objects.select_related("muscle")),
+            Prefetch(
+                "trigger_points",
+                TriggerPoint.objects.select_related("muscle").prefetch_related(
+                    Prefetch(
+                        "corrections",
+                        PointCorrection.objects.select_related("muscle", "addendum"),
+                    )
+                ),
+            ),
             Prefetch("mobility", MobilityMeasurement.objects.select_related("movement")),
-            "addenda__author",
+            Prefetch(
+                "addenda",
+                Addendum.objects.select_related("author").prefetch_related(
+                    Prefetch(
+                        "corrections",
+                        PointCorrection.objects.select_related("muscle", "trigger_point__muscle"),
+                    )
+                ),
+            ),
         )
         .get()
     )
@@ -64,7 +90,7 @@ def previous_session(*, session: TreatmentSession) -> TreatmentSession | None:
     """The patient's session before this one, with its trigger points, so the therapist can
     re-assess each point and read the last plan."""
     return (
-        TreatmentSession.objects.filter(patient_id=session.patient_id)
+        TreatmentSession.objects.filter(patient_id=session.patient_id, discarded_at__isnull=True)
         .filter(
             Q(started_at__lt=session.started_at)
             | Q(started_at=session.started_at, pk__lt=session.pk)
@@ -78,7 +104,8 @@ def previous_session(*, session: TreatmentSession) -> TreatmentSession | None:
 def patient_sessions(*, patient: Patient) -> QuerySet[TreatmentSession]:
     """The chart's timeline: newest first, with each session's trigger-point counts."""
     return (
-        patient.sessions.select_related("therapist")
+        patient.sessions.filter(discarded_at__isnull=True)
+        .select_related("therapist")
         .annotate(
             points_found=Count("trigger_points"),
             points_released=Count("trigger_points", filter=Q(trigger_points__released=True)),
@@ -88,22 +115,47 @@ def patient_sessions(*, patient: Patient) -> QuerySet[TreatmentSession]:
     )
 
 
+def _corrected(field: str, *, present: Q) -> Subquery:
+    """A point's `field` as its latest correction that set it says (None when none did)."""
+    latest = PointCorrection.objects.filter(present, trigger_point=OuterRef("pk")).order_by("-pk")
+    return Subquery(latest.values(field)[:1])
+
+
+def corrected_points(points: QuerySet[TriggerPoint]) -> QuerySet[TriggerPoint]:
+    """Points with the values their addenda corrected (`c_muscle_id`, `c_side`,
+    `c_tenderness`, `c_pressure`), each falling back to the recorded one."""
+    return points.annotate(
+        c_muscle_id=Coalesce(
+            _corrected("muscle_id", present=Q(muscle__isnull=False)), F("muscle_id")
+        ),
+        c_side=Coalesce(_corrected("side", present=~Q(side="")), F("side")),
+        c_tenderness=Coalesce(
+            _corrected("tenderness", present=Q(tenderness__isnull=False)), F("tenderness")
+        ),
+        c_pressure=Coalesce(
+            _corrected("pressure", present=Q(pressure__isnull=False)), F("pressure")
+        ),
+    )
+
+
 def trigger_point_history(*, patient: Patient) -> QuerySet:
     """Every trigger point of the patient, grouped by muscle and side and ordered in time: the
-    same muscle and side across sessions is how a point is followed (domain.md)."""
+    same muscle and side across sessions is how a point is followed (domain.md). A point an
+    addendum corrected is shown as corrected (its tenderness as `rating`). Discarded drafts
+    have no points left."""
+    muscle_name = Subquery(Muscle.objects.filter(pk=OuterRef("c_muscle_id")).values("name")[:1])
     return (
-        TriggerPoint.objects.filter(session__patient=patient)
-        .order_by("muscle__name", "side", "session__started_at", "pk")
+        corrected_points(TriggerPoint.objects.filter(session__patient=patient))
+        .annotate(muscle_name=muscle_name)
+        .order_by("muscle_name", "c_side", "session__started_at", "pk")
         .values(
-            "muscle_id",
-            "side",
             "kind",
-            "tenderness",
             "released",
-            muscle_name=F("muscle__name"),
+            "muscle_name",
+            rating=F("c_tenderness"),
             started_at=F("session__started_at"),
             side_label=Case(
-                *(When(side=value, then=Value(str(label))) for value, label in Side.choices),
+                *(When(c_side=value, then=Value(str(label))) for value, label in Side.choices),
                 output_field=CharField(),
             ),
         )
@@ -113,9 +165,6 @@ def trigger_point_history(*, patient: Patient) -> QuerySet:
 def mobility_trend(*, patient: Patient) -> QuerySet:
     """Every range-of-motion measurement of one patient, oldest first, in degrees and as a
     percentage of the movement's normal range (computed by the database)."""
-    percent = ExpressionWrapper(
-        100.0 * F("degrees") / F("movement__normal_degrees"), output_field=FloatField()
-    )
     return (
         MobilityMeasurement.objects.filter(patient=patient)
         .order_by("measured_at", "id")
@@ -129,7 +178,19 @@ def mobility_trend(*, patient: Patient) -> QuerySet:
             joint=F("movement__joint"),
             normal_degrees=F("movement__normal_degrees"),
         )
-        .annotate(percent_of_normal=percent)
+        .annotate(percent_of_normal=percent_of_normal())
+    )
+
+
+def percent_of_normal() -> Case:
+    """A measurement as % of its movement's normal range, computed by the database; None for
+    a reading beyond the movement's plausible maximum (saved before that check existed)."""
+    return Case(
+        When(degrees__gt=F("movement__max_degrees"), then=Value(None)),
+        default=ExpressionWrapper(
+            100.0 * F("degrees") / F("movement__normal_degrees"), output_field=FloatField()
+        ),
+        output_field=FloatField(),
     )
 
 
@@ -155,7 +216,7 @@ def sessions_between(
     """A list's rows (SESSION_ROW only), oldest first; `session_time` serves the range."""
     return (
         visible(user, TreatmentSession)
-        .filter(started_at__gte=start, started_at__lt=end)
+        .filter(started_at__gte=start, started_at__lt=end, discarded_at__isnull=True)
         .select_related("patient", "therapist")
         .only(*SESSION_ROW)
         .order_by("started_at")
@@ -170,7 +231,9 @@ def today_bounds() -> tuple[dt.datetime, dt.datetime]:
 
 def unsigned_drafts(*, user: User) -> QuerySet[TreatmentSession]:
     """Drafts waiting for a signature: a therapist's own; everyone's for a manager."""
-    drafts = visible(user, TreatmentSession).filter(status=TreatmentSession.Status.DRAFT)
+    drafts = visible(user, TreatmentSession).filter(
+        status=TreatmentSession.Status.DRAFT, discarded_at__isnull=True
+    )
     if not access_for(user).managed_clinic_ids:
         drafts = drafts.filter(therapist=user)
     return drafts.select_related("patient", "therapist").only(*SESSION_ROW).order_by("started_at")
@@ -183,15 +246,20 @@ def session_versions(*, session: TreatmentSession) -> QuerySet[RecordVersion]:
     ).order_by("-id")
 
 
-def recording_catalogues() -> dict:
-    """The muscle and movement catalogues and the choices the recording page offers."""
+def recording_catalogues(*, clinic_id: int) -> dict:
+    """The muscle and movement catalogues, the clinic's SOAP templates and the choices the
+    recording page offers."""
     return {
         "muscles": list(
             Muscle.objects.values("slug", "name", "region", "chart_view", "chart_x", "chart_y")
         ),
         "movements": list(
-            Movement.objects.values("code", "joint", "name", "normal_degrees", "bilateral")
+            Movement.objects.values(
+                "code", "joint", "name", "normal_degrees", "max_degrees", "bilateral"
+            )
         ),
+        "templates": list(soap_templates(clinic_id=clinic_id).values("id", "name", *SOAP)),
+        "hold_targets": HOLD_TARGETS,
         "regions": BodyRegion.choices,
         "sides": Side.choices,
         "techniques": Technique.choices,
@@ -220,13 +288,69 @@ def previous_points(*, previous: TreatmentSession | None) -> list[dict]:
     ]
 
 
+def record_points(*, session: TreatmentSession) -> list[dict]:
+    """The signed record's read-only body map: each point where it was found, numbered as in
+    the table and named as corrected."""
+    points = []
+    for number, t in enumerate(session.trigger_points.all(), 1):
+        corrected = t.corrected_values()
+        muscle = corrected.get("muscle", t.muscle).name
+        side = corrected.get("side", t.get_side_display())
+        points.append(
+            {
+                "view": t.chart_view,
+                "x": t.x,
+                "y": t.y,
+                "number": number,
+                "label": f"{number}. {muscle} — {side}",
+            }
+        )
+    return points
+
+
 def open_draft(*, patient: Patient, therapist: User) -> TreatmentSession | None:
     """The therapist's latest draft for this patient, which "start a session" continues."""
     return (
-        patient.sessions.filter(status=TreatmentSession.Status.DRAFT, therapist=therapist)
-        .order_by("-started_at")
+        patient.sessions.filter(
+            status=TreatmentSession.Status.DRAFT, therapist=therapist, discarded_at__isnull=True
+        )
+        .order_by("-started_at", "-pk")
         .first()
     )
+
+
+def soap_templates(*, clinic_id: int) -> QuerySet[SoapTemplate]:
+    return SoapTemplate.objects.filter(clinic_id=clinic_id).order_by("name")
+
+
+def soap_template_get(*, user: User, template_id: int) -> SoapTemplate:
+    """A template of a clinic the user manages; SoapTemplate.DoesNotExist otherwise."""
+    return SoapTemplate.objects.select_related("clinic").get(
+        pk=template_id, clinic_id__in=access_for(user).managed_clinic_ids
+    )
+
+
+def copy_forward(*, previous: TreatmentSession | None) -> dict:
+    """What "start from the last session" brings: each of its points to re-assess (where and
+    what was done, not this session's findings) and its plan."""
+    if previous is None:
+        return {}
+    return {
+        "plan": previous.plan,
+        "trigger_points": [
+            {
+                "muscle": t.muscle.slug,
+                "side": t.side,
+                "chart_view": t.chart_view,
+                "x": t.x,
+                "y": t.y,
+                "kind": t.kind,
+                "technique": t.technique,
+                "repetitions": t.repetitions,
+            }
+            for t in previous.trigger_points.all()
+        ],
+    }
 
 
 def session_history_rows(*, session: TreatmentSession, limit: int = 200) -> list[dict]:

@@ -19,6 +19,7 @@ from .models import (
     MobilityMeasurement,
     Movement,
     Muscle,
+    PointCorrection,
     TreatmentSession,
     TriggerPoint,
 )
@@ -57,10 +58,36 @@ class VisibleRelated(serializers.PrimaryKeyRelatedField):
         return visible(self.context["request"].user, self.model)
 
 
+class PointCorrectionSerializer(serializers.ModelSerializer):
+    """One point an addendum corrects: the point's id (of the same note) and the muscle, side
+    or scores it should have had; what is left out stays as recorded."""
+
+    # An id, not a related field: a point of another note (or clinic) gets the service's one
+    # answer, whether or not it exists.
+    trigger_point = serializers.IntegerField(source="trigger_point_id")
+    muscle = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Muscle.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = PointCorrection
+        fields = ["trigger_point", "muscle", "side", "tenderness", "pressure"]
+
+    def validate(self, attrs):
+        # The service's key (it takes a point or its id).
+        attrs["trigger_point"] = attrs.pop("trigger_point_id")
+        return attrs
+
+
 class AddendumSerializer(serializers.ModelSerializer):
+    # The stubs lack `max_length`, which DRF's `many=True` passes to its ListSerializer.
+    corrections = PointCorrectionSerializer(  # type: ignore[call-arg]
+        many=True, required=False, max_length=MAX_DRAFT_ITEMS
+    )
+
     class Meta:
         model = Addendum
-        fields = ["id", "kind", "reason", "text", "author", "created_at"]
+        fields = ["id", "kind", "reason", "text", "author", "created_at", "corrections"]
         read_only_fields = ["id", "author", "created_at"]
 
 
@@ -83,6 +110,8 @@ class TreatmentSessionSerializer(serializers.ModelSerializer):
             "red_flags_acknowledged",
             "signed_at",
             "signed_by",
+            "discarded_at",
+            "discarded_by",
             "created_at",
             "updated_at",
             "addenda",
@@ -93,6 +122,11 @@ class TreatmentSessionSerializer(serializers.ModelSerializer):
 class SessionStartSerializer(serializers.Serializer):
     patient = VisibleRelated(Patient)
     started_at = serializers.DateTimeField(required=False)
+    another = serializers.BooleanField(
+        default=False,
+        help_text="Start another session although this therapist has an open draft for the "
+        "patient (by default that draft is continued).",
+    )
 
 
 if TYPE_CHECKING:

@@ -6,9 +6,10 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record
-from clinic.models import AuditEvent
+from clinic.models import AuditEvent, Clinic
 from clinic.permissions import access_for
 from clinic.transactions import retrying_atomic
 from clinic.types import User
@@ -18,10 +19,14 @@ from patients.selectors import active_red_flags
 from .models import (
     Addendum,
     MobilityMeasurement,
+    NoteRequirements,
+    PointCorrection,
     SignedRecordLocked,
+    SoapTemplate,
     TreatmentSession,
     TriggerPoint,
 )
+from .selectors import open_draft
 from .signals import session_signed
 from .summaries import summaries_refresh
 
@@ -48,6 +53,8 @@ def _lock_draft(session: TreatmentSession) -> TreatmentSession:
     locked = TreatmentSession.objects.select_for_update(no_key=True).get(pk=session.pk)
     if locked.is_signed:
         raise SignedRecordLocked(f"Session {session.pk} is signed; write an addendum.")
+    if locked.is_discarded:
+        raise ValidationError({"__all__": [_("This draft was discarded: start a new session.")]})
     return locked
 
 
@@ -66,11 +73,22 @@ def _validated(instance):
 
 @retrying_atomic
 def session_start(
-    *, patient: Patient, therapist: User, started_at: dt.datetime | None = None
+    *,
+    patient: Patient,
+    therapist: User,
+    started_at: dt.datetime | None = None,
+    another: bool = False,
 ) -> TreatmentSession:
+    """The therapist's open draft for this patient, or a new session when there is none or
+    they ask for `another` (two treatments the same day): drafts never pile up by accident."""
     _require_clinician(therapist, patient)
     if patient.is_restricted:
         raise ValidationError({"patient": ["This record is restricted by an erasure request."]})
+    # Two clicks (or two tabs) at once: the second waits here and finds the first's draft.
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).exists()
+    if not another and (draft := open_draft(patient=patient, therapist=therapist)):
+        draft.continued = True  # the API answers 200 for it, 201 for a new session
+        return draft
     session = TreatmentSession(
         patient=patient, therapist=therapist, started_at=started_at or timezone.now()
     )
@@ -186,10 +204,11 @@ def session_sign(
     session = _lock_draft(session)
     if user.pk != session.therapist_id:
         raise PermissionDenied("A note is signed by the therapist who wrote it.")
+    gaps = session.signing_gaps(requirements=NoteRequirements.for_clinic(session.patient.clinic_id))
     if active_red_flags(patient=session.patient) and not acknowledge_red_flags:
-        raise ValidationError(
-            {"acknowledge_red_flags": ["This patient has active red flags: acknowledge them."]}
-        )
+        gaps["acknowledge_red_flags"] = [_("This patient has active red flags: acknowledge them.")]
+    if gaps:
+        raise ValidationError(gaps)
     session.status = TreatmentSession.Status.SIGNED
     session.signed_at = timezone.now()
     session.signed_by = user
@@ -203,18 +222,139 @@ def session_sign(
 
 
 @retrying_atomic
+def session_discard(*, session: TreatmentSession, user: User) -> TreatmentSession:
+    """Set a draft aside for good. The row stays (who discarded it and when, with its audit
+    event); its scores, points and measurements are removed so the charts and reports no longer
+    count them, and PostgreSQL keeps their last state in the record history. A signed note is
+    never discarded (SignedRecordLocked)."""
+    _require_clinician(user, session.patient)
+    require_author(user=user, session=session)
+    session = TreatmentSession.objects.select_for_update(no_key=True).get(pk=session.pk)
+    if session.is_signed:
+        raise SignedRecordLocked(f"Session {session.pk} is signed; write an addendum.")
+    if session.is_discarded:
+        return session
+    session.discarded_at = timezone.now()
+    session.discarded_by = user
+    session.save()
+    session.pain_scores.filter(source__in=SESSION_PAIN_SOURCES).delete()
+    session.trigger_points.all().delete()
+    session.mobility.all().delete()
+    summaries_refresh(patient_ids=[session.patient_id])
+    audit_record(action=AuditEvent.Action.DISCARD, actor=user, obj=session, patient=session.patient)
+    return session
+
+
+@retrying_atomic
 def addendum_add(
-    *, session: TreatmentSession, author: User, reason: str, text: str, kind: str = "correction"
+    *,
+    session: TreatmentSession,
+    author: User,
+    reason: str,
+    text: str,
+    kind: str = "correction",
+    corrections: list[dict] | None = None,
 ) -> Addendum:
-    """Correct or complete a signed note without touching it."""
+    """Correct or complete a signed note without touching it. A correction may amend trigger
+    points (`corrections`: dicts of `trigger_point` and the muscle, side, tenderness or
+    pressure it should have had); the history and reports then read the corrected values."""
     _require_clinician(author, session.patient)
     session = TreatmentSession.objects.get(pk=session.pk)  # the stored status, not a stale copy
     if not session.is_signed:
         raise ValidationError({"session": ["A draft is edited directly; addenda follow signing."]})
     addendum = Addendum(session=session, author=author, reason=reason, text=text, kind=kind)
     addendum.full_clean()
+    rows = _corrections(session, addendum, corrections or [])
     addendum.save()
+    for row in rows:
+        row.addendum = addendum
+    PointCorrection.objects.bulk_create(rows)
+    if rows:
+        summaries_refresh(patient_ids=[session.patient_id])
     audit_record(
         action=AuditEvent.Action.CREATE, actor=author, obj=addendum, patient=session.patient
     )
     return addendum
+
+
+def _corrections(session: TreatmentSession, addendum: Addendum, items: list[dict]) -> list:
+    """Validated, unsaved correction rows; a point of another session is refused."""
+    if items and addendum.kind != Addendum.Kind.CORRECTION:
+        raise ValidationError({"kind": [_("Only a correction amends trigger points.")]})
+    own = {point.pk: point for point in session.trigger_points.all()}
+    errors: dict[str, list[str]] = {}
+    rows = []
+    for index, item in enumerate(items):
+        point = item.get("trigger_point")
+        point_id = getattr(point, "pk", point)
+        if point_id not in own:
+            errors[f"corrections.{index}.trigger_point"] = [
+                _("Choose a trigger point of this note.")
+            ]
+            continue
+        values = {k: v for k, v in item.items() if k != "trigger_point" and v not in (None, "")}
+        row = PointCorrection(addendum=addendum, trigger_point=own[point_id], **values)
+        if not values:
+            errors[f"corrections.{index}.__all__"] = [
+                _("Say what changes: the muscle, the side or a score.")
+            ]
+            continue
+        try:
+            row.full_clean(exclude=["addendum"])
+        except ValidationError as exc:
+            errors |= {f"corrections.{index}.{k}": v for k, v in exc.message_dict.items()}
+        rows.append(row)
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
+def _require_manager(user: User, clinic_id: int) -> None:
+    if clinic_id not in access_for(user).managed_clinic_ids:
+        raise PermissionDenied("Only the clinic's managers change how its notes are recorded.")
+
+
+@retrying_atomic
+def note_requirements_update(*, clinic: Clinic, actor: User, **values) -> NoteRequirements:
+    """A manager sets what a note needs before it may be signed (from the next signature on)."""
+    _require_manager(actor, clinic.pk)
+    requirements, _created = NoteRequirements.objects.select_for_update().get_or_create(
+        clinic=clinic
+    )
+    for name, value in values.items():
+        setattr(requirements, name, value)
+    requirements.full_clean()
+    requirements.save()
+    audit_record(
+        action=AuditEvent.Action.UPDATE, actor=actor, obj=requirements, clinic_id=clinic.pk
+    )
+    return requirements
+
+
+@retrying_atomic
+def soap_template_save(
+    *, clinic: Clinic, actor: User, template: SoapTemplate | None = None, **values
+) -> SoapTemplate:
+    """Add a clinic's SOAP template, or change `template`; a name is used once per clinic."""
+    _require_manager(actor, clinic.pk)
+    template = template or SoapTemplate(clinic=clinic)
+    if template.clinic_id != clinic.pk:
+        raise PermissionDenied("A template belongs to its clinic.")
+    for name, value in values.items():
+        setattr(template, name, value)
+    template.full_clean()
+    created = template.pk is None
+    template.save()
+    action = AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE
+    audit_record(action=action, actor=actor, obj=template, clinic_id=clinic.pk)
+    return template
+
+
+@retrying_atomic
+def soap_template_delete(*, template: SoapTemplate, actor: User) -> None:
+    """Remove a template (notes written from it keep their text: it was copied into them)."""
+    _require_manager(actor, template.clinic_id)
+    audit_record(
+        action=AuditEvent.Action.DISCARD, actor=actor, obj=template, clinic_id=template.clinic_id
+    )
+    template.delete()

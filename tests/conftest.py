@@ -11,6 +11,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.test import Client
+from django.utils.text import slugify
 
 from clinic.models import Role
 from clinic.second_factor import SESSION_KEY as SECOND_FACTOR_KEY
@@ -110,12 +111,28 @@ def _catalogues_after_flush(request):
     marker = request.node.get_closest_marker("django_db")
     if not (marker and marker.kwargs.get("transaction")):
         return
+    load_catalogues()
+
+
+def load_catalogues() -> None:
+    """The muscle and movement catalogues, unless they are there."""
     Muscle = apps.get_model("treatments", "Muscle")
-    if not Muscle.objects.exists():
-        catalogues = importlib.import_module(
-            "sessions.migrations.0002_muscle_and_movement_catalogues"
-        )
-        catalogues.load(apps, None)
+    Movement = apps.get_model("treatments", "Movement")
+    if Muscle.objects.exists():
+        return
+    # The catalogues as migrations 0002 and 0012 leave them (0013 adds each movement's maximum).
+    catalogues = importlib.import_module("sessions.migrations.0002_muscle_and_movement_catalogues")
+    maxima = importlib.import_module("sessions.migrations.0013_recording_as_therapists_expect")
+    Muscle.objects.bulk_create(
+        Muscle(name=name, slug=slugify(name), region=region, chart_view=view, chart_x=x,
+               chart_y=y, snomed_code=snomed)
+        for name, region, view, x, y, snomed in catalogues.MUSCLES
+    )  # fmt: skip
+    Movement.objects.bulk_create(
+        Movement(code=code, joint=joint, name=name, normal_degrees=normal, bilateral=bilateral,
+                 max_degrees=maxima.MAX_DEGREES[code][1])
+        for code, joint, name, normal, bilateral in catalogues.MOVEMENTS
+    )  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

@@ -71,11 +71,23 @@ class PatientFactory(factory.django.DjangoModelFactory):
 class TreatmentSessionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = TreatmentSession
+        skip_postgeneration_save = True  # a signed session refuses a second save
 
     patient = factory.SubFactory(PatientFactory)
     therapist = factory.SubFactory(UserFactory)
     started_at = factory.LazyFunction(timezone.now)
     subjective = "Neck stiff after long days at the desk."
+
+    class Params:
+        # The clinic's default minimum for signing: a SOAP field (above) and pain before.
+        ready_to_sign = factory.Trait(
+            pain_before=factory.RelatedFactory(
+                "tests.factories.PainScoreFactory",
+                factory_related_name="session",
+                patient=factory.SelfAttribute("..patient"),
+                recorded_at=factory.SelfAttribute("..started_at"),
+            )
+        )
 
 
 class TriggerPointFactory(SummarisedFactory):

@@ -3,10 +3,8 @@
 """The appointment book: rooms, therapists' hours and their exceptions, appointments; reminders
 about an appointment or a follow-up, each with its patient (the scoping path). On PostgreSQL two
 exclusion constraints (btree_gist) refuse overlapping active appointments of one therapist or
-one room, and the erasure function also erases a patient's appointments. SQLite migrates the
-same tables without them: the service's own check answers there."""
-
-import importlib
+one room (the erasure function learns of appointments in 0004). SQLite migrates the same tables
+without them: the service's own check answers there."""
 
 import django.core.validators
 import django.db.models.deletion
@@ -28,54 +26,6 @@ EXCLUSIONS_DROP = """
 ALTER TABLE scheduling_appointment DROP CONSTRAINT IF EXISTS appointment_therapist_no_overlap;
 ALTER TABLE scheduling_appointment DROP CONSTRAINT IF EXISTS appointment_room_no_overlap;
 """
-# clinic_erase_patient (treatments migration 0008) with the appointments and every reminder by
-# its patient: children before parents, as there.
-ERASE = """
-CREATE OR REPLACE FUNCTION clinic_erase_patient(patient bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET clinic.erasure = 'on' AS $$
-DECLARE
-    step text[];
-    gone bigint[];
-    of_sessions CONSTANT text :=
-        'session_id IN (SELECT id FROM treatments_treatmentsession WHERE patient_id = $1)';
-BEGIN
-    PERFORM 1 FROM patients_patient
-     WHERE id = patient AND erasure_requested_at IS NOT NULL AND erase_after <= current_date
-       FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'patient % is not due for erasure', patient
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    DELETE FROM treatments_triggerpointvisit WHERE patient_id = patient;
-    DELETE FROM treatments_sessionpain WHERE patient_id = patient;
-    DELETE FROM patients_paincourse WHERE patient_id = patient;
-    FOREACH step SLICE 1 IN ARRAY ARRAY[
-        ['treatments_reminder', 'patient_id = $1'],
-        ['scheduling_appointment', 'patient_id = $1'],
-        ['treatments_followup', 'patient_id = $1'],
-        ['treatments_checkin', of_sessions],
-        ['treatments_addendum', of_sessions],
-        ['treatments_triggerpoint', of_sessions],
-        ['treatments_mobilitymeasurement', 'patient_id = $1'],
-        ['patients_painscore', 'patient_id = $1'],
-        ['patients_functionalscore', 'patient_id = $1'],
-        ['treatments_treatmentsession', 'patient_id = $1'],
-        ['patients_intakesubmission', 'patient_id = $1'],
-        ['patients_intakeinvitation', 'patient_id = $1'],
-        ['patients_patient', 'id = $1']
-    ] LOOP
-        EXECUTE format(
-            'WITH gone AS (DELETE FROM %I WHERE %s RETURNING id) SELECT array_agg(id) FROM gone',
-            step[1], step[2]
-        ) INTO gone USING patient;
-        DELETE FROM clinic_recordversion WHERE table_name = step[1] AND row_id = ANY(gone);
-    END LOOP;
-END
-$$;
-REVOKE ALL ON FUNCTION clinic_erase_patient(bigint) FROM PUBLIC;
-"""
-
-
 def reminders_know_their_patient(apps, schema_editor):
     Reminder = apps.get_model("scheduling", "Reminder")
     FollowUp = apps.get_model("scheduling", "FollowUp")
@@ -92,16 +42,11 @@ def reminders_know_their_patient(apps, schema_editor):
 def postgres_forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(EXCLUSIONS, params=None)
-        schema_editor.execute(ERASE, params=None)
 
 
 def postgres_backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(EXCLUSIONS_DROP, params=None)
-        before = importlib.import_module(
-            "sessions.migrations.0008_signed_records_locked_in_the_database"
-        )
-        schema_editor.execute(before.CREATE, params=None)
 
 
 class Migration(migrations.Migration):

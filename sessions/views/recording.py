@@ -24,7 +24,7 @@ from patients.selectors import patient_get, red_flags_listed
 
 from .. import selectors, services
 from ..forms import AddendumForm, SignForm
-from ..models import SignedRecordLocked
+from ..models import SignedRecordLocked, TreatmentSession
 from ..serializers import SessionDraftSerializer, draft_errors
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,11 @@ def session_new(request: StaffRequest):
         raise Http404
     if request.method == "POST":
         try:
-            session = services.session_start(patient=patient, therapist=request.user)
+            session = services.session_start(
+                patient=patient,
+                therapist=request.user,
+                another=request.POST.get("another") == "yes",
+            )
         except ValidationError as exc:
             service_error_messages(request, exc)
             return redirect("patient_chart", pk=patient.pk)
@@ -53,20 +57,37 @@ def session_new(request: StaffRequest):
 @login_required
 @require_GET
 def session_detail(request: StaffRequest, pk: int):
-    session = selectors.session_parts(
-        session=or_404(selectors.session_get, user=request.user, session_id=pk)
-    )
+    session = or_404(selectors.session_get, user=request.user, session_id=pk)
     audit_read(user=request.user, obj=session)
+    return _recording_page(request, session)
+
+
+def _recording_page(
+    request: StaffRequest,
+    session: TreatmentSession,
+    *,
+    sign_errors: dict | None = None,
+    sign_form: SignForm | None = None,
+    status: int = 200,
+):
+    """The recording page of a draft its author opens; the signed (or discarded) record for
+    everyone else. `sign_errors` are a refused signature's per-field messages, which the page
+    marks on the fields they name."""
+    session = selectors.session_parts(session=session)
     previous = selectors.previous_session(session=session)
-    editable = not session.is_signed and session.therapist_id == request.user.pk
+    editable = (
+        not session.is_signed
+        and not session.is_discarded
+        and session.therapist_id == request.user.pk
+    )
     context: dict = {
         "session": session,
         "patient": session.patient,
         "previous": previous,
         "editable": editable,
         "red_flags": red_flags_listed(user=request.user, patient=session.patient),
-        "sign_form": SignForm(),
-        "addendum_form": AddendumForm(),
+        "sign_form": sign_form or SignForm(),
+        "addendum_form": AddendumForm(session=session),
     }
     if editable:
         context["page_data"] = {
@@ -75,9 +96,13 @@ def session_detail(request: StaffRequest, pk: int):
             "updated_at": session.updated_at.isoformat(),
             "state": SessionDraftSerializer(session).data,
             "previous_points": selectors.previous_points(previous=previous),
-            **selectors.recording_catalogues(),
+            "copy_forward": selectors.copy_forward(previous=previous),
+            "sign_errors": sign_errors or {},
+            **selectors.recording_catalogues(clinic_id=session.patient.clinic_id),
         }
-    return render(request, "treatments/session_detail.html", context)
+    elif session.trigger_points.all():
+        context["record_points"] = selectors.record_points(session=session)
+    return render(request, "treatments/session_detail.html", context, status=status)
 
 
 @login_required
@@ -135,7 +160,13 @@ def session_sign(request: StaffRequest, pk: int):
             user=request.user,
             acknowledge_red_flags=form.cleaned_data.get("acknowledge_red_flags", False),
         )
-    except (ValidationError, SignedRecordLocked, PermissionDenied) as exc:
+    except ValidationError as exc:
+        # What is missing, said at the top and marked on each field it names.
+        service_error_messages(request, exc)
+        return _recording_page(
+            request, session, sign_errors=exc.message_dict, sign_form=form, status=400
+        )
+    except (SignedRecordLocked, PermissionDenied) as exc:
         service_error_messages(request, exc)
     else:
         messages.success(request, _("Signed. The note is now locked; corrections are addenda."))
@@ -144,14 +175,31 @@ def session_sign(request: StaffRequest, pk: int):
 
 @login_required
 @require_POST
-def addendum_create(request: StaffRequest, pk: int):
+def session_discard(request: StaffRequest, pk: int):
+    """Discard a draft: it leaves the lists (the row and its audit stay); a signed note is
+    refused with a message, anyone but the author with 403."""
     session = or_404(selectors.session_get, user=request.user, session_id=pk)
-    form = AddendumForm(request.POST)
+    try:
+        services.session_discard(session=session, user=request.user)
+    except SignedRecordLocked:
+        messages.error(request, _("A signed note is never discarded: add an addendum instead."))
+        return redirect("session_detail", pk=session.pk)
+    messages.success(request, _("The draft was discarded."))
+    return redirect("patient_chart", pk=session.patient_id)
+
+
+@login_required
+@require_POST
+def addendum_create(request: StaffRequest, pk: int):
+    session = selectors.session_parts(
+        session=or_404(selectors.session_get, user=request.user, session_id=pk)
+    )
+    form = AddendumForm(request.POST, session=session)
     if form.is_valid():
         try:
-            services.addendum_add(session=session, author=request.user, **form.cleaned_data)
+            services.addendum_add(session=session, author=request.user, **form.service_arguments())
         except ValidationError as exc:
-            form.add_error(None, exc)
+            form.add_error(None, exc.messages)
         else:
             messages.success(request, _("Addendum added."))
             return redirect("session_detail", pk=session.pk)
@@ -169,7 +217,8 @@ def session_page_with(request: StaffRequest, session, *, addendum_form=None, fol
             "session": session,
             "patient": session.patient,
             "editable": False,
-            "addendum_form": addendum_form or AddendumForm(),
+            "addendum_form": addendum_form or AddendumForm(session=session),
+            "record_points": selectors.record_points(session=session),
             "follow_up_form": follow_up_form,
             "red_flags": red_flags_listed(user=request.user, patient=session.patient),
         },

@@ -145,7 +145,9 @@
     const muscleChoices = data.muscles.map((m) => [m.slug, m.name]);
     const hold = number("hold_seconds", item.hold_seconds, t("Hold (seconds)"), { min: "0", max: "600", inputmode: "numeric" });
     const timer = el("button", { type: "button", class: "secondary timer", text: t("Start hold timer") });
-    hold.appendChild(timer);
+    const bar = el("progress", { class: "hold-bar", max: "1", value: "0", hidden: true, "aria-hidden": "true" });
+    const countdown = el("span", { class: "hold-countdown", "aria-live": "polite" });
+    hold.append(timer, bar, countdown);
     const grid = el("div", { class: "point-grid" }, [
       select("muscle", muscleChoices, item.muscle, t("Muscle")),
       select("side", data.sides, item.side, t("Side")),
@@ -162,33 +164,16 @@
     ]);
     card.appendChild(grid);
     card.appendChild(removeButton(card, t("Remove this trigger point")));
-    timer.addEventListener("click", () => toggleTimer(timer, hold.querySelector("input")));
+    window.HoldTimer.attach({
+      button: timer, input: hold.querySelector("input"), bar, text: countdown,
+      target: () => data.hold_targets[read(card, "technique")] || 0,
+      sound: () => document.getElementById("hold-sound").checked,
+      onStop: changed,
+    });
     card.addEventListener("change", () => refreshPoints());
     pointsEl.appendChild(card);
     refreshPoints();
     return card;
-  }
-
-  // Ischemic compression: the therapist holds a point (~30 s) and stops the timer on release.
-  function toggleTimer(button, input) {
-    if (button.dataset.started) {
-      const seconds = Math.round((Date.now() - Number(button.dataset.started)) / 1000);
-      clearInterval(Number(button.dataset.interval));
-      delete button.dataset.started;
-      input.value = String(seconds);
-      button.textContent = t("Start hold timer");
-      button.classList.remove("running");
-      changed();
-      return;
-    }
-    button.dataset.started = String(Date.now());
-    button.textContent = t("Stop hold timer");
-    button.classList.add("running");
-    button.dataset.interval = String(
-      setInterval(() => {
-        input.value = String(Math.round((Date.now() - Number(button.dataset.started)) / 1000));
-      }, 250),
-    );
   }
 
   function refreshPoints() {
@@ -213,19 +198,27 @@
     const row = el("tr", { class: "mobility-row" });
     const choices = data.movements.map((m) => [m.code, `${m.joint} — ${m.name}`]);
     const normal = el("span", { class: "normal" });
+    const degrees = number("degrees", item.degrees, t("Degrees"), { min: "0", max: "360", inputmode: "numeric" });
     const cells = [
       select("movement", choices, item.movement, t("Movement")),
       select("side", data.sides, item.side || "right", t("Side")),
-      number("degrees", item.degrees, t("Degrees"), { min: "0", max: "360", inputmode: "numeric" }),
+      degrees,
       normal,
       select("method", data.methods, item.method || "goniometer", t("Method")),
     ];
     cells.forEach((c) => row.appendChild(el("td", {}, [c])));
     row.appendChild(el("td", {}, [removeButton(row, t("Remove this measurement"))]));
+    // The movement's plausible maximum bounds the input; beyond it there is no % to show.
     const showNormal = () => {
       const m = movements[read(row, "movement")];
-      const degrees = Number(read(row, "degrees"));
-      const percent = m && read(row, "degrees") !== null ? ` · ${Math.round((100 * degrees) / m.normal_degrees)}%` : "";
+      const value = read(row, "degrees");
+      if (m) degrees.querySelector("input").max = String(m.max_degrees);
+      let percent = "";
+      if (m && value !== null) {
+        percent = Number(value) > m.max_degrees
+          ? ` · ${t("above the plausible")} ${m.max_degrees}°`
+          : ` · ${Math.round((100 * Number(value)) / m.normal_degrees)}%`;
+      }
       normal.textContent = m ? `${m.normal_degrees}°${percent}` : "";
     };
     row.addEventListener("input", showNormal);
@@ -317,6 +310,9 @@
         const row = sentRows[parts[0]][Number(parts[1])];
         const name = parts[2];
         input = row && row.querySelector(`[data-field="${name}"]`);
+      } else if (parts.length === 2 && parts[0] === "pain") {
+        // A missing rating before or after the session: said under that table's button.
+        input = form.querySelector(`[data-add-pain="${parts[1]}"]`);
       } else if (parts.length === 1) {
         input = form.querySelector(`.soap [data-field="${key}"]`);
       }
@@ -407,10 +403,69 @@
     if (!dirty) event.target.submit();
   });
 
+  // The body map stays in view beside the point being edited: the map and the points are one
+  // screen tall from tablet portrait up (app.css), so bring all of it into view when a point's
+  // field takes the focus and part of it is off screen.
+  const mapLayout = pointsEl.closest(".map-layout");
+  pointsEl.addEventListener("focusin", () => {
+    const box = mapLayout.getBoundingClientRect();
+    if (window.innerWidth < 768 || box.height > window.innerHeight) return;
+    if (box.top < 0 || box.bottom > window.innerHeight) mapLayout.scrollIntoView({ block: "nearest" });
+  });
+
+  // --- faster than paper: templates and last session's points -------------------------------
+  const soapInputs = () => [...form.querySelectorAll(".soap textarea[data-field]")];
+  const picker = document.getElementById("soap-template");
+  if (data.templates.length) {
+    data.templates.forEach((tpl) => picker.add(new Option(tpl.name, String(tpl.id))));
+    document.getElementById("template-picker").hidden = false;
+  }
+  // A template fills what is empty and is added below what was already typed.
+  document.getElementById("insert-template").addEventListener("click", () => {
+    const chosen = data.templates.find((tpl) => String(tpl.id) === picker.value);
+    if (!chosen) return;
+    soapInputs().forEach((input) => {
+      const wording = chosen[input.dataset.field];
+      if (!wording) return;
+      input.value = input.value.trim() ? `${input.value.trimEnd()}\n${wording}` : wording;
+    });
+    changed();
+  });
+
+  // Last session's points come back to be re-assessed (tenderness empty until rated, which
+  // signing asks for), with where they were and how they were treated; and its plan.
+  const forward = data.copy_forward;
+  const copyButton = document.getElementById("copy-forward");
+  if (forward && ((forward.trigger_points || []).length || forward.plan)) {
+    copyButton.hidden = false;
+    copyButton.addEventListener("click", () => {
+      const present = new Set([...pointsEl.querySelectorAll(".point")].map(
+        (c) => `${read(c, "muscle")}|${read(c, "side")}`));
+      forward.trigger_points
+        .filter((p) => !present.has(`${p.muscle}|${p.side}`))
+        .forEach((p) => addPoint(p));
+      const plan = form.querySelector('.soap [data-field="plan"]');
+      if (forward.plan && !plan.value.trim()) plan.value = forward.plan;
+      copyButton.hidden = true;
+      changed();
+    });
+  }
+
+  // The sound cue is the therapist's choice on this device, kept between sessions.
+  const holdSound = document.getElementById("hold-sound");
+  holdSound.checked = localStorage.getItem("hold-sound") === "on";
+  holdSound.addEventListener("change", () => localStorage.setItem("hold-sound", holdSound.checked ? "on" : "off"));
+
+  document.getElementById("discard-form").addEventListener("submit", (event) => {
+    if (!window.confirm(t("Discard this draft? It leaves your lists and the patient's charts."))) {
+      event.preventDefault();
+    }
+  });
+
   data.previous_points.forEach((p, i) => {
     chart.addMarker({
       key: `prev-${i}`, view: p.chart_view, x: p.x, y: p.y, className: "previous",
-      label: `${t("Last session")}: ${p.muscle_name} (${p.tenderness}/10${p.released ? ", " + t("released") : ""})`,
+      label: `${t("Last session")}: ${p.muscle_name} (${p.tenderness ?? "—"}/10${p.released ? ", " + t("released") : ""})`,
     });
   });
 
@@ -423,6 +478,11 @@
     save();
   } else {
     restore(data.state);
+  }
+  // A refused signature: what is missing, marked on the fields it names.
+  if (Object.keys(data.sign_errors).length) {
+    sentRows = collect().rows;
+    showErrors(data.sign_errors);
   }
   // Typing is captured from here on; until then the page only looks ready.
   form.dataset.ready = "true";

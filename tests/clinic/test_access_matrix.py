@@ -22,7 +22,7 @@ from clinic.tokens import token_new
 from patients.models import IntakeInvitation, IntakeSubmission
 from scheduling.models import FreedSlot, Reminder, WaitlistEntry, WaitlistOffer
 from sessions.check_ins import check_in_issue
-from sessions.models import MobilityMeasurement, Movement
+from sessions.models import MobilityMeasurement, Movement, SoapTemplate
 from tests.factories import (
     AppointmentFactory,
     FollowUpFactory,
@@ -124,9 +124,11 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
     erasable = PatientFactory(
         clinic=clinic_a, first_name="Eve", last_name="Erasable", email="eve@clinic.test"
     )
+    template = SoapTemplate.objects.create(clinic=clinic_a, name="Neck", plan="Weekly.")
     return {
         "patient": patient.pk,
         "erasable": erasable.pk,
+        "soap_template": template.pk,
         "session": session.pk,
         "follow_up": follow_up.pk,
         "appointment": appointment.pk,
@@ -212,6 +214,9 @@ MATRIX = {
     "session_draft": ("post", "/sessions/{session}/draft", ("login", "ok", "404", "403", "404")),
     "session_history": ("get", "/sessions/{session}/history", CLINICAL_A),
     "session_sign": ("post", "/sessions/{session}/sign", CLINICAL_A),
+    "session_discard": (
+        "post", "/sessions/{session}/discard", ("login", "ok", "404", "403", "404"),
+    ),
     "addendum_create": ("post", "/sessions/{session}/addenda", CLINICAL_A),
     "follow_up_plan": ("post", "/sessions/{session}/follow-up", CLINICAL_A),
     "check_in_thanks": ("get", "/check-in/thanks/", ALL_OK),
@@ -229,6 +234,15 @@ MATRIX = {
     "follow_up_list": ("get", "/follow-ups/", STAFF),
     "follow_up_new": ("get", "/follow-ups/new/?patient={patient}", CLINIC_A),
     "reminder_policy": ("get", "/follow-ups/policy/", ("login", "403", "403", "ok", "403")),
+    "recording_settings": ("get", "/sessions/settings/", ("login", "403", "403", "ok", "403")),
+    "soap_template_edit": (
+        "get", "/sessions/settings/templates/{soap_template}/",
+        ("login", "404", "404", "ok", "404"),
+    ),
+    "soap_template_delete": (
+        "post", "/sessions/settings/templates/{soap_template}/delete",
+        ("login", "404", "404", "ok", "404"),
+    ),
     "follow_up_detail": ("get", "/follow-ups/{follow_up}/", CLINIC_A),
     "follow_up_move": ("post", "/follow-ups/{follow_up}/move/", CLINIC_A),
     "follow_up_status": ("post", "/follow-ups/{follow_up}/status/", CLINIC_A),
@@ -265,6 +279,9 @@ MATRIX = {
     "session-addenda": ("post", "/api/v1/sessions/{session}/addenda/", API_CLINICAL_A),
     "session-sign": (  # the author signs; a manager may read but not sign another's note
         "post", "/api/v1/sessions/{session}/sign/", ("denied", "ok", "403", "403", "404"),
+    ),
+    "session-discard": (  # the author discards; a manager may not discard another's draft
+        "post", "/api/v1/sessions/{session}/discard/", ("denied", "ok", "403", "403", "404"),
     ),
     "trigger-point-list": ("get", "/api/v1/trigger-points/", API_CLINICAL),
     "trigger-point-detail": ("get", "/api/v1/trigger-points/{trigger_point}/", API_CLINICAL_A),

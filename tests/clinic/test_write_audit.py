@@ -18,6 +18,7 @@ from scheduling import appointments, erasure, follow_ups, reminders, replies, wo
 from scheduling.models import FollowUp, Reminder
 from sessions import check_ins
 from sessions import services as session_services
+from sessions.models import SoapTemplate
 from tests.factories import FollowUpFactory, ReminderFactory, TreatmentSessionFactory
 from tests.patients.intake_helpers import fill, invite, valid_steps
 
@@ -149,7 +150,8 @@ def _patient_merge(c):
 
 
 def _session_start(c):
-    session_services.session_start(patient=c["patient"], therapist=c["therapist"])
+    # The cast's draft is open: only a second session asked for is a write (continuing is not).
+    session_services.session_start(patient=c["patient"], therapist=c["therapist"], another=True)
     return {"actor": c["therapist"]}, c["patient"].pk
 
 
@@ -163,6 +165,31 @@ def _session_update(c):
 def _session_sign(c):
     session_services.session_sign(session=c["draft"], user=c["therapist"])
     return {"actor": c["therapist"]}, c["patient"].pk
+
+
+def _session_discard(c):
+    session_services.session_discard(session=c["draft"], user=c["therapist"])
+    return {"actor": c["therapist"]}, c["patient"].pk
+
+
+def _note_requirements_update(c):
+    session_services.note_requirements_update(
+        clinic=c["clinic"], actor=c["manager"], pain_after_required=True
+    )
+    return {"actor": c["manager"]}, None
+
+
+def _soap_template_save(c):
+    session_services.soap_template_save(
+        clinic=c["clinic"], actor=c["manager"], name="Neck", plan="Weekly."
+    )
+    return {"actor": c["manager"]}, None
+
+
+def _soap_template_delete(c):
+    template = SoapTemplate.objects.create(clinic=c["clinic"], name="Old")
+    session_services.soap_template_delete(template=template, actor=c["manager"])
+    return {"actor": c["manager"]}, None
 
 
 def _addendum_add(c):
@@ -344,6 +371,10 @@ WRITES = {
     "session_start": _session_start,
     "session_update": _session_update,
     "session_sign": _session_sign,
+    "session_discard": _session_discard,
+    "note_requirements_update": _note_requirements_update,
+    "soap_template_save": _soap_template_save,
+    "soap_template_delete": _soap_template_delete,
     "addendum_add": _addendum_add,
     "follow_up_create": _follow_up_create,
     "follow_up_plan_check_in": _follow_up_plan_check_in,
@@ -384,7 +415,7 @@ def test_every_public_function_of_the_service_modules_is_a_proved_write_or_says_
 def cast(clinic_a, therapist, front_desk, manager, patient):
     patient.email, patient.consents_to_email = "pat@example.com", True
     patient.save()
-    draft = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    draft = TreatmentSessionFactory(patient=patient, therapist=therapist, ready_to_sign=True)
     follow_up = FollowUpFactory(patient=patient, created_by=front_desk)
     return {
         "clinic": clinic_a,
@@ -403,7 +434,9 @@ def test_each_write_leaves_its_audit_row_naming_who_acted(cast, name):
     cast["since"] = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     who, patient_id = WRITES[name](cast)
     rows = AuditEvent.objects.filter(
-        id__gt=cast["since"], action__in=["create", "update", "sign", "erase", "merge"], **who
+        id__gt=cast["since"],
+        action__in=["create", "update", "sign", "erase", "merge", "discard"],
+        **who,
     )
     assert rows.exists(), f"{name} left no audit row naming {who}"
     if patient_id is not None:

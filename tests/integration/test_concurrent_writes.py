@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from clinic.audit import audit_verify
 from clinic.models import Role
-from sessions.services import session_start
+from sessions.services import session_start, session_update
 from tests.conftest import _member, signed_in
 from tests.factories import PatientFactory
 
@@ -70,7 +70,14 @@ def _signer(therapist, patient):
     client = signed_in(Client(), therapist)
 
     def sign():
-        session = session_start(patient=patient, therapist=therapist)
+        # A session of its own each time, with the clinic's minimum content to be signed.
+        session = session_start(patient=patient, therapist=therapist, another=True)
+        session_update(
+            session=session,
+            user=therapist,
+            fields={"subjective": "Stiff neck."},
+            pain=[{"source": "pre_session", "region": "neck_back", "side": "right", "score": 5}],
+        )
         response = client.post(reverse("session_sign", args=[session.pk]))
         return "sign", response.status_code
 

@@ -2,7 +2,6 @@
 matches the OpenAPI schema the API publishes, also for hostile inputs (NUL characters, deeply
 nested JSON) that the hooks mix into the generated cases."""
 
-import importlib
 import os
 import re
 import subprocess
@@ -11,10 +10,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
 
 from clinic.api_tokens import api_token_issue
-from sessions.models import Movement
+from tests.conftest import load_catalogues
 from tests.factories import TreatmentSessionFactory
 from tests.reports.test_report_api import _grow
 
@@ -29,11 +27,7 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 def catalogues(transactional_db):
     """The muscle and movement catalogues their migration seeds: an earlier transactional test
     flushes every table, catalogues included."""
-    if not Movement.objects.exists():
-        catalogue = importlib.import_module(
-            "sessions.migrations.0002_muscle_and_movement_catalogues"
-        )
-        catalogue.load(django_apps, None)
+    load_catalogues()
 
 
 def test_schemathesis_finds_no_server_error_and_no_response_off_schema(

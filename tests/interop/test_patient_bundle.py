@@ -282,7 +282,10 @@ def test_the_procedure_carries_the_soap_note_and_its_addenda_by_their_authors(
     client, therapist, manager, patient
 ):
     session = TreatmentSessionFactory(
-        patient=patient, therapist=therapist, objective="Taut band in the right upper trapezius."
+        patient=patient,
+        therapist=therapist,
+        objective="Taut band in the right upper trapezius.",
+        ready_to_sign=True,
     )
     TriggerPointFactory(session=session)
     session_sign(session=session, user=therapist)

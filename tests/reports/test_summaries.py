@@ -41,7 +41,10 @@ def _point(released=False):
 
 
 def _session(patient, therapist, started_at, *, pain, points=()):
-    session = session_start(patient=patient, therapist=therapist, started_at=started_at)
+    # Each a session of its own, though the one before is still a draft.
+    session = session_start(
+        patient=patient, therapist=therapist, started_at=started_at, another=True
+    )
     session_update(session=session, user=therapist, pain=pain, trigger_points=list(points))
     return session
 

@@ -41,7 +41,7 @@ def _drafted(therapist, patient) -> TreatmentSession:
         patient=patient,
         movement=Movement.objects.order_by("code").first(),
         side="right",
-        degrees=50,
+        degrees=15,  # within the first movement's (ankle dorsiflexion) plausible range
         measured_at=session.started_at,
     )
     return session

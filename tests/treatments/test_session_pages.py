@@ -129,7 +129,7 @@ def test_a_draft_that_is_not_json_answers_400(client, therapist, patient):
 def test_only_the_author_edits_a_draft_and_a_signed_one_answers_409(
     client, therapist, manager, patient
 ):
-    session = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    session = TreatmentSessionFactory(patient=patient, therapist=therapist, ready_to_sign=True)
     client.force_login(manager)
     assert _draft(client, session, {"plan": "x"}).status_code == 403
     client.force_login(therapist)
@@ -170,7 +170,7 @@ def test_signing_needs_the_red_flag_acknowledgement_and_stores_it(client, therap
         signature_name="Pat Example",
         red_flags=[{"code": "anticoagulants", "details": "warfarin"}],
     )
-    session = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    session = TreatmentSessionFactory(patient=patient, therapist=therapist, ready_to_sign=True)
     client.force_login(therapist)
     page = client.get(reverse("session_detail", args=[session.pk])).content.decode()
     assert "Anticoagulants or a bleeding disorder" in page and "warfarin" in page
@@ -182,7 +182,7 @@ def test_signing_needs_the_red_flag_acknowledgement_and_stores_it(client, therap
 
 
 def test_an_addendum_without_a_reason_is_refused_with_the_text_kept(client, therapist, patient):
-    session = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    session = TreatmentSessionFactory(patient=patient, therapist=therapist, ready_to_sign=True)
     client.force_login(therapist)
     client.post(reverse("session_sign", args=[session.pk]))
     response = client.post(

@@ -28,6 +28,14 @@ def _pain(source="pre_session", score=6):
     return {"source": source, "region": "neck_back", "side": "right", "score": score}
 
 
+def _ready(patient, therapist):
+    """A draft with the clinic's default minimum for signing: a SOAP field and pain before."""
+    session = session_start(patient=patient, therapist=therapist)
+    return session_update(
+        session=session, user=therapist, fields={"subjective": "Neck stiff"}, pain=[_pain()]
+    )
+
+
 def test_a_draft_saves_its_whole_state_and_a_repeated_save_does_not_duplicate(patient, therapist):
     session = session_start(patient=patient, therapist=therapist)
     for _ in range(2):
@@ -68,7 +76,7 @@ def test_front_desk_and_strangers_cannot_record_sessions(patient, front_desk, st
 
 
 def test_a_signed_session_refuses_updates_and_a_second_signature(patient, therapist):
-    session = session_start(patient=patient, therapist=therapist)
+    session = _ready(patient, therapist)
     session_sign(session=session, user=therapist)
     with pytest.raises(SignedRecordLocked):
         session_update(session=session, user=therapist, fields={"plan": "changed"})
@@ -94,7 +102,7 @@ def test_signing_with_an_active_red_flag_needs_a_stored_acknowledgement(patient,
         signature_name="Pat Example",
         red_flags=[{"code": "anticoagulants", "details": "warfarin"}],
     )
-    session = session_start(patient=patient, therapist=therapist)
+    session = _ready(patient, therapist)
     with pytest.raises(ValidationError) as caught:
         session_sign(session=session, user=therapist)
     assert "acknowledge_red_flags" in caught.value.message_dict
@@ -103,7 +111,7 @@ def test_signing_with_an_active_red_flag_needs_a_stored_acknowledgement(patient,
 
 
 def test_addenda_follow_signing_only(patient, therapist):
-    session = session_start(patient=patient, therapist=therapist)
+    session = _ready(patient, therapist)
     with pytest.raises(ValidationError):
         addendum_add(session=session, author=therapist, reason="r", text="t")
     session_sign(session=session, user=therapist)
@@ -112,7 +120,7 @@ def test_addenda_follow_signing_only(patient, therapist):
 
 
 def test_signing_books_the_post_session_check_in(patient, therapist):
-    session = session_start(patient=patient, therapist=therapist)
+    session = _ready(patient, therapist)
     session_sign(session=session, user=therapist)
     (check_in,) = FollowUp.objects.filter(session=session, kind="check_in")
     assert check_in.due_at > session.started_at
