@@ -24,6 +24,7 @@ from sessions.models import (
     TriggerPointVisit,
 )
 from tests.factories import (
+    AppointmentFactory,
     FollowUpFactory,
     PainScoreFactory,
     PatientFactory,
@@ -65,6 +66,7 @@ def _everything_of(patient, therapist, front_desk):
     )  # fmt: skip
     IntakeSubmission.objects.create(clinic=patient.clinic, invitation=invitation, patient=patient)
     ReminderFactory(follow_up=FollowUpFactory(patient=patient, session=session))
+    AppointmentFactory(patient=patient, therapist=therapist)
     PatientFactory(clinic=patient.clinic, merged_into=patient)  # an earlier merge's tombstone
     from sessions.summaries import summaries_refresh
 
