@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from scheduling import reminders
 from scheduling.appointments import appointment_book
 from scheduling.models import Appointment, Reminder, WorkingHours
+from sessions.services import session_update
 from tests.factories import AppointmentFactory, PatientFactory
 
 from .conftest import sign_in
@@ -149,6 +150,14 @@ def test_a_therapist_starts_the_session_from_the_appointment_and_signing_complet
     page.wait_for_url("**/sessions/*/")
     booked.refresh_from_db()
     assert booked.status == "in_treatment" and booked.session_id
+    # The clinic's minimum for signing: the pain before and a SOAP field, saved as typed.
+    session_update(
+        session=booked.session,
+        user=alice_works_tomorrow,
+        fields={"subjective": "Neck stiff after a long week."},
+        pain=[{"source": "pre_session", "region": "neck_back", "side": "right", "score": 6}],
+    )
+    page.reload()
     acknowledge = page.get_by_label("I have read the red flags and adapted the treatment to them.")
     if acknowledge.count():
         acknowledge.check()

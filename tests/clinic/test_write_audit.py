@@ -271,6 +271,12 @@ def _appointment_start_session(c):
 
 def _appointment_complete(c):
     session = appointments.appointment_start_session(appointment=_booked(c), actor=c["therapist"])
+    session_services.session_update(
+        session=session,
+        user=c["therapist"],
+        fields={"subjective": "Neck stiff"},
+        pain=[{"source": "pre_session", "region": "neck_back", "side": "right", "score": 6}],
+    )
     appointments.appointment_complete(session=session, actor=c["manager"])
     return {"actor": c["manager"]}, c["patient"].pk
 

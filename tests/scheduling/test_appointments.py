@@ -24,11 +24,12 @@ from scheduling.models import Appointment, FollowUp, Reminder, Room, WorkingHour
 from scheduling.models import WorkingHoursException as Exception_
 from scheduling.reminders import policy_for, reminder_send, reminders_claim_due
 from scheduling.replies import follow_up_reply
-from sessions.services import session_sign
+from sessions.services import session_sign, session_update
 
 pytestmark = pytest.mark.django_db
 
 S = Appointment.Status
+PAIN = [{"source": "pre_session", "region": "neck_back", "side": "right", "score": 6}]
 
 
 ZONE = zoneinfo.ZoneInfo("America/Toronto")  # the factories' clinic's
@@ -209,6 +210,8 @@ def test_a_session_started_from_the_appointment_completes_it_when_signed(
     booked.refresh_from_db()
     assert (booked.session, booked.status) == (session, S.IN_TREATMENT)
     assert appointment_start_session(appointment=booked, actor=therapist) == session  # again
+    # The clinic's minimum for signing: a SOAP field and the pain before.
+    session_update(session=session, user=therapist, fields={"subjective": "Neck stiff"}, pain=PAIN)
     session_sign(session=session, user=therapist)
     booked.refresh_from_db()
     assert booked.status == S.COMPLETED
