@@ -50,9 +50,10 @@ migrate: setup messages
 	$(PY) manage.py migrate --no-input -v 0
 
 # Web server, Celery worker and beat together; Ctrl-C stops all three.
+# DEBUG off unless asked for: the clinic's own error pages, not Django's technical ones.
 run: migrate
 	$(PY) manage.py seed_demo --patients $(DEMO_PATIENTS)
-	$(PY) manage.py runall --host $(HOST) --port $(PORT)
+	DEBUG=$${DEBUG:-false} $(PY) manage.py runall --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(VENV)/bin/ruff check .

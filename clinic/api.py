@@ -70,7 +70,12 @@ class TokenView(APIView):
         wait = lock_remaining(user.get_username(), Step.CODE)
         if wait:
             return too_many_attempts(request, wait, message=code_lock_message())
-        if not second_factor.code_verify(user=user, code=data["code"]):
+        checked = second_factor.code_verify(user=user, code=data["code"])
+        if checked is second_factor.CodeCheck.JUST_USED:
+            raise serializers.ValidationError(
+                {"code": ["This code was just used; wait for the next one."]}
+            )
+        if not checked:
             raise serializers.ValidationError({"code": ["That code did not work."]})
         token, key = api_token_issue(user=user, actor=user, ip=client_ip(request))
         return Response(

@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import zoneinfo
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -20,6 +21,8 @@ class Clinic(models.Model):
     time_zone = models.CharField(
         max_length=64, default=settings.TIME_ZONE, validators=[validate_time_zone]
     )
+    # Printed on referral letters and signed notes; several lines, as on an envelope.
+    address = models.TextField(blank=True)
     # CMTO keeps massage records 10 years after the last visit; other colleges differ.
     retention_years = models.PositiveSmallIntegerField(default=10)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -142,6 +145,17 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_type} {self.object_id}"
+
+    @property
+    def record_name(self) -> str:
+        """What kind of record it was, in words ("treatment session"), for the audit page;
+        the label stays as it was stored when its model is gone."""
+        if not self.object_type:
+            return ""
+        try:
+            return str(apps.get_model(self.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return self.object_type
 
     def payload(self) -> str:
         """The fields the hash covers, in a fixed order."""

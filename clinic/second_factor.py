@@ -5,6 +5,7 @@ reach only the sign-in pages until `code_verify` (or a recovery code) completes 
 authenticator or recovery, are counted per account across sign-ins and lock the account's code
 step (clinic/auth.py); a locked step refuses even the right code."""
 
+import enum
 import hashlib
 import secrets
 import time
@@ -57,32 +58,47 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
 
 
+class CodeCheck(enum.Enum):
+    """What `code_verify` found; true only when the code was accepted."""
+
+    ACCEPTED = "accepted"
+    WRONG = "wrong"
+    # The right code, already used for an earlier sign-in: the app shows it until its 30 s end.
+    JUST_USED = "just_used"
+
+    def __bool__(self) -> bool:
+        return self is CodeCheck.ACCEPTED
+
+
+def _matching_step(device: TOTPDevice, code: str) -> int | None:
+    """The time step within the accepted window whose code `code` is, used or not."""
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(device.secret)
+    now = _step(time.time())
+    for step in range(now - VALID_WINDOW, now + VALID_WINDOW + 1):
+        if secrets.compare_digest(totp.at(step * 30), code):
+            return step
+    return None
+
+
 @retrying_atomic
-def code_verify(*, user: User, code: str) -> bool:
+def code_verify(*, user: User, code: str) -> CodeCheck:
     """Whether `code` is the user's current TOTP code, not used before. Confirms a new device
-    on its first good code. A wrong code is a failed sign-in (counted, audited); while the
-    account's code step is locked every code is refused, uncounted."""
+    on its first good code. A wrong or reused code is a failed sign-in (counted, audited); while
+    the account's code step is locked every code is refused, uncounted."""
     if lock_remaining(user.get_username(), Step.CODE):
-        return False
+        return CodeCheck.WRONG
     device = TOTPDevice.objects.select_for_update().filter(user=user).first()
-    code = (code or "").strip().replace(" ", "")
-    matched = None
-    if device and code.isdigit() and len(code) == 6:
-        totp = pyotp.TOTP(device.secret)
-        now = time.time()
-        for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
-            step = _step(now) + offset
-            if step > device.last_step and secrets.compare_digest(totp.at(step * 30), code):
-                matched = step
-                break
-    if device is None or matched is None:  # no device never matches
+    matched = _matching_step(device, (code or "").strip().replace(" ", "")) if device else None
+    if device is None or matched is None or matched <= device.last_step:
         sign_in_failed(username=user.get_username(), step=Step.CODE)
-        return False
+        return CodeCheck.WRONG if matched is None else CodeCheck.JUST_USED
     device.last_step = matched
     device.confirmed_at = device.confirmed_at or timezone.now()
     device.save(update_fields=["last_step", "confirmed_at"])
     sign_in_succeeded(username=user.get_username(), step=Step.CODE)
-    return True
+    return CodeCheck.ACCEPTED
 
 
 @retrying_atomic

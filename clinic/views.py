@@ -88,7 +88,8 @@ def second_factor_step(request: StaffRequest):
         code = request.POST.get("code", "")
         recovery = request.POST.get("recovery_code", "")
         # A throttled address or a locked code step never gets here (throttle.py answers 429).
-        if (code and second_factor.code_verify(user=user, code=code)) or (
+        checked = second_factor.code_verify(user=user, code=code) if code else None
+        if checked or (
             recovery and not enrolling and second_factor.recovery_code_use(user=user, code=recovery)
         ):
             request.session.cycle_key()
@@ -101,7 +102,10 @@ def second_factor_step(request: StaffRequest):
                     {"codes": codes, "next": next_url or reverse("home")},
                 )
             return redirect(next_url or "home")
-        error = _("That code did not work. Check the time on your phone and try again.")
+        if checked is second_factor.CodeCheck.JUST_USED:
+            error = _("This code was just used; wait for the next one.")
+        else:
+            error = _("That code did not work. Check the time on your phone and try again.")
     context = {"enrolling": enrolling, "error": error, "next": next_url}
     if enrolling and device is not None:  # enrolment_begin gave one
         context |= {"qr": second_factor.provisioning_qr(device), "secret": device.secret}

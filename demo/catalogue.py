@@ -25,6 +25,7 @@ class ClinicSpec:
     slug: str
     name: str
     time_zone: str
+    address: str
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,20 @@ class StaffMember:
 
 MAIN, OTHER = "main", "other"
 CLINICS = (
-    ClinicSpec(MAIN, "harbour-street", "Harbour Street Neuromuscular Clinic", "America/Toronto"),
-    ClinicSpec(OTHER, "lakeside", "Lakeside Sports Massage", "America/Vancouver"),
+    ClinicSpec(
+        MAIN,
+        "harbour-street",
+        "Harbour Street Neuromuscular Clinic",
+        "America/Toronto",
+        "120 Harbour Street, Suite 4\nToronto, ON M5J 2L2",
+    ),
+    ClinicSpec(
+        OTHER,
+        "lakeside",
+        "Lakeside Sports Massage",
+        "America/Vancouver",
+        "8 Lakeshore Drive\nVancouver, BC V6G 1Z4",
+    ),
 )
 STAFF = (
     StaffMember("manager", "Grace", "Okafor", Role.MANAGER, MAIN),

@@ -153,7 +153,9 @@ def plan(
         weeks=weeks_max + 8
     )
     clinics = {
-        c.key: Clinic(slug=c.slug, name=c.name, time_zone=c.time_zone, created_at=start)
+        c.key: Clinic(
+            slug=c.slug, name=c.name, time_zone=c.time_zone, address=c.address, created_at=start
+        )
         for c in CLINICS
     }
     user_model = get_user_model()

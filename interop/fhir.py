@@ -127,12 +127,16 @@ def muscle_site(muscle, side: str) -> dict:
 
 
 def organization(clinic) -> dict:
-    return {
+    resource = {
         "resourceType": "Organization",
         "id": str(clinic.pk),
         "identifier": [{"system": LOCAL + "clinic", "value": clinic.slug}],
         "name": clinic.name,
     }
+    lines = [line.strip() for line in clinic.address.splitlines() if line.strip()]
+    if lines:  # as printed on the clinic's letterhead
+        resource["address"] = [{"text": ", ".join(lines), "line": lines}]
+    return resource
 
 
 def practitioner(user: User) -> dict:

@@ -66,10 +66,15 @@ def _mirrored(shape: Shape) -> Shape:
     return Shape(shape.region, shape.kind, x, shape.y, shape.w, shape.h)
 
 
-def _drawn(shape: Shape, side: str) -> dict:
+def _side_words(side: str, *, for_patient: bool) -> str:
+    return Side.to_patient(side) if for_patient else str(Side(side).label)
+
+
+def _drawn(shape: Shape, side: str, *, for_patient: bool) -> dict:
     labels = dict(BodyRegion.choices)
     region_label = labels[shape.region]
-    label = region_label if side == Side.MIDLINE else f"{region_label}, {Side(side).label}"
+    words = _side_words(side, for_patient=for_patient)
+    label = region_label if side == Side.MIDLINE else f"{region_label}, {words}"
     geometry = (
         {"x": shape.x * WIDTH, "y": shape.y * HEIGHT, "w": shape.w * WIDTH, "h": shape.h * HEIGHT}
         if shape.kind == "rect"
@@ -79,8 +84,9 @@ def _drawn(shape: Shape, side: str) -> dict:
     return {"kind": shape.kind, "region": shape.region, "side": side, "label": label, **geometry}
 
 
-def chart_views() -> list[dict]:
-    """Both views, each with its shapes and the patient's side named in words on each half."""
+def chart_views(*, for_patient: bool = False) -> list[dict]:
+    """Both views, each with its shapes and the patient's side named in words on each half
+    (to a patient simply "Right" and "Left")."""
     views = []
     for view, shapes, viewer_left in (
         ("front", FRONT, Side.RIGHT),
@@ -90,15 +96,18 @@ def chart_views() -> list[dict]:
         drawn = []
         for shape in shapes:
             if shape.paired:
-                drawn += [_drawn(shape, viewer_left), _drawn(_mirrored(shape), viewer_right)]
+                drawn += [
+                    _drawn(shape, viewer_left, for_patient=for_patient),
+                    _drawn(_mirrored(shape), viewer_right, for_patient=for_patient),
+                ]
             else:
-                drawn.append(_drawn(shape, Side.MIDLINE))
+                drawn.append(_drawn(shape, Side.MIDLINE, for_patient=for_patient))
         views.append(
             {
                 "view": view,
                 "shapes": drawn,
-                "left_label": viewer_left.label,
-                "right_label": viewer_right.label,
+                "left_label": _side_words(viewer_left, for_patient=for_patient),
+                "right_label": _side_words(viewer_right, for_patient=for_patient),
             }
         )
     return views

@@ -152,9 +152,10 @@ class MedicationsForm(forms.Form):
 
 
 def pain_regions() -> list[tuple[str, str, str, str]]:
-    """(field name, region, side, label) for every region/side the body chart can pick, once."""
+    """(field name, region, side, label) for every region/side the body chart can pick, once,
+    labelled for the patient who fills the intake."""
     seen = {}
-    for view in chart_views():
+    for view in chart_views(for_patient=True):
         for shape in view["shapes"]:
             key = (shape["region"], shape["side"])
             if key not in seen:

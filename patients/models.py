@@ -58,6 +58,16 @@ class Side(models.TextChoices):
     BOTH = "both", _("Both sides")
     MIDLINE = "midline", _("Midline")
 
+    @classmethod
+    def to_patient(cls, value: str) -> str:
+        """The side as a patient reads it about their own body: "Right", not "Patient's
+        right" (staff pages keep the long form)."""
+        words = PATIENT_SIDE_WORDS.get(value)
+        return str(words if words is not None else cls(value).label)
+
+
+PATIENT_SIDE_WORDS = {Side.LEFT.value: _("Left"), Side.RIGHT.value: _("Right")}
+
 
 class ActivityProfile(models.TextChoices):
     ATHLETE = "athlete", _("Athlete")
@@ -452,6 +462,20 @@ class IntakeSubmission(models.Model):
     @property
     def has_active_red_flags(self) -> bool:
         return bool(self.red_flags) and self.red_flags_cleared_at is None
+
+    def red_flags_explained(self) -> list[dict]:
+        """The red-flag rows of the review page, each with `why` where the answer alone does not
+        say it: an anticoagulant named in the medication list is flagged even when the patient
+        answered "no" to the bleeding question (the cross-check errs on the safe side)."""
+        answered_no = self.answers.get("medications", {}).get("takes_anticoagulants") == "no"
+        rows = red_flag_rows(self.red_flags)
+        for flag, row in zip(self.red_flags, rows, strict=False):
+            if answered_no and flag.get("code") == RedFlag.ANTICOAGULANTS:
+                row["why"] = _(
+                    "The patient answered “no” to blood thinners or a bleeding disorder, but "
+                    "the medication list names %(medicines)s: check with the patient."
+                ) % {"medicines": row["details"]}
+        return rows
 
 
 class PainSource(models.TextChoices):

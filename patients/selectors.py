@@ -11,6 +11,8 @@ from django.db.models import (
     Case,
     CharField,
     Exists,
+    F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -26,6 +28,7 @@ from clinic.tokens import token_hash
 from clinic.types import User
 
 from .models import (
+    FunctionalScore,
     IntakeInvitation,
     IntakeSubmission,
     Patient,
@@ -107,6 +110,23 @@ def pain_trend(*, patient: Patient) -> QuerySet:
         patient.pain_scores.filter(score__isnull=False)
         .order_by("recorded_at", "id")
         .values("recorded_at", "source", "region", "side", "score", "session_id")
+    )
+
+
+def psfs_ratings(*, patient: Patient) -> QuerySet:
+    """Every PSFS rating of one patient, by activity and in time. `ability` reads the same way
+    for both instruments (10 = as before the problem): PSFS 2.0's reversed scale is turned
+    round, as the clinic-wide report does."""
+    return (
+        patient.functional_scores.order_by("activity", "recorded_at", "item")
+        .values("activity", "recorded_at", "source")
+        .annotate(
+            ability=Case(
+                When(instrument=FunctionalScore.Instrument.PSFS_2, then=10 - F("score")),
+                default=F("score"),
+                output_field=IntegerField(),
+            )
+        )
     )
 
 

@@ -17,7 +17,8 @@ from clinic.permissions import access_for
 from clinic.rest import ManagesAClinic, ReadsClinical
 from clinic.selectors import clinic_resolve
 from clinic.shortcuts import or_404
-from clinic.types import StaffApiRequest
+from clinic.types import StaffApiRequest, User
+from patients.models import Patient
 from patients.selectors import pain_trend, patient_get
 from sessions.selectors import mobility_trend
 
@@ -127,10 +128,12 @@ class OperationsView(ClinicReport):
     serializer = OperationsSerializer
 
 
-def clinical_patient(request: StaffApiRequest, patient_id: int):
-    patient = or_404(patient_get, user=request.user, patient_id=patient_id)
-    audit_read(user=request.user, obj=patient)
-    if not access_for(request.user).may_read_clinical(patient.clinic_id):
+def clinical_patient(*, user: User, patient_id: int) -> Patient:
+    """A patient whose clinical content `user` reads (the chart's clinical rule), else 404: the
+    trend endpoints and the progress report page."""
+    patient = or_404(patient_get, user=user, patient_id=patient_id)
+    audit_read(user=user, obj=patient)
+    if not access_for(user).may_read_clinical(patient.clinic_id):
         raise Http404
     return patient
 
@@ -142,7 +145,7 @@ class PatientPainTrendView(APIView):
     permission_classes = [ReadsClinical]
 
     def get(self, request: StaffApiRequest, patient_id: int):
-        patient = clinical_patient(request, patient_id)
+        patient = clinical_patient(user=request.user, patient_id=patient_id)
         return Response(PainPointSerializer(pain_trend(patient=patient), many=True).data)
 
 
@@ -153,5 +156,5 @@ class PatientMobilityTrendView(APIView):
     permission_classes = [ReadsClinical]
 
     def get(self, request: StaffApiRequest, patient_id: int):
-        patient = clinical_patient(request, patient_id)
+        patient = clinical_patient(user=request.user, patient_id=patient_id)
         return Response(MobilityPointSerializer(mobility_trend(patient=patient), many=True).data)

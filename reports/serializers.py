@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from patients.models import ActivityProfile, BodyRegion, DurationCategory
@@ -33,11 +34,12 @@ class ReportQuerySerializer(serializers.Serializer):
         for name in ("date_from", "date_to"):
             day = attrs.get(name)
             if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-                raise serializers.ValidationError({name: ["Out of the range reports cover."]})
+                raise serializers.ValidationError({name: [_("Out of the range reports cover.")]})
         attrs.setdefault("date_to", timezone.localdate())
         attrs.setdefault("date_from", attrs["date_to"] - dt.timedelta(days=DEFAULT_PERIOD_DAYS))
         if attrs["date_from"] > attrs["date_to"]:
-            raise serializers.ValidationError({"date_from": ["Must not be after date_to."]})
+            inverted = _("The period starts after it ends: pick a start on or before the end.")
+            raise serializers.ValidationError({"date_from": [inverted]})
         return attrs
 
 

@@ -13,15 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinic.audit import audit_read
 from clinic.models import Clinic, Role
 from clinic.rest import managed_clinic_ids
 from clinic.selectors import clinic_resolve, clinics_of
-from clinic.shortcuts import or_404
 from clinic.types import StaffRequest
 from patients.models import ActivityProfile, BodyRegion, DurationCategory, PainSource, Side
-from patients.selectors import patient_get
+from patients.selectors import psfs_ratings
+from sessions.selectors import session_pain_curve, trigger_point_history
 
+from .api import clinical_patient
 from .serializers import DEFAULT_PERIOD_DAYS
 
 OUTCOME_COLUMNS = [
@@ -165,14 +165,10 @@ def dashboard(request: StaffRequest):
 
 @login_required
 def patient_progress(request: StaffRequest, patient_id: int):
-    """A printable progress report of one patient: pain and mobility over the course."""
-    managed = managed_clinic_ids(request.user)
-    if not managed:
-        raise PermissionDenied
-    patient = or_404(patient_get, user=request.user, patient_id=patient_id)
-    if patient.clinic_id not in managed:
-        raise Http404
-    audit_read(user=request.user, obj=patient)
+    """A printable progress report of one patient for the clinical staff of their clinic (the
+    chart's clinical rule; anyone else gets 404): pain, mobility, PSFS, trigger points and the
+    check-in curve over the course."""
+    patient = clinical_patient(user=request.user, patient_id=patient_id)
     config = {
         "pain": reverse("report-pain-trend", args=[patient.pk]),
         "mobility": reverse("report-mobility-trend", args=[patient.pk]),
@@ -184,5 +180,12 @@ def patient_progress(request: StaffRequest, patient_id: int):
     return render(
         request,
         "reports/patient_progress.html",
-        {"patient": patient, "config": config, "printed_at": timezone.now()},
+        {
+            "patient": patient,
+            "config": config,
+            "printed_at": timezone.now(),
+            "psfs": psfs_ratings(patient=patient),
+            "trigger_points": trigger_point_history(patient=patient),
+            "curve": session_pain_curve(patient=patient),
+        },
     )

@@ -111,10 +111,12 @@ def _erase(patient_id: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT clinic_erase_patient(%s)", [patient_id])
         return
+    # SQLite's history triggers (clinic/history.py) keep a deleted row too: the rows go first,
+    # then every past state of them, the ones the deletes just wrote included.
     for model, path in ERASED:
         rows = model.objects.filter(**{path: patient})
         ids = list(rows.values_list("pk", flat=True))
-        RecordVersion.objects.filter(table_name=model._meta.db_table, row_id__in=ids).delete()
         rows.delete()
-    RecordVersion.objects.filter(table_name=Patient._meta.db_table, row_id=patient_id).delete()
+        RecordVersion.objects.filter(table_name=model._meta.db_table, row_id__in=ids).delete()
     Patient.objects.filter(pk=patient_id).delete()
+    RecordVersion.objects.filter(table_name=Patient._meta.db_table, row_id=patient_id).delete()

@@ -472,6 +472,8 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
         context["link"] = f"{settings.SITE_URL}/follow-ups/reply/{raw}/"
     language = patient.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language), timezone.override(clinic.zone):
+        # The date and time stand on their own line: English formats end in "p.m.", and a
+        # sentence's full stop after it read "6:14 p.m..".
         context["when"] = formats.date_format(timezone.localtime(about.due_at), "DATETIME_FORMAT")
         if "expires" in context:
             context["expires"] = formats.time_format(timezone.localtime(context["expires"]))

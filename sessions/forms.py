@@ -104,7 +104,7 @@ class CheckInForm(forms.Form):
         for region, side in regions:
             label: StrOrPromise = BodyRegion(region).label
             if side != Side.MIDLINE:
-                label = f"{label}, {Side(side).label}"
+                label = f"{label}, {Side.to_patient(side)}"  # the patient's page
             self.fields[f"pain_{region}_{side}"] = rating_field(label)
         # Pain first, then soreness and the free text.
         self.order_fields([f"pain_{r}_{s}" for r, s in regions])

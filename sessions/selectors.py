@@ -35,6 +35,7 @@ from .models import (
     Movement,
     Muscle,
     PointCorrection,
+    SessionPain,
     SoapTemplate,
     Technique,
     TreatmentSession,
@@ -162,6 +163,12 @@ def trigger_point_history(*, patient: Patient) -> QuerySet:
     )
 
 
+def session_pain_curve(*, patient: Patient) -> QuerySet[SessionPain]:
+    """One patient's check-in curve: each session's pain per region, before, right after and
+    24-48 h after (the derived rows the clinic-wide curve reads), oldest session first."""
+    return SessionPain.objects.filter(patient=patient).order_by("started_at", "region", "side")
+
+
 def mobility_trend(*, patient: Patient) -> QuerySet:
     """Every range-of-motion measurement of one patient, oldest first, in degrees and as a
     percentage of the movement's normal range (computed by the database)."""
@@ -240,7 +247,8 @@ def unsigned_drafts(*, user: User) -> QuerySet[TreatmentSession]:
 
 
 def session_versions(*, session: TreatmentSession) -> QuerySet[RecordVersion]:
-    """The note's past states, newest first, as the database kept them (PostgreSQL)."""
+    """The note's past states, newest first, as the database kept them (a trigger on either
+    database: clinic/history.py)."""
     return RecordVersion.objects.filter(
         table_name=TreatmentSession._meta.db_table, row_id=session.pk
     ).order_by("-id")

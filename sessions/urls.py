@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import chart, check_in, history, recording, settings
+from .views import chart, check_in, history, printing, recording, settings
 
 urlpatterns = [
     path("patients/<int:pk>/", chart.patient_chart, name="patient_chart"),
@@ -20,6 +20,7 @@ urlpatterns = [
     path("sessions/<int:pk>/draft", recording.session_draft, name="session_draft"),
     path("sessions/<int:pk>/history", history.session_history, name="session_history"),
     path("sessions/<int:pk>/sign", recording.session_sign, name="session_sign"),
+    path("sessions/<int:pk>/print", printing.session_print, name="session_print"),
     path("sessions/<int:pk>/discard", recording.session_discard, name="session_discard"),
     path("sessions/<int:pk>/addenda", recording.addendum_create, name="addendum_create"),
     # The patient's post-session check-in (no login: the token in the link is the key).

@@ -20,7 +20,7 @@ from clinic.types import StaffRequest
 
 from .. import selectors, services
 from ..forms import IntakeLinkForm, RedFlagClearForm, review_sections
-from ..models import IntakeSubmission, red_flag_rows
+from ..models import IntakeSubmission
 
 REVIEWED_SHOWN_FOR = dt.timedelta(days=30)
 QUEUE_PAGE_SIZE = 50
@@ -83,7 +83,7 @@ def intake_review(request: StaffRequest, intake_id: int):
         "summary": summary,
         "intake": intake,
         "link_form": link_form if summary["status"] == "submitted" else None,
-        "red_flags": red_flag_rows(intake.red_flags) if intake else [],
+        "red_flags": intake.red_flags_explained() if intake else [],
         "sections": review_sections(intake.answers) if intake else None,
         "clear_form": RedFlagClearForm(),
     }
@@ -110,7 +110,7 @@ def intake_red_flags_clear(request: StaffRequest, intake_id: int):
         "summary": summary,
         "intake": intake,
         "link_form": None,
-        "red_flags": red_flag_rows(intake.red_flags),
+        "red_flags": intake.red_flags_explained(),
         "sections": review_sections(intake.answers),
         "clear_form": form,
     }

@@ -155,16 +155,37 @@
       }
       if (mine !== generation) return;
       render(...answers);
+      showFieldErrors({});
       error.hidden = true;
       root.dataset.query = qs;
       root.dataset.state = "ready";
     } catch (exc) {
       if (mine !== generation) return;
+      if (showFieldErrors(exc)) {
+        error.hidden = true;
+        root.dataset.state = "invalid";
+        return;
+      }
       console.error(exc);
       error.textContent = text.failed;
       error.hidden = false;
       root.dataset.state = "failed";
     }
+  }
+
+  // A 400 names the filters it refuses (an inverted period, say): each message goes next to its
+  // input, as a form does, rather than a generic failure.
+  function showFieldErrors(exc) {
+    const errors = exc.status === 400 && exc.answer && exc.answer.data;
+    const slots = [...form.querySelectorAll("[data-error-for]")];
+    const named = slots.filter((slot) => errors && errors[slot.dataset.errorFor]);
+    for (const slot of slots) {
+      const messages = named.includes(slot) ? [].concat(errors[slot.dataset.errorFor]) : [];
+      slot.textContent = messages.join(" ");
+      slot.hidden = !messages.length;
+      form.elements[slot.dataset.errorFor].setAttribute("aria-invalid", String(messages.length > 0));
+    }
+    return named.length > 0;
   }
 
   function download(key) {

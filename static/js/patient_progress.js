@@ -38,7 +38,6 @@
     }));
   }
 
-  document.getElementById("print").addEventListener("click", () => window.print());
   Promise.all([window.Clinic.getJson(config.pain), window.Clinic.getJson(config.mobility)])
     .then(([pain, mobility]) => {
       drawPain(pain);

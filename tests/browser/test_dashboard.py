@@ -65,7 +65,7 @@ def test_a_manager_filters_the_dashboard_and_the_charts_follow(
     months = page.locator("#chart-months")
     expect(months).to_have_attribute("data-points", "2")  # one month: a bar and a point
 
-    page.get_by_label("Cohort").select_option("athlete")
+    page.get_by_role("combobox", name="Cohort").select_option("athlete")
 
     page.wait_for_function(
         "(el) => el.dataset.state === 'failed' || /cohort=athlete$/.test(el.dataset.query)",

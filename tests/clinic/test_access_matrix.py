@@ -213,6 +213,7 @@ MATRIX = {
     "session_detail": ("get", "/sessions/{session}/", CLINICAL_A),
     "session_draft": ("post", "/sessions/{session}/draft", ("login", "ok", "404", "403", "404")),
     "session_history": ("get", "/sessions/{session}/history", CLINICAL_A),
+    "session_print": ("get", "/sessions/{session}/print", CLINICAL_A),
     "session_sign": ("post", "/sessions/{session}/sign", CLINICAL_A),
     "session_discard": (
         "post", "/sessions/{session}/discard", ("login", "ok", "404", "403", "404"),
@@ -311,9 +312,7 @@ MATRIX = {
         "get", "/api/v1/reports/patients/{patient}/mobility-trend/", API_CLINICAL_A,
     ),
     "dashboard": ("get", "/dashboard/", ("login", "403", "403", "ok", "403")),
-    "patient-progress": (
-        "get", "/dashboard/patients/{patient}/", ("login", "403", "403", "ok", "403"),
-    ),
+    "patient-progress": ("get", "/dashboard/patients/{patient}/", CLINICAL_A),
     "csv_export": ("get", "/api/v1/export/patients.csv", ("denied", "404", "404", "ok", "404")),
 }  # fmt: skip
 
@@ -427,6 +426,7 @@ AUDITED = (
     "intake_review",
     "session_detail",
     "session_history",
+    "session_print",
     "follow_up_list",
     "follow_up_detail",
     "audit_report",

@@ -4,6 +4,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import urllib.error
 import urllib.request
 
 import pytest
@@ -31,6 +32,8 @@ def _get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (local test server)
             return response.status, response.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
     except OSError:
         return 0, ""
 
@@ -66,6 +69,11 @@ def test_make_run_starts_web_worker_and_beat_and_ctrl_c_stops_them(process_env, 
         wait_for(lambda: _get(f"{base}/healthz")[0] == 200, timeout=180, what="/healthz")
         status, page = _get(f"{base}/accounts/login/")
         assert status == 200 and "Staff sign-in" in page
+        # The clinic's own error page, not Django's technical one, with its styles and icon.
+        status, page = _get(f"{base}/no-such-page/")
+        assert status == 404 and "Page not found" in page and "URLconf" not in page
+        assert _get(f"{base}/static/css/app.css")[0] == 200
+        assert _get(f"{base}/static/img/favicon.svg")[0] == 200
 
         marker = send_ping(
             cwd=checkout, env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}

@@ -66,6 +66,17 @@ def test_the_bundle_of_a_demo_patient_parses_as_fhir_r4_and_its_references_resol
     }
 
 
+def test_the_organization_carries_the_clinics_address_as_printed(client, demo):
+    user, patient = demo
+    data = get_bundle(client, user, patient)
+    (organization,) = [
+        e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Organization"
+    ]
+    lines = patient.clinic.address.splitlines()
+    assert organization["address"] == [{"text": ", ".join(lines), "line": lines}]
+    parse(organization)
+
+
 def test_a_demo_patient_round_trips_pain_dates_regions_and_trigger_points(client, demo):
     user, patient = demo
     data = get_bundle(client, user, patient)

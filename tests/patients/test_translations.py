@@ -84,6 +84,6 @@ def test_the_intake_forms_render_in_spanish():
             "Preguntas de seguridad",
         ]
         assert "Osteoporosis" in RedFlagForm().as_div()
-        assert "Hombro, Derecha del paciente" in PainMapForm().as_div()
+        assert "Hombro, Derecha" in PainMapForm().as_div()  # to a patient: their right
         assert "Escriba su nombre completo para firmar" in ConsentForm().as_div()
         assert "Actividad 2" in GoalsForm().as_div()

@@ -278,6 +278,21 @@ def test_the_appointment_reminder_is_in_the_patients_language_with_the_clinic_an
     assert row.answer_token_hash == token_hash(raw)
 
 
+def test_an_afternoon_appointment_reads_pm_once_without_a_double_full_stop(
+    awake, consenting, front_desk
+):
+    day = timezone.localtime(timezone.now(), consenting.clinic.zone).date() + dt.timedelta(days=7)
+    due = dt.datetime.combine(day, dt.time(18, 14), tzinfo=consenting.clinic.zone)
+    follow_up = _book(consenting, front_desk, due_at=due)
+    row = follow_up.reminders.get(channel="email", kind="before_48h")
+
+    reminders.reminder_send(reminder_id=row.pk, lease=_claim_one(row))
+
+    body = mail.outbox[0].body
+    assert "6:14 p.m." in body and ".." not in body, body
+    assert "6:14 p.m." in mail.outbox[0].subject
+
+
 def test_the_patients_reply_confirms_once_and_shows_who_answered(awake, consenting, front_desk):
     follow_up = _book(consenting, front_desk)
     row = follow_up.reminders.get(channel="email", kind="before_48h")

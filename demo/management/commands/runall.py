@@ -35,7 +35,8 @@ class Command(BaseCommand):
         python = sys.executable
         celery = [python, "-m", "celery", "-A", "config"]
         commands = {
-            "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            # --insecure: runserver serves the static files when `make run` turns DEBUG off.
+            "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload", "--insecure"],
             "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2"],
             "beat": [
                 *celery, "beat", "--loglevel=INFO",
