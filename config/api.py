@@ -19,8 +19,10 @@ router.register("pain-scores", patients_api.PainScoreViewSet, basename="pain-sco
 router.register("sessions", sessions_api.TreatmentSessionViewSet, basename="session")
 router.register("trigger-points", sessions_api.TriggerPointViewSet, basename="trigger-point")
 router.register("mobility", sessions_api.MobilityViewSet, basename="mobility")
+router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
 router.register("follow-ups", scheduling_api.FollowUpViewSet, basename="follow-up")
 router.register("reminders", scheduling_api.ReminderViewSet, basename="reminder")
+router.register("waitlist", scheduling_api.WaitlistEntryViewSet, basename="waitlist-entry")
 
 reports = [
     path("outcomes/", reports_api.ClinicOutcomesView.as_view(), name="report-outcomes"),
@@ -32,6 +34,7 @@ reports = [
     path("check-in-curve/", reports_api.CheckInCurveView.as_view(), name="report-check-in-curve"),
     path("psfs/", reports_api.PsfsChangeView.as_view(), name="report-psfs"),
     path("rom/", reports_api.RomChangeView.as_view(), name="report-rom"),
+    path("operations/", reports_api.OperationsView.as_view(), name="report-operations"),
     path(
         "patients/<int:patient_id>/pain-trend/",
         reports_api.PatientPainTrendView.as_view(),

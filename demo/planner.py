@@ -12,7 +12,7 @@ import random
 import secrets
 import unicodedata
 import zoneinfo
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,7 +34,7 @@ from patients.models import (
     RedFlag,
     Side,
 )
-from scheduling.models import FollowUp
+from scheduling.models import Appointment, FollowUp, WorkingHours
 from sessions.models import (
     CheckIn,
     MobilityMeasurement,
@@ -88,6 +88,7 @@ class PatientPlan:
     mobility: list[MobilityMeasurement] = field(default_factory=list)
     check_ins: list[CheckIn] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
+    appointments: list[Appointment] = field(default_factory=list)
 
 
 @dataclass
@@ -98,6 +99,7 @@ class DemoPlan:
     clinics: dict[str, Clinic]
     users: dict[str, User]
     memberships: list[Membership]
+    working_hours: list[WorkingHours]
     patient_count: int
     patients: Iterator[PatientPlan]
 
@@ -177,7 +179,14 @@ def plan(
     # does not depend on how many random numbers the patients before them happened to draw.
     seeds = [rng.getrandbits(64) for _ in range(patients + others)]
     trajectories = _trajectories(rng, patients) + _trajectories(rng, others)
-    context = _Context(catalogue=catalogue, clinics=clinics, users=users, today=today)
+    working_hours = _working_hours(clinics, users)
+    context = _Context(
+        catalogue=catalogue,
+        clinics=clinics,
+        users=users,
+        today=today,
+        book=_Book(working_hours),
+    )
 
     def stream() -> Iterator[PatientPlan]:
         for index, (patient_seed, trajectory) in enumerate(zip(seeds, trajectories, strict=True)):
@@ -195,6 +204,7 @@ def plan(
         clinics=clinics,
         users=users,
         memberships=memberships,
+        working_hours=working_hours,
         patient_count=patients + others,
         patients=stream(),
     )
@@ -211,12 +221,45 @@ def _trajectories(rng: random.Random, count: int) -> list[str]:
     return labels
 
 
+class _Book:
+    """The demo's book while it is planned: the quarter hours each therapist is booked, so no
+    two appointments that hold time overlap (the database's exclusion constraint would refuse
+    them), and each therapist's weekly hours, which future bookings keep to."""
+
+    QUARTER = 15 * 60
+
+    def __init__(self, hours: list[WorkingHours]):
+        self.taken: dict[str, set[int]] = defaultdict(set)
+        self.hours: dict[tuple[str, int], list[tuple[dt.time, dt.time]]] = defaultdict(list)
+        for row in hours:
+            self.hours[(row.therapist.username, row.weekday)].append((row.starts, row.ends))
+
+    def _quarters(self, starts: dt.datetime, minutes: int) -> range:
+        first = int(starts.timestamp()) // self.QUARTER
+        return range(first, first - (-minutes * 60 // self.QUARTER))
+
+    def within_hours(self, therapist, starts: dt.datetime, minutes: int) -> bool:
+        ends = (starts + dt.timedelta(minutes=minutes)).time()
+        day = self.hours[(therapist.username, starts.weekday())]
+        return ends > starts.time() and any(a <= starts.time() and ends <= b for a, b in day)
+
+    def place(self, therapist, starts: dt.datetime, minutes: int) -> bool:
+        """Book the time if it is free; False when it is not."""
+        quarters = self._quarters(starts, minutes)
+        mine = self.taken[therapist.username]
+        if any(q in mine for q in quarters):
+            return False
+        mine.update(quarters)
+        return True
+
+
 @dataclass(frozen=True)
 class _Context:
     catalogue: _Catalogue
     clinics: dict[str, Clinic]
     users: dict[str, User]
     today: dt.date
+    book: _Book
 
 
 def _clamp(value: float, low: int = 0, high: int = 10) -> int:
@@ -297,6 +340,7 @@ def _plan_patient(
     course.plan_treatment()
     for k, offset in enumerate(dates.offsets):
         course.plan_session(k, offset)
+        course.plan_visit(k, offset)
     course.plan_follow_up()
     return course.out
 
@@ -433,6 +477,48 @@ FOLLOW_UPS = (
     ((FollowUp.Kind.CALL, "Call: how is the home programme going?"), 20),
     ((FollowUp.Kind.CHECK_IN, "Check-in link: pain and function a month on."), 10),
 )
+
+
+# The book: how often a visit between two sessions was missed, and of those how many were
+# cancelled; the share of next visits the therapist books directly.
+MISSED_ODDS = 0.1
+CANCEL_REASONS = ("Unwell", "Work came up", "Childcare", "Car trouble", "")
+LATE_CANCELLATION_HOURS = 24  # the reminder policy's default window
+BOOKED_DIRECTLY = 0.8
+# Weekly hours (weekdays 0-4 are Monday to Friday): therapist3 has a split Wednesday.
+FULL_DAY = ((dt.time(8, 30), dt.time(19, 0)),)
+DEMO_HOURS: dict[str, dict[int, tuple[tuple[dt.time, dt.time], ...]]] = {
+    "therapist": {day: FULL_DAY for day in range(5)},
+    "therapist2": {**{day: FULL_DAY for day in range(5)}, 5: ((dt.time(9), dt.time(13)),)},
+    "therapist3": {
+        **{day: FULL_DAY for day in (0, 1, 3, 4)},
+        2: ((dt.time(8, 30), dt.time(12, 30)), (dt.time(13, 30), dt.time(19, 0))),
+    },
+    "other_manager": {day: ((dt.time(9), dt.time(18)),) for day in range(5)},
+}
+
+
+def _times_from(planned: dt.datetime) -> Iterator[dt.datetime]:
+    """The planned time, then each half hour from 09:00 to 18:30 of that day and the six after
+    (wall-clock times in the planned time's zone)."""
+    yield planned
+    for day in range(7):
+        for half_hour in range(20):
+            yield dt.datetime.combine(
+                planned.date() + dt.timedelta(days=day), dt.time(9), tzinfo=planned.tzinfo
+            ) + dt.timedelta(minutes=30 * half_hour)
+
+
+def _working_hours(clinics: dict[str, Clinic], users: dict[str, User]) -> list[WorkingHours]:
+    clinic_of = {s.username: clinics[s.clinic] for s in STAFF}
+    return [
+        WorkingHours(
+            clinic=clinic_of[username], therapist=users[username], weekday=day, starts=a, ends=b
+        )
+        for username, week in DEMO_HOURS.items()
+        for day, intervals in week.items()
+        for a, b in intervals
+    ]
 
 
 @dataclass
@@ -737,10 +823,99 @@ class _Course:
                 )
             )
 
+    def plan_visit(self, k: int, offset: int) -> None:
+        """The session's appointment on the book, completed (booked a week before); a session
+        whose time another appointment of the therapist holds was a walk-in, off the book. Now
+        and then the visit before it was missed: a no-show, or a cancellation (some late)."""
+        session, rng = self.out.sessions[-1], self.rng
+        total = len(self.dates.offsets)
+        kind = Appointment.Kind.TREATMENT
+        if k == 0:
+            kind = Appointment.Kind.INITIAL_ASSESSMENT
+        elif k == total - 1 and total > 3:
+            kind = Appointment.Kind.REASSESSMENT
+        if self.ctx.book.place(session.therapist, session.started_at, session.duration_minutes):
+            self.out.appointments.append(
+                self.appointment(
+                    session.therapist,
+                    session.started_at,
+                    session.duration_minutes,
+                    kind=kind,
+                    status=Appointment.Status.COMPLETED,
+                    session=session,
+                    booked=session.started_at - dt.timedelta(days=7),
+                )
+            )
+        previous = self.dates.offsets[k - 1] if k else None
+        if previous is None or previous <= offset + 3 or rng.random() >= MISSED_ODDS:
+            return
+        starts = self.local(offset + 3, self.dates.slot)
+        missed = self.appointment(
+            session.therapist,
+            starts,
+            60,
+            kind=Appointment.Kind.TREATMENT,
+            status=Appointment.Status.NO_SHOW,
+            booked=starts - dt.timedelta(days=7),
+        )
+        if rng.random() < 0.6:
+            hours_before = rng.choice((1, 3, 5, 18, 30, 48, 72))
+            missed.status = Appointment.Status.CANCELLED
+            missed.cancelled_at = starts - dt.timedelta(hours=hours_before)
+            missed.cancelled_by_patient = rng.random() < 0.8
+            missed.cancel_reason = rng.choice(CANCEL_REASONS)
+            missed.cancelled_late = hours_before < LATE_CANCELLATION_HOURS
+            missed.updated_at = missed.cancelled_at
+        self.out.appointments.append(missed)
+
+    def appointment(self, therapist, starts, minutes, *, kind, status, booked, session=None):
+        return Appointment(
+            clinic=self.patient.clinic,
+            patient=self.patient,
+            therapist=therapist,
+            kind=kind,
+            status=status,
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(minutes=minutes),
+            session=session,
+            created_by=therapist,
+            created_at=booked,
+            updated_at=booked if status == Appointment.Status.BOOKED else starts,
+        )
+
+    def plan_booked(self, note: str) -> bool:
+        """The therapist put the next visit on the book when signing the note: the planned time
+        if it is free and within their hours, else the first free half hour from 09:00 over the
+        following week. False when none was found: it stays a booking request."""
+        last, book = self.out.sessions[-1], self.ctx.book
+        planned = last.started_at + dt.timedelta(days=self.rng.randint(14, 28))
+        minutes = 45 if "Maintenance" in note else 60
+        for starts in _times_from(planned):
+            if book.within_hours(last.therapist, starts, minutes) and book.place(
+                last.therapist, starts, minutes
+            ):
+                review = "Review" in note
+                visit = self.appointment(
+                    last.therapist,
+                    starts,
+                    minutes,
+                    kind=Appointment.Kind.REASSESSMENT if review else Appointment.Kind.TREATMENT,
+                    status=Appointment.Status.BOOKED,
+                    booked=last.signed_at,
+                )
+                visit.note = note
+                self.out.appointments.append(visit)
+                return True
+        return False
+
     def plan_follow_up(self) -> None:
-        """Booked by the last session's therapist when the note was signed."""
+        """Booked by the last session's therapist when the note was signed: most next visits on
+        the book directly, the rest as follow-ups (booking requests, calls, check-ins)."""
         last = self.out.sessions[-1]
         kind, note = _weighted(self.rng, FOLLOW_UPS)
+        on_the_book = self.rng.random() < BOOKED_DIRECTLY
+        if kind == FollowUp.Kind.APPOINTMENT and on_the_book and self.plan_booked(note):
+            return
         self.out.follow_ups.append(
             # Stamped when the last note was signed (every planned note is: signed_at is set).
             FollowUp(  # type: ignore[misc]
@@ -1024,6 +1199,7 @@ FIGURE_NAMES = (
     "check_ins",
     "check_ins_completed",
     "follow_ups",
+    "appointments",
 )
 
 
@@ -1047,4 +1223,5 @@ def figures(plans: Iterable[PatientPlan]) -> dict[str, int]:
         total["check_ins"] += len(p.check_ins)
         total["check_ins_completed"] += sum(c.completed_at is not None for c in p.check_ins)
         total["follow_ups"] += len(p.follow_ups)
+        total["appointments"] += len(p.appointments)
     return dict(total)

@@ -38,7 +38,7 @@ from django.db.models.sql import InsertQuery
 from clinic.db_statistics import statistics_refresh
 from clinic.models import Clinic, Membership
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
-from scheduling.models import FollowUp, Reminder, ReminderPolicy
+from scheduling.models import Appointment, FollowUp, Reminder, ReminderPolicy, WorkingHours
 from scheduling.reminders import policy_for, reminders_planned
 from sessions.models import (
     CheckIn,
@@ -99,6 +99,7 @@ def db_figures(slugs: Iterable[str] = tuple(c.slug for c in CLINICS)) -> dict[st
         "check_ins": check_ins["n"],
         "check_ins_completed": check_ins["completed"],
         "follow_ups": FollowUp.objects.filter(**by_patient).count(),
+        "appointments": Appointment.objects.filter(**by_patient).count(),
     }
 
 
@@ -134,6 +135,7 @@ WRITE_ORDER = (
     ("mobility", MobilityMeasurement, lambda p: p.mobility),
     ("check-ins", CheckIn, lambda p: p.check_ins),
     ("follow-ups", FollowUp, lambda p: p.follow_ups),
+    ("appointments", Appointment, lambda p: p.appointments),
 )
 # Derived, as the services derive them: reminder rows with their follow-ups, per chunk; the
 # reports' rows once at the end.
@@ -221,27 +223,32 @@ def _write_staff(demo: DemoPlan, password: str) -> dict[int, ReminderPolicy]:
         user.password = hashed
     _insert(get_user_model(), list(demo.users.values()))
     _insert(Membership, demo.memberships)
+    _insert(WorkingHours, demo.working_hours)
     return {clinic.pk: policy_for(clinic) for clinic in demo.clinics.values()}
 
 
 def _write_chunk(chunk: list[PatientPlan], tally: _Tally, policies) -> None:
     for label, model, rows_of in WRITE_ORDER:
         tally.write(label, model, [obj for p in chunk for obj in rows_of(p)])
-    follow_ups = [f for p in chunk for f in p.follow_ups]
-    tally.write(REMINDERS, Reminder, _reminders_booked(follow_ups, policies))
+    booked: list[Appointment | FollowUp] = [
+        *(f for p in chunk for f in p.follow_ups),
+        *(a for p in chunk for a in p.appointments if a.status == Appointment.Status.BOOKED),
+    ]
+    tally.write(REMINDERS, Reminder, _reminders_booked(booked, policies))
 
 
-def _reminders_booked(follow_ups: list[FollowUp], policies) -> list[Reminder]:
-    """The rows `follow_up_create` makes when the follow-up is booked (`reminders_planned`,
-    the same function), at the moment the plan says it was booked: when the last note was
-    signed. A reminder whose moment came since then is pending, and the first sweep after
-    `make run` starts sends it, as it would after a worker outage."""
+def _reminders_booked(booked: list[Appointment | FollowUp], policies) -> list[Reminder]:
+    """The rows `appointment_book` and `follow_up_create` make when the appointment or the
+    follow-up is booked (`reminders_planned`, the function both use), at the moment the plan
+    says it was booked: when the last note was signed. A reminder whose moment came since then
+    is pending, and the first sweep after `make run` starts sends it, as it would after a
+    worker outage."""
     reminders = []
-    for follow_up in follow_ups:
-        booked = follow_up.created_at
-        policy = policies[follow_up.patient.clinic_id]
-        for reminder in reminders_planned(follow_up=follow_up, policy=policy, now=booked):
-            reminder.created_at = reminder.updated_at = booked
+    for subject in booked:
+        booked_at = subject.created_at
+        policy = policies[subject.patient.clinic_id]
+        for reminder in reminders_planned(subject=subject, policy=policy, now=booked_at):
+            reminder.created_at = reminder.updated_at = booked_at
             reminders.append(reminder)
     return reminders
 

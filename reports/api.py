@@ -28,6 +28,7 @@ from .serializers import (
     ClinicOutcomesSerializer,
     MobilityPointSerializer,
     MuscleSerializer,
+    OperationsSerializer,
     PainPointSerializer,
     PsfsChangeSerializer,
     ReportQuerySerializer,
@@ -115,6 +116,16 @@ class RomChangeView(ClinicReport):
     report = selectors.rom_change
     serializer = RomChangeSerializer
     many = True
+
+
+@extend_schema(parameters=[ReportQuerySerializer], responses=OperationsSerializer)
+class OperationsView(ClinicReport):
+    """The appointment book's figures: no-show, late-cancellation and rebooking rates, new and
+    returning patients, utilisation per therapist (booked / working hours). Period and therapist
+    filter; the clinical filters (cohort, chronicity, region) do not apply."""
+
+    report = selectors.operations
+    serializer = OperationsSerializer
 
 
 def clinical_patient(*, user: User, patient_id: int) -> Patient:

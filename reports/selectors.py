@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Exists, Model, OuterRef, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from clinic.models import Clinic
 from clinic.permissions import visible
@@ -44,6 +45,8 @@ from patients.models import (
     PainSource,
     PsfsCourse,
 )
+from scheduling.hours import working_intervals
+from scheduling.models import Appointment, ReminderPolicy
 from sessions.models import (
     MobilityCourse,
     Movement,
@@ -120,6 +123,13 @@ def _month(column: str, filters: OutcomeFilters) -> tuple[str, list]:
     )
     sql, params = trunc
     return sql, list(params)
+
+
+def _epoch_seconds(column: str) -> str:
+    """SQL for whole seconds since 1970 of a datetime column, on either backend."""
+    if connection.vendor == "postgresql":
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
 
 def _month_label(value) -> str:
@@ -471,3 +481,219 @@ def rom_change(*, user: User, filters: OutcomeFilters) -> list[dict]:
         {**row, **{name: _round(row[name], 1) for name in rounded}}
         for row in _fetch(*rom_change_sql(user=user, filters=filters))
     ]
+
+
+# -- operational figures: the appointment book ---------------------------------------------------
+#
+# Over the appointments that start in the period (the clinic's dates; one therapist's, when
+# chosen):
+# - no-show rate: no-shows among the appointments that were due and not cancelled (attended or
+#   no-show); late-cancellation rate: cancelled within the clinic's window (kept on the row at
+#   cancellation) among all appointments;
+# - rebooking rate: attended appointments whose patient's next appointment (by start, with any
+#   therapist) was booked before they left: made before the end + REBOOKING_MARGIN, or that day;
+# - new patients: seen in the period with no attended appointment or session before it;
+# - utilisation per therapist: booked minutes (every appointment but the cancelled: a no-show's
+#   time was booked) over working minutes (weekly hours, less leave, changed days as changed).
+
+ATTENDED = (
+    Appointment.Status.ARRIVED,
+    Appointment.Status.IN_TREATMENT,
+    Appointment.Status.COMPLETED,
+)
+REBOOKING_MARGIN = dt.timedelta(minutes=30)
+
+
+def operation_appointments(*, user: User, filters: OutcomeFilters) -> QuerySet:
+    """The appointments the figures read: the clinic's from the period's start on (every
+    therapist's: a patient's next appointment may be with another), later ones included for
+    the rebooking rate; the statement narrows them to the period and therapist."""
+    return visible(user, Appointment).filter(clinic=filters.clinic, starts_at__gte=filters.start)
+
+
+def _made_before_leaving(zone: str) -> tuple[str, list]:
+    """SQL true when `next_made` came before the patient left: by the end and the margin, or on
+    the day of `starts_at` (the clinic's). PostgreSQL compares timestamps; elsewhere, dates."""
+    margin = REBOOKING_MARGIN.total_seconds()
+    if connection.vendor == "postgresql":
+        midnight = (
+            "(date_trunc('day', starts_at AT TIME ZONE %s) + interval '1 day') AT TIME ZONE %s"
+        )
+        return f"next_made < GREATEST(ends_at + make_interval(secs => %s), {midnight})", [
+            margin,
+            zone,
+            zone,
+        ]
+    made_on, made_params = connection.ops.datetime_cast_date_sql("next_made", (), zone)
+    day_of, day_params = connection.ops.datetime_cast_date_sql("starts_at", (), zone)
+    early = f"{_epoch_seconds('next_made')} <= {_epoch_seconds('ends_at')} + %s"
+    sql = f"({early} OR {made_on} = {day_of})"
+    return sql, [margin, *made_params, *day_params]
+
+
+def operations_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
+    """One statement: the counts behind every rate per therapist (with their booked seconds)
+    and in total. A window function finds each appointment's next one."""
+    scoped_sql, scoped_params = _cte(
+        operation_appointments(user=user, filters=filters),
+        "id",
+        "patient_id",
+        "therapist_id",
+        "starts_at",
+        "ends_at",
+        "status",
+        "cancelled_late",
+        "created_at",
+    )
+    left_by, left_params = _made_before_leaving(filters.clinic.time_zone)
+    attended = "status IN ({})".format(", ".join(["%s"] * len(ATTENDED)))
+    in_period = "starts_at < %s" + (" AND therapist_id = %s" if filters.therapist_id else "")
+    period_params = [filters.end] + ([filters.therapist_id] if filters.therapist_id else [])
+    rebooked = f"{attended} AND next_made IS NOT NULL AND {left_by}"
+    seconds = f"{_epoch_seconds('ends_at')} - {_epoch_seconds('starts_at')}"
+    appointments = Appointment._meta.db_table
+    sessions = TreatmentSession._meta.db_table
+    counts = ("appointments", "attended", "no_shows", "cancelled", "cancelled_late", "rebooked")
+    totals = ", ".join(f"SUM({name}) AS {name}" for name in counts)
+    sql = f"""
+    WITH scoped (id, patient_id, therapist_id, starts_at, ends_at, status, cancelled_late,
+                 created_at) AS ({scoped_sql}),
+    book AS (
+        SELECT *, LEAD(created_at) OVER (PARTITION BY patient_id ORDER BY starts_at, id)
+            AS next_made
+        FROM scoped
+    ),
+    period AS (SELECT * FROM book WHERE {in_period}),
+    by_therapist AS (
+        SELECT therapist_id,
+            COUNT(*) AS appointments,
+            SUM(CASE WHEN {attended} THEN 1 ELSE 0 END) AS attended,
+            SUM(CASE WHEN status = 'no_show' THEN 1 ELSE 0 END) AS no_shows,
+            SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,
+            SUM(CASE WHEN status = 'cancelled' AND cancelled_late THEN 1 ELSE 0 END)
+                AS cancelled_late,
+            SUM(CASE WHEN {rebooked} THEN 1 ELSE 0 END) AS rebooked,
+            SUM(CASE WHEN status <> 'cancelled' THEN {seconds} ELSE 0 END) AS booked_seconds
+        FROM period GROUP BY therapist_id
+    ),
+    seen AS (SELECT DISTINCT patient_id FROM period WHERE {attended})
+    SELECT 'total' AS dimension, NULL AS therapist_id, {totals},
+        (SELECT COUNT(*) FROM seen) AS patients_seen,
+        (SELECT COUNT(*) FROM seen WHERE NOT EXISTS (
+            SELECT 1 FROM {appointments} a WHERE a.patient_id = seen.patient_id
+                AND a.{attended} AND a.starts_at < %s)
+         AND NOT EXISTS (
+            SELECT 1 FROM {sessions} s WHERE s.patient_id = seen.patient_id
+                AND s.started_at < %s)) AS new_patients,
+        NULL AS booked_seconds
+    FROM by_therapist
+    UNION ALL
+    SELECT 'therapist', therapist_id, {", ".join(counts)}, NULL, NULL, booked_seconds
+    FROM by_therapist
+    """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
+    statuses = list(ATTENDED)
+    params = [
+        *scoped_params,
+        *period_params,
+        *statuses,
+        *statuses,
+        *left_params,
+        *statuses,
+        *statuses,
+        filters.start,
+        filters.start,
+    ]
+    return sql, params
+
+
+def _rate(part: float, whole: float) -> float | None:
+    return _round(100 * part / whole, 1) if whole else None
+
+
+def _utilisation(booked: dict[int, float], filters: OutcomeFilters) -> list[dict]:
+    """Booked and working hours per therapist: working minutes come from the hours
+    (scheduling.hours, the book's own rule for exceptions), three queries."""
+    users = get_user_model().objects.filter(
+        Q(pk__in=list(booked)) | Q(working_hours__clinic=filters.clinic)
+    )
+    if filters.therapist_id:
+        users = users.filter(pk=filters.therapist_id)
+    therapists = list(users.distinct().order_by("last_name", "first_name", "id"))
+    hours = working_intervals(
+        clinic=filters.clinic,
+        therapist_ids=[t.pk for t in therapists],
+        first_day=filters.date_from,
+        last_day=filters.date_to,
+    )
+    result = []
+    for therapist in therapists:
+        booked_minutes = booked.get(therapist.pk, 0) / 60
+        days = hours[therapist.pk]
+        working_minutes = (
+            None
+            if days is None
+            else sum(
+                (end - start).total_seconds() / 60 for day in days.values() for start, end in day
+            )
+        )
+        result.append(
+            {
+                "therapist": therapist.pk,
+                "name": therapist.get_full_name() or therapist.username,
+                "booked_hours": _round(booked_minutes / 60, 1),
+                "working_hours": None
+                if working_minutes is None
+                else _round(working_minutes / 60, 1),
+                "utilisation": _rate(booked_minutes, working_minutes or 0),
+            }
+        )
+    return result
+
+
+def _late_cancellation_hours(clinic: Clinic) -> int:
+    """The clinic's window as its policy says, or the default a policy starts with."""
+    hours = (
+        ReminderPolicy.objects.filter(clinic=clinic)
+        .values_list("late_cancellation_hours", flat=True)
+        .first()
+    )
+    return (
+        ReminderPolicy._meta.get_field("late_cancellation_hours").default
+        if hours is None
+        else hours
+    )
+
+
+def operations(*, user, filters: OutcomeFilters) -> dict:
+    """The appointment book's figures of the period: rates, new and returning patients, and
+    utilisation per therapist. A fixed number of queries whatever the clinic's size."""
+    rows = _fetch(*operations_sql(user=user, filters=filters))
+    totals = next(row for row in rows if row["dimension"] == "total")
+    counts = {
+        name: int(totals[name] or 0)
+        for name in (
+            "appointments",
+            "attended",
+            "no_shows",
+            "cancelled",
+            "cancelled_late",
+            "rebooked",
+            "patients_seen",
+            "new_patients",
+        )
+    }
+    booked = {
+        row["therapist_id"]: float(row["booked_seconds"] or 0)
+        for row in rows
+        if row["dimension"] == "therapist"
+    }
+    due = counts["attended"] + counts["no_shows"]
+    return {
+        **counts,
+        "no_show_rate": _rate(counts["no_shows"], due),
+        "late_cancellation_rate": _rate(counts["cancelled_late"], counts["appointments"]),
+        "rebooking_rate": _rate(counts["rebooked"], counts["attended"]),
+        "returning_patients": counts["patients_seen"] - counts["new_patients"],
+        "late_cancellation_hours": _late_cancellation_hours(filters.clinic),
+        "by_therapist": _utilisation(booked, filters),
+    }

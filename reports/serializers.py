@@ -147,3 +147,34 @@ class MobilityPointSerializer(serializers.Serializer):
     joint = serializers.CharField()
     normal_degrees = serializers.IntegerField()
     percent_of_normal = serializers.FloatField()
+
+
+class TherapistUtilisationSerializer(serializers.Serializer):
+    therapist = serializers.IntegerField()
+    name = serializers.CharField()
+    booked_hours = serializers.FloatField(help_text="Appointments but the cancelled.")
+    working_hours = serializers.FloatField(
+        allow_null=True, help_text="Weekly hours less exceptions; null: hours not kept."
+    )
+    utilisation = serializers.FloatField(allow_null=True, help_text="Booked / working, %.")
+
+
+class OperationsSerializer(serializers.Serializer):
+    appointments = serializers.IntegerField(help_text="Starting in the period, every status.")
+    attended = serializers.IntegerField(help_text="Arrived, in treatment or completed.")
+    no_shows = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    cancelled_late = serializers.IntegerField(help_text="Within the clinic's window.")
+    rebooked = serializers.IntegerField(
+        help_text="Attended, with a later appointment booked before the patient left."
+    )
+    patients_seen = serializers.IntegerField()
+    new_patients = serializers.IntegerField(help_text="No visit before the period.")
+    returning_patients = serializers.IntegerField()
+    no_show_rate = serializers.FloatField(allow_null=True, help_text="% of attended + no-shows.")
+    late_cancellation_rate = serializers.FloatField(
+        allow_null=True, help_text="% of all appointments."
+    )
+    rebooking_rate = serializers.FloatField(allow_null=True, help_text="% of attended.")
+    late_cancellation_hours = serializers.IntegerField()
+    by_therapist = TherapistUtilisationSerializer(many=True)

@@ -38,6 +38,16 @@ OUTCOME_COLUMNS = [
 ]
 TABLES = [
     {
+        "key": "utilisation",
+        "title": _("Utilisation by therapist"),
+        "columns": [
+            ("name", _("Therapist")),
+            ("booked_hours", _("Booked hours")),
+            ("working_hours", _("Working hours")),
+            ("utilisation", _("Utilisation %")),
+        ],
+    },
+    {
         "key": "therapists",
         "title": _("By therapist"),
         "columns": [("name", _("Therapist")), *OUTCOME_COLUMNS],
@@ -106,7 +116,7 @@ def dashboard(request: StaffRequest):
         .order_by("last_name", "first_name")
     )
     today = timezone.localdate(timezone=clinic.zone)
-    reports = ("outcomes", "trigger-points", "check-in-curve", "psfs", "rom")
+    reports = ("outcomes", "trigger-points", "check-in-curve", "psfs", "rom", "operations")
     config = {
         "urls": {name: reverse(f"report-{name}") for name in reports},
         "patients": reverse("patient-list"),
@@ -127,6 +137,10 @@ def dashboard(request: StaffRequest):
             "first": str(_("First")),
             "latest": str(_("Latest")),
             "failed": str(_("The reports could not be loaded. Try again.")),
+            "ofAppointments": str(_("of %(count)s appointments")),
+            "ofAttended": str(_("of %(count)s attended")),
+            "withinHours": str(_("cancelled within %(hours)s h")),
+            "newReturning": str(_("%(new)s new, %(returning)s returning")),
         },
     }
     return render(

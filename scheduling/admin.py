@@ -1,12 +1,21 @@
-"""Follow-ups and reminders are only shown here (every read audited): they change through
-scheduling/follow_ups.py, which moves reminders with their follow-up and writes the audit row.
-A clinic's reminder policy is edited here or on its page."""
+"""Appointments, follow-ups and reminders are only shown here (every read audited): they change
+through scheduling/appointments.py and follow_ups.py, which move reminders with them and write the
+audit row. Rooms, therapists' hours and their exceptions, and a clinic's reminder policy, are
+edited here (the policy on its page too)."""
 
 from django.contrib import admin
 
 from clinic.admin import AuditedAdmin, ReadOnlyInline, RecordAdmin
 
-from .models import FollowUp, Reminder, ReminderPolicy
+from .models import (
+    Appointment,
+    FollowUp,
+    Reminder,
+    ReminderPolicy,
+    Room,
+    WorkingHours,
+    WorkingHoursException,
+)
 
 
 class ReminderInline(ReadOnlyInline):
@@ -25,13 +34,44 @@ class FollowUpAdmin(RecordAdmin):
     inlines = [ReminderInline]
 
 
+@admin.register(Appointment)
+class AppointmentAdmin(RecordAdmin):
+    list_display = ["patient", "therapist", "kind", "status", "starts_at", "ends_at", "room"]
+    list_filter = ["status", "kind", "therapist"]
+    search_fields = ["patient__last_name", "patient__first_name"]
+    list_select_related = ["patient", "therapist", "room"]
+    raw_id_fields = ["patient", "therapist", "session", "follow_up", "created_by", "cancelled_by"]
+    date_hierarchy = "starts_at"
+    inlines = [ReminderInline]
+
+
 @admin.register(Reminder)
 class ReminderAdmin(RecordAdmin):
-    list_display = ["follow_up", "channel", "kind", "status", "send_at", "attempts", "sent_at"]
+    list_display = ["patient", "appointment", "follow_up", "channel", "kind", "status", "send_at"]
     list_filter = ["status", "channel", "kind"]
-    search_fields = ["follow_up__patient__last_name", "provider_message_id"]
-    list_select_related = ["follow_up"]
-    raw_id_fields = ["follow_up"]
+    search_fields = ["patient__last_name", "provider_message_id"]
+    list_select_related = ["patient", "appointment", "follow_up"]
+    raw_id_fields = ["patient", "appointment", "follow_up"]
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "clinic"]
+    list_filter = ["clinic"]
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(admin.ModelAdmin):
+    list_display = ["therapist", "clinic", "weekday", "starts", "ends"]
+    list_filter = ["clinic", "therapist", "weekday"]
+    raw_id_fields = ["therapist"]
+
+
+@admin.register(WorkingHoursException)
+class WorkingHoursExceptionAdmin(admin.ModelAdmin):
+    list_display = ["therapist", "clinic", "first_day", "last_day", "starts", "ends", "note"]
+    list_filter = ["clinic", "therapist"]
+    raw_id_fields = ["therapist"]
 
 
 @admin.register(ReminderPolicy)

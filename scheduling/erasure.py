@@ -1,7 +1,7 @@
 """A patient's erasure request: the record is restricted at once and deleted when the clinic's
 retention period after the last visit has passed (CMTO: 10 years), never before. Lives in
-scheduling, the highest app that holds a patient's data: it erases sessions, follow-ups and
-reminders alike, and cancels the reminders still to send."""
+scheduling, the highest app that holds a patient's data: it erases sessions, appointments,
+follow-ups and reminders alike, and cancels the reminders still to send."""
 
 import datetime as dt
 
@@ -25,8 +25,9 @@ from sessions.models import (
     TriggerPoint,
 )
 
-from .models import FollowUp, Reminder
+from .models import Appointment, FollowUp, Reminder, WaitlistEntry, WaitlistOffer
 from .reminders import reminders_sync
+from .waitlist import waitlist_patient_restricted
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:
@@ -56,8 +57,10 @@ def patient_erasure_request(*, patient: Patient, user: User) -> Patient:
     patient.erase_after = _years_after(since, patient.clinic.retention_years)
     patient.save(update_fields=["erasure_requested_at", "erase_after", "updated_at"])
     # Nothing more goes out to them: every reminder still to send is cancelled now.
-    for follow_up in FollowUp.objects.filter(patient=patient).select_related("patient__clinic"):
-        reminders_sync(follow_up=follow_up)
+    for model in (Appointment, FollowUp):
+        for subject in model.objects.filter(patient=patient).select_related("patient__clinic"):
+            reminders_sync(subject=subject)
+    waitlist_patient_restricted(patient=patient)
     audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=patient, patient=patient)
     return patient
 
@@ -65,7 +68,10 @@ def patient_erasure_request(*, patient: Patient, user: User) -> Patient:
 # Children first: every clinical foreign key is PROTECT, so the order is the proof that
 # nothing is left behind. SQLite's path; PostgreSQL's is clinic_erase_patient, the same order.
 ERASED = (
-    (Reminder, "follow_up__patient"),
+    (Reminder, "patient"),
+    (WaitlistOffer, "entry__patient"),
+    (WaitlistEntry, "patient"),
+    (Appointment, "patient"),
     (FollowUp, "patient"),
     (CheckIn, "session__patient"),
     (Addendum, "session__patient"),

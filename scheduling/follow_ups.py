@@ -4,22 +4,18 @@ function takes who acts, a staff user (`actor`) or, for the patient's reply link
 
 import datetime as dt
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.audit import audit_record
 from clinic.models import CLINICAL_ROLES, AuditEvent, Membership
-from clinic.permissions import unrestricted
-from clinic.tokens import token_hash
 from clinic.transactions import retrying_atomic
 from clinic.types import User
 from patients.models import Patient
-from patients.selectors import MAX_TOKEN_LENGTH
 from sessions.models import TreatmentSession
 
-from .models import FollowUp, Reminder
+from .models import FollowUp
 from .reminders import policy_for, reminders_sync
 
 # Where each status may go next; a cancelled, done or missed follow-up is closed.
@@ -39,7 +35,7 @@ NEXT_STATUSES: dict[str, set[str]] = {
 }
 
 
-def _require_treating(therapist: User | None, patient: Patient) -> None:
+def require_treating(therapist: User | None, patient: Patient) -> None:
     """A follow-up's therapist is clinical staff of the patient's clinic (a therapist, or a
     manager who treats): never front desk, never someone of another clinic."""
     if therapist is None:
@@ -49,6 +45,12 @@ def _require_treating(therapist: User | None, patient: Patient) -> None:
     ).exists()
     if not treats:
         raise ValidationError({"therapist": [_("Choose a therapist of the patient's clinic.")]})
+
+
+def require_future(moment: dt.datetime, *, field: str) -> None:
+    """Booking or moving into the past would be accepted and never happen: refused."""
+    if moment <= timezone.now():
+        raise ValidationError({field: [_("Choose a time in the future.")]})
 
 
 def _audit(follow_up: FollowUp, *, actor: User | None = None, actor_label: str = "") -> None:
@@ -74,7 +76,7 @@ def follow_up_create(
     therapist: User | None = None,
     note: str = "",
 ) -> FollowUp:
-    _require_treating(therapist, patient)
+    require_treating(therapist, patient)
     follow_up = FollowUp(
         patient=patient,
         due_at=due_at,
@@ -86,7 +88,7 @@ def follow_up_create(
     )
     follow_up.full_clean()
     follow_up.save()
-    reminders_sync(follow_up=follow_up)
+    reminders_sync(subject=follow_up)
     audit_record(action=AuditEvent.Action.CREATE, actor=created_by, obj=follow_up, patient=patient)
     return follow_up
 
@@ -118,10 +120,11 @@ def follow_up_move(*, follow_up: FollowUp, due_at: dt.datetime, actor: User) -> 
     follow_up = _locked(follow_up)
     if not follow_up.is_open:
         raise ValidationError({"due_at": _("A closed follow-up cannot be moved.")})
+    require_future(due_at, field="due_at")
     follow_up.due_at = due_at
     follow_up.full_clean()
     follow_up.save(update_fields=["due_at", "updated_at"])
-    reminders_sync(follow_up=follow_up, moved=True)
+    reminders_sync(subject=follow_up, moved=True)
     _audit(follow_up, actor=actor)
     return follow_up
 
@@ -152,51 +155,10 @@ def follow_up_set_status(
     if by_patient:
         follow_up.answered_by_patient_at = timezone.now()
     follow_up.save(update_fields=["status", "answered_by_patient_at", "updated_at"])
-    reminders_sync(follow_up=follow_up)
+    reminders_sync(subject=follow_up)
     _audit(follow_up, actor=actor, actor_label=actor_label)
     return follow_up
 
 
 def follow_up_cancel(*, follow_up: FollowUp, actor: User) -> FollowUp:
     return follow_up_set_status(follow_up=follow_up, status=FollowUp.Status.CANCELLED, actor=actor)
-
-
-class ReplyLinkUsed(Exception):
-    """The link was answered already, or belongs to a follow-up that is closed."""
-
-
-def reply_link_expires_at(reminder: Reminder) -> dt.datetime:
-    """A confirm/cancel link works until the appointment's time, and at most
-    REPLY_LINK_VALID_DAYS after its message went out."""
-    sent = reminder.sent_at or reminder.claimed_at or reminder.created_at
-    return min(reminder.follow_up.due_at, sent + dt.timedelta(days=settings.REPLY_LINK_VALID_DAYS))
-
-
-def reminder_for_reply(*, token: str) -> Reminder:
-    """The appointment reminder a patient's confirm/cancel link came in; Reminder.DoesNotExist
-    for an unknown or expired link alike (the caller counts it as a guess, clinic.links)."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise Reminder.DoesNotExist
-    reminder = (
-        Reminder.objects.select_related("follow_up__patient__clinic")
-        .filter(unrestricted(Reminder), answer_token_hash=token_hash(token))
-        .first()
-    )
-    if reminder is None or reply_link_expires_at(reminder) <= timezone.now():
-        raise Reminder.DoesNotExist
-    return reminder
-
-
-@retrying_atomic
-def follow_up_reply(*, token: str, confirm: bool) -> FollowUp:
-    """The patient's answer from a reminder's one-time link: confirm or cancel the appointment."""
-    found = reminder_for_reply(token=token)
-    reminder = Reminder.objects.select_for_update().get(pk=found.pk)
-    if reminder.answered_at is not None or not found.follow_up.is_open:
-        raise ReplyLinkUsed
-    reminder.answered_at = timezone.now()
-    reminder.save(update_fields=["answered_at", "updated_at"])
-    status = FollowUp.Status.CONFIRMED if confirm else FollowUp.Status.CANCELLED
-    return follow_up_set_status(
-        follow_up=found.follow_up, status=status, actor_label="patient-link", by_patient=True
-    )

@@ -1,5 +1,6 @@
-"""Scheduling: follow-ups, the reminders that announce them and each clinic's reminder policy.
-The tables kept the names they had in the treatments app (scheduling migration 0001)."""
+"""Scheduling: the appointment book (rooms, therapists' hours, appointments), follow-ups, the
+reminders that announce them and each clinic's reminder policy. The follow-up, reminder and policy
+tables kept the names they had in the treatments app (scheduling migration 0001)."""
 
 import datetime as dt
 
@@ -8,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import Channel, Patient
@@ -72,11 +75,374 @@ class FollowUp(models.Model):
         return self.status in (self.Status.PLANNED, self.Status.CONFIRMED)
 
 
-class Reminder(models.Model):
-    """One message to send. The database row is the source of truth; a worker only acts on a
-    row it has claimed, so a message is sent once however often its task is delivered."""
+class Room(models.Model):
+    """A treatment room; an appointment may take one, and a room holds one appointment at a time."""
 
-    clinic_lookup = "follow_up__patient__clinic"
+    clinic_lookup = "clinic"
+    is_clinical = False
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.PROTECT, related_name="rooms")
+    name = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="room_name_once_per_clinic")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """One interval a therapist works on a weekday (0 is Monday), in the clinic's time zone; a
+    split day has two rows."""
+
+    clinic_lookup = "clinic"
+    is_clinical = False
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)])
+    starts = models.TimeField()
+    ends = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="hours_weekday_0_6"),
+            models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="hours_end_after_start"),
+        ]
+        indexes = [models.Index(fields=["clinic", "therapist", "weekday"], name="hours_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.starts}-{self.ends}"
+
+
+class WorkingHoursException(models.Model):
+    """Days that differ from the weekly hours, first_day to last_day inclusive: a row without
+    times is leave; a row with times is one interval of a changed day (two rows: a split day).
+    On a day any exception covers, only the exceptions' intervals count."""
+
+    clinic_lookup = "clinic"
+    is_clinical = False
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hours_exceptions"
+    )
+    first_day = models.DateField()
+    last_day = models.DateField()
+    starts = models.TimeField(null=True, blank=True)
+    ends = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["first_day", "starts"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=F("first_day")), name="hours_exception_days_in_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(starts__isnull=True, ends__isnull=True)
+                | Q(starts__isnull=False, ends__gt=F("starts")),
+                name="hours_exception_leave_or_interval",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["therapist", "first_day"], name="hours_exception_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_day}-{self.last_day}"
+
+    @property
+    def is_leave(self) -> bool:
+        return self.starts is None
+
+
+class Appointment(models.Model):
+    """A patient's time with a therapist (and maybe a room) on the book. The database refuses two
+    active appointments of one therapist, or of one room, whose times overlap (PostgreSQL
+    exclusion constraints, scheduling migration 0002); appointments.py gives the same answer on
+    any database and translates the constraint's refusal into it."""
+
+    clinic_lookup = "clinic"
+    is_clinical = False  # front desk books and runs the day
+
+    class Kind(models.TextChoices):
+        INITIAL_ASSESSMENT = "initial", _("Initial assessment")
+        TREATMENT = "treatment", _("Treatment")
+        REASSESSMENT = "reassessment", _("Re-assessment")
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        ARRIVED = "arrived", _("Arrived")
+        IN_TREATMENT = "in_treatment", _("In treatment")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
+
+    # The statuses that hold the therapist's and the room's time (the exclusion constraints'):
+    # all but cancelled and no-show, whose slot is free again.
+    HOLDS_TIME = (Status.BOOKED, Status.ARRIVED, Status.IN_TREATMENT, Status.COMPLETED)
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.TREATMENT)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+    # The patient confirmed from a reminder's link.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_by_patient = models.BooleanField(default=False)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    # Within the clinic's late-cancellation window when it was cancelled: kept, not derived,
+    # so a later change of the window does not rewrite the past figures.
+    cancelled_late = models.BooleanField(default=False)
+    # The session started from this appointment; signing it completes the appointment.
+    session = models.OneToOneField(
+        TreatmentSession,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointment",
+    )
+    # The booking request (a follow-up planned in a note) this appointment fulfils.
+    follow_up = models.ForeignKey(
+        FollowUp, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["clinic", "starts_at"], name="appointment_clinic_day"),
+            models.Index(fields=["therapist", "starts_at"], name="appointment_therapist_day"),
+            models.Index(fields=["patient", "starts_at"], name="appointment_patient"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
+                name="appointment_cancelled_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for patient {self.patient_id}"
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def is_open(self) -> bool:
+        """Still expected: reminders go out and the patient may confirm or cancel."""
+        return self.status == self.Status.BOOKED
+
+    @property
+    def due_at(self) -> dt.datetime:
+        """The moment reminders announce (as a follow-up's)."""
+        return self.starts_at
+
+
+class WaitlistEntry(models.Model):
+    """A patient's request for an earlier slot: with a therapist or any, on some weekdays, in some
+    parts of the day (the clinic's zone), until a date. When a matching slot frees, the first
+    entries by request time are offered it (scheduling/waitlist.py). Weekdays and parts of the
+    day are bit sets, so matching a freed slot is one indexed query."""
+
+    clinic_lookup = "clinic"
+    is_clinical = False  # front desk keeps the waitlist
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        BOOKED = "booked", _("Booked")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class PartOfDay(models.IntegerChoices):
+        # Bits; a slot's part is its start's: before 12:00, 12:00-17:00, from 17:00.
+        MORNING = 1, _("Morning")
+        AFTERNOON = 2, _("Afternoon")
+        EVENING = 4, _("Evening")
+
+    ALL_WEEKDAYS = 0b1111111
+    ALL_PARTS = 0b111
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="waitlist")
+    # Empty: any therapist of the clinic.
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    weekdays = models.PositiveSmallIntegerField(default=ALL_WEEKDAYS)  # bit 0 is Monday
+    parts_of_day = models.PositiveSmallIntegerField(default=ALL_PARTS)
+    until = models.DateField()
+    duration_minutes = models.PositiveSmallIntegerField(default=45)
+    kind = models.CharField(
+        max_length=12, choices=Appointment.Kind.choices, default=Appointment.Kind.TREATMENT
+    )
+    # The later appointment the patient wants earlier: only earlier slots are offered, and it
+    # is cancelled when they accept one.
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)  # the request time: the queue's order
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
+        indexes = [
+            models.Index(fields=["clinic", "status", "created_at"], name="waitlist_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekdays__gte=1, weekdays__lte=127), name="waitlist_some_weekday"
+            ),
+            models.CheckConstraint(
+                condition=Q(parts_of_day__gte=1, parts_of_day__lte=7),
+                name="waitlist_some_part_of_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waitlist entry of patient {self.patient_id}"
+
+    @property
+    def weekday_list(self) -> list[int]:
+        return [day for day in range(7) if self.weekdays & (1 << day)]
+
+    @property
+    def weekday_names(self) -> list[str]:
+        return [WEEKDAYS_ABBR[day] for day in self.weekday_list]
+
+    @property
+    def part_list(self) -> list["WaitlistEntry.PartOfDay"]:
+        return [part for part in self.PartOfDay if self.parts_of_day & part]
+
+
+class FreedSlot(models.Model):
+    """Time that a cancellation freed on a therapist's book, offered to the waitlist. Its row is
+    the lock the patients' acceptances queue on: the first to accept takes it."""
+
+    clinic_lookup = "clinic"
+    is_clinical = False
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        TAKEN = "taken", _("Taken")
+        LAPSED = "lapsed", _("Lapsed")  # nobody (left) to offer it to
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.PROTECT, related_name="+")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["status", "starts_at"], name="freed_slot_open")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="freed_slot_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Freed slot {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class WaitlistOffer(models.Model):
+    """A freed slot offered to one waitlist entry, by the patient's reminder channels (Reminder
+    rows of kind slot_offer; slot_taken tells them when someone else accepted first)."""
+
+    clinic_lookup = "entry__patient__clinic"
+    is_clinical = False
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", _("Offered")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        TAKEN = "taken", _("Taken by someone else")
+        EXPIRED = "expired", _("Expired")
+
+    slot = models.ForeignKey(FreedSlot, on_delete=models.PROTECT, related_name="offers")
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="offers")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFERED)
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    # The appointment the patient got by accepting.
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "expires_at"], name="offer_expiry")]
+        constraints = [
+            models.UniqueConstraint(fields=["slot", "entry"], name="offer_once_per_slot_entry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer of slot {self.slot_id} to entry {self.entry_id}"
+
+    @property
+    def patient(self) -> Patient:
+        return self.entry.patient
+
+    @property
+    def due_at(self) -> dt.datetime:
+        """The moment the offer's messages announce: the slot's start."""
+        return self.slot.starts_at
+
+    @property
+    def is_open(self) -> bool:
+        """Still to be answered: offered and not expired (expiry is also checked on open, so a
+        late beat never lets an expired offer be accepted)."""
+        return self.status == self.Status.OFFERED and self.expires_at > timezone.now()
+
+
+class Reminder(models.Model):
+    """One message to send, about an appointment or a follow-up (exactly one of them). The
+    database row is the source of truth; a worker only acts on a row it has claimed, so a
+    message is sent once however often its task is delivered."""
+
+    clinic_lookup = "patient__clinic"
     is_clinical = False
 
     class Kind(models.TextChoices):
@@ -84,6 +450,9 @@ class Reminder(models.Model):
         BEFORE_48H = "before_48h", _("Early reminder")
         BEFORE_2H = "before_2h", _("Late reminder")
         CHECK_IN_REQUEST = "check_in_request", _("Check-in request")
+        # A freed slot offered to a waitlisted patient, and the news that someone took it first.
+        SLOT_OFFER = "slot_offer", _("Earlier slot offered")
+        SLOT_TAKEN = "slot_taken", _("Earlier slot taken")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -92,7 +461,16 @@ class Reminder(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
-    follow_up = models.ForeignKey(FollowUp, on_delete=models.PROTECT, related_name="reminders")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
+    )
+    follow_up = models.ForeignKey(
+        FollowUp, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
+    )
+    offer = models.ForeignKey(
+        WaitlistOffer, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
+    )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     send_at = models.DateTimeField()
@@ -126,6 +504,19 @@ class Reminder(models.Model):
             models.UniqueConstraint(
                 fields=["follow_up", "channel", "kind"], name="reminder_once_per_channel_kind"
             ),
+            models.UniqueConstraint(
+                fields=["appointment", "channel", "kind"],
+                name="reminder_once_per_appointment_channel_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["offer", "channel", "kind"], name="reminder_once_per_offer_channel_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(appointment__isnull=False, follow_up__isnull=True, offer__isnull=True)
+                | Q(appointment__isnull=True, follow_up__isnull=False, offer__isnull=True)
+                | Q(appointment__isnull=True, follow_up__isnull=True, offer__isnull=False),
+                name="reminder_of_one_subject",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False),
                 name="reminder_sent_has_time",
@@ -134,6 +525,13 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.get_channel_display()}"
+
+    @property
+    def subject(self) -> "Appointment | FollowUp | WaitlistOffer":
+        """What the message announces."""
+        subject = self.offer or self.appointment or self.follow_up
+        assert subject is not None  # the check constraint: exactly one of them
+        return subject
 
 
 class ReminderPolicy(models.Model):
@@ -157,6 +555,10 @@ class ReminderPolicy(models.Model):
     )
     quiet_hours_start = models.TimeField(default=dt.time(21, 0))
     quiet_hours_end = models.TimeField(default=dt.time(8, 0))
+    # A cancellation this close to the appointment counts as late (no-show and late rates).
+    late_cancellation_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MaxValueValidator(168)]
+    )
     email_enabled = models.BooleanField(default=True)
     sms_enabled = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,4 +1,4 @@
-"""Reminders as rows: planned with their follow-up, swept, claimed, sent once.
+"""Reminders as rows: planned with their appointment or follow-up, swept, claimed, sent once.
 
 The database is the source of truth. A sweep (asked for by beat) claims due rows with
 `SELECT ... FOR UPDATE SKIP LOCKED`, marks them `sending` under a fresh lease and, after commit,
@@ -39,7 +39,7 @@ from sessions.check_ins import check_in_issue
 from sessions.models import CheckIn
 
 from . import channels
-from .models import FollowUp, Reminder, ReminderPolicy
+from .models import Appointment, FollowUp, Reminder, ReminderPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def quiet_hours_start_before(moment: dt.datetime, *, policy: ReminderPolicy, zon
     return start - QUIET_MARGIN
 
 
-# --- planning: rows move with their follow-up -------------------------------------------------
+# --- planning: rows move with their appointment or follow-up ------------------------------------
 
 
 def reachable_channels(*, patient: Patient, policy: ReminderPolicy) -> list[str]:
@@ -104,43 +104,48 @@ def reachable_channels(*, patient: Patient, policy: ReminderPolicy) -> list[str]
     return [c for c in policy.channels if patient.consents_to(c) and address[c]]
 
 
+def _announces_a_visit(subject: Appointment | FollowUp) -> bool:
+    return isinstance(subject, Appointment) or subject.kind == FollowUp.Kind.APPOINTMENT
+
+
 def reminder_schedule(
-    *, follow_up: FollowUp, policy: ReminderPolicy
+    *, subject: Appointment | FollowUp, policy: ReminderPolicy
 ) -> dict[tuple[str, str], dt.datetime]:
-    """When each (channel, kind) reminder of an open follow-up should go, outside quiet hours."""
-    if not follow_up.is_open:
+    """When each (channel, kind) reminder of an open appointment or follow-up should go,
+    outside quiet hours."""
+    if not subject.is_open:
         return {}
-    zone = follow_up.patient.clinic.zone
+    zone = subject.patient.clinic.zone
     times: dict[str, dt.datetime] = {}
-    if follow_up.kind == FollowUp.Kind.APPOINTMENT:
+    if _announces_a_visit(subject):
         for kind, hours in (
             (Reminder.Kind.BEFORE_48H, policy.first_reminder_hours),
             (Reminder.Kind.BEFORE_2H, policy.second_reminder_hours),
         ):
-            send_at = follow_up.due_at - dt.timedelta(hours=hours)
+            send_at = subject.due_at - dt.timedelta(hours=hours)
             if in_quiet_hours(send_at, policy=policy, zone=zone):
                 send_at = quiet_hours_start_before(send_at, policy=policy, zone=zone)
             times[kind] = send_at
-    elif follow_up.kind == FollowUp.Kind.CHECK_IN and follow_up.session_id:
-        send_at = follow_up.due_at
+    elif subject.kind == FollowUp.Kind.CHECK_IN and subject.session_id:
+        send_at = subject.due_at
         if in_quiet_hours(send_at, policy=policy, zone=zone):
             send_at = quiet_hours_end_after(send_at, policy=policy, zone=zone)
         times[Reminder.Kind.CHECK_IN_REQUEST] = send_at
-    channels_ = reachable_channels(patient=follow_up.patient, policy=policy)
+    channels_ = reachable_channels(patient=subject.patient, policy=policy)
     return {(c, kind): at for c in channels_ for kind, at in times.items()}
 
 
 def reminders_sync(
-    *, follow_up: FollowUp, moved: bool = False, now: dt.datetime | None = None
+    *, subject: Appointment | FollowUp, moved: bool = False, now: dt.datetime | None = None
 ) -> None:
-    """Make the follow-up's reminder rows match its time, status and the patient's consent.
-    Called inside the transaction that changes the follow-up; rows are locked, so a worker
+    """Make the reminder rows of an appointment or follow-up match its time, status and the
+    patient's consent. Called inside the transaction that changes it; rows are locked, so a worker
     holding one finishes first and a task in flight loses its lease. A reminder before an
     appointment whose moment has passed is not planned (booked late, or moved closer)."""
     now = now or timezone.now()
-    policy = policy_for(follow_up.patient.clinic)
-    wanted = reminder_schedule(follow_up=follow_up, policy=policy)
-    rows = {(r.channel, r.kind): r for r in follow_up.reminders.select_for_update()}
+    policy = policy_for(subject.patient.clinic)
+    wanted = reminder_schedule(subject=subject, policy=policy)
+    rows = {(r.channel, r.kind): r for r in subject.reminders.select_for_update()}
     unsent = (Reminder.Status.PENDING, Reminder.Status.SENDING)
 
     def too_late(kind: str, send_at: dt.datetime) -> bool:
@@ -171,7 +176,7 @@ def reminders_sync(
                 answered_at=None,
             )
     Reminder.objects.bulk_create(
-        reminders_planned(follow_up=follow_up, policy=policy, now=now, existing=rows.keys())
+        reminders_planned(subject=subject, policy=policy, now=now, existing=rows.keys())
     )
 
 
@@ -181,17 +186,18 @@ def _too_late(kind: str, send_at: dt.datetime, now: dt.datetime) -> bool:
 
 def reminders_planned(
     *,
-    follow_up: FollowUp,
+    subject: Appointment | FollowUp,
     policy: ReminderPolicy,
     now: dt.datetime,
     existing: Collection[tuple[str, str]] = (),
 ) -> list[Reminder]:
-    """The reminder rows (unsaved) a follow-up booked at `now` gets under `policy`, but for the
-    (channel, kind) pairs it has already. `reminders_sync` saves them; the demo writer
-    (demo/writer.py) plans its follow-ups' rows with it, so they are the ones booking makes."""
-    wanted = reminder_schedule(follow_up=follow_up, policy=policy)
+    """The reminder rows (unsaved) an appointment or follow-up booked at `now` gets under
+    `policy`, but for the (channel, kind) pairs it has already. `reminders_sync` saves them; the
+    demo writer (demo/writer.py) plans its rows with it, so they are the ones booking makes."""
+    wanted = reminder_schedule(subject=subject, policy=policy)
+    about = {"appointment" if isinstance(subject, Appointment) else "follow_up": subject}
     return [
-        Reminder(follow_up=follow_up, channel=channel, kind=kind, send_at=send_at)
+        Reminder(patient=subject.patient, channel=channel, kind=kind, send_at=send_at, **about)
         for (channel, kind), send_at in wanted.items()
         if (channel, kind) not in existing and not _too_late(kind, send_at, now)
     ]
@@ -208,7 +214,7 @@ def reminder_resend(*, reminder: Reminder, actor: User) -> Reminder:
     """Front desk sends a failed reminder again, now."""
     row = (
         Reminder.objects.select_for_update(of=("self",))
-        .select_related("follow_up__patient")
+        .select_related("patient")
         .get(pk=reminder.pk)
     )
     if row.status != Reminder.Status.FAILED:
@@ -222,9 +228,7 @@ def reminder_resend(*, reminder: Reminder, actor: User) -> Reminder:
         claimed_at=None,
         last_error="",
     )
-    audit_record(
-        action=AuditEvent.Action.UPDATE, actor=actor, obj=row, patient=row.follow_up.patient
-    )
+    audit_record(action=AuditEvent.Action.UPDATE, actor=actor, obj=row, patient=row.patient)
     return row
 
 
@@ -393,18 +397,23 @@ def reminders_send(*, reminder_ids: list[int], lease: str) -> Counter:
 
 
 def _why_not(row: Reminder, *, policy: ReminderPolicy, now: dt.datetime) -> str:
-    follow_up = row.follow_up
-    patient = follow_up.patient
-    if not follow_up.is_open:
-        return f"The follow-up is {follow_up.get_status_display().lower()}."
+    subject = row.subject
+    patient = row.patient
+    # The news that a slot was taken goes out about an offer that is closed by then.
+    if not subject.is_open and row.kind != Reminder.Kind.SLOT_TAKEN:
+        what = "offer" if row.offer_id else "appointment" if row.appointment_id else "follow-up"
+        status = subject.get_status_display().lower()
+        if row.offer_id and status == "offered":
+            status = "expired"
+        return f"The {what} is {status}."
     if row.channel not in policy.channels:
         return "The clinic no longer sends reminders on this channel."
     if row.channel not in reachable_channels(patient=patient, policy=policy):
         return "The patient has not consented to this channel, or left no address for it."
-    if row.kind in BEFORE_KINDS and follow_up.due_at <= now:
+    if row.kind in BEFORE_KINDS and subject.due_at <= now:
         return "The appointment has already passed."
-    if row.kind == Reminder.Kind.CHECK_IN_REQUEST:
-        check_in = CheckIn.objects.filter(session_id=follow_up.session_id).first()
+    if row.kind == Reminder.Kind.CHECK_IN_REQUEST and row.follow_up is not None:
+        check_in = CheckIn.objects.filter(session_id=row.follow_up.session_id).first()
         if check_in is not None and check_in.completed_at is not None:
             return "The patient has already answered the check-in."
     return ""
@@ -418,8 +427,8 @@ def answer_token(row: Reminder) -> str:
 
 
 def message_key(row: Reminder) -> str:
-    """Stable across retries of one message; new when the follow-up moves (a new message)."""
-    return f"reminder-{row.pk}-{int(row.follow_up.due_at.timestamp())}"
+    """Stable across retries of one message; new when the appointment moves (a new message)."""
+    return f"reminder-{row.pk}-{int(row.subject.due_at.timestamp())}"
 
 
 def _check_in_link_token(row: Reminder) -> str:
@@ -428,6 +437,7 @@ def _check_in_link_token(row: Reminder) -> str:
     it is derived from the session, not the message, so the email and the text message carry
     the same link and neither stops the other working (a check-in keeps one token hash)."""
     follow_up = row.follow_up
+    assert follow_up is not None  # a check-in request is a follow-up's
     raw = salted_hmac("reminders.check_in", f"check-in-{follow_up.session_id}").hexdigest()
     check_in = CheckIn.objects.filter(session_id=follow_up.session_id).first()
     if check_in is None:
@@ -439,13 +449,22 @@ def _check_in_link_token(row: Reminder) -> str:
 
 
 def _compose(row: Reminder) -> channels.OutgoingMessage:
-    follow_up = row.follow_up
-    patient = follow_up.patient
+    about = row.subject
+    patient = row.patient
     clinic = patient.clinic
-    context: dict = {"patient": patient, "clinic": clinic, "follow_up": follow_up, "reminder": row}
+    context: dict = {"patient": patient, "clinic": clinic, "reminder": row}
     if row.kind == Reminder.Kind.CHECK_IN_REQUEST:
         template = "check_in"
         context["link"] = f"{settings.SITE_URL}/check-in/{_check_in_link_token(row)}/"
+    elif row.kind == Reminder.Kind.SLOT_TAKEN:
+        template = "slot_taken"
+    elif row.kind == Reminder.Kind.SLOT_OFFER:
+        template = "slot_offer"
+        raw = answer_token(row)
+        row.answer_token_hash = token_hash(raw)
+        context["link"] = f"{settings.SITE_URL}/waitlist/offer/{raw}/"
+        if row.offer is not None:
+            context["expires"] = row.offer.expires_at
     else:
         template = "appointment"
         raw = answer_token(row)
@@ -455,21 +474,19 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
     with translation.override(language), timezone.override(clinic.zone):
         # The date and time stand on their own line: English formats end in "p.m.", and a
         # sentence's full stop after it read "6:14 p.m..".
-        context["when"] = formats.date_format(
-            timezone.localtime(follow_up.due_at), "DATETIME_FORMAT"
-        )
+        context["when"] = formats.date_format(timezone.localtime(about.due_at), "DATETIME_FORMAT")
+        if "expires" in context:
+            context["expires"] = formats.time_format(timezone.localtime(context["expires"]))
         lang = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         body = render_to_string(f"scheduling/messages/{lang}/{template}_body.txt", context)
-        subject = ""
+        title = ""
         if row.channel == Channel.EMAIL:  # a text message has no subject
-            subject = render_to_string(
-                f"scheduling/messages/{lang}/{template}_subject.txt", context
-            )
+            title = render_to_string(f"scheduling/messages/{lang}/{template}_subject.txt", context)
     to = patient.email if row.channel == Channel.EMAIL else patient.phone
     return channels.OutgoingMessage(
         channel=row.channel,
         to=to,
-        subject=" ".join(subject.split()),
+        subject=" ".join(title.split()),
         body=body.strip(),
         idempotency_key=message_key(row),
     )
@@ -500,7 +517,13 @@ def reminder_send(*, reminder_id: int, lease: str) -> str:
             iter(
                 Reminder.objects.select_for_update(of=("self",))
                 # The policy rides along in the same query: every round trip counts here.
-                .select_related("follow_up__patient__clinic__reminder_policy")
+                .select_related(
+                    "patient__clinic__reminder_policy",
+                    "appointment",
+                    "follow_up",
+                    "offer__slot",
+                    "offer__entry",
+                )
                 .filter(pk=reminder_id)
                 .order_by()
             ),
@@ -508,7 +531,7 @@ def reminder_send(*, reminder_id: int, lease: str) -> str:
         )
         if row is None or row.status != Reminder.Status.SENDING or str(row.lease) != lease:
             return "stale"
-        clinic = row.follow_up.patient.clinic
+        clinic = row.patient.clinic
         try:
             policy = clinic.reminder_policy
         except ReminderPolicy.DoesNotExist:
@@ -551,9 +574,15 @@ def _record_accepted(row: Reminder, *, provider_id: str) -> None:
     not lost and the message not sent again. It holds whoever's lease the row is under by now:
     if it was reclaimed meanwhile, the message it carries (same key, same appointment time) is
     the one the provider accepted, and the new holder finds it sent."""
-    accepted = Reminder.objects.filter(
-        pk=row.pk, status=Reminder.Status.SENDING, follow_up__due_at=row.follow_up.due_at
-    )
+    # The same time as the message said: a row moved meanwhile is a new message to send.
+    when = row.subject.due_at
+    if row.appointment_id:
+        same_time = Q(appointment__starts_at=when)
+    elif row.follow_up_id:
+        same_time = Q(follow_up__due_at=when)
+    else:
+        same_time = Q()  # an offer's slot never moves
+    accepted = Reminder.objects.filter(same_time, pk=row.pk, status=Reminder.Status.SENDING)
     values = {
         "status": Reminder.Status.SENT,
         "sent_at": timezone.now(),

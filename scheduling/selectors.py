@@ -1,9 +1,10 @@
-"""Reads about follow-ups and their reminders, for the front desk (writes: follow_ups.py)."""
+"""Reads about appointments, follow-ups and their reminders, for the front desk (writes:
+appointments.py, follow_ups.py; the book's grid: book.py)."""
 
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clinic.models import Clinic, Role
@@ -11,7 +12,17 @@ from clinic.permissions import visible
 from clinic.types import User
 from patients.models import Patient
 
-from .models import FollowUp, Reminder
+from .hours import WEEKDAYS, free_slots
+from .models import (
+    Appointment,
+    FollowUp,
+    Reminder,
+    Room,
+    WaitlistEntry,
+    WaitlistOffer,
+    WorkingHours,
+    WorkingHoursException,
+)
 
 OPEN = (FollowUp.Status.PLANNED, FollowUp.Status.CONFIRMED)
 
@@ -111,3 +122,129 @@ def follow_ups_of_session(*, session) -> QuerySet:
 def reminder_get(*, user: User, pk: int) -> Reminder:
     """One reminder the user may see; Reminder.DoesNotExist otherwise (the view answers 404)."""
     return visible(user, Reminder).get(pk=pk)
+
+
+def appointment_detail(*, user, pk: int) -> Appointment:
+    """One appointment the user may see (Appointment.DoesNotExist otherwise), with its
+    reminders."""
+    return (
+        visible(user, Appointment)
+        .select_related("patient__clinic", "therapist", "room", "cancelled_by", "follow_up")
+        .prefetch_related(Prefetch("reminders", queryset=Reminder.objects.order_by("send_at")))
+        .get(pk=pk)
+    )
+
+
+def clinic_rooms(*, clinic: Clinic) -> QuerySet:
+    return Room.objects.filter(clinic=clinic).order_by("name")
+
+
+def book_requests(*, user, clinic: Clinic) -> QuerySet:
+    """Booking requests waiting to be placed on the book: open appointment follow-ups."""
+    return (
+        visible(user, FollowUp)
+        .filter(patient__clinic=clinic, kind=FollowUp.Kind.APPOINTMENT, status__in=OPEN)
+        .select_related("patient", "therapist")
+        .order_by("due_at", "id")
+    )
+
+
+def book_today(*, user, start: dt.datetime, end: dt.datetime, limit: int) -> dict:
+    """The home page's "Today" from the book: the day's appointments (bounded) and how many are
+    expected, arrived, in treatment, done and no-show (one aggregate)."""
+    appointments = visible(user, Appointment).filter(starts_at__gte=start, starts_at__lt=end)
+    S = Appointment.Status
+    counts = appointments.aggregate(
+        **{status: Count("id", filter=Q(status=status)) for status in S.values}
+    )
+    rows = list(
+        appointments.exclude(status=S.CANCELLED)
+        .select_related("patient", "therapist")
+        .only(
+            "starts_at",
+            "status",
+            "kind",
+            "patient__first_name",
+            "patient__last_name",
+            "therapist__first_name",
+            "therapist__last_name",
+            "therapist__username",
+        )
+        .order_by("starts_at", "id")[:limit]
+    )
+    return {"appointments": rows, "counts": counts}
+
+
+def therapist_hours(*, clinic: Clinic, therapist, today: dt.date) -> dict:
+    """A therapist's weekly hours, each (its day's name, the row), and the exceptions not yet
+    over, for the hours page."""
+    names = dict(WEEKDAYS)
+    weekly = WorkingHours.objects.filter(clinic=clinic, therapist=therapist).order_by(
+        "weekday", "starts"
+    )
+    return {
+        "weekly": [(names[row.weekday], row) for row in weekly],
+        "exceptions": list(
+            WorkingHoursException.objects.filter(
+                clinic=clinic, therapist=therapist, last_day__gte=today
+            ).order_by("first_day", "starts")
+        ),
+    }
+
+
+def hours_row_get(*, user, clinic: Clinic, model, pk: int):
+    """One row of hours (weekly or exception) of the clinic; model.DoesNotExist otherwise."""
+    return visible(user, model).select_related("clinic").get(clinic=clinic, pk=pk)
+
+
+def next_free_times(
+    *, clinic: Clinic, therapist_id: str, minutes: int = 45, count: int = 6
+) -> list[dt.datetime]:
+    """The booking form's "next free times" for a therapist of the clinic (none for anyone
+    else, or for a therapist whose hours are not kept)."""
+    if (
+        not therapist_id.isdigit()
+        or not clinic_therapists(clinic=clinic).filter(pk=int(therapist_id)).exists()
+    ):
+        return []
+    return free_slots(
+        clinic=clinic,
+        therapist_id=int(therapist_id),
+        duration_minutes=minutes,
+        after=timezone.now(),
+        count=count,
+    )
+
+
+# --- the waitlist -------------------------------------------------------------------------------
+
+
+def waitlist_for_desk(*, user, clinic: Clinic) -> QuerySet:
+    """One clinic's waiting entries, first requested first, each with its open offer."""
+    open_offers = WaitlistOffer.objects.filter(status=WaitlistOffer.Status.OFFERED).select_related(
+        "slot__therapist"
+    )
+    return (
+        visible(user, WaitlistEntry)
+        .filter(clinic=clinic, status=WaitlistEntry.Status.WAITING)
+        .select_related("patient", "therapist", "appointment")
+        .prefetch_related(Prefetch("offers", queryset=open_offers, to_attr="open_offers"))
+        .order_by("created_at", "id")
+    )
+
+
+def waitlist_entry_get(*, user, entry_id: int) -> WaitlistEntry:
+    """One entry the user may see; WaitlistEntry.DoesNotExist otherwise."""
+    return visible(user, WaitlistEntry).select_related("patient").get(pk=entry_id)
+
+
+def appointments_to_bring_forward(*, patient: Patient) -> QuerySet:
+    """A patient's future booked appointments: the one a waitlist entry may want earlier."""
+    return Appointment.objects.filter(
+        patient=patient, status=Appointment.Status.BOOKED, starts_at__gt=timezone.now()
+    ).order_by("starts_at")
+
+
+def waiting_entry(*, patient: Patient) -> WaitlistEntry | None:
+    """The patient's waiting entry, if they are on the waitlist (an answer, not a miss)."""
+    return patient.waitlist.filter(status=WaitlistEntry.Status.WAITING).first()

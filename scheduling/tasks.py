@@ -6,7 +6,7 @@ import datetime as dt
 from celery import shared_task
 from kombu.exceptions import OperationalError as BrokerError
 
-from . import erasure, reminders
+from . import erasure, reminders, waitlist
 
 # A dropped database connection (or a broker that is briefly gone, for the sweep's hand-over) is
 # retried with backoff: 1, 2, 4, 8 s with jitter. Both tasks are idempotent: a sweep claims only
@@ -43,3 +43,10 @@ def reminders_send(reminder_ids: list[int], lease: str) -> dict:
 @shared_task(name="treatments.patients_erase_due")
 def patients_erase_due() -> int:
     return erasure.patients_erase_due()
+
+
+@shared_task(
+    name="scheduling.waitlist_offers_expire", autoretry_for=reminders.DATABASE_ERRORS, **RETRY
+)
+def waitlist_offers_expire() -> int:
+    return waitlist.waitlist_offers_expire()

@@ -108,7 +108,13 @@ def _seed(count: int) -> None:
     )
     Reminder.objects.bulk_create(
         (
-            Reminder(follow_up=f, channel="sms", kind=kind, send_at=now - dt.timedelta(seconds=1))
+            Reminder(
+                follow_up=f,
+                patient_id=f.patient_id,
+                channel="sms",
+                kind=kind,
+                send_at=now - dt.timedelta(seconds=1),
+            )
             for f in follow_ups
             for kind in (Reminder.Kind.BEFORE_48H, Reminder.Kind.BEFORE_2H)
         ),

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from clinic.models import Clinic, Membership, Role
 from patients.models import PainScore, PainSource, Patient
-from scheduling.models import FollowUp, Reminder
+from scheduling.models import Appointment, FollowUp, Reminder
 from sessions.models import Muscle, TreatmentSession, TriggerPoint
 from sessions.summaries import summaries_refresh
 
@@ -125,11 +125,25 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     due_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=7))
 
 
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """A row as the database holds it; bookings in tests go through appointment_book."""
+
+    class Meta:
+        model = Appointment
+
+    patient = factory.SubFactory(PatientFactory)
+    clinic = factory.SelfAttribute("patient.clinic")
+    therapist = factory.SubFactory(UserFactory)
+    starts_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=7))
+    ends_at = factory.LazyAttribute(lambda a: a.starts_at + dt.timedelta(minutes=45))
+
+
 class ReminderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Reminder
 
     follow_up = factory.SubFactory(FollowUpFactory)
+    patient = factory.SelfAttribute("follow_up.patient")
     channel = "email"
     kind = Reminder.Kind.BEFORE_48H
     send_at = factory.LazyFunction(timezone.now)

@@ -228,6 +228,12 @@ CELERY_TIMEZONE = "UTC"
 # Beat also asks for one sweep when it starts, and every worker after it (re)connects to the
 # broker, so nothing waits a whole interval after a restart.
 REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=15.0)
+# The waitlist (scheduling/waitlist.py): a freed slot is offered to this many waitlisted patients
+# at once, the first to accept gets it; an offer lasts this long (never past the slot's start)
+# and beat expires offers, offering the slot to the next in line, this often.
+WAITLIST_OFFER_COUNT = env.int("WAITLIST_OFFER_COUNT", default=3)
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=120)
+WAITLIST_EXPIRY_SECONDS = env.float("WAITLIST_EXPIRY_SECONDS", default=60.0)
 # A worker renews the lease of the rows it is sending (a heartbeat, at least every third of this);
 # a row whose heartbeat stopped this long ago (its worker died) is handed out again. It must
 # outlast one provider call: see the check below.
@@ -291,6 +297,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": AUDIT_CHAIN_SECONDS,
         "options": {"expires": AUDIT_CHAIN_SECONDS},
     },
+    # Waitlist offers past their time; their slot goes to the next in line.
+    "waitlist-offers-expire": {
+        "task": "scheduling.waitlist_offers_expire",
+        "schedule": WAITLIST_EXPIRY_SECONDS,
+        "options": {"expires": WAITLIST_EXPIRY_SECONDS},
+    },
     # Records whose retention period after an erasure request has ended (scheduling/erasure.py).
     "patients-erase-due": {"task": "treatments.patients_erase_due", "schedule": 24 * 3600},
 }
@@ -329,6 +341,8 @@ SPECTACULAR_SETTINGS = {
         "AddendumKindEnum": "sessions.models.Addendum.Kind",
         "FollowUpKindEnum": "scheduling.models.FollowUp.Kind",
         "ReminderKindEnum": "scheduling.models.Reminder.Kind",
+        "AppointmentKindEnum": "scheduling.models.Appointment.Kind",
+        "AppointmentStatusEnum": "scheduling.models.Appointment.Status",
         "ChannelEnum": "patients.models.Channel",
     },
     "DESCRIPTION": "Records and outcome reports. Authenticate with a token "

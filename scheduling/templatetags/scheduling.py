@@ -10,8 +10,16 @@ from ..forms import session_follow_up_form
 
 register = template.Library()
 
-# The home page's follow-ups of the day are bounded like its other lists.
+# The home page's follow-ups and appointments of the day are bounded like its other lists.
 HOME_FOLLOW_UPS = 100
+HOME_APPOINTMENTS = 100
+
+
+@register.inclusion_tag("scheduling/_book_today.html", takes_context=True)
+def book_today(context) -> dict:
+    """ "Today" from the book: who is expected, arrived, in treatment, done, no-show."""
+    start, end = today_bounds()
+    return selectors.book_today(user=context["user"], start=start, end=end, limit=HOME_APPOINTMENTS)
 
 
 @register.inclusion_tag("scheduling/_follow_ups_today.html", takes_context=True)

@@ -93,4 +93,6 @@ def reminder_resend_view(request: StaffRequest, pk: int):
         messages.error(request, _("Only a failed reminder can be sent again."))
     else:
         messages.success(request, _("The reminder will go out within a minute."))
+    if reminder.appointment_id:
+        return redirect("appointment_detail", pk=reminder.appointment_id)
     return redirect("follow_up_detail", pk=reminder.follow_up_id)

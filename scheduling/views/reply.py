@@ -1,4 +1,5 @@
-"""/follow-ups/reply/<token>/: the patient's confirm/cancel page, from an appointment reminder."""
+"""/follow-ups/reply/<token>/: the patient's confirm/cancel page, from an appointment reminder
+(about an appointment on the book, or an appointment follow-up)."""
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
@@ -8,8 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from clinic.links import link_lookup, link_unavailable
 
-from ..follow_ups import ReplyLinkUsed, follow_up_reply, reminder_for_reply
 from ..models import Reminder
+from ..replies import ReplyLinkUsed, follow_up_reply, reminder_for_reply
 
 
 @never_cache
@@ -21,25 +22,32 @@ def follow_up_reply_view(request: HttpRequest, token: str):
     reminder, refusal = link_lookup(request, lambda: reminder_for_reply(token=token))
     if refusal:
         return refusal
-    follow_up = reminder.follow_up
-    clinic = follow_up.patient.clinic
+    subject = reminder.subject
+    clinic = reminder.patient.clinic
     answered = None
-    with translation.override(follow_up.patient.preferred_language), timezone.override(clinic.zone):
+    with translation.override(reminder.patient.preferred_language), timezone.override(clinic.zone):
         if request.method == "POST":
             answer = request.POST.get("answer")
             if answer not in ("confirm", "cancel"):
                 raise Http404
             try:
-                follow_up = follow_up_reply(token=token, confirm=answer == "confirm")
+                subject = follow_up_reply(token=token, confirm=answer == "confirm")
                 answered = answer
             except Reminder.DoesNotExist:  # expired while the page was open
                 return link_unavailable(request)
             except ReplyLinkUsed:  # answered meanwhile (a double tap): show what stands
                 reminder.refresh_from_db()
-                follow_up.refresh_from_db()
-        used = answered is None and (reminder.answered_at is not None or not follow_up.is_open)
+                subject.refresh_from_db()
+        used = answered is None and (reminder.answered_at is not None or not subject.is_open)
         return render(
             request,
             "scheduling/follow_up_reply.html",
-            {"follow_up": follow_up, "clinic": clinic, "answered": answered, "used": used},
+            {
+                "subject": subject,
+                "clinic": clinic,
+                "answered": answered,
+                "used": used,
+                # An appointment still to come may be brought forward: the waitlist's own page.
+                "token": token if reminder.appointment_id and subject.is_open else "",
+            },
         )

@@ -80,7 +80,25 @@
     );
   }
 
-  function render(outcomes, muscles, curve, psfs, rom) {
+  function count(template, values) {
+    return template.replace(/%\((\w+)\)s/g, (_, name) => show(values[name]));
+  }
+
+  function renderOperations(book) {
+    kpi("no_show_rate", show(book.no_show_rate, " %"));
+    kpi("no_shows", show(book.no_shows) + " " + count(text.ofAppointments, { count: book.attended + book.no_shows }));
+    kpi("late_cancellation_rate", show(book.late_cancellation_rate, " %"));
+    kpi("cancelled_late", count(text.withinHours, { hours: book.late_cancellation_hours }) + ": " +
+      show(book.cancelled_late) + " " + count(text.ofAppointments, { count: book.appointments }));
+    kpi("rebooking_rate", show(book.rebooking_rate, " %"));
+    kpi("rebooked", show(book.rebooked) + " " + count(text.ofAttended, { count: book.attended }));
+    kpi("patients_seen", show(book.patients_seen));
+    kpi("new_returning", count(text.newReturning, { new: book.new_patients, returning: book.returning_patients }));
+    fillTable("utilisation", book.by_therapist);
+  }
+
+  function render(outcomes, muscles, curve, psfs, rom, book) {
+    renderOperations(book);
     const total = outcomes.total;
     kpi("patients", show(total.patients));
     kpi("courses", text.courses + ": " + show(total.courses));
@@ -131,7 +149,7 @@
       // One report at a time: each is a whole-clinic aggregate, and five at once would only
       // compete for the same database CPU (and share one connection in the SQLite test server).
       const answers = [];
-      for (const name of ["outcomes", "trigger-points", "check-in-curve", "psfs", "rom"]) {
+      for (const name of ["outcomes", "trigger-points", "check-in-curve", "psfs", "rom", "operations"]) {
         answers.push(await read(config.urls[name], qs));
         if (mine !== generation) return;
       }

@@ -20,10 +20,11 @@ from clinic.api_tokens import api_token_issue
 from clinic.models import AuditEvent, Role
 from clinic.tokens import token_new
 from patients.models import IntakeInvitation, IntakeSubmission
-from scheduling.models import Reminder
+from scheduling.models import FreedSlot, Reminder, WaitlistEntry, WaitlistOffer
 from sessions.check_ins import check_in_issue
 from sessions.models import MobilityMeasurement, Movement, SoapTemplate
 from tests.factories import (
+    AppointmentFactory,
     FollowUpFactory,
     MembershipFactory,
     PainScoreFactory,
@@ -63,13 +64,36 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
     )
     follow_up = FollowUpFactory(patient=patient, session=session)
     reply_raw, reply_hash = token_new()
+    appointment = AppointmentFactory(patient=patient, therapist=therapist)
     reminder = Reminder.objects.create(
         follow_up=follow_up,
+        patient=patient,
         channel="email",
         kind="before_48h",
         send_at=timezone.now(),
         status="failed",
         answer_token_hash=reply_hash,
+    )
+    entry = WaitlistEntry.objects.create(
+        clinic=clinic_a, patient=patient, until=timezone.localdate() + dt.timedelta(days=9)
+    )
+    slot = FreedSlot.objects.create(
+        clinic=clinic_a,
+        therapist=therapist,
+        starts_at=timezone.now() + dt.timedelta(days=2),
+        ends_at=timezone.now() + dt.timedelta(days=2, minutes=45),
+    )
+    offer = WaitlistOffer.objects.create(
+        slot=slot, entry=entry, expires_at=timezone.now() + dt.timedelta(hours=2)
+    )
+    offer_raw, offer_hash = token_new()
+    offer_reminder = Reminder.objects.create(
+        patient=patient,
+        offer=offer,
+        channel="email",
+        kind="slot_offer",
+        send_at=timezone.now(),
+        answer_token_hash=offer_hash,
     )
     intake_raw, intake_hash = token_new()
     now = timezone.now()
@@ -107,6 +131,7 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
         "soap_template": template.pk,
         "session": session.pk,
         "follow_up": follow_up.pk,
+        "appointment": appointment.pk,
         "trigger_point": trigger_point.pk,
         "pain_score": pain_score.pk,
         "mobility": mobility.pk,
@@ -118,6 +143,9 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
         "intake_token": intake_raw,
         "check_in_token": check_in_raw,
         "reply_token": reply_raw,
+        "waitlist_entry": entry.pk,
+        "offer_reminder": offer_reminder.pk,
+        "offer_token": offer_raw,
         "users": {
             "therapist": therapist,
             "front_desk": front_desk,
@@ -194,6 +222,16 @@ MATRIX = {
     "follow_up_plan": ("post", "/sessions/{session}/follow-up", CLINICAL_A),
     "check_in_thanks": ("get", "/check-in/thanks/", ALL_OK),
     "check_in": ("get", "/check-in/{check_in_token}/", ALL_OK),
+    "book_day": ("get", "/book/", STAFF),
+    "book_week": ("get", "/book/week/", STAFF),
+    "working_hours": ("get", "/book/hours/", ("login", "403", "403", "ok", "403")),
+    "appointment_new": ("get", "/appointments/new/?patient={patient}", CLINIC_A),
+    "appointment_detail": ("get", "/appointments/{appointment}/", CLINIC_A),
+    "appointment_move": ("post", "/appointments/{appointment}/move/", CLINIC_A),
+    "appointment_status": ("post", "/appointments/{appointment}/status/", CLINIC_A),
+    "appointment_session": (  # a session is started by clinical staff
+        "post", "/appointments/{appointment}/session/", ("login", "ok", "403", "ok", "404"),
+    ),
     "follow_up_list": ("get", "/follow-ups/", STAFF),
     "follow_up_new": ("get", "/follow-ups/new/?patient={patient}", CLINIC_A),
     "reminder_policy": ("get", "/follow-ups/policy/", ("login", "403", "403", "ok", "403")),
@@ -211,6 +249,11 @@ MATRIX = {
     "follow_up_status": ("post", "/follow-ups/{follow_up}/status/", CLINIC_A),
     "reminder_resend": ("post", "/follow-ups/reminders/{reminder}/resend/", CLINIC_A),
     "follow_up_reply": ("get", "/follow-ups/reply/{reply_token}/", ALL_OK),
+    "waitlist_list": ("get", "/waitlist/", STAFF),
+    "waitlist_new": ("get", "/waitlist/new/?patient={patient}", CLINIC_A),
+    "waitlist_withdraw": ("post", "/waitlist/{waitlist_entry}/withdraw/", CLINIC_A),
+    "waitlist_join": ("get", "/waitlist/join/{reply_token}/", ("404",) * 5),  # a follow-up's
+    "waitlist_offer": ("get", "/waitlist/offer/{offer_token}/", ALL_OK),
     "patient_fhir_bundle": (
         "get", "/api/v1/patients/{patient}/fhir/", ("denied", "ok", "404", "ok", "404"),
     ),
@@ -245,15 +288,23 @@ MATRIX = {
     "trigger-point-detail": ("get", "/api/v1/trigger-points/{trigger_point}/", API_CLINICAL_A),
     "mobility-list": ("get", "/api/v1/mobility/", API_CLINICAL),
     "mobility-detail": ("get", "/api/v1/mobility/{mobility}/", API_CLINICAL_A),
+    "appointment-list": ("get", "/api/v1/appointments/", ("denied", "ok", "ok", "ok", "ok")),
+    "appointment-detail": ("get", "/api/v1/appointments/{appointment}/", API_A),
+    "appointment-move": ("post", "/api/v1/appointments/{appointment}/move/", API_A),
+    "appointment-set-status": ("post", "/api/v1/appointments/{appointment}/status/", API_A),
     "follow-up-list": ("get", "/api/v1/follow-ups/", ("denied", "ok", "ok", "ok", "ok")),
     "follow-up-detail": ("get", "/api/v1/follow-ups/{follow_up}/", API_A),
     "reminder-list": ("get", "/api/v1/reminders/", ("denied", "ok", "ok", "ok", "ok")),
     "reminder-detail": ("get", "/api/v1/reminders/{reminder}/", API_A),
+    "waitlist-entry-list": ("get", "/api/v1/waitlist/", ("denied", "ok", "ok", "ok", "ok")),
+    "waitlist-entry-detail": ("get", "/api/v1/waitlist/{waitlist_entry}/", API_A),
+    "waitlist-entry-withdraw": ("post", "/api/v1/waitlist/{waitlist_entry}/withdraw/", API_A),
     "report-outcomes": ("get", "/api/v1/reports/outcomes/", API_MANAGER),
     "report-trigger-points": ("get", "/api/v1/reports/trigger-points/", API_MANAGER),
     "report-check-in-curve": ("get", "/api/v1/reports/check-in-curve/", API_MANAGER),
     "report-psfs": ("get", "/api/v1/reports/psfs/", API_MANAGER),
     "report-rom": ("get", "/api/v1/reports/rom/", API_MANAGER),
+    "report-operations": ("get", "/api/v1/reports/operations/", API_MANAGER),
     "report-pain-trend": (
         "get", "/api/v1/reports/patients/{patient}/pain-trend/", API_CLINICAL_A,
     ),
@@ -266,7 +317,13 @@ MATRIX = {
 }  # fmt: skip
 
 # Links a patient holds open their own form only; a forged one is the same friendly 404.
-FORGED_LINKS = ("/intake/{forged}/", "/check-in/{forged}/", "/follow-ups/reply/{forged}/")
+FORGED_LINKS = (
+    "/intake/{forged}/",
+    "/check-in/{forged}/",
+    "/follow-ups/reply/{forged}/",
+    "/waitlist/join/{forged}/",
+    "/waitlist/offer/{forged}/",
+)
 
 
 def _routes(patterns, prefix=""):
@@ -326,7 +383,9 @@ LISTS = {
     "/api/v1/trigger-points/": "trigger_point",
     "/api/v1/mobility/": "mobility",
     "/api/v1/follow-ups/": "follow_up",
+    "/api/v1/appointments/": "appointment",
     "/api/v1/reminders/": "reminder",
+    "/api/v1/waitlist/": "waitlist_entry",
 }
 
 
@@ -337,7 +396,8 @@ def test_api_lists_hold_the_callers_clinic_only(client, world):
     client.force_login(world["users"]["manager"])
     for url, key in LISTS.items():
         ids = {row["id"] for row in client.get(url).json()["results"]}
-        assert ids == ({world[key], world["erasable"]} if key == "patient" else {world[key]}), url
+        also = {"patient": "erasable", "reminder": "offer_reminder"}.get(key)
+        assert ids == ({world[key], world[also]} if also else {world[key]}), url
 
 
 def test_forged_patient_links_open_nothing(client, world):
@@ -390,6 +450,8 @@ AUDITED = (
     "follow-up-detail",
     "reminder-list",
     "reminder-detail",
+    "waitlist-entry-list",
+    "waitlist-entry-detail",
     "report-pain-trend",
     "report-mobility-trend",
 )

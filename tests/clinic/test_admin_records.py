@@ -21,6 +21,7 @@ from sessions.models import (
 )
 from sessions.services import session_sign
 from tests.factories import (
+    AppointmentFactory,
     FollowUpFactory,
     PainScoreFactory,
     ReminderFactory,
@@ -141,6 +142,7 @@ def test_every_admin_list_and_opened_row_of_patient_data_leaves_an_audit_row(
         session.addenda.get(),
         FollowUp.objects.filter(session=session).first(),
         Reminder.objects.first(),
+        AppointmentFactory(patient=patient, therapist=session.therapist),
     ]
     silent = []
     for obj in opened:

@@ -103,6 +103,7 @@ def test_a_saved_reminder_policy_stays_on_the_clinic_it_was_saved_for(
         "quiet_hours_start": "22:00",
         "quiet_hours_end": "07:30",
         "sms_enabled": "on",
+        "late_cancellation_hours": 24,
     }
 
     response = client.post(f"/follow-ups/policy/?clinic={clinic_a.slug}", data)

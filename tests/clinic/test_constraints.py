@@ -61,11 +61,19 @@ def test_database_rejects_impossible_trigger_point_values(field, value):
 def test_database_rejects_a_second_reminder_for_the_same_follow_up_channel_and_kind():
     first = ReminderFactory()
     duplicate = Reminder(
-        follow_up=first.follow_up, channel=first.channel, kind=first.kind, send_at=first.send_at
+        follow_up=first.follow_up,
+        patient=first.patient,
+        channel=first.channel,
+        kind=first.kind,
+        send_at=first.send_at,
     )
     assert _rejected(lambda: Reminder.objects.bulk_create([duplicate]))
     other_channel = Reminder(
-        follow_up=first.follow_up, channel="sms", kind=first.kind, send_at=first.send_at
+        follow_up=first.follow_up,
+        patient=first.patient,
+        channel="sms",
+        kind=first.kind,
+        send_at=first.send_at,
     )
     Reminder.objects.bulk_create([other_channel])
     assert first.follow_up.reminders.count() == 2

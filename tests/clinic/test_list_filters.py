@@ -7,7 +7,9 @@ from django_filters import ModelChoiceFilter, ModelMultipleChoiceFilter, NumberF
 
 from clinic.rest import ScopedFilterBackend
 from config.api import router
+from scheduling.models import Room
 from tests.factories import (
+    AppointmentFactory,
     FollowUpFactory,
     PainScoreFactory,
     ReminderFactory,
@@ -28,11 +30,15 @@ def foreign(patient_b, stranger):
     PainScoreFactory(patient=patient_b, session=session)
     follow_up = FollowUpFactory(patient=patient_b, session=session)
     ReminderFactory(follow_up=follow_up)
+    room = Room.objects.create(clinic=patient_b.clinic, name="Room B")
+    appointment = AppointmentFactory(patient=patient_b, therapist=stranger, room=room)
     return {
         "patient": patient_b.pk,
         "session": session.pk,
         "therapist": stranger.pk,
         "follow_up": follow_up.pk,
+        "room": room.pk,
+        "appointment": appointment.pk,
     }
 
 

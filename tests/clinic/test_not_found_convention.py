@@ -14,8 +14,8 @@ from clinic.selectors import clinic_resolve, unlockable_staff
 from interop.selectors import patient_record
 from patients.models import IntakeInvitation, IntakeSubmission, Patient
 from patients.selectors import intake_get, intake_invitation_open, intake_summary_get, patient_get
-from scheduling.follow_ups import reminder_for_reply
 from scheduling.models import FollowUp, Reminder
+from scheduling.replies import reminder_for_reply
 from scheduling.selectors import follow_up_detail, reminder_get
 from sessions.check_ins import check_in_open
 from sessions.models import CheckIn, TreatmentSession

@@ -147,7 +147,14 @@ def test_every_scoped_model_knows_its_patient(world):
 
     scoped = [model for model in apps.get_models() if hasattr(model, "clinic_lookup")]
     without = {model._meta.label for model in scoped if patient_path(model) is None}
-    assert without == {"scheduling.ReminderPolicy"}
+    # A clinic's settings and its book's frame: rooms, therapists' hours, freed time.
+    assert without == {
+        "scheduling.FreedSlot",
+        "scheduling.ReminderPolicy",
+        "scheduling.Room",
+        "scheduling.WorkingHours",
+        "scheduling.WorkingHoursException",
+    }
     manager = world["users"]["manager"]
     for model in scoped:
         visible(manager, model).count()  # every path is a valid lookup

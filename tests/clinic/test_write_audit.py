@@ -14,7 +14,7 @@ from django.utils import timezone
 from clinic.models import AuditEvent
 from patients import imports, services
 from patients.models import IntakeInvitation, IntakeSubmission, Patient
-from scheduling import erasure, follow_ups, reminders
+from scheduling import appointments, erasure, follow_ups, reminders, replies, working_hours
 from scheduling.models import FollowUp, Reminder
 from sessions import check_ins
 from sessions import services as session_services
@@ -32,6 +32,10 @@ MODULES = (
     "scheduling.reminders",
     "sessions.check_ins",
     "scheduling.erasure",
+    "scheduling.replies",
+    "scheduling.appointments",
+    "scheduling.hours",
+    "scheduling.working_hours",
 )
 
 # Public functions of those modules that write nothing of a patient's, and why.
@@ -51,6 +55,11 @@ NOT_WRITES = {
     "reply_link_expires_at": "arithmetic",
     "policy_for": "creates a clinic's default policy (no patient data) on first read",
     "check_in_open": "a read",
+    "require_future": "a check",
+    "require_treating": "a check",
+    "within_hours": "a read",
+    "working_intervals": "a read",
+    "free_slots": "a read",
     "check_in_regions": "a read",
     # Called only inside the audited writes above, in their transaction.
     "reminders_sync": "part of each audited follow-up write",
@@ -220,12 +229,95 @@ def _follow_up_cancel(c):
     return {"actor": c["front_desk"]}, c["patient"].pk
 
 
+def _booked(c):
+    return appointments.appointment_book(
+        patient=c["patient"],
+        therapist=c["therapist"],
+        starts_at=_due(),
+        duration_minutes=45,
+        actor=c["front_desk"],
+    )
+
+
+def _appointment_book(c):
+    _booked(c)
+    return {"actor": c["front_desk"]}, c["patient"].pk
+
+
+def _appointment_move(c):
+    appointment = _booked(c)
+    later = appointment.starts_at + dt.timedelta(hours=2)
+    appointments.appointment_move(appointment=appointment, starts_at=later, actor=c["manager"])
+    return {"actor": c["manager"]}, c["patient"].pk
+
+
+def _appointment_set_status(c):
+    appointment = _booked(c)
+    appointments.appointment_set_status(
+        appointment=appointment, status="cancelled", actor=c["manager"], reason="ill"
+    )
+    return {"actor": c["manager"]}, c["patient"].pk
+
+
+def _appointment_confirm(c):
+    appointments.appointment_confirm(appointment=_booked(c), actor_label="patient-link")
+    return {"actor_label": "patient-link"}, c["patient"].pk
+
+
+def _appointment_start_session(c):
+    appointments.appointment_start_session(appointment=_booked(c), actor=c["therapist"])
+    return {"actor": c["therapist"], "object_type": "scheduling.appointment"}, c["patient"].pk
+
+
+def _appointment_complete(c):
+    session = appointments.appointment_start_session(appointment=_booked(c), actor=c["therapist"])
+    session_services.session_update(
+        session=session,
+        user=c["therapist"],
+        fields={"subjective": "Neck stiff"},
+        pain=[{"source": "pre_session", "region": "neck_back", "side": "right", "score": 6}],
+    )
+    appointments.appointment_complete(session=session, actor=c["manager"])
+    return {"actor": c["manager"]}, c["patient"].pk
+
+
+def _working_hours_add(c):
+    working_hours.working_hours_add(
+        clinic=c["clinic"],
+        therapist=c["therapist"],
+        weekday=0,
+        starts=dt.time(9),
+        ends=dt.time(17),
+        actor=c["manager"],
+    )
+    return {"actor": c["manager"]}, None
+
+
+def _hours_exception_add(c):
+    day = timezone.localdate() + dt.timedelta(days=3)
+    working_hours.hours_exception_add(
+        clinic=c["clinic"],
+        therapist=c["therapist"],
+        first_day=day,
+        last_day=day,
+        actor=c["manager"],
+    )
+    return {"actor": c["manager"]}, None
+
+
+def _working_hours_remove(c):
+    _working_hours_add(c)
+    row = working_hours.WorkingHours.objects.get()
+    working_hours.working_hours_remove(row=row, actor=c["manager"])
+    return {"actor": c["manager"], "action": "update"}, None
+
+
 def _follow_up_reply(c):
     raw = "reply-token-for-the-test"
     from clinic.tokens import token_hash
 
     Reminder.objects.filter(pk=c["reminder"].pk).update(answer_token_hash=token_hash(raw))
-    follow_ups.follow_up_reply(token=raw, confirm=True)
+    replies.follow_up_reply(token=raw, confirm=True)
     return {"actor_label": "patient-link"}, c["patient"].pk
 
 
@@ -296,6 +388,15 @@ WRITES = {
     "follow_up_set_status": _follow_up_set_status,
     "follow_up_cancel": _follow_up_cancel,
     "follow_up_reply": _follow_up_reply,
+    "appointment_book": _appointment_book,
+    "appointment_move": _appointment_move,
+    "appointment_set_status": _appointment_set_status,
+    "appointment_confirm": _appointment_confirm,
+    "appointment_start_session": _appointment_start_session,
+    "appointment_complete": _appointment_complete,
+    "working_hours_add": _working_hours_add,
+    "hours_exception_add": _hours_exception_add,
+    "working_hours_remove": _working_hours_remove,
     "reminder_resend": _reminder_resend,
     "reminder_policy_update": _reminder_policy_update,
     "check_in_issue": _check_in_issue,

@@ -1,6 +1,6 @@
-"""The demo writer's one bulk path writes what the services would: the reminder rows booking a
-follow-up makes (per the clinic's reminder policy), the reports' derived rows, and the times
-the plan gives; and the demo clinic's reminders go out when they are due."""
+"""The demo writer's one bulk path writes what the services would: the reminder rows booking an
+appointment or a follow-up makes (per the clinic's reminder policy), the reports' derived rows,
+and the times the plan gives; and the demo clinic's reminders go out when they are due."""
 
 import datetime as dt
 from collections import defaultdict
@@ -12,10 +12,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from demo import writer
-from patients.models import PainCourse, PsfsCourse
+from patients.models import PainCourse, Patient, PsfsCourse
 from scheduling import reminders
+from scheduling.appointments import appointment_book
 from scheduling.follow_ups import follow_up_create
-from scheduling.models import FollowUp, Reminder
+from scheduling.models import Appointment, FollowUp, Reminder
 from sessions.models import (
     MobilityCourse,
     SessionPain,
@@ -28,11 +29,20 @@ from sessions.summaries import summaries_refresh
 pytestmark = pytest.mark.django_db
 
 Status = Reminder.Status
-# Every column of a reminder but its id, its follow-up and when the row was made.
+# Every column of a reminder but its id, what it announces and when the row was made.
 REMINDER_COLUMNS = [
     f.attname
     for f in Reminder._meta.concrete_fields
-    if f.attname not in ("id", "follow_up_id", "created_at", "updated_at")
+    if f.attname
+    not in (
+        "id",
+        "patient_id",
+        "appointment_id",
+        "follow_up_id",
+        "offer_id",
+        "created_at",
+        "updated_at",
+    )
 ]
 FOLLOW_UP_COLUMNS = [
     "patient_id",
@@ -47,8 +57,23 @@ FOLLOW_UP_COLUMNS = [
 ]
 
 
-def _reminder_rows(follow_up: FollowUp) -> set[tuple]:
-    return set(follow_up.reminders.values_list(*REMINDER_COLUMNS))
+APPOINTMENT_COLUMNS = [
+    "clinic_id",
+    "patient_id",
+    "therapist_id",
+    "room_id",
+    "kind",
+    "status",
+    "starts_at",
+    "ends_at",
+    "note",
+    "follow_up_id",
+    "created_by_id",
+]
+
+
+def _reminder_rows(subject) -> set[tuple]:
+    return set(subject.reminders.values_list(*REMINDER_COLUMNS))
 
 
 def test_a_demo_follow_up_has_the_reminder_rows_booking_it_through_the_service_makes():
@@ -87,19 +112,49 @@ def test_a_demo_follow_up_has_the_reminder_rows_booking_it_through_the_service_m
     assert not stamped.exclude(updated_at=F("follow_up__created_at")).exists()
 
 
+def test_a_demo_appointment_has_the_reminder_rows_booking_it_through_the_service_makes():
+    """The next visits the demo put on the book are the ones appointment_book makes: within the
+    therapist's hours, free, with the same reminder rows (booked again after freeing the slot)."""
+    writer.seed(seed=7, patients=24)
+    now = timezone.now()
+    demo_booked = list(
+        Appointment.objects.filter(status="booked").select_related("patient__clinic")
+    )
+    assert demo_booked
+    compared = 0
+    for demo in demo_booked:
+        rows = _reminder_rows(demo)
+        demo_columns = Appointment.objects.filter(pk=demo.pk).values_list(*APPOINTMENT_COLUMNS)
+        expected = demo_columns.get()
+        Reminder.objects.filter(appointment=demo).delete()
+        Appointment.objects.filter(pk=demo.pk).update(status="cancelled", cancelled_at=now)
+        booked = appointment_book(
+            patient=demo.patient,
+            therapist=demo.therapist,
+            starts_at=demo.starts_at,
+            duration_minutes=demo.duration_minutes,
+            kind=demo.kind,
+            note=demo.note,
+            actor=demo.created_by,
+        )
+        assert (
+            Appointment.objects.filter(pk=booked.pk).values_list(*APPOINTMENT_COLUMNS).get()
+            == expected
+        )
+        came_due = {r for r in rows if demo.created_at < r[2] <= now}
+        assert rows - came_due == _reminder_rows(booked)
+        compared += not came_due
+    assert compared > len(demo_booked) / 2
+
+
 def test_demo_patients_without_consent_or_address_get_no_reminders():
     writer.seed(seed=7, patients=24)
-    silent = FollowUp.objects.filter(
-        patient__consents_to_email=False, patient__consents_to_sms=False
-    )
+    silent = Patient.objects.filter(consents_to_email=False, consents_to_sms=False)
     assert silent.exists()
-    assert not Reminder.objects.filter(follow_up__in=silent).exists()
-    assert not Reminder.objects.filter(
-        channel="sms", follow_up__patient__consents_to_sms=False
-    ).exists()
-    assert not Reminder.objects.filter(
-        channel="email", follow_up__patient__consents_to_email=False
-    ).exists()
+    assert Appointment.objects.filter(patient__in=silent, status="booked").exists()
+    assert not Reminder.objects.filter(patient__in=silent).exists()
+    assert not Reminder.objects.filter(channel="sms", patient__consents_to_sms=False).exists()
+    assert not Reminder.objects.filter(channel="email", patient__consents_to_email=False).exists()
 
 
 def _report_rows() -> dict[str, set[tuple]]:
@@ -158,8 +213,8 @@ def test_due_demo_reminders_are_claimed_by_the_sweep_and_sent(
 
     sent = Reminder.objects.filter(pk__in=due)
     assert set(sent.values_list("status", flat=True)) == {Status.SENT}
-    emails = sent.filter(channel="email").select_related("follow_up__patient")
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(r.follow_up.patient.email for r in emails)
+    emails = sent.filter(channel="email").select_related("patient")
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(r.patient.email for r in emails)
     assert len(list(tmp_path.glob("reminder-*.json"))) == sent.filter(channel="sms").count()
 
 

@@ -23,7 +23,7 @@ from patients.models import (
     Patient,
     RedFlag,
 )
-from scheduling.models import FollowUp
+from scheduling.models import Appointment, FollowUp
 from sessions.models import (
     CheckIn,
     MobilityMeasurement,
@@ -63,6 +63,7 @@ def _planned_rows(**options) -> list[tuple]:
             *p.mobility,
             *p.check_ins,
             *p.follow_ups,
+            *p.appointments,
         ):
             fields = obj._meta.concrete_fields
             # Check-in tokens are random on purpose: nobody holds the link to a demo check-in.
@@ -295,9 +296,20 @@ def test_records_read_like_a_clinic_history():
     assert not CheckIn.objects.filter(completed_at__gt=now).exists()
     assert CheckIn.objects.filter(completed_at__isnull=False, soreness__isnull=False).exists()
 
-    assert FollowUp.objects.count() == Patient.objects.count()
+    # Each course ends with its next step planned: a visit on the book, or a follow-up.
+    booked = Appointment.objects.filter(status="booked")
+    assert FollowUp.objects.count() + booked.count() == Patient.objects.count()
     assert not FollowUp.objects.exclude(status="planned").exists()
     assert not FollowUp.objects.filter(due_at__lte=now).exists()
+    assert booked.exists() and not booked.filter(starts_at__lte=now).exists()
+    # The past on the book: most sessions were an appointment, and some visits were missed.
+    completed = Appointment.objects.filter(status="completed")
+    assert completed.count() > sessions.count() * 3 / 4
+    assert not completed.exclude(starts_at=F("session__started_at")).exists()
+    assert not completed.exclude(therapist=F("session__therapist")).exists()
+    assert Appointment.objects.filter(status="no_show").exists()
+    assert Appointment.objects.filter(status="cancelled", cancelled_late=True).exists()
+    assert not Appointment.objects.filter(status__in=["no_show", "cancelled"], starts_at__gt=now)
 
     intakes = IntakeSubmission.objects.all()
     assert not intakes.exclude(status="reviewed").exists()

@@ -82,14 +82,21 @@ def test_make_run_starts_web_worker_and_beat_and_ctrl_c_stops_them(process_env, 
         wait_for(done.exists, timeout=60, what="make run's worker to consume a task")
         assert (checkout / "var" / "clinic.sqlite3").exists()
         with sqlite3.connect(checkout / "var" / "clinic.sqlite3") as database:
-            # Every demo appointment or check-in of a patient who can be reached has its
-            # reminder rows (a phone call has none).
+            # Every demo appointment (on the book or requested) or check-in of a patient who
+            # can be reached has its reminder rows (a phone call has none).
             unreminded = database.execute(
                 "SELECT COUNT(*) FROM treatments_followup f"
                 " JOIN patients_patient p ON p.id = f.patient_id"
                 " WHERE f.kind != 'call' AND (p.consents_to_email OR p.consents_to_sms)"
                 " AND NOT EXISTS"
                 " (SELECT 1 FROM treatments_reminder r WHERE r.follow_up_id = f.id)"
+            ).fetchone()[0]
+            unreminded += database.execute(
+                "SELECT COUNT(*) FROM scheduling_appointment a"
+                " JOIN patients_patient p ON p.id = a.patient_id"
+                " WHERE a.status = 'booked' AND (p.consents_to_email OR p.consents_to_sms)"
+                " AND NOT EXISTS"
+                " (SELECT 1 FROM treatments_reminder r WHERE r.appointment_id = a.id)"
             ).fetchone()[0]
             reminders = database.execute("SELECT COUNT(*) FROM treatments_reminder").fetchone()[0]
         assert reminders > 0 and unreminded == 0

@@ -62,6 +62,7 @@ def _seed(count: int, *, spread_seconds: float) -> set[int]:
     rows = Reminder.objects.bulk_create(
         Reminder(
             follow_up=follow_up,
+            patient_id=follow_up.patient_id,
             channel="sms",
             kind=kind,
             send_at=now + dt.timedelta(seconds=1 + spread_seconds * (2 * i + k) / count),

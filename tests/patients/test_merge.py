@@ -14,6 +14,7 @@ from clinic.models import AuditEvent, RecordVersion
 from patients.models import FunctionalScore, IntakeInvitation, IntakeSubmission, Patient
 from patients.selectors import patient_list
 from patients.services import _patient_references, patient_merge
+from scheduling.models import WaitlistEntry
 from sessions.models import (
     Addendum,
     CheckIn,
@@ -24,6 +25,7 @@ from sessions.models import (
     TriggerPointVisit,
 )
 from tests.factories import (
+    AppointmentFactory,
     FollowUpFactory,
     PainScoreFactory,
     PatientFactory,
@@ -65,6 +67,10 @@ def _everything_of(patient, therapist, front_desk):
     )  # fmt: skip
     IntakeSubmission.objects.create(clinic=patient.clinic, invitation=invitation, patient=patient)
     ReminderFactory(follow_up=FollowUpFactory(patient=patient, session=session))
+    booked = AppointmentFactory(patient=patient, therapist=therapist)
+    WaitlistEntry.objects.create(
+        clinic=patient.clinic, patient=patient, until=now.date(), appointment=booked
+    )
     PatientFactory(clinic=patient.clinic, merged_into=patient)  # an earlier merge's tombstone
     from sessions.summaries import summaries_refresh
 

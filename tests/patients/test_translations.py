@@ -28,6 +28,8 @@ PATIENT_TEMPLATES = [
     "treatments/check_in.html",
     "treatments/check_in_thanks.html",
     "scheduling/follow_up_reply.html",
+    "scheduling/waitlist_join.html",
+    "scheduling/waitlist_offer.html",
 ]
 
 

@@ -13,11 +13,18 @@ from django.utils import timezone
 from clinic.models import AuditEvent, RecordVersion
 from patients.models import PainScore, Patient
 from scheduling.erasure import patient_erasure_request, patients_erase_due
-from scheduling.models import ReminderPolicy
+from scheduling.models import (
+    Appointment,
+    FreedSlot,
+    ReminderPolicy,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from scheduling.reminders import reachable_channels
 from sessions.models import TreatmentSession
 from sessions.services import session_start
 from tests.factories import (
+    AppointmentFactory,
     FollowUpFactory,
     PainScoreFactory,
     ReminderFactory,
@@ -35,6 +42,33 @@ def _treated(patient, therapist):
     TriggerPointFactory(session=session)
     PainScoreFactory(patient=patient, session=session)
     ReminderFactory(follow_up=FollowUpFactory(patient=patient, session=session))
+    appointment = AppointmentFactory(
+        patient=patient,
+        therapist=therapist,
+        session=session,
+        status="completed",
+        starts_at=session.started_at,
+    )
+    ReminderFactory(follow_up=None, appointment=appointment, patient=patient)
+    # On the waitlist, offered a slot that became their appointment: rows pointing both ways.
+    entry = WaitlistEntry.objects.create(
+        clinic=patient.clinic, patient=patient, until=session.started_at.date(), status="booked"
+    )
+    slot = FreedSlot.objects.create(
+        clinic=patient.clinic,
+        therapist=therapist,
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        status="taken",
+    )
+    offer = WaitlistOffer.objects.create(
+        slot=slot,
+        entry=entry,
+        status="accepted",
+        expires_at=appointment.starts_at,
+        appointment=appointment,
+    )
+    ReminderFactory(follow_up=None, offer=offer, patient=patient, kind="slot_offer")
     return session
 
 
@@ -88,6 +122,10 @@ def test_after_retention_the_record_and_its_history_are_deleted_and_the_audit_sa
 
     assert not Patient.objects.filter(pk=patient.pk).exists()
     assert not TreatmentSession.objects.filter(pk=session.pk).exists()
+    assert not Appointment.objects.filter(patient_id=patient.pk).exists()
+    assert not WaitlistEntry.objects.filter(patient_id=patient.pk).exists()
+    assert not WaitlistOffer.objects.exists()
+    assert FreedSlot.objects.exists()  # the clinic's time, not the patient's
     assert (
         not RecordVersion.objects.filter(table_name="patients_painscore")
         .exclude(row_id=other.pk)

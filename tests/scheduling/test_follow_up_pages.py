@@ -204,12 +204,14 @@ def test_a_manager_sets_the_clinics_reminder_policy(client, manager, clinic_a):
         "quiet_hours_start": "22:00",
         "quiet_hours_end": "07:30",
         "sms_enabled": "on",
+        "late_cancellation_hours": 12,
     }
 
     client.post(reverse("reminder_policy"), data)
 
     policy = ReminderPolicy.objects.get(clinic=clinic_a)
     assert (policy.first_reminder_hours, policy.second_reminder_hours) == (24, 3)
+    assert policy.late_cancellation_hours == 12
     assert policy.quiet_hours_end == dt.time(7, 30) and policy.channels == ["sms"]
 
 

@@ -11,15 +11,14 @@ from django.utils import timezone
 from clinic.tokens import token_hash
 from scheduling import reminders
 from scheduling.follow_ups import (
-    ReplyLinkUsed,
     follow_up_cancel,
     follow_up_create,
     follow_up_move,
     follow_up_plan_check_in,
-    follow_up_reply,
     follow_up_set_status,
 )
 from scheduling.models import FollowUp, Reminder
+from scheduling.replies import ReplyLinkUsed, follow_up_reply
 from sessions.check_ins import check_in_regions
 from sessions.models import CheckIn
 from tests.factories import PainScoreFactory, PatientFactory, TreatmentSessionFactory

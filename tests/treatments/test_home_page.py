@@ -10,6 +10,7 @@ from clinic.models import Role
 from patients.models import IntakeSubmission
 from sessions.models import TreatmentSession
 from tests.factories import (
+    AppointmentFactory,
     ClinicFactory,
     FollowUpFactory,
     MembershipFactory,
@@ -19,9 +20,10 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, memberships (access and the list), today, recent, drafts, attention, follow-ups
-# and the audit row (today 3 statements: the chain's lock, its tail, the insert; inside the
-# test's transaction its atomic block adds a savepoint and its release).
+# Session, user, memberships (access and the list), today on the book (its counts, its rows),
+# today, recent, drafts, attention, follow-ups and the audit row (today 3 statements: the
+# chain's lock, its tail, the insert; inside the test's transaction its atomic block adds a
+# savepoint and its release).
 MAX_QUERIES = 14
 
 
@@ -39,6 +41,14 @@ def _a_day_of_work(clinic, therapist, manager, *, patients: int) -> None:
             signed_by=therapist,
         )
         FollowUpFactory(patient=person, due_at=now + dt.timedelta(minutes=5))
+        AppointmentFactory(
+            patient=person,
+            therapist=therapist,
+            # Seconds apart, each call's apart: one therapist's appointments never overlap.
+            starts_at=now + dt.timedelta(seconds=patients * 50 + i),
+            ends_at=now + dt.timedelta(seconds=patients * 50 + i + 1),
+            status="arrived" if i % 2 else "booked",
+        )
         IntakeSubmission.objects.create(
             clinic=clinic,
             patient=person,
