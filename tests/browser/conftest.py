@@ -73,4 +73,28 @@ def _no_content_security_policy_violations(request):
         ),
     )
     yield
+    _leave_and_let_the_server_finish(page)
     assert not violations, violations
+
+
+def _leave_and_let_the_server_finish(page, *, within: float = 10) -> None:
+    """Leave the page (its pagehide save goes out as a keepalive request), then wait until the
+    live server's requests are done, so the database is not emptied under one of them (a
+    flush racing an autosave deadlocks)."""
+    from django.db import connection
+
+    page.goto("about:blank")
+    deadline = time.monotonic() + within
+    quiet_since = time.monotonic()
+    with connection.cursor() as cursor:
+        # Quiet for half a second: a keepalive request may still be on its way to the server.
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < 0.5:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+                if connection.vendor == "postgresql"
+                else "SELECT 0"
+            )
+            if cursor.fetchone()[0]:
+                quiet_since = time.monotonic()
+            time.sleep(0.05)

@@ -31,7 +31,7 @@ def test_the_dashboards_figure_tiles_are_styled_on_desktop_and_tablet(
     page.goto(f"{live_server.url}/dashboard/")
     expect(page.locator("#dashboard")).to_have_attribute("data-state", "ready")
 
-    tiles = page.locator(".tiles")
+    tiles = page.get_by_role("region", name="Key figures")
     assert _style(tiles, "display")["display"] == "grid"
     tile = page.locator(".tile").first
     style = _style(
