@@ -2,6 +2,8 @@
 (services keep them in step from now on), and the erasure function deletes them with the
 patient, as it does the other derived rows (and `PsfsCourse`, patients migration 0010)."""
 
+import importlib
+
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
@@ -10,57 +12,13 @@ NEW_DELETES = """    DELETE FROM patients_psfscourse WHERE patient_id = patient;
     DELETE FROM treatments_mobilitycourse WHERE patient_id = patient;
 """
 
-ERASE_PATIENT = """
-CREATE OR REPLACE FUNCTION clinic_erase_patient(patient bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET clinic.erasure = 'on' AS $$
-DECLARE
-    step text[];
-    gone bigint[];
-    of_sessions CONSTANT text :=
-        'session_id IN (SELECT id FROM treatments_treatmentsession WHERE patient_id = $1)';
-BEGIN
-    PERFORM 1 FROM patients_patient
-     WHERE id = patient AND erasure_requested_at IS NOT NULL AND erase_after <= current_date
-       FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'patient % is not due for erasure', patient
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    -- The report tables derived from the record (no history of their own) go first.
-    DELETE FROM treatments_triggerpointvisit WHERE patient_id = patient;
-    DELETE FROM treatments_sessionpain WHERE patient_id = patient;
-    DELETE FROM patients_paincourse WHERE patient_id = patient;
-    DELETE FROM patients_psfscourse WHERE patient_id = patient;
-    DELETE FROM treatments_mobilitycourse WHERE patient_id = patient;
-    -- Then children before parents: every clinical foreign key refuses to lose its parent.
-    FOREACH step SLICE 1 IN ARRAY ARRAY[
-        ['treatments_reminder',
-         'follow_up_id IN (SELECT id FROM treatments_followup WHERE patient_id = $1)'],
-        ['treatments_followup', 'patient_id = $1'],
-        ['treatments_checkin', of_sessions],
-        ['treatments_pointcorrection',
-         'addendum_id IN (SELECT id FROM treatments_addendum WHERE ' || of_sessions || ')'],
-        ['treatments_addendum', of_sessions],
-        ['treatments_triggerpoint', of_sessions],
-        ['treatments_mobilitymeasurement', 'patient_id = $1'],
-        ['patients_painscore', 'patient_id = $1'],
-        ['patients_functionalscore', 'patient_id = $1'],
-        ['treatments_treatmentsession', 'patient_id = $1'],
-        ['patients_intakesubmission', 'patient_id = $1'],
-        ['patients_intakeinvitation', 'patient_id = $1'],
-        -- Duplicates merged into the patient: tombstones whose rows it already holds.
-        ['patients_patient', 'merged_into_id = $1'],
-        ['patients_patient', 'id = $1']
-    ] LOOP
-        EXECUTE format(
-            'WITH gone AS (DELETE FROM %I WHERE %s RETURNING id) SELECT array_agg(id) FROM gone',
-            step[1], step[2]
-        ) INTO gone USING patient;
-        DELETE FROM clinic_recordversion WHERE table_name = step[1] AND row_id = ANY(gone);
-    END LOOP;
-END
-$$;
-"""
+# The function as 0014 left it, with the two tables added: built from 0014's text, so the two
+# cannot drift apart (scheduling 0004 builds on this one in turn).
+LAST = importlib.import_module("sessions.migrations.0014_corrections_locked_in_the_database")
+BEFORE = LAST.ERASE.split("CREATE OR REPLACE FUNCTION treatments_correction_locked")[0]
+PAIN_COURSES = "    DELETE FROM patients_paincourse WHERE patient_id = patient;\n"
+assert PAIN_COURSES in BEFORE, "clinic_erase_patient changed: place the derived rows' step again"
+ERASE_PATIENT = BEFORE.replace(PAIN_COURSES, PAIN_COURSES + NEW_DELETES)
 
 
 def build(apps, schema_editor):
@@ -76,9 +34,7 @@ def erase_forwards(apps, schema_editor):
 
 def erase_backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        # The function as 0014 left it: without the two tables added here.
-        before = ERASE_PATIENT.replace(NEW_DELETES, "")
-        schema_editor.execute(before, params=None)
+        schema_editor.execute(BEFORE, params=None)
 
 
 class Migration(migrations.Migration):
