@@ -176,11 +176,15 @@ def reads_from_replica(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return _in_scope(request, lambda: view(request, *args, **kwargs))
 
+    # Carried outwards by functools.wraps (login_required): tests find the scoped routes by it.
+    wrapper.replica_scope = True  # type: ignore[attr-defined]
     return wrapper
 
 
 class ReplicaReads:
     """A DRF view mixin: the same for API views (GET only)."""
+
+    replica_scope = True
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         parent = super().dispatch  # type: ignore[misc]
