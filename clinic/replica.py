@@ -16,7 +16,8 @@ What reads where:
 - Lag: a scope first asks the replica (one query) whether it is a streaming standby, whether it
   has replayed the user's last write, and how far behind it is; a replica that is not streaming,
   more than `DATABASE_REPLICA_MAX_LAG_SECONDS` behind, or unreachable is skipped and the scope
-  reads from the primary (logged as a warning). Other users' writes may be up to that many
+  reads from the primary (logged as a warning; an unreachable one is left alone by the process
+  for `DATABASE_REPLICA_RETRY_SECONDS`). Other users' writes may be up to that many
   seconds late in a report; that is the price of moving the reports off the primary.
 
 The decision is made once per scope, lazily, at its first replicated read: a view that returns
@@ -26,6 +27,7 @@ early (404, 403) never asks the replica anything.
 import contextvars
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,6 +57,8 @@ SELECT pg_is_in_recovery() AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver),
        END
 """
 NO_WRITE_YET = "0/0"
+# time.monotonic() until which this process leaves an unreachable replica alone.
+_unreachable_until = 0.0
 
 
 def replica_configured() -> bool:
@@ -84,7 +88,8 @@ class ReadScope:
         return self.alias
 
     def _choose(self) -> str:
-        if not replica_configured():
+        global _unreachable_until
+        if not replica_configured() or time.monotonic() < _unreachable_until:
             return DEFAULT_DB_ALIAS
         user_id = _user_id(self.request)
         since = NO_WRITE_YET
@@ -96,8 +101,15 @@ class ReadScope:
                 streaming, caught_up, lag = cursor.fetchone()
         except DatabaseError as exc:
             # The primary can answer everything: a replica down costs speed, never a report.
-            logger.warning("replica unreachable, reading from the primary: %s", type(exc).__name__)
+            retry = settings.DATABASE_REPLICA_RETRY_SECONDS
+            logger.warning(
+                "replica unreachable (%s): reading from the primary for %s s",
+                type(exc).__name__,
+                retry,
+            )
             connections[REPLICA].close()
+            _unreachable_until = time.monotonic() + retry
+            self.reasons.append("unreachable")
             return DEFAULT_DB_ALIAS
         return self._verdict(streaming=streaming, caught_up=caught_up, lag=lag)
 

@@ -108,6 +108,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=10.0)
 DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=3600)
+# A replica that does not answer is given this long to connect, and then left alone by this
+# web process for DATABASE_REPLICA_RETRY_SECONDS (reports read the primary meanwhile), so a
+# replica that is down costs one slow request per process, not one per report.
+DATABASE_REPLICA_CONNECT_TIMEOUT = env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+DATABASE_REPLICA_RETRY_SECONDS = env.float("DATABASE_REPLICA_RETRY_SECONDS", default=30.0)
 if DATABASE_REPLICA_URL:
     _replica = env.db_url_config(DATABASE_REPLICA_URL)
     if not (
@@ -119,12 +124,18 @@ if DATABASE_REPLICA_URL:
             "(a streaming standby of the primary)."
         )
     _replica.setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    _replica.setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_REPLICA_CONNECT_TIMEOUT
     # The test runner makes no database of its own for it: in tests it is the primary's.
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = _replica
-if DATABASE_REPLICA_MAX_LAG_SECONDS <= 0 or DATABASE_REPLICA_PIN_SECONDS < 1:
+if (
+    DATABASE_REPLICA_MAX_LAG_SECONDS <= 0
+    or DATABASE_REPLICA_RETRY_SECONDS < 0
+    or min(DATABASE_REPLICA_PIN_SECONDS, DATABASE_REPLICA_CONNECT_TIMEOUT) < 1
+):
     raise ImproperlyConfigured(
-        "DATABASE_REPLICA_MAX_LAG_SECONDS must be > 0 and DATABASE_REPLICA_PIN_SECONDS >= 1."
+        "DATABASE_REPLICA_MAX_LAG_SECONDS must be > 0, DATABASE_REPLICA_RETRY_SECONDS >= 0, "
+        "DATABASE_REPLICA_PIN_SECONDS and DATABASE_REPLICA_CONNECT_TIMEOUT >= 1."
     )
 DATABASE_ROUTERS = ["clinic.replica.ReplicaRouter"]
 # A write service caught in a deadlock or serialization failure runs again, this many attempts

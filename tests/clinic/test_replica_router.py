@@ -192,6 +192,7 @@ def _boot(**env_overrides) -> subprocess.CompletedProcess:
         ),
         ({"DATABASE_REPLICA_MAX_LAG_SECONDS": "0"}, "must be > 0"),
         ({"DATABASE_REPLICA_MAX_LAG_SECONDS": "soon"}, "could not convert"),
+        ({"DATABASE_REPLICA_CONNECT_TIMEOUT": "0"}, "CONNECT_TIMEOUT >= 1"),
     ],
 )
 def test_settings_refuse_a_replica_they_cannot_use(overrides, message):
@@ -203,11 +204,12 @@ def test_settings_refuse_a_replica_they_cannot_use(overrides, message):
 def test_settings_add_the_replica_as_a_mirror_of_the_primary_in_tests():
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
-        "r = s.DATABASES['replica']; print(r['HOST'], r['PORT'], r['TEST']['MIRROR'])"
+        "r = s.DATABASES['replica']; "
+        "print(r['HOST'], r['PORT'], r['TEST']['MIRROR'], r['OPTIONS']['connect_timeout'])"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     env["DATABASE_REPLICA_URL"] = "postgres://reader@standby.internal:5433/clinic"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
-    assert result.stdout.split() == ["standby.internal", "5433", "default"], result.stderr
+    assert result.stdout.split() == ["standby.internal", "5433", "default", "2"], result.stderr
