@@ -160,6 +160,8 @@ def test_two_web_nodes_and_two_workers_share_one_database_and_broker(process_env
         "CONN_MAX_AGE": "60",
         "SMS_BACKEND": "file",
         "SMS_FILE_DIR": str(tmp_path / "sms"),
+        # One anchor file for both workers, as on one shared volume (README: Deploying).
+        "AUDIT_ANCHOR_FILE": str(tmp_path / "audit-anchor.log"),
         "REMINDER_SWEEP_SECONDS": "1",
         "REMINDER_SEND_CHUNK": "2",
         "REMINDER_LEASE_SECONDS": "5",
