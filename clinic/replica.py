@@ -228,9 +228,10 @@ class ReplicaRouter:
 
 def remember_write(user_id: int) -> None:
     """Record the primary's WAL position after a write request of `user_id`: their next reads
-    go to the replica only once it has replayed this far."""
+    go to the replica only once it has replayed this far. The insert position, not the write
+    position: with synchronous_commit off a commit record may still wait in the WAL buffers."""
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
         (position,) = cursor.fetchone()
     cache.set(_pin_key(user_id), position, timeout=settings.DATABASE_REPLICA_PIN_SECONDS)
 

@@ -67,7 +67,6 @@ class Cluster:
             f"-c unix_socket_directories={self.socket_dir}",
             # A throwaway cluster: durability is not what the test is about, speed is.
             "-c fsync=off",
-            "-c synchronous_commit=off",
             "-c shared_buffers=16MB",
             "-c max_connections=40",
             *(f"-c {setting}" for setting in settings),
@@ -146,7 +145,7 @@ class PrimaryAndReplica:
 
     def wait_for_replay(self, *, timeout: float = 30) -> str:
         """Until the replica has replayed everything the primary has written so far."""
-        (position,) = self.primary.query("SELECT pg_current_wal_lsn()::text")
+        (position,) = self.primary.query("SELECT pg_current_wal_insert_lsn()::text")
 
         def replayed() -> bool:
             (done,) = self.replica.query(

@@ -8,10 +8,11 @@ DATABASE_URL on the primary and DATABASE_REPLICA_URL on the standby. Then, over 
 tokens: a manager registers patients (on the primary), another manager reads the patients CSV
 and the outcomes report, and the standby's own log shows those queries; with the standby's
 replay paused, a new patient is missing from the second manager's export (it came from the
-standby) but present in the export of the manager who registered it (read-your-own-writes: the
-standby has not replayed their write, so their read went to the primary); once replay resumes
-everyone sees it; once the standby is stopped, reads go to the primary again. Every answer is
-2xx and the audit rows of the reads are on the primary."""
+standby; so does `manage.py export_csv`'s) but present in the export of the manager who
+registered it (read-your-own-writes: the standby has not replayed their write, so their read
+went to the primary); once replay resumes everyone sees it; once the standby is stopped, reads
+go to the primary again. Every answer is 2xx and the audit rows of the reads are on the
+primary."""
 
 import csv
 import io
@@ -105,15 +106,13 @@ def test_reports_and_exports_read_from_a_streaming_replica(clusters, process_env
     (primary_in_recovery,) = clusters.primary.query("SELECT pg_is_in_recovery()")
     assert in_recovery and not primary_in_recovery
 
-    server, base = start_gunicorn(
-        {
-            **env,
-            "DATABASE_REPLICA_URL": clusters.replica.url("clinic"),
-            # The pause below must not count as lag: this test is about where reads go.
-            "DATABASE_REPLICA_MAX_LAG_SECONDS": "600",
-        },
-        log=tmp_path / "gunicorn.log",
-    )
+    served = {
+        **env,
+        "DATABASE_REPLICA_URL": clusters.replica.url("clinic"),
+        # The pause below must not count as lag: this test is about where reads go.
+        "DATABASE_REPLICA_MAX_LAG_SECONDS": "600",
+    }
+    server, base = start_gunicorn(served, log=tmp_path / "gunicorn.log")
     writer, reader = Api(base, writer_key), Api(base, reader_key)
     try:
         writer.register("Ana", "Lindqvist")
@@ -136,6 +135,12 @@ def test_reports_and_exports_read_from_a_streaming_replica(clusters, process_env
         seen = len(clusters.replica.log_text())
         assert writer.exported_surnames() == {"Lindqvist", "Marsh"}, "own write not read back"
         assert '"patients_patient"' not in clusters.replica.log_text()[seen:]
+        # The export command reads the standby too.
+        exported = subprocess.run(
+            [sys.executable, "manage.py", "export_csv", "patients", "--clinic", "harbour"],
+            cwd=ROOT, env=served, check=True, timeout=120, capture_output=True, text=True,
+        )  # fmt: skip
+        assert "Lindqvist" in exported.stdout and "Marsh" not in exported.stdout
 
         clusters.replica.query("SELECT pg_wal_replay_resume()")
         clusters.wait_for_replay()
