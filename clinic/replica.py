@@ -59,6 +59,16 @@ SELECT pg_is_in_recovery() AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver),
 NO_WRITE_YET = "0/0"
 # time.monotonic() until which this process leaves an unreachable replica alone.
 _unreachable_until = 0.0
+# Why this process last turned away from the replica: a state is logged when it begins, not at
+# every report while it lasts.
+_last_trouble = ""
+
+
+def _trouble(reason: str, message: str, *args: Any) -> None:
+    global _last_trouble
+    if reason != _last_trouble:
+        logger.warning(message, *args)
+    _last_trouble = reason
 
 
 def replica_configured() -> bool:
@@ -102,7 +112,8 @@ class ReadScope:
         except DatabaseError as exc:
             # The primary can answer everything: a replica down costs speed, never a report.
             retry = settings.DATABASE_REPLICA_RETRY_SECONDS
-            logger.warning(
+            _trouble(
+                "unreachable",
                 "replica unreachable (%s): reading from the primary for %s s",
                 type(exc).__name__,
                 retry,
@@ -114,17 +125,22 @@ class ReadScope:
         return self._verdict(streaming=streaming, caught_up=caught_up, lag=lag)
 
     def _verdict(self, *, streaming: bool, caught_up: bool, lag: float | None) -> str:
+        global _last_trouble
         if not streaming:
-            logger.warning("replica is not a streaming standby: reading from the primary")
+            _trouble("not streaming", "replica is not a streaming standby: reading the primary")
             self.reasons.append("not streaming")
             return DEFAULT_DB_ALIAS
         if not caught_up:
+            # The user's own write is still on its way: normal, seconds at most.
             self.reasons.append("own write not replayed yet")
             return DEFAULT_DB_ALIAS
         if lag is None or float(lag) > settings.DATABASE_REPLICA_MAX_LAG_SECONDS:
-            logger.warning("replica lags %s s: reading from the primary", lag)
+            _trouble("lagging", "replica lags %s s: reading from the primary", lag)
             self.reasons.append("lagging")
             return DEFAULT_DB_ALIAS
+        if _last_trouble:
+            logger.warning("replica streaming again: reports read from it")
+        _last_trouble = ""
         return REPLICA
 
 

@@ -129,6 +129,23 @@ def test_the_replica_is_used_only_streaming_caught_up_with_the_user_and_within_t
     assert scope.reasons == ([reason] if reason else [])
 
 
+def test_a_replica_in_trouble_is_logged_when_the_trouble_begins_not_at_every_report(
+    settings, caplog, monkeypatch
+):
+    from clinic import replica
+
+    monkeypatch.setattr(replica, "_last_trouble", "")
+    settings.DATABASE_REPLICA_MAX_LAG_SECONDS = 10
+    for _ in range(3):
+        ReadScope()._verdict(streaming=True, caught_up=True, lag=60)
+    ReadScope()._verdict(streaming=True, caught_up=True, lag=0)
+    ReadScope()._verdict(streaming=True, caught_up=True, lag=0)
+    assert [r.getMessage() for r in caplog.records if r.name == "clinic.replica"] == [
+        "replica lags 60 s: reading from the primary",
+        "replica streaming again: reports read from it",
+    ]
+
+
 def test_a_streamed_export_produces_each_chunk_inside_its_views_scope():
     scope = _decided(REPLICA)
 

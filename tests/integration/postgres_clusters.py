@@ -97,8 +97,8 @@ class Cluster:
 
         wait_for(gone, timeout=30, what=f"PostgreSQL (pid {pid}) to stop")
 
-    def url(self, database: str) -> str:
-        return f"postgres://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str, *, user: str = SUPERUSER) -> str:
+        return f"postgres://{user}@127.0.0.1:{self.port}/{database}"
 
     def connect(self, database: str = "postgres"):
         connection = psycopg2.connect(

@@ -101,6 +101,12 @@ def test_reports_and_exports_read_from_a_streaming_replica(clusters, process_env
         cwd=ROOT, env=env, check=True, timeout=120, capture_output=True, text=True,
     )  # fmt: skip
     assert "No migrations to apply" in migrate.stdout, migrate.stdout
+    # The web nodes read the standby as the application's role, not a superuser: only what it
+    # was granted on the primary (replication copies roles and grants).
+    clusters.primary.query(
+        "CREATE ROLE reporter LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO reporter",
+        database="clinic",
+    )
     clusters.start_replica()
     (in_recovery,) = clusters.replica.query("SELECT pg_is_in_recovery()")
     (primary_in_recovery,) = clusters.primary.query("SELECT pg_is_in_recovery()")
@@ -108,7 +114,7 @@ def test_reports_and_exports_read_from_a_streaming_replica(clusters, process_env
 
     served = {
         **env,
-        "DATABASE_REPLICA_URL": clusters.replica.url("clinic"),
+        "DATABASE_REPLICA_URL": clusters.replica.url("clinic", user="reporter"),
         # The pause below must not count as lag: this test is about where reads go.
         "DATABASE_REPLICA_MAX_LAG_SECONDS": "600",
     }
