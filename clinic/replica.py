@@ -104,7 +104,12 @@ class ReadScope:
         user_id = _user_id(self.request)
         since = NO_WRITE_YET
         if user_id is not None:
-            since = cache.get(_pin_key(user_id)) or NO_WRITE_YET
+            try:
+                since = cache.get(_pin_key(user_id)) or NO_WRITE_YET
+            except Exception as exc:  # noqa: BLE001 (any cache backend's own error)
+                # Where the user's last write went is unknown: the primary has it for sure.
+                _trouble("cache", "cache unreachable (%s): reading the primary", type(exc).__name__)
+                return DEFAULT_DB_ALIAS
         try:
             with connections[REPLICA].cursor() as cursor:
                 cursor.execute(STANDBY_STATE_SQL, [since])
@@ -246,10 +251,15 @@ def remember_write(user_id: int) -> None:
     """Record the primary's WAL position after a write request of `user_id`: their next reads
     go to the replica only once it has replayed this far. The insert position, not the write
     position: with synchronous_commit off a commit record may still wait in the WAL buffers."""
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
-        (position,) = cursor.fetchone()
-    cache.set(_pin_key(user_id), position, timeout=settings.DATABASE_REPLICA_PIN_SECONDS)
+    try:
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
+            (position,) = cursor.fetchone()
+        cache.set(_pin_key(user_id), position, timeout=settings.DATABASE_REPLICA_PIN_SECONDS)
+    except Exception as exc:  # noqa: BLE001 (the database's or any cache backend's error)
+        # The write is done and answered: failing its response now would invite a second one.
+        # Until the replica catches up (seconds) this user may see a report without it.
+        logger.warning("could not remember a write for the replica: %s", type(exc).__name__)
 
 
 class ReplicaPinMiddleware:

@@ -230,3 +230,40 @@ def test_settings_add_the_replica_as_a_mirror_of_the_primary_in_tests():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.split() == ["standby.internal", "5433", "default", "2"], result.stderr
+
+
+UNREACHABLE_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        "OPTIONS": {"socket_connect_timeout": 0.2},
+    }
+}
+
+
+# Only replica_configured() reads the overridden DATABASES: no connection is made to the alias.
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_with_the_cache_down_a_scope_reads_the_primary(settings, caplog, monkeypatch):
+    from clinic import replica
+
+    monkeypatch.setattr(replica, "_last_trouble", "")
+    settings.DATABASES = {**settings.DATABASES, REPLICA: dict(settings.DATABASES["default"])}
+    settings.CACHES = UNREACHABLE_CACHE
+
+    class SignedIn:
+        method = "GET"
+        user = type("U", (), {"pk": 7, "is_authenticated": True})()
+
+    scope = ReadScope(request=SignedIn())
+    with replica_reads(scope):
+        assert router.db_for_read(_model("patients.Patient")) == DEFAULT_DB_ALIAS
+    assert "cache unreachable" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_write_that_cannot_be_remembered_still_answers(settings, caplog, therapist):
+    from clinic.replica import remember_write
+
+    settings.CACHES = UNREACHABLE_CACHE
+    remember_write(therapist.pk)  # no exception: the write it follows is done
+    assert "could not remember a write for the replica" in caplog.text
