@@ -1,6 +1,8 @@
 """Helpers for tests that start real processes: Celery workers, `make run`."""
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -39,6 +41,21 @@ def stop(process: subprocess.Popen, *, timeout: float = 30) -> None:
             os.killpg(process.pid, 9)
             process.wait()
             raise AssertionError("process group did not stop on Ctrl-C") from None
+
+
+def stop_server(process: subprocess.Popen, *, timeout: float = 60) -> None:
+    """Stop a server's process group: SIGTERM (a graceful stop), SIGKILL after `timeout`. Never
+    raises: tests that use it are about what the servers did, not how fast a loaded machine
+    shuts them down, and every process must be gone whatever happened before."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def send_ping(*, cwd: Path, env: dict) -> str:

@@ -5,6 +5,7 @@ initdb refuses to run as root: as root every server command runs as the `postgre
 (runuser), who then owns the folder; otherwise as the current user. The servers are stopped by
 the PIDs in their postmaster.pid files, nothing else."""
 
+import contextlib
 import glob
 import os
 import shutil
@@ -95,7 +96,12 @@ class Cluster:
                 return True
             return False
 
-        wait_for(gone, timeout=30, what=f"PostgreSQL (pid {pid}) to stop")
+        try:
+            wait_for(gone, timeout=30, what=f"PostgreSQL (pid {pid}) to stop")
+        except AssertionError:
+            # Its backends notice the postmaster's death and exit on their own.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def url(self, database: str, *, user: str = SUPERUSER) -> str:
         return f"postgres://{user}@127.0.0.1:{self.port}/{database}"

@@ -28,7 +28,7 @@ from clinic.api_tokens import api_token_issue
 from clinic.models import Role
 from tests.factories import ClinicFactory, MembershipFactory, UserFactory
 
-from .conftest import ROOT, database_url, start_gunicorn, stop
+from .conftest import ROOT, database_url, start_gunicorn, stop_server
 from .postgres_clusters import PrimaryAndReplica
 
 pytestmark = [
@@ -158,7 +158,7 @@ def test_reports_and_exports_read_from_a_streaming_replica(clusters, process_env
         assert reader.exported_surnames() == {"Lindqvist", "Marsh", "Okafor"}
         assert reader.call("GET", "/api/v1/reports/outcomes/")
     finally:
-        stop(server)
+        stop_server(server)
     log = (tmp_path / "gunicorn.log").read_text()
     assert set(writer.statuses + reader.statuses) <= {200, 201}, log[-3000:]
     assert '" 5' not in log, log[-3000:]

@@ -33,7 +33,7 @@ from scheduling.models import FollowUp, Reminder, ReminderPolicy
 from sessions.models import TreatmentSession
 from tests.factories import ClinicFactory, MembershipFactory, PatientFactory, UserFactory
 
-from .conftest import ROOT, database_url, start_gunicorn, stop, wait_for
+from .conftest import ROOT, database_url, start_gunicorn, stop_server, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -119,19 +119,6 @@ def _celery(env: dict, log: Path, *args: str) -> subprocess.Popen:
         stdout=open(log, "a"),  # noqa: SIM115 (closed with the process)
         stderr=subprocess.STDOUT,
     )
-
-
-def _stop_celery(processes: list[subprocess.Popen]) -> None:
-    """A warm shutdown of each (SIGTERM to the main process; a worker takes 5-10 s), all at
-    once; whatever is still there after 30 s is stopped as the other tests do."""
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            stop(process)
 
 
 def _statuses(log: Path) -> Counter:
@@ -220,9 +207,12 @@ def test_two_web_nodes_and_two_workers_share_one_database_and_broker(process_env
 
         wait_for(all_sent, timeout=90, what="every due reminder to be sent", interval=0.5)
     finally:
-        for server, _ in nodes:
-            stop(server)
-        _stop_celery(celery)
+        # A worker's warm shutdown takes 5-10 s: all of them at once.
+        for process in [server for server, _ in nodes] + celery:
+            if process.poll() is None:
+                process.terminate()
+        for process in [server for server, _ in nodes] + celery:
+            stop_server(process)
 
     sent = Counter(int(p.name.split("-")[1]) for p in (tmp_path / "sms").glob("reminder-*.json"))
     mine = {pk: n for pk, n in sent.items() if pk in due}
