@@ -217,60 +217,66 @@ class Shape:
 
 
 _TOKEN = re.compile(r"[MmLlHhVvCcZz]|-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_ARITY = {"M": 2, "L": 2, "H": 1, "V": 1, "C": 6, "Z": 0}
 _CURVE_STEPS = 6  # a cubic is drawn as six straight segments: finer than a pixel at this size
+
+
+def _commands(path: str) -> Iterator[tuple[str, list[float]]]:
+    """Each command with its numbers, repeats spelt out (numbers after a move are lines)."""
+    tokens = _TOKEN.findall(path)
+    i, cmd = 0, ""
+    while i < len(tokens):
+        if tokens[i].isalpha():
+            cmd, i = tokens[i], i + 1
+        n = _ARITY[cmd.upper()]
+        yield cmd, [float(t) for t in tokens[i : i + n]]
+        i += n
+        if cmd in "Mm":
+            cmd = "l" if cmd == "m" else "L"
+
+
+def _bezier(p0: Point, p1: Point, p2: Point, p3: Point) -> list[Point]:
+    points = []
+    for step in range(1, _CURVE_STEPS + 1):
+        t = step / _CURVE_STEPS
+        w = ((1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3)
+        points.append(
+            (
+                sum(wk * p[0] for wk, p in zip(w, (p0, p1, p2, p3), strict=True)),
+                sum(wk * p[1] for wk, p in zip(w, (p0, p1, p2, p3), strict=True)),
+            )
+        )
+    return points
+
+
+def _reached(cmd: str, v: list[float], at: Point) -> list[Point]:
+    """The points a drawing command passes through, in absolute units."""
+    x, y = at
+    dx, dy = (x, y) if cmd.islower() else (0.0, 0.0)
+    kind = cmd.upper()
+    if kind == "H":
+        return [(v[0] + dx, y)]
+    if kind == "V":
+        return [(x, v[0] + dy)]
+    if kind == "C":
+        return _bezier(at, (v[0] + dx, v[1] + dy), (v[2] + dx, v[3] + dy), (v[4] + dx, v[5] + dy))
+    return [(v[0] + dx, v[1] + dy)]  # M and L
 
 
 def _subpaths(path: str) -> list[Polygon]:
     """An SVG path (the M/L/H/V/C/Z commands the package uses) as closed polygons, in order."""
-    tokens = _TOKEN.findall(path)
     out: list[Polygon] = []
-    i, cmd, x, y, start = 0, "", 0.0, 0.0, (0.0, 0.0)
-
-    def take(n: int) -> list[float]:
-        nonlocal i
-        values = [float(t) for t in tokens[i : i + n]]
-        i += n
-        return values
-
-    while i < len(tokens):
-        if tokens[i].isalpha():
-            cmd, i = tokens[i], i + 1
-            if cmd in "Zz":
-                x, y = start
-                continue
-        rel = cmd.islower()
+    at = start = (0.0, 0.0)
+    for cmd, values in _commands(path):
+        if cmd in "Zz":
+            at = start
+            continue
+        points = _reached(cmd, values, at)
         if cmd in "Mm":
-            dx, dy = take(2)
-            x, y = (x + dx, y + dy) if rel else (dx, dy)
-            start = (x, y)
-            out.append([start])
-            cmd = "l" if rel else "L"  # further pairs after a move are lines
-            continue
-        if cmd in "Cc":
-            c = take(6)
-            p1, p2, p3 = ((c[k] + x, c[k + 1] + y) if rel else (c[k], c[k + 1]) for k in (0, 2, 4))
-            p0 = (x, y)
-            for step in range(1, _CURVE_STEPS + 1):
-                t = step / _CURVE_STEPS
-                a, b, c3, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3
-                out[-1].append(
-                    (
-                        a * p0[0] + b * p1[0] + c3 * p2[0] + d * p3[0],
-                        a * p0[1] + b * p1[1] + c3 * p2[1] + d * p3[1],
-                    )
-                )
-            x, y = p3
-            continue
-        if cmd in "Ll":
-            dx, dy = take(2)
-            x, y = (x + dx, y + dy) if rel else (dx, dy)
-        elif cmd in "Hh":
-            (v,) = take(1)
-            x = x + v if rel else v
-        elif cmd in "Vv":
-            (v,) = take(1)
-            y = y + v if rel else v
-        out[-1].append((x, y))
+            start = points[0]
+            out.append([])
+        out[-1] += points
+        at = points[-1]
     return [p for p in out if len(p) >= 3]
 
 
