@@ -82,6 +82,9 @@ def _save(page, words):
 
 def _shot(page, language, name):
     SHOTS.mkdir(exist_ok=True)
+    # A full-page shot taken with a field focused leaves Chromium to scroll the page back when
+    # the focus next moves, under the finger between press and release (the click is lost).
+    page.evaluate("document.activeElement && document.activeElement.blur()")
     page.screenshot(path=str(SHOTS / f"intake-{language}-{name}.png"), full_page=True)
 
 
