@@ -73,7 +73,8 @@ def patient_record(*, user: User, patient_id: int) -> PatientRecord:
         patient=patient,
         pain_scores=list(patient.pain_scores.order_by("recorded_at", "pk")),
         sessions=list(
-            patient.sessions.select_related("therapist")
+            patient.sessions.filter(discarded_at__isnull=True)
+            .select_related("therapist")
             .prefetch_related(
                 Prefetch(
                     "trigger_points",
@@ -110,7 +111,10 @@ def clinic_practitioners(*, clinic: Clinic) -> QuerySet:
     patients or wrote an addendum to their notes: every Practitioner the other resources
     reference. Front desk clerks are staff, not practitioners."""
     treated = TreatmentSession.objects.filter(
-        unrestricted(TreatmentSession), therapist=OuterRef("pk"), patient__clinic=clinic
+        unrestricted(TreatmentSession),
+        therapist=OuterRef("pk"),
+        patient__clinic=clinic,
+        discarded_at__isnull=True,
     )
     amended = Addendum.objects.filter(
         unrestricted(Addendum), author=OuterRef("pk"), session__patient__clinic=clinic
@@ -129,9 +133,10 @@ def clinic_practitioners(*, clinic: Clinic) -> QuerySet:
 
 
 def sessions_of(patient_ids: list[int]) -> QuerySet[TreatmentSession]:
-    return TreatmentSession.objects.filter(patient_id__in=patient_ids).order_by(
-        "patient_id", "started_at", "pk"
-    )
+    # A discarded draft was started by mistake: no encounter took place, nothing to export.
+    return TreatmentSession.objects.filter(
+        patient_id__in=patient_ids, discarded_at__isnull=True
+    ).order_by("patient_id", "started_at", "pk")
 
 
 def pain_scores_of(patient_ids: list[int]) -> QuerySet[PainScore]:

@@ -97,7 +97,9 @@ def _patient_exists(filters: OutcomeFilters, patient_ref: str, *, by_therapist: 
         exists.append(
             Exists(
                 TreatmentSession.objects.filter(
-                    patient=OuterRef(patient_ref), therapist_id=filters.therapist_id
+                    patient=OuterRef(patient_ref),
+                    therapist_id=filters.therapist_id,
+                    discarded_at__isnull=True,
                 )
             )
         )
@@ -219,7 +221,7 @@ def clinic_outcomes_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, li
     firsts AS MATERIALIZED (
         SELECT d.patient_id,
                (SELECT s.therapist_id FROM {session_table} s WHERE s.patient_id = d.patient_id
-                ORDER BY s.started_at, s.id LIMIT 1) AS therapist_id
+                AND s.discarded_at IS NULL ORDER BY s.started_at, s.id LIMIT 1) AS therapist_id
         FROM (SELECT DISTINCT patient_id FROM picked) d
     ),
     courses AS (
