@@ -102,3 +102,23 @@ def test_a_therapist_makes_a_link_shown_once(client, patient, therapist):
     )
     assert b"/questionnaire/" in page.content
     assert QuestionnaireRequest.objects.filter(patient=patient).count() == 1
+
+
+def test_the_chart_graphs_each_instrument_with_its_mcid_band(client, patient, therapist):
+    from outcomes.services import response_record
+
+    response_record(actor=therapist, patient=patient, instrument=ndi(), answers=ndi_all(3))
+    response_record(actor=therapist, patient=patient, instrument=ndi(), answers=ndi_all(1))
+    client.force_login(therapist)
+    page = client.get(f"/patients/{patient.pk}/")
+    html = page.content.decode()
+    assert "Function and disability questionnaires" in html
+    assert 'id="instrument-data"' in html and "js/instrument_chart.js" in html
+    series = page.context["series"]
+    assert [
+        (s["code"], s["baseline"], s["mcid"], [p["y"] for p in s["points"]]) for s in series
+    ] == [("ndi", 30.0, 5.0, [30.0, 10.0])]
+
+
+def ndi_all(value):
+    return {str(n): value for n in range(1, 11)}
