@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 
 from clinic.models import Clinic, Membership
 from clinic.types import User
+from outcomes.models import Direction, Instrument, InstrumentResponse, ItemAnswer, Occasion
 from patients.models import (
     BodyRegion,
     Channel,
@@ -34,7 +35,6 @@ from patients.models import (
     RedFlag,
     Side,
 )
-from outcomes.models import Direction, Instrument, InstrumentResponse, ItemAnswer, Occasion
 from scheduling.models import Appointment, FollowUp, WorkingHours
 from sessions.models import (
     CheckIn,
