@@ -16,7 +16,7 @@ from clinic.audit import audit_record
 from clinic.links import LinkUnavailable
 from clinic.models import AuditEvent, Clinic
 from clinic.permissions import access_for
-from clinic.tokens import token_hash, token_new
+from clinic.tokens import token_hash
 from clinic.transactions import retrying_atomic
 from clinic.types import User
 from patients.models import FunctionalScore, PainSource, Patient
@@ -282,42 +282,6 @@ def questionnaire_schedule(
         follow_up=follow_up,
     )
     audit_record(action=AuditEvent.Action.CREATE, actor=actor, obj=request, patient=patient)
-    return request, raw
-
-
-@retrying_atomic
-def questionnaire_request_issue(
-    *,
-    patient: Patient,
-    instrument: Instrument,
-    occasion: str,
-    actor: User | None = None,
-    actor_label: str = "",
-) -> tuple[QuestionnaireRequest, str]:
-    """A one-time link for the patient to fill `instrument`; returns the request and the raw
-    token (never stored). By staff (`actor`) or the system (`actor_label`)."""
-    if actor is None and not actor_label:
-        raise ValueError("Issuing a questionnaire link names who does it.")
-    if actor is not None and patient.clinic_id not in access_for(actor).clinic_ids:
-        raise PermissionDenied("Only staff of the patient's clinic send questionnaires.")
-    if instrument.clinic_id not in (None, patient.clinic_id):
-        raise ValidationError({"instrument": [_("Choose one of the clinic's questionnaires.")]})
-    raw, hashed = token_new()
-    request = QuestionnaireRequest.objects.create(
-        patient=patient,
-        instrument=instrument,
-        occasion=occasion,
-        language=patient.preferred_language or settings.LANGUAGE_CODE,
-        token_hash=hashed,
-        expires_at=timezone.now() + QUESTIONNAIRE_VALID_FOR,
-    )
-    audit_record(
-        action=AuditEvent.Action.CREATE,
-        actor=actor,
-        actor_label=actor_label,
-        obj=request,
-        patient=patient,
-    )
     return request, raw
 
 

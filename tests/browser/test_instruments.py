@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from outcomes.models import Instrument, InstrumentResponse
-from outcomes.services import questionnaire_request_issue
+from outcomes.services import questionnaire_schedule
 from patients.models import FunctionalScore, PsfsCourse
 from tests.browser.axe import axe_violations
 from tests.browser.conftest import sign_in
@@ -18,12 +18,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
-def test_a_patient_fills_the_ndi_on_a_phone_in_spanish_from_a_link(page, live_server, patient):
+def test_a_patient_fills_the_ndi_on_a_phone_in_spanish_from_a_link(
+    page, live_server, patient, therapist
+):
     patient.preferred_language = "es"
     patient.save()
     ndi = Instrument.objects.get(clinic=None, code="ndi")
-    _request, token = questionnaire_request_issue(
-        patient=patient, instrument=ndi, occasion="interval", actor_label="system"
+    _request, token = questionnaire_schedule(
+        patient=patient, instrument=ndi, occasion="interval", actor=therapist
     )
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/questionnaire/{token}/")
