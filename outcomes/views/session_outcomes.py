@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from clinic.audit import audit_read
 from clinic.feedback import service_error_messages
 from clinic.shortcuts import or_404
 from clinic.transactions import DatabaseBusy
@@ -28,6 +29,7 @@ REFUSALS = (ValidationError, PermissionDenied, DatabaseBusy)
 @require_http_methods(["GET", "POST"])
 def session_outcomes(request: StaffRequest, pk: int):
     session = or_404(session_get, user=request.user, session_id=pk)
+    audit_read(user=request.user, obj=session)
     patient = session.patient
     instruments = instruments_for_clinic(clinic_id=patient.clinic_id).exclude(
         definition__has_key="activities"
@@ -101,6 +103,9 @@ def questionnaire_send(request: StaffRequest, pk: int):
     once for the therapist to pass on as well (only its hash is stored)."""
     session = or_404(session_get, user=request.user, session_id=pk)
     instrument_id = request.POST.get("instrument", "")
+    if not instrument_id:
+        messages.error(request, _("Choose a questionnaire to send."))
+        return redirect("session_outcomes", pk=session.pk)
     instrument = (
         instruments_for_clinic(clinic_id=session.patient.clinic_id)
         .filter(pk=int(instrument_id) if instrument_id.isdigit() else 0)
