@@ -10,6 +10,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from clinic.models import CLINICAL_ROLES, Clinic
 from clinic.permissions import access_for, unrestricted, visible
 from clinic.types import User
+from outcomes.models import Instrument, InstrumentResponse, ItemAnswer
+from outcomes.selectors import PSFS, InstrumentScore, instrument_scores
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, PainSource, Patient
 from sessions.models import Addendum, MobilityMeasurement, TreatmentSession, TriggerPoint
 
@@ -25,6 +27,8 @@ class PatientRecord:
     functional_scores: list[FunctionalScore]
     intakes: list[IntakeSubmission]
     intake_psfs: dict[int, list[FunctionalScore]] = field(default_factory=dict)
+    instrument_responses: list[InstrumentResponse] = field(default_factory=list)
+    psfs_totals: list[InstrumentScore] = field(default_factory=list)
 
     @property
     def practitioners(self) -> list:
@@ -88,7 +92,25 @@ def patient_record(*, user: User, patient_id: int) -> PatientRecord:
         functional_scores=functional_scores,
         intakes=intakes,
         intake_psfs=group_intake_psfs(intakes, intake_scores),
+        instrument_responses=list(instrument_responses_of([patient.pk])),
+        psfs_totals=instrument_scores(patient_ids=[patient.pk], codes=[PSFS]),
     )
+
+
+def instrument_responses_of(patient_ids: list[int]) -> QuerySet[InstrumentResponse]:
+    return (
+        InstrumentResponse.objects.filter(patient_id__in=patient_ids)
+        .select_related("instrument")
+        .prefetch_related(Prefetch("answers", ItemAnswer.objects.order_by("pk")))
+        .order_by("patient_id", "taken_at", "pk")
+    )
+
+
+def clinic_instruments(*, clinic: Clinic) -> QuerySet[Instrument]:
+    """The instrument versions the clinic's patients answered, for the Questionnaire export."""
+    return Instrument.objects.filter(
+        Exists(InstrumentResponse.objects.filter(instrument=OuterRef("pk"), patient__clinic=clinic))
+    ).order_by("code", "version")
 
 
 def clinic_patients(*, clinic: Clinic) -> QuerySet[Patient]:

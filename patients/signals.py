@@ -6,3 +6,7 @@ from django.dispatch import Signal
 # every row has moved: a receiver rebuilds what it derives from the record (sessions: its
 # report tables), and its writes commit or roll back with the merge.
 patient_merged = Signal()
+
+# Sent by `intake_link` inside its transaction, with `patient` and `actor`, once the intake's
+# pain ratings are the patient's: outcomes asks for the region-specific questionnaires here.
+intake_linked = Signal()

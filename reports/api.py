@@ -19,6 +19,7 @@ from clinic.rest import ManagesAClinic, ReadsClinical
 from clinic.selectors import clinic_resolve
 from clinic.shortcuts import or_404
 from clinic.types import StaffApiRequest, User
+from outcomes.selectors import instrument_scores
 from patients.models import Patient
 from patients.selectors import pain_trend, patient_get
 from sessions.selectors import mobility_trend
@@ -27,6 +28,8 @@ from . import selectors
 from .serializers import (
     CheckInCurveSerializer,
     ClinicOutcomesSerializer,
+    InstrumentChangeSerializer,
+    InstrumentPointSerializer,
     MobilityPointSerializer,
     MuscleSerializer,
     OperationsSerializer,
@@ -111,6 +114,17 @@ class PsfsChangeView(ClinicReport):
     serializer = PsfsChangeSerializer
 
 
+@extend_schema(parameters=[ReportQuerySerializer], responses=InstrumentChangeSerializer(many=True))
+class InstrumentChangeView(ClinicReport):
+    """Outcome instruments (NDI, LEFS, PSFS, a clinic's own), per version: first against latest
+    score per patient, change, % change and responders by the instrument's MCID, in total and by
+    therapist, cohort and pain region."""
+
+    report = selectors.instrument_change
+    serializer = InstrumentChangeSerializer
+    many = True
+
+
 @extend_schema(parameters=[ReportQuerySerializer], responses=RomChangeSerializer(many=True))
 class RomChangeView(ClinicReport):
     """Range of motion per movement: first and latest, degrees and % of normal."""
@@ -163,3 +177,16 @@ class PatientMobilityTrendView(ReplicaReads, APIView):
     def get(self, request: StaffApiRequest, patient_id: int):
         patient = clinical_patient(user=request.user, patient_id=patient_id)
         return Response(list(mobility_trend(patient=patient)))
+
+
+@extend_schema(responses=InstrumentPointSerializer(many=True))
+class PatientInstrumentTrendView(APIView):
+    """Every scored questionnaire of a patient (NDI, LEFS, PSFS means, a clinic's own), oldest
+    first, with each instrument's direction and MCID."""
+
+    permission_classes = [ReadsClinical]
+
+    def get(self, request: StaffApiRequest, patient_id: int):
+        patient = clinical_patient(user=request.user, patient_id=patient_id)
+        rows = instrument_scores(patient_ids=[patient.pk])
+        return Response(InstrumentPointSerializer([r._asdict() for r in rows], many=True).data)
