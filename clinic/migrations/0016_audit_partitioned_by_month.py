@@ -57,6 +57,9 @@ BEGIN
         RETURN false;
     END IF;
     -- A month cannot be attached while the DEFAULT partition holds rows of it: they move.
+    -- The links' key checks run as each statement ends: deferred to commit, PostgreSQL would
+    -- look for a moved event in the partition it left and refuse the move.
+    SET CONSTRAINTS ALL IMMEDIATE;
     CREATE TEMP TABLE clinic_moving_events ON COMMIT DROP AS
         SELECT * FROM clinic_auditevent_default WHERE at >= lo AND at < hi;
     CREATE TEMP TABLE clinic_moving_links ON COMMIT DROP AS
@@ -74,6 +77,7 @@ BEGIN
     INSERT INTO clinic_auditevent SELECT * FROM clinic_moving_events;
     INSERT INTO clinic_auditchainlink SELECT * FROM clinic_moving_links;
     DROP TABLE clinic_moving_events, clinic_moving_links;
+    SET CONSTRAINTS ALL DEFERRED;
     RETURN true;
 END
 $$;
@@ -281,7 +285,10 @@ def backwards(apps, schema_editor):
     schema_editor.add_constraint(
         event, models.UniqueConstraint(fields=["mac"], name="audit_mac_once")
     )
-    schema_editor.remove_field(link, link._meta.get_field("event_at"))
+    # `apps` is the state before 0016 here, without the column: drop it by name.
+    schema_editor.execute(
+        f"ALTER TABLE {link._meta.db_table} DROP COLUMN event_at", params=None
+    )
 
 
 class Migration(migrations.Migration):
