@@ -77,7 +77,8 @@ def remember_access(user: AnyUser, rows: Iterable[Sequence]) -> Access:
         registering_clinic_ids=frozenset(cid for cid, role, _ in rows if role in REGISTERING_ROLES),
         time_zone=rows[0][2] if rows else None,
     )
-    user._clinic_access = access  # type: ignore[union-attr]  (an attribute the stubs do not know)
+    # An attribute the stubs do not know.
+    user._clinic_access = access  # type: ignore[union-attr]
     return access
 
 
