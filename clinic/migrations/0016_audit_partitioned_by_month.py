@@ -123,6 +123,8 @@ END
 $$;
 """
 
+PRIVILEGED = ("clinic_audit_partition_month(date)", "clinic_audit_partition_drop(date, integer)")
+
 CONVERT = """
 SET CONSTRAINTS ALL IMMEDIATE;
 ALTER TABLE clinic_auditchainlink RENAME TO clinic_auditchainlink_plain;
@@ -244,6 +246,18 @@ def forwards(apps, schema_editor):
     connection = schema_editor.connection
     if connection.vendor == "postgresql":
         schema_editor.execute(FUNCTIONS, params=None)
+        # The owner's functions look names up in this schema first and in the caller's
+        # temporary tables last: a caller's temporary `patients_patient` or cut table must
+        # not stand in for the real ones in the checks.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_schema()")
+            (schema,) = cursor.fetchone()
+        for function in PRIVILEGED:
+            schema_editor.execute(
+                f"ALTER FUNCTION {function} SET search_path = "
+                f"{connection.ops.quote_name(schema)}, pg_temp",
+                params=None,
+            )
         schema_editor.execute(CONVERT, params=None)
         for table in (
             "clinic_auditevent", "clinic_auditchainlink",
@@ -286,9 +300,7 @@ def backwards(apps, schema_editor):
         event, models.UniqueConstraint(fields=["mac"], name="audit_mac_once")
     )
     # `apps` is the state before 0016 here, without the column: drop it by name.
-    schema_editor.execute(
-        f"ALTER TABLE {link._meta.db_table} DROP COLUMN event_at", params=None
-    )
+    schema_editor.execute(f"ALTER TABLE {link._meta.db_table} DROP COLUMN event_at", params=None)
 
 
 class Migration(migrations.Migration):
@@ -298,7 +310,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="AuditRetentionCut",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("month", models.DateField(unique=True)),
                 ("at", models.DateTimeField()),
                 ("events", models.BigIntegerField()),
@@ -328,9 +345,7 @@ class Migration(migrations.Migration):
                 migrations.RemoveConstraint(model_name="auditevent", name="audit_mac_once"),
                 migrations.AddConstraint(
                     model_name="auditevent",
-                    constraint=models.UniqueConstraint(
-                        fields=("mac", "at"), name="audit_mac_once"
-                    ),
+                    constraint=models.UniqueConstraint(fields=("mac", "at"), name="audit_mac_once"),
                 ),
             ],
             database_operations=[migrations.RunPython(forwards, backwards)],

@@ -271,3 +271,19 @@ def test_every_month_of_the_audit_trail_is_append_only_for_the_application_role(
         assert cursor.fetchone() == (False,)
     app_db.commit()
     assert AuditEvent.objects.count() >= 2 and audit_verify() == []
+
+
+def test_the_application_role_cannot_fake_a_retention_cut_with_a_temporary_table(app_db):
+    """The owner's drop function checks the real cut table, not a caller's stand-in."""
+    with app_db.cursor() as cursor:
+        cursor.execute("SELECT clinic_audit_partition_month(date '2001-01-01')")
+        app_db.commit()
+        cursor.execute("CREATE TEMP TABLE clinic_auditretentioncut (month date)")
+        cursor.execute("INSERT INTO clinic_auditretentioncut VALUES (date '2001-01-01')")
+        cursor.execute("CREATE TEMP TABLE patients_patient (id bigint)")
+        with pytest.raises(REFUSED, match="no retention cut recorded"):
+            cursor.execute("SELECT clinic_audit_partition_drop(date '2001-01-01', 0)")
+    app_db.rollback()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('clinic_auditevent_p2001_01') IS NOT NULL")
+        assert cursor.fetchone() == (True,)
