@@ -23,7 +23,7 @@ from django.utils import timezone
 from psycopg2 import errorcodes
 
 from .audit import audit_chain
-from .models import AuditChainLink, AuditEvent, AuditRetentionCut, Clinic
+from .models import AuditEvent, AuditRetentionCut, Clinic
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +77,13 @@ def _cut(month: dt.date) -> AuditRetentionCut:
     hi = dt.datetime.combine(_add_months(month, 1), dt.time(), tzinfo=dt.UTC)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
+            """
             SELECT min(seq), max(seq), (array_agg(mac ORDER BY seq DESC))[1]
             FROM (SELECT seq, mac, seq - row_number() OVER (ORDER BY seq) AS run
-                  FROM {AuditChainLink._meta.db_table}
+                  FROM clinic_auditchainlink
                   WHERE event_at >= %s AND event_at < %s) AS links
             GROUP BY run ORDER BY 1
-            """,  # noqa: S608 (the table name is the model's)
+            """,
             [lo, hi],
         )
         runs = [list(row) for row in cursor.fetchall()]
