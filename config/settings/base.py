@@ -322,6 +322,17 @@ if REMINDER_SENDING_TIMEOUT_SECONDS < REMINDER_LEASE_SECONDS:
 # chain's head to AUDIT_ANCHOR_FILE (and the `clinic.audit.anchor` log), outside the database.
 AUDIT_CHAIN_SECONDS = env.float("AUDIT_CHAIN_SECONDS", default=10.0)
 AUDIT_ANCHOR_FILE = Path(env.str("AUDIT_ANCHOR_FILE", default=str(VAR_DIR / "audit-anchor.log")))
+# The audit trail's months on PostgreSQL (clinic/partitions.py): made this many months ahead,
+# and a month dropped once wholly older than AUDIT_RETENTION_MONTHS. That retention is a floor
+# under the clinics' own: the longest `Clinic.retention_years` wins, and a month that names a
+# patient whose record is still kept (records are kept years after the *last* visit) is never
+# dropped, so the trail never ends inside a record's retention.
+AUDIT_PARTITION_MONTHS_AHEAD = env.int("AUDIT_PARTITION_MONTHS_AHEAD", default=3)
+AUDIT_RETENTION_MONTHS = env.int("AUDIT_RETENTION_MONTHS", default=120)
+if AUDIT_PARTITION_MONTHS_AHEAD < 1:
+    raise ImproperlyConfigured("AUDIT_PARTITION_MONTHS_AHEAD must be at least 1.")
+if AUDIT_RETENTION_MONTHS < 12:
+    raise ImproperlyConfigured("AUDIT_RETENTION_MONTHS must be at least 12.")
 # PostgreSQL with two roles (README, Security): the role the application connects as. When set,
 # `migrate` (run as the owner role) grants it what it needs and nothing more.
 DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="")
@@ -338,6 +349,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": AUDIT_CHAIN_SECONDS,
         "options": {"expires": AUDIT_CHAIN_SECONDS},
     },
+    # The audit trail's months ahead made, and those past retention dropped.
+    "audit-partitions": {"task": "clinic.audit_partitions", "schedule": 24 * 3600},
     # Waitlist offers past their time; their slot goes to the next in line.
     "waitlist-offers-expire": {
         "task": "scheduling.waitlist_offers_expire",
