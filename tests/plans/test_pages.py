@@ -69,7 +69,9 @@ def test_plan_pages_are_404_for_front_desk_and_other_clinics(
 
 def test_the_chart_shows_progress_and_the_home_page_due_reassessments(client, therapist, patient):
     plan = signed_plan(
-        patient=patient, therapist=therapist, reassess_on=timezone.localdate(patient.clinic.zone)
+        patient=patient,
+        therapist=therapist,
+        reassess_on=timezone.localdate(timezone=patient.clinic.zone),
     )
     for minutes, score in ((1, 6), (2, 4)):
         PainScoreFactory(patient=patient, region="lower_back", side="both", score=score,
