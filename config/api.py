@@ -37,6 +37,7 @@ reports = [
     path("check-in-curve/", reports_api.CheckInCurveView.as_view(), name="report-check-in-curve"),
     path("psfs/", reports_api.PsfsChangeView.as_view(), name="report-psfs"),
     path("rom/", reports_api.RomChangeView.as_view(), name="report-rom"),
+    path("instruments/", reports_api.InstrumentChangeView.as_view(), name="report-instruments"),
     path("operations/", reports_api.OperationsView.as_view(), name="report-operations"),
     path(
         "patients/<int:patient_id>/pain-trend/",

@@ -26,6 +26,7 @@ from . import selectors
 from .serializers import (
     CheckInCurveSerializer,
     ClinicOutcomesSerializer,
+    InstrumentChangeSerializer,
     MobilityPointSerializer,
     MuscleSerializer,
     OperationsSerializer,
@@ -107,6 +108,17 @@ class PsfsChangeView(ClinicReport):
 
     report = selectors.psfs_change
     serializer = PsfsChangeSerializer
+
+
+@extend_schema(parameters=[ReportQuerySerializer], responses=InstrumentChangeSerializer(many=True))
+class InstrumentChangeView(ClinicReport):
+    """Outcome instruments (NDI, LEFS, PSFS, a clinic's own), per version: first against latest
+    score per patient, change, % change and responders by the instrument's MCID, in total and by
+    therapist, cohort and pain region."""
+
+    report = selectors.instrument_change
+    serializer = InstrumentChangeSerializer
+    many = True
 
 
 @extend_schema(parameters=[ReportQuerySerializer], responses=RomChangeSerializer(many=True))

@@ -118,6 +118,7 @@ def load_catalogues() -> None:
     """The muscle and movement catalogues, unless they are there."""
     Muscle = apps.get_model("treatments", "Muscle")
     Movement = apps.get_model("treatments", "Movement")
+    _load_shipped_instruments()
     if Muscle.objects.exists():
         return
     # The catalogues as migrations 0002 and 0012 leave them (0013 adds each movement's maximum).
@@ -133,6 +134,13 @@ def load_catalogues() -> None:
                  max_degrees=maxima.MAX_DEGREES[code][1])
         for code, joint, name, normal, bilateral in catalogues.MOVEMENTS
     )  # fmt: skip
+
+
+def _load_shipped_instruments() -> None:
+    """The instruments shipped by outcomes migration 0002, unless they are there."""
+    Instrument = apps.get_model("outcomes", "Instrument")
+    if not Instrument.objects.filter(clinic__isnull=True).exists():
+        importlib.import_module("outcomes.migrations.0002_shipped_instruments").forwards(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "patients",
     "sessions.apps.TreatmentsConfig",
     "scheduling",
+    "outcomes",
     "plans",
     "interop",
     "reports",

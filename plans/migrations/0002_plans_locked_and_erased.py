@@ -7,19 +7,19 @@
 - the past state of every plan, goal and reminder row stays in clinic_recordversion;
 - the tables refuse TRUNCATE; a patient merge moves plans through `clinic_merge_patient_rows`
   (its UPDATE changes only the patient column, let through as for sessions);
-- patient erasure (clinic_erase_patient, as scheduling 0006 left it) deletes a patient's
-  reminders, goals and plans (every version) before the patient. Built from 0006's text,
+- patient erasure (clinic_erase_patient, as outcomes 0003 left it) deletes a patient's
+  reminders, goals and plans (every version) before the patient. Built from outcomes 0003's text,
   so the two cannot drift apart."""
 
 import importlib
 
 from django.db import migrations
 
-WAITLIST = importlib.import_module("scheduling.migrations.0006_erasure_of_the_waitlist")
+LAST = importlib.import_module("outcomes.migrations.0003_erasure_of_outcomes")
 ANCHOR = """        ['treatments_checkin', of_sessions],
 """
-assert ANCHOR in WAITLIST.ERASE, "clinic_erase_patient changed: place the plans' steps again"
-ERASE = WAITLIST.ERASE.replace(
+assert ANCHOR in LAST.ERASE, "clinic_erase_patient changed: place the plans' steps again"
+ERASE = LAST.ERASE.replace(
     ANCHOR,
     """        ['plans_reassessmentreminder',
          'plan_id IN (SELECT id FROM plans_planofcare WHERE patient_id = $1)'],
@@ -113,7 +113,7 @@ def forwards(apps, schema_editor):
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(WAITLIST.ERASE, params=None)
+    schema_editor.execute(LAST.ERASE, params=None)
     for table in HISTORY:
         schema_editor.execute(
             f"DROP TRIGGER IF EXISTS {table}_history ON {table}; "
@@ -127,7 +127,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("plans", "0001_initial"),
-        ("scheduling", "0006_erasure_of_the_waitlist"),
+        ("outcomes", "0003_erasure_of_outcomes"),
         ("treatments", "0016_session_patient_time_covers_therapist"),
     ]
 
