@@ -4,12 +4,15 @@ out, so a therapist adds goals without any script)."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from outcomes.models import Instrument
+from outcomes.selectors import PSFS, instruments_for_clinic
 from patients.models import BodyRegion, Side
 from sessions.models import Movement
 
 from .models import DischargeReason, PlanGoal, PlanOfCare
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+OBJECTS = ("movement", "instrument")
 # Goal rows a page offers beyond the plan's own goals.
 BLANK_GOAL_ROWS = 3
 
@@ -45,9 +48,19 @@ class GoalForm(forms.Form):
         label=_("Movement (range)"), queryset=Movement.objects.all(), required=False
     )
     activity = forms.CharField(label=_("Activity (PSFS)"), max_length=200, required=False)
-    target = forms.DecimalField(
-        label=_("Target"), max_digits=5, decimal_places=1, min_value=0, required=False
+    instrument = forms.ModelChoiceField(
+        label=_("Questionnaire"), queryset=Instrument.objects.none(), required=False
     )
+    target = forms.DecimalField(
+        label=_("Target"), max_digits=6, decimal_places=1, min_value=0, required=False
+    )
+
+    def __init__(self, *args, clinic_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Indices with a total of their own; PSFS goals name an activity instead.
+        field = self.fields["instrument"]
+        assert isinstance(field, forms.ModelChoiceField)  # for the type checker
+        field.queryset = instruments_for_clinic(clinic_id=clinic_id).exclude(code=PSFS)
 
     def clean(self):
         data = super().clean()
@@ -60,8 +73,8 @@ class BaseGoalFormSet(forms.BaseFormSet):
     def goals(self) -> list[dict]:
         """The rows that name a measure, as the service takes them."""
         return [
-            {name: form.cleaned_data.get(name) or ("" if name != "movement" else None)
-             for name in ("kind", "region", "side", "movement", "activity")}
+            {name: form.cleaned_data.get(name) or ("" if name not in OBJECTS else None)
+             for name in ("kind", "region", "side", "movement", "activity", "instrument")}
             | {"target": form.cleaned_data["target"]}
             for form in self.forms
             if form.cleaned_data.get("kind")
@@ -76,7 +89,7 @@ GoalFormSet = forms.formset_factory(
 def goal_initial(plan: PlanOfCare) -> list[dict]:
     return [
         {"kind": g.kind, "region": g.region, "side": g.side, "movement": g.movement_id,
-         "activity": g.activity, "target": g.target}
+         "activity": g.activity, "instrument": g.instrument_id, "target": g.target}
         for g in plan.goals.all()
     ]  # fmt: skip
 

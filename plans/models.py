@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from outcomes.models import Direction, Instrument
 from patients.models import BodyRegion, Patient, Side
 from sessions.models import Movement, SignedRecordLocked
 
@@ -164,7 +165,8 @@ class Comparator(models.TextChoices):
 class PlanGoal(models.Model):
     """A goal tied to a measure the record already keeps: pain in a region and side (NPRS,
     at most N), range of motion of a movement and side (at least N degrees), a PSFS activity
-    (at least N). Part of its plan: locked with it once signed."""
+    (at least N), an instrument's total (at most or at least N by the instrument's direction:
+    "NDI <= 10", "LEFS >= 60"). Part of its plan: locked with it once signed."""
 
     clinic_lookup = "plan__patient__clinic"
     is_clinical = True
@@ -173,6 +175,7 @@ class PlanGoal(models.Model):
         PAIN = "pain", _("Pain in a region")
         ROM = "rom", _("Range of motion")
         PSFS = "psfs", _("PSFS activity")
+        INSTRUMENT = "instrument", _("Questionnaire total")
 
     plan = models.ForeignKey(PlanOfCare, on_delete=models.PROTECT, related_name="goals")
     position = models.PositiveSmallIntegerField(default=1)
@@ -183,6 +186,10 @@ class PlanGoal(models.Model):
         Movement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     activity = models.CharField(max_length=200, blank=True)
+    # One version of an index (its totals are never compared across versions).
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     comparator = models.CharField(max_length=3, choices=Comparator.choices)
     target = models.DecimalField(
         max_digits=5, decimal_places=1, validators=[MinValueValidator(Decimal(0))]
@@ -191,7 +198,21 @@ class PlanGoal(models.Model):
     class Meta:
         ordering = ["plan", "position", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=["pain", "rom", "psfs"]), name="goal_kind"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["pain", "rom", "psfs", "instrument"]), name="goal_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    kind="instrument",
+                    instrument__isnull=False,
+                    region="",
+                    side="",
+                    activity="",
+                    movement__isnull=True,
+                )
+                | (~Q(kind="instrument") & Q(instrument__isnull=True)),
+                name="goal_instrument_shape",
+            ),  # fmt: skip
             models.CheckConstraint(
                 condition=~Q(kind="pain")
                 | (
@@ -244,11 +265,13 @@ class PlanGoal(models.Model):
             }
         if self.kind == self.Kind.ROM and self.movement is not None:
             return f"{self.movement} ({Side(self.side).label})"
+        if self.kind == self.Kind.INSTRUMENT and self.instrument is not None:
+            return f"{self.instrument.code.upper()} {self.instrument.version}"
         return str(_("PSFS: %(activity)s")) % {"activity": self.activity}
 
     @property
     def unit(self) -> str:
-        return "°" if self.kind == self.Kind.ROM else "/10"
+        return {self.Kind.ROM: "°", self.Kind.INSTRUMENT: ""}.get(self.kind, "/10")
 
     @property
     def label(self) -> str:
@@ -261,25 +284,40 @@ class PlanGoal(models.Model):
             self.Kind.PAIN: {"region": self.region, "side": self.side},
             self.Kind.ROM: {"movement": self.movement_id, "side": self.side},
             self.Kind.PSFS: {"activity": self.activity.strip()},
+            self.Kind.INSTRUMENT: {"instrument": self.instrument_id},
         }.get(self.kind, {})
         for name, value in needs.items():
             if not value:
                 errors[name] = [_("This goal needs it.")]
-        limit = 360 if self.kind == self.Kind.ROM else 10
-        if self.target is not None and self.target > limit:
-            errors["target"] = [_("At most %(limit)s.") % {"limit": limit}]
+        low, high = self.target_range()
+        if self.target is not None and not low <= self.target <= high:
+            errors["target"] = [_("Between %(low)s and %(high)s.") % {"low": low, "high": high}]
         if errors:
             raise ValidationError(errors)
-        # The direction follows the measure: less pain, more range, more function.
-        self.comparator = Comparator.AT_MOST if self.kind == self.Kind.PAIN else Comparator.AT_LEAST
-        if self.kind != self.Kind.PAIN:
-            self.region = ""
-        if self.kind != self.Kind.ROM:
-            self.movement = None
-        if self.kind == self.Kind.PSFS:
-            self.side = ""
-        else:
-            self.activity = ""
+        self.comparator = self.direction()
+        # Only the fields of its kind: a goal names its measure once.
+        keep = {"pain": {"region", "side"}, "rom": {"movement", "side"}, "psfs": {"activity"},
+                "instrument": {"instrument"}}[self.kind]  # fmt: skip
+        for name in {"region", "side", "activity"} - keep:
+            setattr(self, name, "")
+        for name in {"movement", "instrument"} - keep:
+            setattr(self, name, None)
+
+    def target_range(self) -> tuple[Decimal, Decimal]:
+        if self.kind == self.Kind.ROM:
+            return Decimal(0), Decimal(360)
+        if self.kind == self.Kind.INSTRUMENT and self.instrument is not None:
+            return self.instrument.range_min, self.instrument.range_max
+        return Decimal(0), Decimal(10)
+
+    def direction(self) -> str:
+        """Less pain; more range and function; an index by its own direction."""
+        if self.kind == self.Kind.PAIN:
+            return Comparator.AT_MOST
+        if self.kind == self.Kind.INSTRUMENT and self.instrument is not None:
+            worse = self.instrument.direction == Direction.HIGHER_WORSE
+            return Comparator.AT_MOST if worse else Comparator.AT_LEAST
+        return Comparator.AT_LEAST
 
 
 class ReassessmentReminder(models.Model):

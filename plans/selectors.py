@@ -12,6 +12,7 @@ from django.db.models import (
     Case,
     Count,
     DateTimeField,
+    DecimalField,
     F,
     IntegerField,
     OuterRef,
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from clinic.permissions import access_for, visible
 from clinic.types import User
+from outcomes.models import InstrumentResponse
 from patients.models import FunctionalScore, PainScore, PainSource, Patient
 from sessions.models import MobilityMeasurement, TreatmentSession
 
@@ -36,6 +38,8 @@ from .models import Comparator, PlanGoal, PlanOfCare
 # domain.md).
 BASELINE_PAIN_SOURCES = (PainSource.INTAKE, PainSource.PRE_SESSION, PainSource.CHECK_IN)
 LATEST_PAIN_SOURCES = (PainSource.PRE_SESSION, PainSource.CHECK_IN)
+# Pain, degrees and PSFS are whole numbers; an index's total may have decimals.
+VALUE = DecimalField(max_digits=7, decimal_places=2)
 # An upper bound for "no end yet" that PostgreSQL and SQLite compare like any time.
 NO_END = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
@@ -87,6 +91,11 @@ def _readings(kind: str, *, for_baseline: bool) -> QuerySet:
         return MobilityMeasurement.objects.filter(
             patient_id=patient, movement_id=OuterRef("movement_id"), side=OuterRef("side")
         ).annotate(value=F("degrees"), at=F("measured_at"))
+    if kind == PlanGoal.Kind.INSTRUMENT:
+        # The goal's own version of the index: totals are never compared across versions.
+        return InstrumentResponse.objects.filter(
+            patient_id=patient, instrument_id=OuterRef("instrument_id"), total__isnull=False
+        ).annotate(value=F("total"), at=F("taken_at"))
     # PSFS 2.0 reverses the scale: turned round so that higher is always better.
     return FunctionalScore.objects.filter(
         patient_id=patient, activity__iexact=OuterRef("activity")
@@ -127,13 +136,13 @@ def _latest(field: str, kind: str):
 @dataclass(frozen=True)
 class GoalProgress:
     goal: PlanGoal
-    baseline: int | None
+    baseline: Decimal | None
     baseline_at: dt.datetime | None
-    latest: int | None
+    latest: Decimal | None
     latest_at: dt.datetime | None
 
     @property
-    def current(self) -> int | None:
+    def current(self) -> Decimal | None:
         return self.latest if self.latest is not None else self.baseline
 
     @property
@@ -151,8 +160,8 @@ class GoalProgress:
             return 100
         if self.baseline is None or self.latest is None:
             return 0
-        distance = abs(Decimal(self.baseline) - self.goal.target)
-        moved = Decimal(self.baseline - self.latest)
+        distance = abs(self.baseline - self.goal.target)
+        moved = self.baseline - self.latest
         if self.goal.comparator == Comparator.AT_LEAST:
             moved = -moved
         return max(0, min(100, round(100 * moved / distance))) if distance else 100
@@ -165,12 +174,19 @@ class GoalProgress:
             "kind": self.goal.kind,
             "comparator": self.goal.comparator,
             "target": float(self.goal.target),
-            "baseline": self.baseline,
+            "baseline": _number(self.baseline),
             "baseline_at": self.baseline_at.isoformat() if self.baseline_at else None,
-            "latest": self.latest,
+            "latest": _number(self.latest),
             "latest_at": self.latest_at.isoformat() if self.latest_at else None,
             "met": self.met,
         }
+
+
+def _number(value: Decimal | None) -> int | float | None:
+    """A reading for JSON: whole numbers stay whole (pain 4, not 4.0)."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def goal_progress(*, plan: PlanOfCare) -> list[GoalProgress]:
@@ -179,14 +195,14 @@ def goal_progress(*, plan: PlanOfCare) -> list[GoalProgress]:
     one query, whatever the number of goals or readings."""
     goals = (
         PlanGoal.objects.filter(plan=plan)
-        .select_related("movement", "plan")
+        .select_related("movement", "instrument", "plan")
         .annotate(
             plan_end=Coalesce("plan__discharged_at", Value(NO_END, output_field=DateTimeField())),
-            baseline=_by_kind(lambda kind: _baseline("value", kind), IntegerField()),
+            baseline=_by_kind(lambda kind: _baseline("value", kind), VALUE),
             baseline_at=_by_kind(lambda kind: _baseline("at", kind), DateTimeField()),
         )
         .annotate(
-            latest=_by_kind(lambda kind: _latest("value", kind), IntegerField()),
+            latest=_by_kind(lambda kind: _latest("value", kind), VALUE),
             latest_at=_by_kind(lambda kind: _latest("at", kind), DateTimeField()),
         )
         .order_by("position", "id")

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from outcomes.models import Instrument
 from patients.models import BodyRegion, Patient, Side
 from sessions.models import Movement
 from sessions.serializers import VisibleRelated
@@ -39,8 +40,11 @@ class GoalInputSerializer(StrictInput):
     activity = serializers.CharField(
         max_length=200, required=False, allow_blank=True, trim_whitespace=True
     )
+    instrument = serializers.PrimaryKeyRelatedField(
+        queryset=Instrument.objects.filter(active=True), required=False, allow_null=True
+    )
     target = serializers.DecimalField(
-        max_digits=5, decimal_places=1, min_value=Decimal(0), max_value=Decimal(360)
+        max_digits=6, decimal_places=1, min_value=Decimal(0), max_value=Decimal(360)
     )
 
 
@@ -75,14 +79,14 @@ class PlanGoalSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanGoal
         fields = ["id", "plan", "position", "kind", "region", "side", "movement", "activity",
-                  "comparator", "target", "label"]  # fmt: skip
+                  "instrument", "comparator", "target", "label"]  # fmt: skip
 
 
 class GoalProgressSerializer(serializers.Serializer):
     goal = serializers.IntegerField(source="goal.pk")
-    baseline = serializers.IntegerField(allow_null=True)
+    baseline = serializers.FloatField(allow_null=True)
     baseline_at = serializers.DateTimeField(allow_null=True)
-    latest = serializers.IntegerField(allow_null=True)
+    latest = serializers.FloatField(allow_null=True)
     latest_at = serializers.DateTimeField(allow_null=True)
     percent = serializers.IntegerField()
     met = serializers.BooleanField()

@@ -18,7 +18,7 @@ from .models import DischargeReason, PlanGoal, PlanOfCare
 from .selectors import goal_progress
 
 PLAN_FIELDS = ("complaint", "regions", "sessions_per_week", "weeks", "reassess_on")
-GOAL_FIELDS = ("kind", "region", "side", "movement", "activity", "target")
+GOAL_FIELDS = ("kind", "region", "side", "movement", "activity", "instrument", "target")
 
 
 def _require_clinician(user: User, patient: Patient) -> None:
@@ -61,6 +61,9 @@ def _goals_built(plan: PlanOfCare, items: list[dict], errors: dict) -> list[Plan
             goal.full_clean(exclude=["plan", "comparator"])
         except ValidationError as exc:
             errors |= {f"goals.{index}.{k}": v for k, v in exc.message_dict.items()}
+        instrument = item.get("instrument")
+        if instrument is not None and instrument.clinic_id not in (None, plan.patient.clinic_id):
+            errors[f"goals.{index}.instrument"] = [_("Choose one of the clinic's questionnaires.")]
         built.append(goal)
     return built
 

@@ -50,7 +50,10 @@ def _plan_form_page(request, *, patient, plan=None):
     initial = PlanForm.initial_of(plan) if plan else {"sessions_per_week": 1, "weeks": 6}
     form = PlanForm(request.POST or None, initial=initial)
     formset = GoalFormSet(
-        request.POST or None, initial=goal_initial(plan) if plan else None, prefix="goals"
+        request.POST or None,
+        initial=goal_initial(plan) if plan else None,
+        prefix="goals",
+        form_kwargs={"clinic_id": patient.clinic_id},
     )
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         _rows_of_goals(formset)

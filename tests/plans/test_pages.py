@@ -49,7 +49,7 @@ def test_a_goal_the_service_refuses_is_shown_on_its_row(client, therapist, patie
     )
     assert answer.status_code == 200
     page = answer.content.decode()
-    assert "This goal needs it." in page and "At most 10." in page
+    assert "This goal needs it." in page and "Between 0 and 10." in page
     assert not PlanOfCare.objects.exists()
 
 

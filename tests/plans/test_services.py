@@ -8,6 +8,8 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from clinic.models import AuditEvent, RecordVersion
+from outcomes.models import Instrument
+from outcomes.services import response_record
 from patients.models import FunctionalScore
 from plans.models import PlanGoal, PlanOfCare
 from plans.selectors import goal_progress, plan_session_counts
@@ -241,3 +243,27 @@ def test_a_session_signed_after_the_plan_counts_toward_progress(patient, therapi
         session_sign(session=session, user=therapist)
     (pain,) = goal_progress(plan=plan)
     assert (pain.baseline, pain.latest, pain.percent) == (6, 4, 50)
+
+
+def test_an_instrument_goal_follows_its_totals_in_its_direction(patient, therapist, stranger):
+    ndi = Instrument.objects.get(code="ndi", clinic__isnull=True)
+    plan = signed_plan(
+        patient=patient, therapist=therapist,
+        goals=[{"kind": "instrument", "instrument": ndi, "target": 10}],
+    )  # fmt: skip
+    goal = plan.goals.get()
+    assert (goal.comparator, goal.label) == ("lte", f"NDI {ndi.version} ≤ 10")
+    for answer in (3, 2):  # totals 30 then 20 (10 items, 0-5 each)
+        response_record(
+            actor=therapist, patient=patient, instrument=ndi,
+            answers={str(n): answer for n in range(1, 11)},
+        )  # fmt: skip
+    (row,) = goal_progress(plan=plan)
+    assert (row.baseline, row.latest, row.percent, row.met) == (30, 20, 50, False)
+    with pytest.raises(ValidationError) as refused:
+        plan_update(
+            plan=plan_revise(plan=plan, actor=therapist, reason="Harder target"),
+            actor=therapist,
+            goals=[{"kind": "instrument", "instrument": ndi, "target": 60}],
+        )
+    assert "goals.0.target" in refused.value.message_dict
