@@ -32,6 +32,8 @@ RESOURCE_TYPES = (
     "Procedure",
     "Observation",
     "QuestionnaireResponse",
+    "Goal",
+    "CarePlan",
 )
 
 
@@ -96,6 +98,17 @@ def _intake_responses(clinic: Clinic, zone) -> Iterator[dict]:
             yield fhir.intake_response(intake, psfs.get(intake.pk, []), zone=zone)
 
 
+def _goals(clinic: Clinic, zone) -> Iterator[dict]:
+    for plan in _per_patient_chunk(clinic, selectors.plans_of):
+        for row in plan.goals.all():
+            yield fhir.goal(row, plan, zone=zone)
+
+
+def _care_plans(clinic: Clinic, zone) -> Iterator[dict]:
+    for plan in _per_patient_chunk(clinic, selectors.plans_of):
+        yield fhir.care_plan(plan, plan.goals.all(), zone=zone)
+
+
 _RESOURCES = {
     "Organization": _organization,
     "Practitioner": _practitioners,
@@ -104,6 +117,8 @@ _RESOURCES = {
     "Procedure": _procedures,
     "Observation": _observations,
     "QuestionnaireResponse": _intake_responses,
+    "Goal": _goals,
+    "CarePlan": _care_plans,
 }
 
 

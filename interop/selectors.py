@@ -11,6 +11,7 @@ from clinic.models import CLINICAL_ROLES, Clinic
 from clinic.permissions import access_for, unrestricted, visible
 from clinic.types import User
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, PainSource, Patient
+from plans.models import PlanGoal, PlanOfCare
 from sessions.models import Addendum, MobilityMeasurement, TreatmentSession, TriggerPoint
 
 
@@ -25,11 +26,16 @@ class PatientRecord:
     functional_scores: list[FunctionalScore]
     intakes: list[IntakeSubmission]
     intake_psfs: dict[int, list[FunctionalScore]] = field(default_factory=dict)
+    plans: list[PlanOfCare] = field(default_factory=list)
 
     @property
     def practitioners(self) -> list:
         """The therapists and addenda authors the record references, once each."""
         people = {}
+        for plan in self.plans:
+            people[plan.therapist_id] = plan.therapist
+            if plan.signed_by_id:
+                people[plan.signed_by_id] = plan.signed_by
         for session in self.sessions:
             people[session.therapist_id] = session.therapist
             for addendum in session.addenda.all():
@@ -87,6 +93,7 @@ def patient_record(*, user: User, patient_id: int) -> PatientRecord:
         functional_scores=functional_scores,
         intakes=intakes,
         intake_psfs=group_intake_psfs(intakes, intake_scores),
+        plans=list(plans_of([patient.pk]).select_related("therapist", "signed_by")),
     )
 
 
@@ -172,4 +179,20 @@ def clinic_patients_with_intakes(*, clinic: Clinic) -> QuerySet[Patient]:
             ),
             to_attr="intake_psfs",
         ),
+    )
+
+
+def plans_of(patient_ids: list[int]) -> QuerySet[PlanOfCare]:
+    """Every version of the patients' plans of care, with their goals and what they measure."""
+    return (
+        PlanOfCare.objects.filter(patient_id__in=patient_ids)
+        .prefetch_related(
+            Prefetch(
+                "goals",
+                PlanGoal.objects.select_related("movement", "instrument").order_by(
+                    "position", "pk"
+                ),
+            )
+        )
+        .order_by("patient_id", "opened_at", "version", "pk")
     )
