@@ -24,7 +24,6 @@ from django.db.models import TextChoices
 from django.utils import translation
 
 from clinic.types import User
-from plans.models import DischargeReason, PlanGoal, PlanOfCare
 from patients.models import (
     BodyRegion,
     DurationCategory,
@@ -36,6 +35,7 @@ from patients.models import (
     RedFlag,
     Side,
 )
+from plans.models import DischargeReason, PlanGoal, PlanOfCare
 from sessions.models import (
     Addendum,
     MobilityMeasurement,

@@ -22,22 +22,41 @@ pytestmark = pytest.mark.django_db
 def plans(patient, therapist):
     """An episode replaced once: version 1 superseded, version 2 discharged with its outcome
     summary; goals of every kind."""
-    PainScoreFactory(patient=patient, region="lower_back", side="both", score=7,
-                     source="intake", recorded_at=timezone.now() - dt.timedelta(days=1))  # fmt: skip
+    PainScoreFactory(
+        patient=patient,
+        region="lower_back",
+        side="both",
+        score=7,
+        source="intake",
+        recorded_at=timezone.now() - dt.timedelta(days=1),
+    )
     goals = [
         PAIN_GOAL,
-        {"kind": "rom", "movement": Movement.objects.get(code="lumbar-flexion"),
-         "side": "midline", "target": 50},
+        {
+            "kind": "rom",
+            "movement": Movement.objects.get(code="lumbar-flexion"),
+            "side": "midline",
+            "target": 50,
+        },
         {"kind": "psfs", "activity": "Putting on socks", "target": 7},
-        {"kind": "instrument", "target": 10,
-         "instrument": Instrument.objects.get(code="ndi", clinic__isnull=True)},
-    ]  # fmt: skip
+        {
+            "kind": "instrument",
+            "target": 10,
+            "instrument": Instrument.objects.get(code="ndi", clinic__isnull=True),
+        },
+    ]
     first = signed_plan(patient=patient, therapist=therapist, goals=goals)
     second = plan_sign(
         plan=plan_revise(plan=first, actor=therapist, reason="Longer course"), actor=therapist
     )
-    PainScoreFactory(patient=patient, region="lower_back", side="both", score=2,
-                     source="check_in", recorded_at=timezone.now())  # fmt: skip
+    PainScoreFactory(
+        patient=patient,
+        region="lower_back",
+        side="both",
+        score=2,
+        source="check_in",
+        recorded_at=timezone.now(),
+    )
     plan_discharge(plan=second, actor=therapist, reason="goals_met", note="Driving again")
     return first, second
 

@@ -117,15 +117,31 @@ def test_the_detail_shows_progress_and_the_list_a_fixed_number_of_queries(
     therapist, patient, clinic_a, django_assert_max_num_queries
 ):
     plan = signed_plan(patient=patient, therapist=therapist)
-    PainScoreFactory(patient=patient, region="lower_back", side="both", score=6,
-                     recorded_at=timezone.now() + dt.timedelta(minutes=1))  # fmt: skip
-    PainScoreFactory(patient=patient, region="lower_back", side="both", score=4,
-                     source="check_in", recorded_at=timezone.now() + dt.timedelta(minutes=2))  # fmt: skip
+    PainScoreFactory(
+        patient=patient,
+        region="lower_back",
+        side="both",
+        score=6,
+        recorded_at=timezone.now() + dt.timedelta(minutes=1),
+    )
+    PainScoreFactory(
+        patient=patient,
+        region="lower_back",
+        side="both",
+        score=4,
+        source="check_in",
+        recorded_at=timezone.now() + dt.timedelta(minutes=2),
+    )
     detail = api_as(therapist).get(f"/api/v1/plans/{plan.pk}/").json()
     assert detail["progress"][0] | {"baseline_at": None, "latest_at": None} == {
-        "goal": plan.goals.get().pk, "baseline": 6, "latest": 4, "percent": 50, "met": False,
-        "baseline_at": None, "latest_at": None,
-    }  # fmt: skip
+        "goal": plan.goals.get().pk,
+        "baseline": 6,
+        "latest": 4,
+        "percent": 50,
+        "met": False,
+        "baseline_at": None,
+        "latest_at": None,
+    }
     for _ in range(5):
         other = PatientFactory(clinic=clinic_a)
         signed_plan(patient=other, therapist=therapist)

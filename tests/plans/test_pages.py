@@ -14,11 +14,16 @@ pytestmark = pytest.mark.django_db
 
 def _form(**goal):
     data = {
-        "complaint": "Neck pain", "regions": ["neck_back"], "sessions_per_week": "2",
-        "weeks": "4", "reassess_on": "2030-01-10",
-        "goals-TOTAL_FORMS": "3", "goals-INITIAL_FORMS": "0",
-        "goals-MIN_NUM_FORMS": "0", "goals-MAX_NUM_FORMS": "20",
-    }  # fmt: skip
+        "complaint": "Neck pain",
+        "regions": ["neck_back"],
+        "sessions_per_week": "2",
+        "weeks": "4",
+        "reassess_on": "2030-01-10",
+        "goals-TOTAL_FORMS": "3",
+        "goals-INITIAL_FORMS": "0",
+        "goals-MIN_NUM_FORMS": "0",
+        "goals-MAX_NUM_FORMS": "20",
+    }
     for name, value in goal.items():
         data[f"goals-1-{name}"] = value
     return data
@@ -59,8 +64,11 @@ def test_plan_pages_are_404_for_front_desk_and_other_clinics(
     plan = signed_plan(patient=patient, therapist=therapist)
     for user in (front_desk, stranger):
         client.force_login(user)
-        for url in (f"/plans/{plan.pk}/", f"/plans/{plan.pk}/edit/",
-                    f"/patients/{patient.pk}/plan/new/"):  # fmt: skip
+        for url in (
+            f"/plans/{plan.pk}/",
+            f"/plans/{plan.pk}/edit/",
+            f"/patients/{patient.pk}/plan/new/",
+        ):
             assert client.get(url).status_code == 404
         assert client.post(f"/plans/{plan.pk}/discharge", {"reason": "plateau"}).status_code == 404
     plan.refresh_from_db()
@@ -74,8 +82,13 @@ def test_the_chart_shows_progress_and_the_home_page_due_reassessments(client, th
         reassess_on=timezone.localdate(timezone=patient.clinic.zone),
     )
     for minutes, score in ((1, 6), (2, 4)):
-        PainScoreFactory(patient=patient, region="lower_back", side="both", score=score,
-                         recorded_at=timezone.now() + dt.timedelta(minutes=minutes))  # fmt: skip
+        PainScoreFactory(
+            patient=patient,
+            region="lower_back",
+            side="both",
+            score=score,
+            recorded_at=timezone.now() + dt.timedelta(minutes=minutes),
+        )
     client.force_login(therapist)
     chart = client.get(f"/patients/{patient.pk}/").content.decode()
     assert 'value="50"' in chart and "Open the plan" in chart

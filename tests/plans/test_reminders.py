@@ -26,11 +26,14 @@ def test_a_due_reassessment_reaches_the_therapist_once(patient, therapist, setti
     plan = signed_plan(patient=patient, therapist=therapist, reassess_on=_today(patient))
     later = signed_plan(
         patient=type(patient).objects.create(
-            clinic=patient.clinic, first_name="Later", last_name="Case",
+            clinic=patient.clinic,
+            first_name="Later",
+            last_name="Case",
             date_of_birth=dt.date(1970, 1, 1),
         ),
-        therapist=therapist, reassess_on=_today(patient) + dt.timedelta(days=1),
-    )  # fmt: skip
+        therapist=therapist,
+        reassess_on=_today(patient) + dt.timedelta(days=1),
+    )
     result = reassessments_remind.apply().get()
     assert result == {"created": 1, "sent": 1}
     (message,) = mail.outbox

@@ -43,12 +43,16 @@ def test_a_draft_plan_keeps_its_goals_and_is_audited(patient, therapist):
         actor=therapist,
         goals=[
             PAIN_GOAL,
-            {"kind": "rom", "movement": Movement.objects.get(code="cervical-rotation"),
-             "side": "left", "target": 70},
+            {
+                "kind": "rom",
+                "movement": Movement.objects.get(code="cervical-rotation"),
+                "side": "left",
+                "target": 70,
+            },
             {"kind": "psfs", "activity": "Putting on socks", "target": 7},
         ],
         **FIELDS,
-    )  # fmt: skip
+    )
     goals = list(plan.goals.all())
     assert [g.kind for g in goals] == ["pain", "rom", "psfs"]
     assert [g.comparator for g in goals] == ["lte", "gte", "gte"]
@@ -69,8 +73,15 @@ def test_invalid_goals_are_refused_field_by_field(patient, therapist):
             **{**FIELDS, "weeks": 0, "regions": ["elbowz"]},
         )
     errors = refused.value.message_dict
-    assert {"weeks", "regions", "goals.0.side", "goals.0.target", "goals.1.movement",
-            "goals.1.target", "goals.2.activity"} <= set(errors)  # fmt: skip
+    assert {
+        "weeks",
+        "regions",
+        "goals.0.side",
+        "goals.0.target",
+        "goals.1.movement",
+        "goals.1.target",
+        "goals.2.activity",
+    } <= set(errors)
     assert not PlanOfCare.objects.exists()
 
 
@@ -95,10 +106,14 @@ def test_signing_needs_a_goal_and_one_active_plan_per_patient(patient, therapist
 def test_the_database_refuses_a_second_active_plan(patient, therapist):
     plan = signed_plan(patient=patient, therapist=therapist)
     twin = PlanOfCare(
-        patient=patient, therapist=therapist, status="active", opened_at=timezone.now(),
-        signed_at=timezone.now(), signed_by=therapist,
+        patient=patient,
+        therapist=therapist,
+        status="active",
+        opened_at=timezone.now(),
+        signed_at=timezone.now(),
+        signed_by=therapist,
         **{**FIELDS, "reassess_on": plan.reassess_on},
-    )  # fmt: skip
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         twin.save()
 
@@ -128,9 +143,12 @@ def test_a_signed_plan_is_locked_in_the_database(patient, therapist):
         "UPDATE plans_plangoal SET target = 9 WHERE plan_id = %s",
         "DELETE FROM plans_plangoal WHERE plan_id = %s",
     ):
-        with pytest.raises(DatabaseError, match="locked"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [plan.pk])
+        with (
+            pytest.raises(DatabaseError, match="locked"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [plan.pk])
     with pytest.raises(DatabaseError, match="locked"), transaction.atomic():
         PlanGoal.objects.bulk_create(
             [PlanGoal(plan=plan, kind="psfs", activity="x", comparator="gte", target=5)]
@@ -159,15 +177,27 @@ def test_a_new_version_replaces_the_signed_one_which_stays_visible(patient, ther
 
 
 def test_discharge_keeps_the_outcome_summary_per_goal(patient, therapist):
-    PainScoreFactory(patient=patient, region="lower_back", side="both", score=7,
-                     source="intake", recorded_at=timezone.now() - dt.timedelta(days=2))  # fmt: skip
+    PainScoreFactory(
+        patient=patient,
+        region="lower_back",
+        side="both",
+        score=7,
+        source="intake",
+        recorded_at=timezone.now() - dt.timedelta(days=2),
+    )
     plan = signed_plan(
         patient=patient,
         therapist=therapist,
         goals=[PAIN_GOAL, {"kind": "psfs", "activity": "Putting on socks", "target": 7}],
     )
-    PainScoreFactory(patient=patient, region="lower_back", side="both", score=2,
-                     source="check_in", recorded_at=timezone.now())  # fmt: skip
+    PainScoreFactory(
+        patient=patient,
+        region="lower_back",
+        side="both",
+        score=2,
+        source="check_in",
+        recorded_at=timezone.now(),
+    )
     with pytest.raises(ValidationError):
         plan_discharge(plan=plan, actor=therapist, reason="bored")
     plan = plan_discharge(plan=plan, actor=therapist, reason="goals_met", note="Back to driving")
@@ -186,24 +216,39 @@ def test_progress_reads_baseline_then_latest_and_never_the_post_session_score(pa
         therapist=therapist,
         goals=[
             PAIN_GOAL,
-            {"kind": "rom", "movement": Movement.objects.get(code="lumbar-flexion"),
-             "side": "midline", "target": 55},
+            {
+                "kind": "rom",
+                "movement": Movement.objects.get(code="lumbar-flexion"),
+                "side": "midline",
+                "target": 55,
+            },
             {"kind": "psfs", "activity": "putting on socks", "target": 8},
         ],
-    )  # fmt: skip
+    )
     now = timezone.now()
     for minutes, source, score in (
         (1, "pre_session", 6),
         (2, "post_session", 1),
         (3, "check_in", 4),
     ):
-        PainScoreFactory(patient=patient, region="lower_back", side="both", score=score,
-                         source=source, recorded_at=now + dt.timedelta(minutes=minutes))  # fmt: skip
+        PainScoreFactory(
+            patient=patient,
+            region="lower_back",
+            side="both",
+            score=score,
+            source=source,
+            recorded_at=now + dt.timedelta(minutes=minutes),
+        )
     for minutes, instrument, score in ((1, "psfs", 2), (3, "psfs2", 5)):
         FunctionalScore.objects.create(
-            patient=patient, recorded_at=now + dt.timedelta(minutes=minutes), source="check_in",
-            instrument=instrument, item=1, activity="Putting on socks", score=score,
-        )  # fmt: skip
+            patient=patient,
+            recorded_at=now + dt.timedelta(minutes=minutes),
+            source="check_in",
+            instrument=instrument,
+            item=1,
+            activity="Putting on socks",
+            score=score,
+        )
     pain, rom, psfs = goal_progress(plan=plan)
     assert (pain.baseline, pain.latest, pain.percent, pain.met) == (6, 4, 50, False)
     assert (rom.baseline, rom.latest, rom.percent) == (None, None, 0)
@@ -213,8 +258,9 @@ def test_progress_reads_baseline_then_latest_and_never_the_post_session_score(pa
 
 def test_sessions_from_the_plans_first_day_belong_to_it(patient, therapist):
     plan = signed_plan(patient=patient, therapist=therapist)
-    TreatmentSessionFactory(patient=patient, therapist=therapist,
-                            started_at=plan.opened_at - dt.timedelta(days=3))  # fmt: skip
+    TreatmentSessionFactory(
+        patient=patient, therapist=therapist, started_at=plan.opened_at - dt.timedelta(days=3)
+    )
     session = TreatmentSessionFactory(patient=patient, therapist=therapist, ready_to_sign=True)
     session_sign(session=session, user=therapist)
     TreatmentSessionFactory(patient=patient, therapist=therapist)
@@ -237,9 +283,10 @@ def test_a_session_signed_after_the_plan_counts_toward_progress(patient, therapi
         session_update(
             session=session,
             user=therapist,
-            pain=[{"source": "pre_session", "region": "lower_back", "side": "both",
-                   "score": score}],
-        )  # fmt: skip
+            pain=[
+                {"source": "pre_session", "region": "lower_back", "side": "both", "score": score}
+            ],
+        )
         session_sign(session=session, user=therapist)
     (pain,) = goal_progress(plan=plan)
     assert (pain.baseline, pain.latest, pain.percent) == (6, 4, 50)
@@ -248,16 +295,19 @@ def test_a_session_signed_after_the_plan_counts_toward_progress(patient, therapi
 def test_an_instrument_goal_follows_its_totals_in_its_direction(patient, therapist, stranger):
     ndi = Instrument.objects.get(code="ndi", clinic__isnull=True)
     plan = signed_plan(
-        patient=patient, therapist=therapist,
+        patient=patient,
+        therapist=therapist,
         goals=[{"kind": "instrument", "instrument": ndi, "target": 10}],
-    )  # fmt: skip
+    )
     goal = plan.goals.get()
     assert (goal.comparator, goal.label) == ("lte", f"NDI {ndi.version} ≤ 10")
     for answer in (3, 2):  # totals 30 then 20 (10 items, 0-5 each)
         response_record(
-            actor=therapist, patient=patient, instrument=ndi,
+            actor=therapist,
+            patient=patient,
+            instrument=ndi,
             answers={str(n): answer for n in range(1, 11)},
-        )  # fmt: skip
+        )
     (row,) = goal_progress(plan=plan)
     assert (row.baseline, row.latest, row.percent, row.met) == (30, 20, 50, False)
     with pytest.raises(ValidationError) as refused:
