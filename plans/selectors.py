@@ -253,3 +253,17 @@ def reassessments_due(*, user: User, limit: int = 50) -> QuerySet[PlanOfCare]:
     managed = access_for(user).managed_clinic_ids
     plans = plans.filter(Q(therapist=user) | Q(patient__clinic_id__in=managed))
     return plans.order_by("reassess_on", "pk")[:limit]
+
+
+def plan_summary(*, user: User, patient: Patient) -> dict:
+    """The current plan with each goal's progress and its session counts (`plan`, `progress`,
+    `counts`), as the chart and the progress report show it; `plan` None when there is none.
+    Three queries."""
+    plan = current_plan(user=user, patient=patient)
+    if plan is None:
+        return {"plan": None, "progress": [], "counts": None}
+    return {
+        "plan": plan,
+        "progress": goal_progress(plan=plan),
+        "counts": plan_session_counts(plan=plan),
+    }

@@ -12,13 +12,7 @@ register = template.Library()
 def patient_plan(context, patient) -> dict:
     """The chart's plan of care: the current plan with each goal's progress, or how to start
     one. Shown only to clinical staff (the chart includes it only for them)."""
-    plan = selectors.current_plan(user=context["user"], patient=patient)
-    return {
-        "patient": patient,
-        "plan": plan,
-        "progress": selectors.goal_progress(plan=plan) if plan else [],
-        "counts": selectors.plan_session_counts(plan=plan) if plan else None,
-    }
+    return {"patient": patient, **selectors.plan_summary(user=context["user"], patient=patient)}
 
 
 @register.inclusion_tag("plans/_reassessments_due.html", takes_context=True)

@@ -94,3 +94,22 @@ def test_the_chart_shows_progress_and_the_home_page_due_reassessments(client, th
     assert 'value="50"' in chart and "Open the plan" in chart
     home = client.get("/").content.decode()
     assert f"/plans/{plan.pk}/" in home
+
+
+def test_the_progress_report_includes_the_plan_in_a_fixed_number_of_queries(
+    client, therapist, patient, django_assert_max_num_queries
+):
+    signed_plan(patient=patient, therapist=therapist)
+    client.force_login(therapist)
+    for minutes, score in ((1, 6), (2, 4)):
+        PainScoreFactory(
+            patient=patient,
+            region="lower_back",
+            side="both",
+            score=score,
+            recorded_at=timezone.now() + dt.timedelta(minutes=minutes),
+        )
+        with django_assert_max_num_queries(13):
+            page = client.get(f"/dashboard/patients/{patient.pk}/").content.decode()
+    plan = page[page.index('id="plan-of-care"') : page.index("Pain (0-10) by region")]
+    assert "Low back pain after long drives." in plan and 'value="50"' in plan
