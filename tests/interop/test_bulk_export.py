@@ -8,6 +8,7 @@ from django.urls import reverse
 from clinic.models import Clinic, Membership, Role
 from interop.exports import RESOURCE_TYPES
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
+from plans.models import PlanGoal, PlanOfCare
 from sessions.models import MobilityMeasurement, TreatmentSession
 from tests.factories import ClinicFactory, MembershipFactory
 from tests.interop.fhir_helpers import empty_elements, parse, references
@@ -63,6 +64,9 @@ def test_a_manager_exports_every_resource_type_as_valid_ndjson_whose_references_
     assert len(exported["Observation"]) == observations
     intakes = IntakeSubmission.objects.filter(clinic=clinic).exclude(status="in_progress")
     assert len(exported["QuestionnaireResponse"]) == intakes.count()
+    plans = PlanOfCare.objects.filter(patient__clinic=clinic)
+    assert len(exported["CarePlan"]) == plans.count() > 0
+    assert len(exported["Goal"]) == PlanGoal.objects.filter(plan__in=plans).count()
 
 
 def test_the_export_holds_only_the_managers_clinic(client, demo):
