@@ -1032,7 +1032,7 @@ def _goal_outcome(goal: PlanGoal, readings: list[tuple], opened, ended) -> dict:
     database: `readings` are (time, value, usable as latest) of the goal's measure."""
     readings = sorted(readings, key=lambda r: r[0])
     before = [r for r in readings if r[0] <= opened]
-    base = before[-1] if before else next(iter(readings), None)
+    base: tuple | None = before[-1] if before else (readings[0] if readings else None)
     later = [r for r in readings if base and base[0] < r[0] <= ended and r[2]]
     latest = later[-1] if later else None
     current = latest[1] if latest else (base[1] if base else None)

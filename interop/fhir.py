@@ -757,7 +757,7 @@ def care_plan(plan: PlanOfCare, goals: Iterable[PlanGoal], *, zone: ZoneInfo) ->
             },
         ],
     }  # fmt: skip
-    notes = []
+    notes: list[dict] = []
     if plan.regions:
         regions = ", ".join(label(BodyRegion, code) for code in plan.regions)
         notes.append({"text": f"Body regions: {regions}"})

@@ -34,8 +34,8 @@ class PatientRecord:
         people = {}
         for plan in self.plans:
             people[plan.therapist_id] = plan.therapist
-            if plan.signed_by_id:
-                people[plan.signed_by_id] = plan.signed_by
+            if plan.signed_by is not None:
+                people[plan.signed_by.pk] = plan.signed_by
         for session in self.sessions:
             people[session.therapist_id] = session.therapist
             for addendum in session.addenda.all():

@@ -1,6 +1,8 @@
 """The plan page's forms: the plan's own fields, and its goals as rows (blank rows are left
 out, so a therapist adds goals without any script)."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -58,12 +60,11 @@ class GoalForm(forms.Form):
     def __init__(self, *args, clinic_id: int, **kwargs):
         super().__init__(*args, **kwargs)
         # Indices with a total of their own; PSFS goals name an activity instead.
-        field = self.fields["instrument"]
-        assert isinstance(field, forms.ModelChoiceField)  # for the type checker
+        field = cast("forms.ModelChoiceField", self.fields["instrument"])
         field.queryset = instruments_for_clinic(clinic_id=clinic_id).exclude(code=PSFS)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("kind") and data.get("target") is None:
             self.add_error("target", _("Give the goal's target."))
         return data
@@ -72,13 +73,16 @@ class GoalForm(forms.Form):
 class BaseGoalFormSet(forms.BaseFormSet):
     def goals(self) -> list[dict]:
         """The rows that name a measure, as the service takes them."""
-        return [
-            {name: form.cleaned_data.get(name) or ("" if name not in OBJECTS else None)
-             for name in ("kind", "region", "side", "movement", "activity", "instrument")}
-            | {"target": form.cleaned_data["target"]}
-            for form in self.forms
-            if form.cleaned_data.get("kind")
-        ]  # fmt: skip
+        goals = []
+        for form in self.forms:
+            data = form.cleaned_data or {}
+            if data.get("kind"):
+                goals.append(
+                    {name: data.get(name) or (None if name in OBJECTS else "")
+                     for name in ("kind", "region", "side", "movement", "activity", "instrument")}
+                    | {"target": data["target"]}
+                )  # fmt: skip
+        return goals
 
 
 GoalFormSet = forms.formset_factory(

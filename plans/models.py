@@ -271,7 +271,9 @@ class PlanGoal(models.Model):
 
     @property
     def unit(self) -> str:
-        return {self.Kind.ROM: "°", self.Kind.INSTRUMENT: ""}.get(self.kind, "/10")
+        if self.kind == self.Kind.ROM:
+            return "°"
+        return "" if self.kind == self.Kind.INSTRUMENT else "/10"
 
     @property
     def label(self) -> str:
@@ -279,13 +281,14 @@ class PlanGoal(models.Model):
 
     def clean(self):
         super().clean()
-        errors = {}
-        needs = {
-            self.Kind.PAIN: {"region": self.region, "side": self.side},
-            self.Kind.ROM: {"movement": self.movement_id, "side": self.side},
-            self.Kind.PSFS: {"activity": self.activity.strip()},
-            self.Kind.INSTRUMENT: {"instrument": self.instrument_id},
-        }.get(self.kind, {})
+        errors: dict[str, list] = {}
+        measures: dict[str, dict[str, object]] = {
+            "pain": {"region": self.region, "side": self.side},
+            "rom": {"movement": self.movement_id, "side": self.side},
+            "psfs": {"activity": self.activity.strip()},
+            "instrument": {"instrument": self.instrument_id},
+        }
+        needs = measures.get(self.kind, {})
         for name, value in needs.items():
             if not value:
                 errors[name] = [_("This goal needs it.")]

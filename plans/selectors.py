@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinic.permissions import access_for, visible
-from clinic.types import User
+from clinic.types import AnyUser, User
 from outcomes.models import InstrumentResponse
 from patients.models import FunctionalScore, PainScore, PainSource, Patient
 from sessions.models import MobilityMeasurement, TreatmentSession
@@ -39,12 +39,12 @@ from .models import Comparator, PlanGoal, PlanOfCare
 BASELINE_PAIN_SOURCES = (PainSource.INTAKE, PainSource.PRE_SESSION, PainSource.CHECK_IN)
 LATEST_PAIN_SOURCES = (PainSource.PRE_SESSION, PainSource.CHECK_IN)
 # Pain, degrees and PSFS are whole numbers; an index's total may have decimals.
-VALUE = DecimalField(max_digits=7, decimal_places=2)
+VALUE: DecimalField = DecimalField(max_digits=7, decimal_places=2)
 # An upper bound for "no end yet" that PostgreSQL and SQLite compare like any time.
 NO_END = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
-def plans_of(*, user: User) -> QuerySet[PlanOfCare]:
+def plans_of(*, user: AnyUser) -> QuerySet[PlanOfCare]:
     return visible(user, PlanOfCare).select_related("patient", "therapist", "signed_by")
 
 

@@ -56,7 +56,7 @@ class PlanInputSerializer(StrictInput):
     sessions_per_week = serializers.IntegerField(min_value=1, max_value=7)
     weeks = serializers.IntegerField(min_value=1, max_value=52)
     reassess_on = serializers.DateField()
-    goals = GoalInputSerializer(many=True, required=False, max_length=20)
+    goals = serializers.ListField(child=GoalInputSerializer(), required=False, max_length=20)
 
 
 class PlanCreateSerializer(PlanInputSerializer):
@@ -73,13 +73,16 @@ class PlanDischargeSerializer(StrictInput):
 
 
 class PlanGoalSerializer(serializers.ModelSerializer):
-    movement = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    label = serializers.CharField(read_only=True)
+    movement: "serializers.SlugRelatedField[Movement]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    # The goal as the pages word it: "NDI 1.0 ≤ 10".
+    description = serializers.CharField(source="label", read_only=True)
 
     class Meta:
         model = PlanGoal
         fields = ["id", "plan", "position", "kind", "region", "side", "movement", "activity",
-                  "instrument", "comparator", "target", "label"]  # fmt: skip
+                  "instrument", "comparator", "target", "description"]  # fmt: skip
 
 
 class GoalProgressSerializer(serializers.Serializer):
@@ -117,7 +120,7 @@ class PlanOfCareDetailSerializer(PlanOfCareSerializer):
     @extend_schema_field(GoalProgressSerializer(many=True))
     def get_progress(self, plan: PlanOfCare) -> list:
         rows: list[GoalProgress] = self.context["progress"]
-        return GoalProgressSerializer(rows, many=True).data
+        return list(GoalProgressSerializer(rows, many=True).data)
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_sessions(self, plan: PlanOfCare) -> list[int]:

@@ -3,6 +3,8 @@ patient's clinic; 404 for anyone else): /patients/<id>/plan/new/, /plans/<id>/ (
 progress and versions, and what may be done with it), /plans/<id>/edit/ (a draft), and the
 POSTs that sign, revise, discharge and discard."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,7 +23,14 @@ from patients.selectors import patient_get
 from sessions.models import SignedRecordLocked
 
 from .. import selectors, services
-from ..forms import DischargeForm, GoalFormSet, PlanForm, ReviseForm, goal_initial
+from ..forms import (
+    BaseGoalFormSet,
+    DischargeForm,
+    GoalFormSet,
+    PlanForm,
+    ReviseForm,
+    goal_initial,
+)
 
 REFUSALS = (ValidationError, SignedRecordLocked)
 
@@ -46,6 +55,10 @@ def _rows_of_goals(formset) -> None:
     formset.forms = named + [form for form in formset.forms if form not in named]
 
 
+def _goals(formset) -> list[dict]:
+    return cast("BaseGoalFormSet", formset).goals()
+
+
 def _plan_form_page(request, *, patient, plan=None):
     initial = PlanForm.initial_of(plan) if plan else {"sessions_per_week": 1, "weeks": 6}
     form = PlanForm(request.POST or None, initial=initial)
@@ -60,11 +73,11 @@ def _plan_form_page(request, *, patient, plan=None):
         try:
             if plan is None:
                 plan = services.plan_create(
-                    patient=patient, actor=request.user, goals=formset.goals(), **form.cleaned_data
+                    patient=patient, actor=request.user, goals=_goals(formset), **form.cleaned_data
                 )
             else:
                 plan = services.plan_update(
-                    plan=plan, actor=request.user, goals=formset.goals(), **form.cleaned_data
+                    plan=plan, actor=request.user, goals=_goals(formset), **form.cleaned_data
                 )
         except ValidationError as error:
             _refused(form, formset, error)
