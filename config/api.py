@@ -45,6 +45,11 @@ reports = [
         name="report-pain-trend",
     ),
     path(
+        "patients/<int:patient_id>/instrument-trend/",
+        reports_api.PatientInstrumentTrendView.as_view(),
+        name="report-instrument-trend",
+    ),
+    path(
         "patients/<int:patient_id>/mobility-trend/",
         reports_api.PatientMobilityTrendView.as_view(),
         name="report-mobility-trend",

@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 
 from clinic.models import Clinic, Membership
 from clinic.types import User
+from outcomes.models import Direction, Instrument, InstrumentResponse, ItemAnswer, Occasion
 from patients.models import (
     BodyRegion,
     Channel,
@@ -92,6 +93,8 @@ class PatientPlan:
     appointments: list[Appointment] = field(default_factory=list)
     plans: list[PlanOfCare] = field(default_factory=list)
     goals: list[PlanGoal] = field(default_factory=list)
+    instrument_responses: list[InstrumentResponse] = field(default_factory=list)
+    item_answers: list[ItemAnswer] = field(default_factory=list)
 
 
 @dataclass
@@ -111,12 +114,17 @@ class DemoPlan:
 class _Catalogue:
     muscles: dict[str, Muscle]
     movements: dict[str, Movement]
+    # The region-specific indices shipped with the product (outcomes migration 0002).
+    indices: list[Instrument] = field(default_factory=list)
 
     @classmethod
     def load(cls) -> "_Catalogue":
         return cls(
             muscles={m.slug: m for m in Muscle.objects.all()},
             movements={m.code: m for m in Movement.objects.all()},
+            indices=list(
+                Instrument.objects.filter(clinic=None, code__in=DEMO_INDICES).order_by("code")
+            ),
         )
 
 
@@ -458,6 +466,7 @@ def _plan_dates(rng: random.Random, today: dt.date, weeks, zone) -> _Dates:
     return _Dates(offsets=offsets, slot=slot, zone=zone)
 
 
+DEMO_INDICES = ("ndi", "lefs")
 PSFS_GAIN = {
     "improving": lambda rng: rng.uniform(2.5, 5),
     "plateau": lambda rng: rng.uniform(-0.5, 1.2),
@@ -598,6 +607,49 @@ class _Course:
         self.psfs_start = [rng.randint(2, 6) for _ in self.activities]
         self.psfs_end = [s + PSFS_GAIN[self.trajectory](rng) for s in self.psfs_start]
         self.psfs(0.0, submitted, None, PainSource.INTAKE)
+        self.indices(0.0, submitted, None, Occasion.INTAKE)
+
+    def indices(self, t: float, when: dt.datetime, session, occasion: str) -> None:
+        """The region-specific index the intake's regions call for (neck: NDI, lower limb:
+        LEFS), answered item by item along the course's trajectory and scored by its rule. Its
+        own generator (seeded from the patient), so the draws of everything else stay as they
+        were before the indices existed."""
+        regions = {region for region, _side in self.problem.regions}
+        patient = self.patient
+        who = f"{patient.first_name}-{patient.last_name}-{patient.date_of_birth}"
+        rng = random.Random(f"indices-{who}")
+        # Disability as a share of the scale: it eases as the pain does (`drop`).
+        start = rng.uniform(0.3, 0.6)
+        end = min(0.95, max(0.03, start * (1 - self.problem.drop)))
+        level = start + (end - start) * _progress_curve(t)
+        noise = random.Random(f"indices-{who}-{when.isoformat()}")
+        for instrument in self.ctx.catalogue.indices:
+            if not regions.intersection(instrument.regions):
+                continue
+            higher_better = instrument.direction == Direction.HIGHER_BETTER
+            answers = {}
+            for item in instrument.items:
+                values = sorted(o["value"] for o in item["options"])
+                share = 1 - level if higher_better else level
+                raw = share * values[-1] + noise.gauss(0, 0.6)
+                answers[item["key"]] = min(values[-1], max(values[0], round(raw)))
+            response = InstrumentResponse(
+                patient=self.patient,
+                instrument=instrument,
+                session=session,
+                taken_at=when,
+                occasion=occasion,
+                language=self.patient.preferred_language or "en",
+                total=instrument.score(answers),
+                answered=len(answers),
+                entered_by=session.therapist if session is not None else None,
+                created_at=when,
+            )
+            self.out.instrument_responses.append(response)
+            self.out.item_answers += [
+                ItemAnswer(response=response, item=key, value=value)
+                for key, value in answers.items()
+            ]
 
     def psfs(self, t: float, when: dt.datetime, session, source) -> None:
         rng = self.rng
@@ -656,6 +708,8 @@ class _Course:
         rom_note = self.session_mobility(session, t, started)
         if k % 3 == 2 or k == total - 1:
             self.psfs(t, started, session, PainSource.PRE_SESSION)
+            occasion = Occasion.DISCHARGE if k == total - 1 else Occasion.INTERVAL
+            self.indices(t, started, session, occasion)
         self.session_check_in(session, t, offset, ended, signed)
         # The note, written last: it quotes what was found.
         _write_note(

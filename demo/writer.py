@@ -37,6 +37,7 @@ from django.db.models.sql import InsertQuery
 
 from clinic.db_statistics import statistics_refresh
 from clinic.models import Clinic, Membership
+from outcomes.models import InstrumentResponse, ItemAnswer
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
 from plans.models import PlanGoal, PlanOfCare
 from scheduling.models import Appointment, FollowUp, Reminder, ReminderPolicy, WorkingHours
@@ -139,6 +140,8 @@ WRITE_ORDER = (
     ("appointments", Appointment, lambda p: p.appointments),
     ("plans of care", PlanOfCare, lambda p: p.plans),
     ("plan goals", PlanGoal, lambda p: p.goals),
+    ("questionnaires", InstrumentResponse, lambda p: p.instrument_responses),
+    ("questionnaire answers", ItemAnswer, lambda p: p.item_answers),
 )
 # Derived, as the services derive them: reminder rows with their follow-ups, per chunk; the
 # reports' rows once at the end.
@@ -295,7 +298,9 @@ def _insert(model, objects: list) -> None:
 
 # Nothing points at these rows, so the database numbers them as they are copied in; rows that
 # others point at (patients, sessions) are copied with ids taken from their sequence first.
-COPIED = frozenset({PainScore, FunctionalScore, TriggerPoint, MobilityMeasurement, CheckIn})
+COPIED = frozenset(
+    {PainScore, FunctionalScore, TriggerPoint, MobilityMeasurement, CheckIn, ItemAnswer}
+)
 # Types whose str() PostgreSQL reads back as the same value.
 COPY_TYPES = frozenset(
     {

@@ -780,6 +780,172 @@ def care_plan(plan: PlanOfCare, goals: Iterable[PlanGoal], *, zone: ZoneInfo) ->
     return resource
 
 
+# -- outcome instruments (issue 16) ---------------------------------------------------------------
+# Each instrument version is a Questionnaire (its items and options as loaded, in English, the
+# licence decision as its copyright); each response a QuestionnaireResponse and, when its rule
+# gave a score, an Observation of the total derived from it. No LOINC code is known for NDI,
+# LEFS or PSFS (domain.md): totals carry the clinic's own code (`<code>-<version>-total`), or
+# the LOINC code a loaded definition names (`"loinc"`, e.g. ODI 97909-6).
+QUESTIONNAIRE_INSTRUMENT = LOCAL + "Questionnaire/"
+INSTRUMENT_ANSWER = LOCAL + "instrument-answer"
+
+
+def instrument_canonical(instrument) -> str:
+    return f"{QUESTIONNAIRE_INSTRUMENT}{instrument.code}|{instrument.version}"
+
+
+def instrument_questionnaire(instrument) -> dict:
+    items: list[dict] = [
+        {
+            "linkId": item["key"],
+            "text": item["text"]["en"],
+            "type": "choice",
+            "answerOption": [
+                {
+                    "valueCoding": {
+                        "system": INSTRUMENT_ANSWER,
+                        "code": str(option["value"]),
+                        "display": option["text"]["en"],
+                    }
+                }
+                for option in item["options"]
+            ],
+        }
+        for item in instrument.items
+    ]
+    if instrument.activities is not None:
+        items = [
+            {
+                "linkId": "activities",
+                "text": "Activities the patient names",
+                "type": "group",
+                "repeats": True,
+                "item": [
+                    {"linkId": "activities.activity", "text": PSFS_ACTIVITY, "type": "string"},
+                    {"linkId": "activities.score", "text": PSFS_SCORE, "type": "integer"},
+                ],
+            }
+        ]
+    return {
+        "resourceType": "Questionnaire",
+        "id": f"instrument-{instrument.pk}",
+        "url": QUESTIONNAIRE_INSTRUMENT + instrument.code,
+        "version": instrument.version,
+        "name": instrument.code.replace("-", "_").upper(),
+        "title": instrument.name_en,
+        "status": "active",
+        "subjectType": ["Patient"],
+        "copyright": instrument.licence,
+        "description": instrument.source,
+        "item": items,
+    }
+
+
+def instrument_response(response, *, zone: ZoneInfo) -> dict:
+    """One questionnaire as answered, item by item (an item left out is absent)."""
+    options = {
+        item["key"]: {o["value"]: o["text"]["en"] for o in item["options"]}
+        for item in response.instrument.items
+    }
+    resource: dict = {
+        "resourceType": "QuestionnaireResponse",
+        "id": f"instrument-response-{response.pk}",
+        "questionnaire": instrument_canonical(response.instrument),
+        "status": "completed",
+        "subject": {"reference": f"Patient/{response.patient_id}"},
+        "authored": instant(response.taken_at, zone),
+        "source": {"reference": f"Patient/{response.patient_id}"},
+    }
+    answers = [
+        {
+            "linkId": answer.item,
+            "answer": [
+                {
+                    "valueCoding": {
+                        "system": INSTRUMENT_ANSWER,
+                        "code": str(answer.value),
+                        "display": options.get(answer.item, {}).get(
+                            answer.value, str(answer.value)
+                        ),
+                    }
+                }
+            ],
+        }
+        for answer in response.answers.all()
+    ]
+    if answers:
+        resource["item"] = answers
+    if response.session_id:
+        resource["encounter"] = {"reference": f"Encounter/{response.session_id}"}
+    return resource
+
+
+def _total_code(code: str, version: str, name: str, loinc: str | None) -> dict:
+    coding = [{"system": INSTRUMENT, "code": f"{code}-{version}-total", "display": f"{name} total"}]
+    if loinc:
+        coding.insert(0, {"system": LOINC, "code": loinc})
+    return {"coding": coding, "text": f"{name} ({version}) total score"}
+
+
+def _total(resource_id: str, *, patient_id: int, taken_at, score, code: dict, zone) -> dict:
+    return {
+        "resourceType": "Observation",
+        "id": resource_id,
+        "status": "final",
+        "category": [_category("survey")],
+        "code": code,
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "effectiveDateTime": instant(taken_at, zone),
+        "performer": [{"reference": f"Patient/{patient_id}"}],
+        "valueQuantity": {
+            "value": float(score),
+            "unit": "{score}",
+            "system": UCUM,
+            "code": "{score}",
+        },
+    }
+
+
+def instrument_total_observation(response, *, zone: ZoneInfo) -> dict | None:
+    """The total the instrument's own rule gave; None when too few items were answered."""
+    if response.total is None:
+        return None
+    instrument = response.instrument
+    resource = _total(
+        f"instrument-total-{response.pk}",
+        patient_id=response.patient_id,
+        taken_at=response.taken_at,
+        score=response.total,
+        code=_total_code(
+            instrument.code,
+            instrument.version,
+            instrument.name_en,
+            instrument.definition.get("loinc"),
+        ),  # fmt: skip
+        zone=zone,
+    )
+    resource["derivedFrom"] = [
+        {"reference": f"QuestionnaireResponse/instrument-response-{response.pk}"}
+    ]
+    if response.session_id:
+        resource["encounter"] = {"reference": f"Encounter/{response.session_id}"}
+    return resource
+
+
+def psfs_total_observation(row, *, zone: ZoneInfo) -> dict:
+    """A PSFS rating's mean (an `outcomes.selectors.InstrumentScore`): its items are the PSFS
+    Observations at the same moment."""
+    stamp = int(row.taken_at.timestamp() * 1_000_000)
+    return _total(
+        f"total-psfs-{row.patient_id}-{stamp}",
+        patient_id=row.patient_id,
+        taken_at=row.taken_at,
+        score=row.score,
+        code=_total_code(row.code, row.version, "Patient-Specific Functional Scale", None),
+        zone=zone,
+    )
+
+
 def bundle(resources: Iterable[dict], *, base: str, timestamp: dt.datetime, zone: ZoneInfo) -> dict:
     """A `collection` Bundle. Each entry's fullUrl is `<base>/<type>/<id>`, so the relative
     references between the resources resolve inside the bundle."""
@@ -822,4 +988,12 @@ def patient_bundle(record, *, base: str, timestamp: dt.datetime) -> dict:
         goals = plan.goals.all()
         resources += [goal(row, plan, zone=zone) for row in goals]
         resources.append(care_plan(plan, goals, zone=zone))
+    instruments = {r.instrument_id: r.instrument for r in record.instrument_responses}
+    resources += [instrument_questionnaire(i) for i in instruments.values()]
+    for response in record.instrument_responses:
+        resources.append(instrument_response(response, zone=zone))
+        total = instrument_total_observation(response, zone=zone)
+        if total is not None:
+            resources.append(total)
+    resources += [psfs_total_observation(row, zone=zone) for row in record.psfs_totals]
     return bundle(resources, base=base, timestamp=timestamp, zone=zone)

@@ -10,6 +10,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from clinic.models import CLINICAL_ROLES, Clinic
 from clinic.permissions import access_for, unrestricted, visible
 from clinic.types import User
+from outcomes.models import Instrument, InstrumentResponse, ItemAnswer
+from outcomes.selectors import PSFS, InstrumentScore, instrument_scores
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, PainSource, Patient
 from plans.models import PlanGoal, PlanOfCare
 from sessions.models import Addendum, MobilityMeasurement, TreatmentSession, TriggerPoint
@@ -27,6 +29,8 @@ class PatientRecord:
     intakes: list[IntakeSubmission]
     intake_psfs: dict[int, list[FunctionalScore]] = field(default_factory=dict)
     plans: list[PlanOfCare] = field(default_factory=list)
+    instrument_responses: list[InstrumentResponse] = field(default_factory=list)
+    psfs_totals: list[InstrumentScore] = field(default_factory=list)
 
     @property
     def practitioners(self) -> list:
@@ -94,7 +98,25 @@ def patient_record(*, user: User, patient_id: int) -> PatientRecord:
         intakes=intakes,
         intake_psfs=group_intake_psfs(intakes, intake_scores),
         plans=list(plans_of([patient.pk]).select_related("therapist", "signed_by")),
+        instrument_responses=list(instrument_responses_of([patient.pk])),
+        psfs_totals=instrument_scores(patient_ids=[patient.pk], codes=[PSFS]),
     )
+
+
+def instrument_responses_of(patient_ids: list[int]) -> QuerySet[InstrumentResponse]:
+    return (
+        InstrumentResponse.objects.filter(patient_id__in=patient_ids)
+        .select_related("instrument")
+        .prefetch_related(Prefetch("answers", ItemAnswer.objects.order_by("pk")))
+        .order_by("patient_id", "taken_at", "pk")
+    )
+
+
+def clinic_instruments(*, clinic: Clinic) -> QuerySet[Instrument]:
+    """The instrument versions the clinic's patients answered, for the Questionnaire export."""
+    return Instrument.objects.filter(
+        Exists(InstrumentResponse.objects.filter(instrument=OuterRef("pk"), patient__clinic=clinic))
+    ).order_by("code", "version")
 
 
 def clinic_patients(*, clinic: Clinic) -> QuerySet[Patient]:

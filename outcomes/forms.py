@@ -55,7 +55,7 @@ class PsfsForm(forms.Form):
             )
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for index in range(ACTIVITIES_MAX - len(self.activities)):
             named = (cleaned.get(f"new_activity_{index}") or "").strip()
             rated = cleaned.get(f"new_rating_{index}")

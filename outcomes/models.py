@@ -181,6 +181,11 @@ class QuestionnaireRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The follow-up whose reminder carries the link (scheduling sends it on the patient's
+    # channels); its token is derived from it (scheduling.reminders.questionnaire_link_token).
+    follow_up = models.OneToOneField(
+        "scheduling.FollowUp", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # An index's answers; a PSFS re-rating's are FunctionalScore rows (the PSFS store).
     response = models.OneToOneField(
         InstrumentResponse, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

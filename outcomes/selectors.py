@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from clinic.permissions import access_for, unrestricted, visible
@@ -22,7 +22,10 @@ from patients.selectors import MAX_TOKEN_LENGTH
 from .models import Instrument, InstrumentResponse, QuestionnaireRequest
 
 # FunctionalScore's instrument column -> the PSFS definition's version.
-PSFS_VERSIONS = {FunctionalScore.Instrument.PSFS: "1", FunctionalScore.Instrument.PSFS_2: "2.0"}
+PSFS_VERSIONS: dict[str, str] = {
+    FunctionalScore.Instrument.PSFS.value: "1",
+    FunctionalScore.Instrument.PSFS_2.value: "2.0",
+}
 PSFS = "psfs"
 
 
@@ -138,6 +141,45 @@ def intake_instruments(*, patient: Patient) -> list[Instrument]:
         if instrument.code not in chosen and regions.intersection(instrument.regions):
             chosen[instrument.code] = instrument
     return sorted(chosen.values(), key=lambda i: i.code)
+
+
+def followed_instruments(*, patient: Patient) -> list[Instrument]:
+    """The instruments a patient is followed with: the indices they answered or their intake
+    calls for (the newest version of each code), and PSFS once they have named activities
+    (the version of their latest rating)."""
+    answered = Instrument.objects.filter(
+        pk__in=InstrumentResponse.objects.filter(patient=patient).values("instrument")
+    )
+    chosen = {i.code: i for i in intake_instruments(patient=patient)}
+    for instrument in answered.order_by("loaded_at"):
+        chosen[instrument.code] = instrument
+    latest = FunctionalScore.objects.filter(patient=patient).order_by("-recorded_at").first()
+    if latest is not None:
+        psfs = Instrument.objects.filter(
+            clinic__isnull=True, code=PSFS, version=PSFS_VERSIONS[latest.instrument]
+        ).first()
+        if psfs is not None:
+            chosen[PSFS] = psfs
+    return sorted(chosen.values(), key=lambda i: i.code)
+
+
+def last_measured_at(*, patient: Patient) -> dt.datetime | None:
+    """When the patient last answered a questionnaire or rated PSFS."""
+    times = [
+        InstrumentResponse.objects.filter(patient=patient).aggregate(m=Max("taken_at"))["m"],
+        FunctionalScore.objects.filter(patient=patient).aggregate(m=Max("recorded_at"))["m"],
+    ]
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+def open_requests(*, patient: Patient) -> set[int]:
+    """Instruments with a link the patient can still answer."""
+    return set(
+        QuestionnaireRequest.objects.filter(
+            patient=patient, completed_at__isnull=True, expires_at__gt=timezone.now()
+        ).values_list("instrument_id", flat=True)
+    )
 
 
 def patient_responses(*, user: User, patient: Patient) -> QuerySet[InstrumentResponse]:

@@ -16,15 +16,25 @@ from clinic.audit import audit_record
 from clinic.links import LinkUnavailable
 from clinic.models import AuditEvent, Clinic
 from clinic.permissions import access_for
-from clinic.tokens import token_new
+from clinic.tokens import token_hash
 from clinic.transactions import retrying_atomic
 from clinic.types import User
 from patients.models import FunctionalScore, PainSource, Patient
 from patients.summaries import psfs_courses_refresh
+from scheduling.follow_ups import follow_up_create, follow_up_set_status
+from scheduling.models import FollowUp
+from scheduling.reminders import questionnaire_link_token
 from sessions.models import TreatmentSession
 
 from .definitions import instrument_fields
-from .models import Instrument, InstrumentResponse, ItemAnswer, Occasion, QuestionnaireRequest
+from .models import (
+    Instrument,
+    InstrumentResponse,
+    ItemAnswer,
+    Occasion,
+    OutcomePolicy,
+    QuestionnaireRequest,
+)
 from .scoring import ACTIVITIES_MAX, definition_validate
 from .selectors import psfs_activities
 
@@ -34,6 +44,11 @@ PSFS_SOURCES = {
     "session": PainSource.PRE_SESSION,
     "link": PainSource.CHECK_IN,
 }
+
+
+def outcome_policy_for(*, clinic_id: int) -> OutcomePolicy:
+    policy, _created = OutcomePolicy.objects.get_or_create(clinic_id=clinic_id)
+    return policy
 
 
 def _require_clinical(user: User, clinic_id: int) -> None:
@@ -234,38 +249,39 @@ def psfs_rerate(
 
 
 @retrying_atomic
-def questionnaire_request_issue(
+def questionnaire_schedule(
     *,
     patient: Patient,
     instrument: Instrument,
     occasion: str,
-    actor: User | None = None,
-    actor_label: str = "",
+    actor: User,
+    due_at: dt.datetime | None = None,
 ) -> tuple[QuestionnaireRequest, str]:
-    """A one-time link for the patient to fill `instrument`; returns the request and the raw
-    token (never stored). By staff (`actor`) or the system (`actor_label`)."""
-    if actor is None and not actor_label:
-        raise ValueError("Issuing a questionnaire link names who does it.")
-    if actor is not None and patient.clinic_id not in access_for(actor).clinic_ids:
-        raise PermissionDenied("Only staff of the patient's clinic send questionnaires.")
+    """Ask the patient to fill `instrument` through the reminder machinery: a follow-up of kind
+    questionnaire (its reminder goes out on the patient's consented channels at `due_at`, now
+    by default, outside quiet hours, exactly once) and the request its link opens. Returns the
+    request and the raw token (for staff to pass on by hand as well)."""
     if instrument.clinic_id not in (None, patient.clinic_id):
         raise ValidationError({"instrument": [_("Choose one of the clinic's questionnaires.")]})
-    raw, hashed = token_new()
+    due = due_at or timezone.now()
+    follow_up = follow_up_create(
+        patient=patient,
+        due_at=due,
+        kind=FollowUp.Kind.OUTCOME,
+        created_by=actor,
+        note=f"{instrument.name_en} ({Occasion(occasion).label})"[:200],
+    )
+    raw = questionnaire_link_token(follow_up.pk)
     request = QuestionnaireRequest.objects.create(
         patient=patient,
         instrument=instrument,
         occasion=occasion,
         language=patient.preferred_language or settings.LANGUAGE_CODE,
-        token_hash=hashed,
-        expires_at=timezone.now() + QUESTIONNAIRE_VALID_FOR,
+        token_hash=token_hash(raw),
+        expires_at=due + QUESTIONNAIRE_VALID_FOR,
+        follow_up=follow_up,
     )
-    audit_record(
-        action=AuditEvent.Action.CREATE,
-        actor=actor,
-        actor_label=actor_label,
-        obj=request,
-        patient=patient,
-    )
+    audit_record(action=AuditEvent.Action.CREATE, actor=actor, obj=request, patient=patient)
     return request, raw
 
 
@@ -281,13 +297,21 @@ def questionnaire_complete(
     A link is answered once."""
     request = (
         QuestionnaireRequest.objects.select_for_update(of=("self",))
-        .select_related("patient", "instrument")
+        .select_related("patient", "instrument", "follow_up")
         .get(pk=request.pk)
     )
     if request.completed_at is not None or request.expires_at <= timezone.now():
         raise LinkUnavailable
     instrument = request.instrument
     request.completed_at = timezone.now()
+    if request.follow_up is not None and request.follow_up.is_open:
+        # Answered: its reminder, if still waiting, is not sent.
+        follow_up_set_status(
+            follow_up=request.follow_up,
+            status=FollowUp.Status.DONE,
+            actor_label="patient-link",
+            by_patient=True,
+        )
     if instrument.activities is not None:
         psfs_rerate(patient=request.patient, ratings=ratings, request=request)
         request.save(update_fields=["completed_at"])

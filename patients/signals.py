@@ -11,3 +11,6 @@ patient_merged = Signal()
 # any row moves: a receiver that cannot let the two records become one (two active plans of
 # care) raises ValidationError, and nothing is written.
 patient_merging = Signal()
+# Sent by `intake_link` inside its transaction, with `patient` and `actor`, once the intake's
+# pain ratings are the patient's: outcomes asks for the region-specific questionnaires here.
+intake_linked = Signal()

@@ -18,6 +18,7 @@ from clinic.rest import ManagesAClinic, ReadsClinical
 from clinic.selectors import clinic_resolve
 from clinic.shortcuts import or_404
 from clinic.types import StaffApiRequest, User
+from outcomes.selectors import instrument_scores
 from patients.models import Patient
 from patients.selectors import pain_trend, patient_get
 from sessions.selectors import mobility_trend
@@ -27,6 +28,7 @@ from .serializers import (
     CheckInCurveSerializer,
     ClinicOutcomesSerializer,
     InstrumentChangeSerializer,
+    InstrumentPointSerializer,
     MobilityPointSerializer,
     MuscleSerializer,
     OperationsSerializer,
@@ -173,3 +175,16 @@ class PatientMobilityTrendView(APIView):
     def get(self, request: StaffApiRequest, patient_id: int):
         patient = clinical_patient(user=request.user, patient_id=patient_id)
         return Response(list(mobility_trend(patient=patient)))
+
+
+@extend_schema(responses=InstrumentPointSerializer(many=True))
+class PatientInstrumentTrendView(APIView):
+    """Every scored questionnaire of a patient (NDI, LEFS, PSFS means, a clinic's own), oldest
+    first, with each instrument's direction and MCID."""
+
+    permission_classes = [ReadsClinical]
+
+    def get(self, request: StaffApiRequest, patient_id: int):
+        patient = clinical_patient(user=request.user, patient_id=patient_id)
+        rows = instrument_scores(patient_ids=[patient.pk])
+        return Response(InstrumentPointSerializer([r._asdict() for r in rows], many=True).data)

@@ -166,6 +166,15 @@ class PainPointSerializer(serializers.Serializer):
     session_id = serializers.IntegerField(allow_null=True)
 
 
+class InstrumentPointSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    version = serializers.CharField()
+    taken_at = serializers.DateTimeField()
+    score = serializers.DecimalField(max_digits=7, decimal_places=2)
+    direction = serializers.ChoiceField(choices=["higher_better", "higher_worse"])
+    mcid = serializers.DecimalField(max_digits=6, decimal_places=2)
+
+
 class MobilityPointSerializer(serializers.Serializer):
     measured_at = serializers.DateTimeField()
     side = serializers.CharField()

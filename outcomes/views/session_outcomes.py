@@ -19,7 +19,7 @@ from sessions.selectors import session_get
 from ..forms import InstrumentForm, PsfsForm
 from ..models import Occasion
 from ..selectors import instruments_for_clinic, patient_responses, psfs_activities
-from ..services import psfs_rerate, questionnaire_request_issue, response_record
+from ..services import psfs_rerate, questionnaire_schedule, response_record
 
 REFUSALS = (ValidationError, PermissionDenied, DatabaseBusy)
 
@@ -83,6 +83,8 @@ def session_outcomes(request: StaffRequest, pk: int):
         "psfs_form": psfs_form,
         "index_form": index_form,
         "instruments": instruments,
+        # PSFS too: the patient re-rates their activities at home.
+        "all_instruments": instruments_for_clinic(clinic_id=patient.clinic_id),
         "chosen": chosen,
         "occasions": Occasion.choices,
         "responses": patient_responses(user=request.user, patient=patient)[:10],
@@ -94,8 +96,9 @@ def session_outcomes(request: StaffRequest, pk: int):
 @login_required
 @require_http_methods(["POST"])
 def questionnaire_send(request: StaffRequest, pk: int):
-    """Make a one-time link for the patient to fill an instrument at home; the link is shown
-    once for the therapist to pass on (the raw token is never stored)."""
+    """Ask the patient to fill an instrument at home (at re-assessment, discharge, or any
+    time): its reminder goes out on the patient's consented channels, and the link is shown
+    once for the therapist to pass on as well (only its hash is stored)."""
     session = or_404(session_get, user=request.user, session_id=pk)
     instrument_id = request.POST.get("instrument", "")
     instrument = (
@@ -109,7 +112,7 @@ def questionnaire_send(request: StaffRequest, pk: int):
     if occasion not in Occasion.values:
         occasion = Occasion.INTERVAL
     try:
-        _request, raw = questionnaire_request_issue(
+        _request, raw = questionnaire_schedule(
             patient=session.patient, instrument=instrument, occasion=occasion, actor=request.user
         )
     except REFUSALS as exc:
@@ -118,7 +121,10 @@ def questionnaire_send(request: StaffRequest, pk: int):
         link = request.build_absolute_uri(f"/questionnaire/{raw}/")
         messages.success(
             request,
-            _("Link for %(name)s (shown once, valid 7 days): %(link)s")
+            _(
+                "%(name)s sent to the patient by their reminder channels; the same link, to "
+                "pass on by hand (valid 7 days): %(link)s"
+            )
             % {"name": instrument, "link": link},
         )
     return redirect("session_outcomes", pk=session.pk)

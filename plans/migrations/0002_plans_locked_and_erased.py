@@ -7,15 +7,15 @@
 - the past state of every plan, goal and reminder row stays in clinic_recordversion;
 - the tables refuse TRUNCATE; a patient merge moves plans through `clinic_merge_patient_rows`
   (its UPDATE changes only the patient column, let through as for sessions);
-- patient erasure (clinic_erase_patient, as outcomes 0003 left it) deletes a patient's
-  reminders, goals and plans (every version) before the patient. Built from outcomes 0003's text,
+- patient erasure (clinic_erase_patient, as outcomes 0005 left it) deletes a patient's
+  reminders, goals and plans (every version) before the patient. Built from outcomes 0005's text,
   so the two cannot drift apart."""
 
 import importlib
 
 from django.db import migrations
 
-LAST = importlib.import_module("outcomes.migrations.0003_erasure_of_outcomes")
+LAST = importlib.import_module("outcomes.migrations.0005_erasure_of_questionnaire_links")
 ANCHOR = """        ['treatments_checkin', of_sessions],
 """
 assert ANCHOR in LAST.ERASE, "clinic_erase_patient changed: place the plans' steps again"
@@ -127,7 +127,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("plans", "0001_initial"),
-        ("outcomes", "0003_erasure_of_outcomes"),
+        ("outcomes", "0005_erasure_of_questionnaire_links"),
         ("treatments", "0016_session_patient_time_covers_therapist"),
     ]
 

@@ -282,11 +282,12 @@ def test_the_bundle_takes_the_same_queries_for_one_session_or_thirty(
 
     client.force_login(therapist)
     add_sessions(1)
-    # 5 write the audit row, savepoint included; 2 read the plans of care and their goals
-    with django_assert_max_num_queries(18):
+    # 5 write the audit row, savepoint included; 3 read the questionnaires (responses, their
+    # answers, PSFS totals); 2 the plans of care and their goals
+    with django_assert_max_num_queries(21):
         one = client.get(bundle_url(patient)).json()
     add_sessions(29)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(21):
         thirty = client.get(bundle_url(patient)).json()
     # Encounter, Procedure, pain and ROM Observations for each added session.
     assert len(thirty["entry"]) == len(one["entry"]) + 29 * 4

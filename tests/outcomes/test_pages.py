@@ -3,7 +3,7 @@
 import pytest
 
 from outcomes.models import Instrument, InstrumentResponse, QuestionnaireRequest
-from outcomes.services import questionnaire_request_issue
+from outcomes.services import questionnaire_schedule
 from patients.models import FunctionalScore
 from tests.factories import TreatmentSessionFactory
 
@@ -14,9 +14,9 @@ def ndi():
     return Instrument.objects.get(clinic=None, code="ndi")
 
 
-def test_a_patient_fills_the_ndi_from_a_link_once(client, patient):
-    request, token = questionnaire_request_issue(
-        patient=patient, instrument=ndi(), occasion="interval", actor_label="system"
+def test_a_patient_fills_the_ndi_from_a_link_once(client, patient, therapist):
+    request, token = questionnaire_schedule(
+        patient=patient, instrument=ndi(), occasion="interval", actor=therapist
     )
     page = client.get(f"/questionnaire/{token}/")
     assert page.status_code == 200 and b"Neck Disability Index" in page.content
@@ -30,20 +30,20 @@ def test_a_patient_fills_the_ndi_from_a_link_once(client, patient):
     assert client.get(f"/questionnaire/{token}/").status_code == 404  # used
 
 
-def test_a_spanish_patient_reads_the_questionnaire_in_spanish(client, patient):
+def test_a_spanish_patient_reads_the_questionnaire_in_spanish(client, patient, therapist):
     patient.preferred_language = "es"
     patient.save()
-    _, token = questionnaire_request_issue(
-        patient=patient, instrument=ndi(), occasion="interval", actor_label="system"
+    _, token = questionnaire_schedule(
+        patient=patient, instrument=ndi(), occasion="interval", actor=therapist
     )
     page = client.get(f"/questionnaire/{token}/")
     assert "Índice de Discapacidad Cervical" in page.content.decode()
     assert page.headers["Content-Language"] == "es"
 
 
-def test_an_answer_outside_the_options_is_refused_on_its_item(client, patient):
-    _, token = questionnaire_request_issue(
-        patient=patient, instrument=ndi(), occasion="interval", actor_label="system"
+def test_an_answer_outside_the_options_is_refused_on_its_item(client, patient, therapist):
+    _, token = questionnaire_schedule(
+        patient=patient, instrument=ndi(), occasion="interval", actor=therapist
     )
     page = client.post(f"/questionnaire/{token}/", {"item_1": "9"})
     assert page.status_code == 400
@@ -94,11 +94,43 @@ def test_the_session_page_is_scoped(client, patient, therapist, stranger, front_
     assert client.get(f"/sessions/{session.pk}/outcomes/?instrument=999999").status_code == 404
 
 
-def test_a_therapist_makes_a_link_shown_once(client, patient, therapist):
+def test_a_therapist_sends_a_discharge_questionnaire_and_sees_its_link_once(
+    client, patient, therapist
+):
+    patient.email, patient.consents_to_email = "pat@example.com", True
+    patient.save()
     session = TreatmentSessionFactory(patient=patient, therapist=therapist)
     client.force_login(therapist)
     page = client.post(
-        f"/sessions/{session.pk}/outcomes/send", {"instrument": ndi().pk}, follow=True
+        f"/sessions/{session.pk}/outcomes/send",
+        {"instrument": ndi().pk, "occasion": "discharge"},
+        follow=True,
     )
     assert b"/questionnaire/" in page.content
-    assert QuestionnaireRequest.objects.filter(patient=patient).count() == 1
+    request = QuestionnaireRequest.objects.get(patient=patient)
+    assert request.occasion == "discharge"
+    assert request.follow_up.reminders.get().kind == "questionnaire"
+    again = client.get(f"/sessions/{session.pk}/outcomes/")
+    assert b"/questionnaire/" not in again.content  # shown once
+    wrong = client.post(f"/sessions/{session.pk}/outcomes/send", {"instrument": "999999"})
+    assert wrong.status_code == 404
+
+
+def test_the_chart_graphs_each_instrument_with_its_mcid_band(client, patient, therapist):
+    from outcomes.services import response_record
+
+    response_record(actor=therapist, patient=patient, instrument=ndi(), answers=ndi_all(3))
+    response_record(actor=therapist, patient=patient, instrument=ndi(), answers=ndi_all(1))
+    client.force_login(therapist)
+    page = client.get(f"/patients/{patient.pk}/")
+    html = page.content.decode()
+    assert "Function and disability questionnaires" in html
+    assert 'id="instrument-data"' in html and "js/instrument_chart.js" in html
+    series = page.context["series"]
+    assert [
+        (s["code"], s["baseline"], s["mcid"], [p["y"] for p in s["points"]]) for s in series
+    ] == [("ndi", 30.0, 5.0, [30.0, 10.0])]
+
+
+def ndi_all(value):
+    return {str(n): value for n in range(1, 11)}

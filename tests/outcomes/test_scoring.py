@@ -137,3 +137,28 @@ def test_the_command_loads_a_clinics_definition_and_refuses_a_bad_one(clinic_a, 
     bad.write_text(json.dumps(quickdash_like(version="3", mcid=-1)), encoding="utf-8")
     with pytest.raises(CommandError, match="mcid"):
         call_command("instrument_load", str(bad), "--clinic", clinic_a.slug)
+
+
+def test_a_definition_is_uploaded_in_the_admin_and_a_bad_one_is_refused_on_the_file(
+    client, clinic_a, django_user_model
+):
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "x")
+    client.force_login(root)
+
+    def upload(data):
+        return client.post(
+            "/admin/outcomes/instrument/add/",
+            {"clinic": clinic_a.pk, "definition_file": SimpleUploadedFile(
+                "d.json", json.dumps(data).encode(), content_type="application/json")},
+        )  # fmt: skip
+
+    assert upload(quickdash_like()).status_code == 302
+    loaded = Instrument.objects.get(clinic=clinic_a, code="qdash-test")
+    assert loaded.score({f"q{n}": 3 for n in range(1, 12)}) == Decimal("50.00")
+    refused = upload(quickdash_like(version="2", range=[0, 80]))
+    assert refused.status_code == 200 and b"the scoring rule gives" in refused.content
+    assert client.get(f"/admin/outcomes/instrument/{loaded.pk}/change/").status_code == 200

@@ -151,3 +151,24 @@ def test_the_report_keeps_a_fixed_query_count_as_responses_grow(
         # transaction (a savepoint) that raises work_mem on PostgreSQL
         with django_assert_max_num_queries(8):
             assert api.get("/api/v1/reports/instruments/").status_code == 200
+
+
+def test_a_patients_instrument_trend_for_clinical_staff_of_their_clinic(
+    clinic_a, therapist, front_desk, stranger, patient, django_assert_max_num_queries
+):
+    _taken(therapist, patient, "ndi", ndi(*[3] * 10), 20)
+    _taken(therapist, patient, "ndi", ndi(*[1] * 10), 2)
+    url = f"/api/v1/reports/patients/{patient.pk}/instrument-trend/"
+    api = api_as(therapist)
+    with django_assert_max_num_queries(10):  # as the other trends: 5 of them the audit row
+        answer = api.get(url)
+    assert [(r["code"], r["score"], r["direction"], r["mcid"]) for r in answer.json()] == [
+        ("ndi", "30.00", "higher_worse", "5.00"),
+        ("ndi", "10.00", "higher_worse", "5.00"),
+    ]
+    assert api_as(front_desk).get(url).status_code == 403
+    assert api_as(stranger).get(url).status_code == 404
+    assert (
+        api_as(therapist).get("/api/v1/reports/patients/999999/instrument-trend/").status_code
+        == 404
+    )
