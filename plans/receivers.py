@@ -20,3 +20,11 @@ def refuse_two_active_plans(sender, *, survivor, merged, **kwargs) -> None:
         raise ValidationError(
             {"duplicate": [_("Both records have an active plan of care: discharge one first.")]}
         )
+    # One draft per patient too (a constraint): a merge never discards a draft silently.
+    drafts = PlanOfCare.objects.filter(
+        patient_id__in=[survivor.pk, merged.pk], status=PlanOfCare.Status.DRAFT
+    )
+    if drafts.count() > 1:
+        raise ValidationError(
+            {"duplicate": [_("Both records have a draft plan of care: sign or discard one first.")]}
+        )

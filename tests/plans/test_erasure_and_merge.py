@@ -9,10 +9,11 @@ from patients.models import Patient
 from patients.services import patient_merge
 from plans.models import PlanGoal, PlanOfCare, ReassessmentReminder
 from plans.reminders import reassessments_remind
-from plans.services import plan_discharge, plan_revise, plan_sign
+from plans.services import plan_create, plan_discard, plan_discharge, plan_revise, plan_sign
 from scheduling.erasure import patient_erasure_request, patients_erase_due
 from tests.factories import PatientFactory
 from tests.plans.helpers import signed_plan
+from tests.plans.test_services import FIELDS
 
 pytestmark = pytest.mark.django_db
 
@@ -54,8 +55,14 @@ def test_a_merge_moves_plans_but_never_makes_two_active(manager, therapist, clin
         patient_merge(actor=manager, survivor=survivor, merged=duplicate)
     assert PlanOfCare.objects.get(pk=theirs.pk).patient_id == duplicate.pk
     plan_discharge(plan=theirs, actor=therapist, reason="referred")
+    drafts = [plan_revise(plan=mine, actor=therapist, reason="x")]
+    drafts.append(plan_create(patient=duplicate, actor=therapist, goals=[], **FIELDS))
+    with pytest.raises(ValidationError, match="draft plan of care"):
+        patient_merge(actor=manager, survivor=survivor, merged=duplicate)
+    plan_discard(plan=drafts[1], actor=therapist)
     patient_merge(actor=manager, survivor=survivor, merged=duplicate)
     assert set(PlanOfCare.objects.filter(patient=survivor).values_list("pk", flat=True)) == {
         mine.pk,
         theirs.pk,
+        drafts[0].pk,
     }
