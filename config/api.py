@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from clinic.api import IsStaffMember, SignOutView, TokenView
 from clinic.middleware import allows_inline_styles
 from patients import api as patients_api
+from plans import api as plans_api
 from reports import api as reports_api
 from scheduling import api as scheduling_api
 from sessions import api as sessions_api
@@ -22,6 +23,8 @@ router.register("mobility", sessions_api.MobilityViewSet, basename="mobility")
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
 router.register("follow-ups", scheduling_api.FollowUpViewSet, basename="follow-up")
 router.register("reminders", scheduling_api.ReminderViewSet, basename="reminder")
+router.register("plans", plans_api.PlanOfCareViewSet, basename="plan")
+router.register("plan-goals", plans_api.PlanGoalViewSet, basename="plan-goal")
 router.register("waitlist", scheduling_api.WaitlistEntryViewSet, basename="waitlist-entry")
 
 reports = [

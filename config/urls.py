@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("sessions.urls")),
     path("", include("scheduling.urls")),
     path("", include("outcomes.urls")),
+    path("", include("plans.urls")),
     path("api/", include("config.api")),
     path("dashboard/", include("reports.urls")),
 ]

@@ -34,6 +34,8 @@ RESOURCE_TYPES = (
     "Questionnaire",
     "Observation",
     "QuestionnaireResponse",
+    "Goal",
+    "CarePlan",
 )
 
 
@@ -112,6 +114,17 @@ def _intake_responses(clinic: Clinic, zone) -> Iterator[dict]:
         yield fhir.instrument_response(response, zone=zone)
 
 
+def _goals(clinic: Clinic, zone) -> Iterator[dict]:
+    for plan in _per_patient_chunk(clinic, selectors.plans_of):
+        for row in plan.goals.all():
+            yield fhir.goal(row, plan, zone=zone)
+
+
+def _care_plans(clinic: Clinic, zone) -> Iterator[dict]:
+    for plan in _per_patient_chunk(clinic, selectors.plans_of):
+        yield fhir.care_plan(plan, plan.goals.all(), zone=zone)
+
+
 _RESOURCES = {
     "Organization": _organization,
     "Practitioner": _practitioners,
@@ -121,6 +134,8 @@ _RESOURCES = {
     "Questionnaire": _questionnaires,
     "Observation": _observations,
     "QuestionnaireResponse": _intake_responses,
+    "Goal": _goals,
+    "CarePlan": _care_plans,
 }
 
 

@@ -13,6 +13,7 @@ from clinic.types import User
 from outcomes.models import Instrument, InstrumentResponse, ItemAnswer
 from outcomes.selectors import PSFS, InstrumentScore, instrument_scores
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, PainSource, Patient
+from plans.models import PlanGoal, PlanOfCare
 from sessions.models import Addendum, MobilityMeasurement, TreatmentSession, TriggerPoint
 
 
@@ -27,6 +28,7 @@ class PatientRecord:
     functional_scores: list[FunctionalScore]
     intakes: list[IntakeSubmission]
     intake_psfs: dict[int, list[FunctionalScore]] = field(default_factory=dict)
+    plans: list[PlanOfCare] = field(default_factory=list)
     instrument_responses: list[InstrumentResponse] = field(default_factory=list)
     psfs_totals: list[InstrumentScore] = field(default_factory=list)
 
@@ -34,6 +36,10 @@ class PatientRecord:
     def practitioners(self) -> list:
         """The therapists and addenda authors the record references, once each."""
         people = {}
+        for plan in self.plans:
+            people[plan.therapist_id] = plan.therapist
+            if plan.signed_by is not None:
+                people[plan.signed_by.pk] = plan.signed_by
         for session in self.sessions:
             people[session.therapist_id] = session.therapist
             for addendum in session.addenda.all():
@@ -92,6 +98,7 @@ def patient_record(*, user: User, patient_id: int) -> PatientRecord:
         functional_scores=functional_scores,
         intakes=intakes,
         intake_psfs=group_intake_psfs(intakes, intake_scores),
+        plans=list(plans_of([patient.pk]).select_related("therapist", "signed_by")),
         instrument_responses=list(instrument_responses_of([patient.pk])),
         psfs_totals=instrument_scores(patient_ids=[patient.pk], codes=[PSFS]),
     )
@@ -199,4 +206,20 @@ def clinic_patients_with_intakes(*, clinic: Clinic) -> QuerySet[Patient]:
             ),
             to_attr="intake_psfs",
         ),
+    )
+
+
+def plans_of(patient_ids: list[int]) -> QuerySet[PlanOfCare]:
+    """Every version of the patients' plans of care, with their goals and what they measure."""
+    return (
+        PlanOfCare.objects.filter(patient_id__in=patient_ids)
+        .prefetch_related(
+            Prefetch(
+                "goals",
+                PlanGoal.objects.select_related("movement", "instrument").order_by(
+                    "position", "pk"
+                ),
+            )
+        )
+        .order_by("patient_id", "opened_at", "version", "pk")
     )

@@ -20,6 +20,7 @@ from clinic.selectors import clinic_resolve, clinics_of
 from clinic.types import StaffRequest
 from patients.models import ActivityProfile, BodyRegion, DurationCategory, PainSource, Side
 from patients.selectors import psfs_ratings
+from plans import selectors as plans_selectors
 from sessions.selectors import session_pain_curve, trigger_point_history
 
 from .api import clinical_patient
@@ -190,5 +191,6 @@ def patient_progress(request: StaffRequest, patient_id: int):
             "psfs": psfs_ratings(patient=patient),
             "trigger_points": trigger_point_history(patient=patient),
             "curve": session_pain_curve(patient=patient),
+            **plans_selectors.plan_summary(user=request.user, patient=patient),
         },
     )

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentsConfig",
     "scheduling",
     "outcomes",
+    "plans",
     "interop",
     "reports",
     "demo",
@@ -275,6 +276,9 @@ REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=15.0)
 WAITLIST_OFFER_COUNT = env.int("WAITLIST_OFFER_COUNT", default=3)
 WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=120)
 WAITLIST_EXPIRY_SECONDS = env.float("WAITLIST_EXPIRY_SECONDS", default=60.0)
+# How often beat looks for plans of care whose re-assessment is due (plans/reminders.py): the
+# therapist is told once per plan and due date, however often it runs.
+REASSESSMENT_REMIND_SECONDS = env.float("REASSESSMENT_REMIND_SECONDS", default=900.0)
 # A worker renews the lease of the rows it is sending (a heartbeat, at least every third of this);
 # a row whose heartbeat stopped this long ago (its worker died) is handed out again. It must
 # outlast one provider call: see the check below.
@@ -356,6 +360,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.waitlist_offers_expire",
         "schedule": WAITLIST_EXPIRY_SECONDS,
         "options": {"expires": WAITLIST_EXPIRY_SECONDS},
+    },
+    "plans-reassessments-remind": {
+        "task": "plans.reassessments_remind",
+        "schedule": REASSESSMENT_REMIND_SECONDS,
+        "options": {"expires": REASSESSMENT_REMIND_SECONDS},
     },
     # Records whose retention period after an erasure request has ended (scheduling/erasure.py).
     "patients-erase-due": {"task": "treatments.patients_erase_due", "schedule": 24 * 3600},

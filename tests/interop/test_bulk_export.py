@@ -9,6 +9,7 @@ from clinic.models import Clinic, Membership, Role
 from interop.exports import RESOURCE_TYPES
 from outcomes.models import InstrumentResponse
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
+from plans.models import PlanGoal, PlanOfCare
 from sessions.models import MobilityMeasurement, TreatmentSession
 from tests.factories import ClinicFactory, MembershipFactory
 from tests.interop.fhir_helpers import empty_elements, parse, references
@@ -73,6 +74,9 @@ def test_a_manager_exports_every_resource_type_as_valid_ndjson_whose_references_
     assert len(exported["QuestionnaireResponse"]) == intakes.count() + responses.count()
     answered = responses.values("instrument").distinct().count()
     assert len(exported["Questionnaire"]) == answered
+    plans = PlanOfCare.objects.filter(patient__clinic=clinic)
+    assert len(exported["CarePlan"]) == plans.count() > 0
+    assert len(exported["Goal"]) == PlanGoal.objects.filter(plan__in=plans).count()
 
 
 def test_the_export_holds_only_the_managers_clinic(client, demo):

@@ -35,6 +35,7 @@ from tests.factories import (
     TreatmentSessionFactory,
     TriggerPointFactory,
 )
+from tests.plans.helpers import signed_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +78,8 @@ def _everything_of(patient, therapist, front_desk):
     ndi = Instrument.objects.get(clinic=None, code="ndi")
     response_record(actor=therapist, patient=patient, instrument=ndi, answers={"1": 2})
     questionnaire_schedule(patient=patient, instrument=ndi, occasion="interval", actor=therapist)
+    # A signed plan of care (and its goal, under the plan's lock): moved by the owner's function.
+    signed_plan(patient=patient, therapist=therapist)
     from sessions.summaries import summaries_refresh
 
     summaries_refresh(patient_ids=[patient.pk])
