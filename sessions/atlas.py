@@ -15,9 +15,16 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from patients.models import BodyRegion, PainScore, PainSource, Side
+from patients.models import PainScore, PainSource, Side
 
-from .models import SIDE_WORDS, Muscle, ReferralZone, TreatmentSession, zone_covers
+from .models import (
+    SIDE_WORDS,
+    Muscle,
+    ReferralZone,
+    TreatmentSession,
+    referral_regions_words,
+    zone_covers,
+)
 
 PAIN_BEFORE_SOURCES = (PainSource.INTAKE, PainSource.PRE_SESSION, PainSource.CHECK_IN)
 # A muscle is found on the patient's left or right; a point on both sides is two points.
@@ -138,10 +145,7 @@ def zones_listed() -> list[Zone]:
 
 def where_words(region: str, side: str) -> str:
     """ "Head" for a midline region, "Shoulder, right" otherwise."""
-    label = str(BodyRegion(region).label)
-    if side in (Side.LEFT, Side.RIGHT, Side.BOTH):
-        return f"{label}, {SIDE_WORDS[side]}"
-    return label
+    return referral_regions_words([{"region": region, "side": side}])
 
 
 def palpation_suggestions(*, session: TreatmentSession) -> dict:

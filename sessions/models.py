@@ -131,6 +131,16 @@ def referral_regions_valid(value) -> None:
         raise ValidationError(_("Too many referral regions."), code="max_length")
 
 
+def referral_regions_words(regions: list[dict]) -> str:
+    """ "Head; Jaw, right": regions and sides in words (a midline region needs no side)."""
+    labels = dict(BodyRegion.choices)
+    return "; ".join(
+        str(labels.get(r["region"], r["region"]))
+        + ("" if r["side"] == Side.MIDLINE else f", {SIDE_WORDS.get(r['side'], r['side'])}")
+        for r in regions
+    )
+
+
 # Every region on both sides and the midline: more cannot be distinct.
 MAX_REFERRAL_REGIONS = len(BodyRegion.values) * 3
 
@@ -479,6 +489,11 @@ class TriggerPoint(SessionPart):
             if c.pressure is not None:
                 values["pressure"] = c.pressure
         return values
+
+    @property
+    def referral_regions_shown(self) -> str:
+        """ "Head; Jaw, right": the referral the patient reported, in words."""
+        return referral_regions_words(self.referral_regions)
 
     @property
     def where(self) -> str:
