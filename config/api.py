@@ -32,6 +32,7 @@ reports = [
         reports_api.TriggerPointReportView.as_view(),
         name="report-trigger-points",
     ),
+    path("concordance/", reports_api.ConcordanceView.as_view(), name="report-concordance"),
     path("check-in-curve/", reports_api.CheckInCurveView.as_view(), name="report-check-in-curve"),
     path("psfs/", reports_api.PsfsChangeView.as_view(), name="report-psfs"),
     path("rom/", reports_api.RomChangeView.as_view(), name="report-rom"),
