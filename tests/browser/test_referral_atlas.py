@@ -8,7 +8,13 @@ from playwright.sync_api import expect
 
 from demo.catalogue import DEMO_PASSWORD
 from patients.models import Patient
-from sessions.models import TreatmentSession
+from sessions.models import Muscle, TreatmentSession
+from tests.factories import (
+    PainScoreFactory,
+    PatientFactory,
+    TreatmentSessionFactory,
+    TriggerPointFactory,
+)
 
 from .conftest import _leave_and_let_the_server_finish, sign_in
 
@@ -125,3 +131,25 @@ def test_check_these_first_fits_a_phone(page, live_server, headache_patient):
     )
     assert overflow <= 0
     _leave_and_let_the_server_finish(page)
+
+
+def test_the_manager_sees_how_often_points_refer_to_where_it_hurts(
+    page, live_server, clinic_a, manager, therapist
+):
+    patient = PatientFactory(clinic=clinic_a)
+    session = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    PainScoreFactory(
+        patient=patient, session=session, source="pre_session", region="head", side="midline",
+        score=6, recorded_at=session.started_at,
+    )  # fmt: skip
+    TriggerPointFactory(session=session, muscle=Muscle.objects.get(slug="upper-trapezius"))
+    TriggerPointFactory(session=session, muscle=Muscle.objects.get(slug="soleus"))
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, live_server, "carol")
+    page.goto(f"{live_server.url}/dashboard/")
+    expect(page.locator("#dashboard")).to_have_attribute("data-state", "ready")
+    expect(page.locator('[data-kpi="concordance"]')).to_have_text("50 %")
+    expect(page.locator('[data-kpi="concordance_note"]')).to_have_text("1 of 2 points")
+    row = page.locator('[data-table="concordance"] tbody tr')
+    expect(row).to_have_count(1)
+    expect(row.locator("td").last).to_have_text("50")
