@@ -6,10 +6,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from sessions import services
 from sessions.atlas import Painful, Zone, pain_map_before, rank
 from sessions.models import Muscle, ReferralZone, zone_covers
 from tests.api_client import api_as
-from tests.factories import PainScoreFactory, TreatmentSessionFactory
+from tests.factories import PainScoreFactory, TreatmentSessionFactory, TriggerPointFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -269,3 +270,20 @@ def test_a_malformed_referral_is_refused_field_by_field(patient, therapist, regi
     )
     assert answer.status_code == 400
     assert "referral_regions" in str(answer.json())
+
+
+def test_the_signed_note_and_the_chart_history_show_the_referral(client, patient, therapist):
+    session = TreatmentSessionFactory(patient=patient, therapist=therapist, ready_to_sign=True)
+    TriggerPointFactory(
+        session=session,
+        referral_regions=[
+            {"region": "head", "side": "midline"},
+            {"region": "jaw", "side": "right"},
+        ],
+    )
+    services.session_sign(session=session, user=therapist)
+    client.force_login(therapist)
+    page = client.get(f"/sessions/{session.pk}/").content.decode()
+    assert '<td class="referral-regions">Head; Jaw, right</td>' in page
+    chart = client.get(f"/patients/{patient.pk}/").content.decode()
+    assert "refers to: Head; Jaw, right" in chart
