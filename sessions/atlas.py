@@ -213,3 +213,18 @@ def atlas_for_page() -> dict[str, list[dict]]:
             {"region": region, "side_relation": relation, "essential": essential}
         )
     return atlas
+
+
+def page_strings() -> dict[str, str]:
+    """The recording page script's words about the atlas, in the active language."""
+    return {
+        "tap": _("Tap the referral on the chart"),
+        "done": _("Done tapping the referral"),
+        "none": _("None tapped yet."),
+        "reported": _("Referral the patient reports"),
+        "zonesOf": _("Referral zones of"),
+        "mark": _("Mark on the chart"),
+        "and": _("and"),
+        "left": str(SIDE_WORDS[Side.LEFT]),
+        "right": str(SIDE_WORDS[Side.RIGHT]),
+    }

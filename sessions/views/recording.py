@@ -101,6 +101,7 @@ def _recording_page(
             "atlas": atlas.atlas_for_page(),
             "suggestions": atlas.palpation_suggestions(session=session),
             "suggestions_url": reverse("session-palpation-suggestions", args=[session.pk]),
+            "atlas_strings": atlas.page_strings(),
             **selectors.recording_catalogues(clinic_id=session.patient.clinic_id),
         }
     elif session.trigger_points.all():

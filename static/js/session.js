@@ -194,7 +194,8 @@
 
   // --- the referral atlas: a point's zones on the chart, and the referral the patient reports --
   const regionLabels = Object.fromEntries(data.regions);
-  const sideWords = { left: t("left"), right: t("right") };
+  const words = data.atlas_strings;
+  const sideWords = { left: words.left, right: words.right };
   let zonesCard = null;
 
   // Mirrors sessions.models.zone_sides: where a zone lies for a point on `pointSide`.
@@ -211,7 +212,7 @@
     const drawnOnce = document.querySelector(`#body-map .region[data-region="${region}"][data-side="midline"]`);
     const paired = sides.filter((side) => sideWords[side]);
     if (drawnOnce || !paired.length) return label;
-    return `${label}, ${paired.map((side) => sideWords[side]).join(` ${t("and")} `)}`;
+    return `${label}, ${paired.map((side) => sideWords[side]).join(` ${words.and} `)}`;
   }
 
   function showZones(card) {
@@ -224,12 +225,12 @@
     chart.highlightZones(zones);
     const legend = document.getElementById("zone-legend");
     const m = muscles[slug];
-    const words = (essential) => zones.filter((z) => z.essential === essential)
+    const zoneWords = (essential) => zones.filter((z) => z.essential === essential)
       .map((z) => regionWords(z.region, z.sides)).join("; ") || "—";
     document.getElementById("zone-title").textContent =
-      `${t("Referral zones of")} ${card.querySelector("legend").textContent}`;
-    document.getElementById("zone-essential").textContent = words(true);
-    document.getElementById("zone-spillover").textContent = words(false);
+      `${words.zonesOf} ${card.querySelector("legend").textContent}`;
+    document.getElementById("zone-essential").textContent = zoneWords(true);
+    document.getElementById("zone-spillover").textContent = zoneWords(false);
     legend.hidden = !m;
     document.getElementById("referral-hint").hidden = referralCard() !== card;
   }
@@ -249,12 +250,12 @@
     card.referral = regions.map((r) => ({ region: r.region, side: r.side }));
     const button = el("button", {
       type: "button", class: "secondary referral-toggle", "aria-pressed": "false",
-      text: t("Tap the referral on the chart"),
+      text: words.tap,
     });
     const list = el("span", { class: "referral-list", "aria-live": "polite" });
     button.addEventListener("click", () => setTapping(card, button.getAttribute("aria-pressed") !== "true"));
     const wrap = el("span", { class: "field referral-field" }, [
-      el("span", { class: "field-label", text: t("Referral the patient reports") }), button, list,
+      el("span", { class: "field-label", text: words.reported }), button, list,
     ]);
     card.referralList = list;
     card.referralButton = button;
@@ -271,12 +272,12 @@
     const current = referralCard();
     if (current) {
       current.referralButton.setAttribute("aria-pressed", "false");
-      current.referralButton.textContent = t("Tap the referral on the chart");
+      current.referralButton.textContent = words.tap;
       markReferral(current, false);
     }
     if (on) {
       card.referralButton.setAttribute("aria-pressed", "true");
-      card.referralButton.textContent = t("Done tapping the referral");
+      card.referralButton.textContent = words.done;
       markReferral(card, true);
     }
     showZones(card);
@@ -293,7 +294,7 @@
   function renderReferral(card) {
     card.referralList.textContent = card.referral.length
       ? card.referral.map((r) => regionWords(r.region, [r.side])).join("; ")
-      : t("None tapped yet.");
+      : words.none;
   }
 
   // --- check these first -----------------------------------------------------------------------
@@ -315,7 +316,7 @@
       const buttons = sides.map((side) => {
         const b = el("button", {
           type: "button", class: "secondary small",
-          text: `${t("Mark on the chart")}: ${s.muscle_name}, ${sideWords[side]}`,
+          text: `${words.mark}: ${s.muscle_name}, ${sideWords[side]}`,
         });
         b.addEventListener("click", () => addSuggested(s.muscle, side));
         return b;
