@@ -76,7 +76,11 @@ def pain_map_before(*, session: TreatmentSession) -> list[Painful]:
         .distinct("region", "side")
         .values_list("region", "side", "score")
     )
-    return [Painful(region, side, score) for region, side, score in latest if score >= 1]
+    return [
+        Painful(region, side, score)
+        for region, side, score in latest
+        if score is not None and score >= 1
+    ]
 
 
 def rank(
@@ -178,27 +182,28 @@ def palpation_suggestions(*, session: TreatmentSession) -> dict:
 
 
 def _shown(suggestion: Suggestion, muscle: Muscle) -> dict:
-    reasons = [
-        {
-            "region": rating.region,
-            "side": rating.side,
-            "score": rating.score,
-            "essential": essential,
-            "label": where_words(rating.region, rating.side),
-        }
-        for rating, essential in sorted(
-            suggestion.covers, key=lambda c: (not c[1], -c[0].score, c[0].region)
-        )
-    ]
+    covers = sorted(suggestion.covers, key=lambda c: (not c[1], -c[0].score, c[0].region))
     kinds = {True: _("essential"), False: _("spill-over")}
-    why = "; ".join(f"{r['label']} ({kinds[r['essential']]}, {r['score']}/10)" for r in reasons)
+    why = "; ".join(
+        f"{where_words(rating.region, rating.side)} ({kinds[essential]}, {rating.score}/10)"
+        for rating, essential in covers
+    )
     return {
         "muscle": muscle.slug,
         "muscle_name": muscle.name,
         "side": suggestion.side,
         "side_label": str(SIDE_WORDS[suggestion.side]),
         "score": round(suggestion.score, 2),
-        "reasons": reasons,
+        "reasons": [
+            {
+                "region": rating.region,
+                "side": rating.side,
+                "score": rating.score,
+                "essential": essential,
+                "label": where_words(rating.region, rating.side),
+            }
+            for rating, essential in covers
+        ],
         "why": _("Refers to: %(zones)s") % {"zones": why},
     }
 

@@ -324,7 +324,7 @@ class PainfulRegionSerializer(serializers.Serializer):
     region = serializers.ChoiceField(choices=BodyRegion.choices)
     side = serializers.ChoiceField(choices=Side.choices)
     score = serializers.IntegerField(min_value=1, max_value=10)
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class SuggestionReasonSerializer(PainfulRegionSerializer):
