@@ -2,6 +2,8 @@
 patient with neck and head pain, a point's zones on the chart, the referral tapped on the chart
 and shown on the signed note."""
 
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -16,9 +18,11 @@ from tests.factories import (
     TriggerPointFactory,
 )
 
+from .axe import axe_violations
 from .conftest import _leave_and_let_the_server_finish, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
 @pytest.fixture
@@ -103,12 +107,17 @@ def test_neck_and_head_pain_suggests_the_trapezius_and_scm_and_the_referral_is_t
     front.locator('.region[data-region="jaw"][data-side="right"]').click()
     expect(point.locator(".referral-list")).to_have_text("Head; Jaw, right")
     expect(page.locator(".point")).to_have_count(1)  # taps in this mode place no new point
+    expect(front.locator('.region.selected[data-region="jaw"][data-side="right"]')).to_have_count(1)
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "referral-atlas-1024.png"), full_page=True)
+    assert axe_violations(page) == []
     point.get_by_role("button", name="Done tapping the referral").click()
     page.get_by_label("Subjective — what the patient reports").fill("Temple headache since Monday.")
     _saved(page)
 
     page.get_by_role("button", name="Sign and lock").click()
-    expect(page.locator(".badge.ok")).to_be_visible()
+    # Generous: signing first flushes the draft, and CI machines are shared.
+    expect(page.locator(".badge.ok")).to_be_visible(timeout=20_000)
     expect(page.locator("td.referral-regions")).to_have_text("Head; Jaw, right")
     session = TreatmentSession.objects.get(pk=session_id)
     assert session.status == "signed"
@@ -130,6 +139,7 @@ def test_check_these_first_fits_a_phone(page, live_server, headache_patient):
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0
+    page.screenshot(path=str(ARTEFACTS / "referral-atlas-phone.png"), full_page=True)
     _leave_and_let_the_server_finish(page)
 
 
