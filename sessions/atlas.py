@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from patients.body_chart import BACK, FRONT
 from patients.models import PainScore, PainSource, Side
 
 from .models import (
@@ -24,6 +25,7 @@ from .models import (
     TreatmentSession,
     referral_regions_words,
     zone_covers,
+    zone_sides,
 )
 
 PAIN_BEFORE_SOURCES = (PainSource.INTAKE, PainSource.PRE_SESSION, PainSource.CHECK_IN)
@@ -136,6 +138,25 @@ def _scored(
 
 def _union(a: list, b: list) -> list:
     return a + [item for item in b if item not in a]
+
+
+# Regions the chart draws once, on the midline: a referral there is recorded on the midline.
+MIDLINE_REGIONS = frozenset(shape.region for shape in (*FRONT, *BACK) if not shape.paired)
+
+
+def expected_referral(zones: Iterable[tuple[str, str]], point_side: str) -> list[dict]:
+    """The regions a point's essential zones (region, side relation) cover on the chart, as
+    `TriggerPoint.referral_regions` records them: what the atlas expects a patient to report
+    (the demo records it)."""
+    regions: list[dict] = []
+    for region, relation in zones:
+        sides: list[str] = (
+            [Side.MIDLINE.value]
+            if region in MIDLINE_REGIONS
+            else sorted(str(side) for side in zone_sides(relation, point_side) - {Side.MIDLINE})
+        )
+        regions += [{"region": region, "side": side} for side in sides]
+    return regions
 
 
 def zones_listed() -> list[Zone]:

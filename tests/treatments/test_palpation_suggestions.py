@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from sessions import services
-from sessions.atlas import Painful, Zone, pain_map_before, rank
+from sessions.atlas import Painful, Zone, expected_referral, pain_map_before, rank
 from sessions.models import Muscle, ReferralZone, zone_covers
 from tests.api_client import api_as
 from tests.factories import PainScoreFactory, TreatmentSessionFactory, TriggerPointFactory
@@ -287,3 +287,16 @@ def test_the_signed_note_and_the_chart_history_show_the_referral(client, patient
     assert '<td class="referral-regions">Head; Jaw, right</td>' in page
     chart = client.get(f"/patients/{patient.pk}/").content.decode()
     assert "refers to: Head; Jaw, right" in chart
+
+
+def test_the_referral_the_atlas_expects_is_on_the_charts_sides():
+    # Upper trapezius, left: the head (drawn once) on the midline, the neck the same.
+    assert expected_referral([("head", "same"), ("jaw", "same")], "left") == [
+        {"region": "head", "side": "midline"},
+        {"region": "jaw", "side": "left"},
+    ]
+    assert expected_referral([("lower_back", "both"), ("shoulder", "opposite")], "right") == [
+        {"region": "lower_back", "side": "left"},
+        {"region": "lower_back", "side": "right"},
+        {"region": "shoulder", "side": "left"},
+    ]
