@@ -42,10 +42,8 @@ from patients.models import (
     ActivityProfile,
     IntakeSubmission,
     PainCourse,
-    PainScore,
     PainSource,
     PsfsCourse,
-    Side,
 )
 from scheduling.hours import working_intervals
 from scheduling.models import Appointment, ReminderPolicy
@@ -53,9 +51,7 @@ from sessions.models import (
     MobilityCourse,
     Movement,
     Muscle,
-    ReferralZone,
     SessionPain,
-    SideRelation,
     TreatmentSession,
     TriggerPointVisit,
 )
@@ -347,28 +343,13 @@ def trigger_points_by_muscle(*, user: User, filters: OutcomeFilters) -> list[dic
 
 # -- referral concordance -------------------------------------------------------------------------
 
-# sessions.models.zone_covers in SQL: whether a zone (relation `z`) of a point on side `tp.side`
-# covers a pain rating's side `pain.side`. Its literals are bound parameters (ZONE_COVERS_PARAMS).
-ZONE_COVERS_SQL = """(
-    pain.side IN (%s, %s) OR z.side_relation IN (%s, %s) OR tp.side NOT IN (%s, %s)
-    OR (z.side_relation = %s AND pain.side = tp.side)
-    OR (z.side_relation = %s AND pain.side <> tp.side)
-)"""
-ZONE_COVERS_PARAMS = [
-    *(Side.BOTH, Side.MIDLINE),
-    *(SideRelation.MIDLINE, SideRelation.BOTH),
-    *(Side.LEFT, Side.RIGHT),
-    SideRelation.SAME,
-    SideRelation.OPPOSITE,
-]
-
 
 def concordance_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
     """How often the points found refer to where the patient hurts: of the period's trigger
     points (`TriggerPointVisit`, muscle and side as corrected), the share whose muscle has an
-    essential referral zone over a region the patient rated 1 or more before that session (the
-    latest rating of each region and side from the intake, a pre-session rating or a check-in,
-    as `sessions.atlas.pain_map_before` reads it). In total and by therapist, one statement."""
+    essential referral zone over a region the patient rated 1 or more before that session
+    (`concordant`, kept with the points and the scores by
+    `sessions.summaries.trigger_point_concordance_refresh`). In total and by therapist."""
     visits = visible(user, TriggerPointVisit).filter(
         clinic=filters.clinic, started_at__gte=filters.start, started_at__lt=filters.end
     )
@@ -380,49 +361,21 @@ def concordance_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
         visits = visits.filter(therapist_id=filters.therapist_id)
     for condition in _patient_exists(filters, "patient", by_therapist=False):
         visits = visits.filter(condition)
-    tp_sql, tp_params = _cte(
-        visits, "patient_id", "session_id", "therapist_id", "started_at", "muscle_id", "side"
-    )
-    pain_table = PainScore._meta.db_table
-    session_table = TreatmentSession._meta.db_table
-    zone_table = ReferralZone._meta.db_table
+    tp_sql, tp_params = _cte(visits, "therapist_id", "concordant")
     user_table = cast(
         "type[Model]", TreatmentSession._meta.get_field("therapist").related_model
     )._meta.db_table
-    sources = [PainSource.INTAKE, PainSource.PRE_SESSION, PainSource.CHECK_IN]
     measures = """COUNT(*) AS points,
         SUM(CASE WHEN concordant THEN 1 ELSE 0 END) AS concordant"""
     sql = f"""
-    WITH tp (patient_id, session_id, therapist_id, started_at, muscle_id, side) AS ({tp_sql}),
-    visited AS (SELECT DISTINCT session_id, patient_id, started_at FROM tp),
-    rated AS (
-        SELECT v.session_id, s.region, s.side, s.score,
-               ROW_NUMBER() OVER (PARTITION BY v.session_id, s.region, s.side
-                                  ORDER BY s.recorded_at DESC, s.id DESC) AS newest
-        FROM visited v
-        JOIN {pain_table} s ON s.patient_id = v.patient_id
-        LEFT JOIN {session_table} rs ON rs.id = s.session_id
-        WHERE s.source IN (%s, %s, %s) AND s.score IS NOT NULL
-          AND (s.recorded_at <= v.started_at OR s.session_id = v.session_id)
-          AND rs.discarded_at IS NULL
-    ),
-    pain AS (SELECT session_id, region, side FROM rated WHERE newest = 1 AND score >= 1),
-    judged AS (
-        SELECT tp.therapist_id,
-               EXISTS (
-                   SELECT 1 FROM pain JOIN {zone_table} z ON z.region = pain.region
-                   WHERE pain.session_id = tp.session_id AND z.muscle_id = tp.muscle_id
-                     AND z.essential AND {ZONE_COVERS_SQL}
-               ) AS concordant
-        FROM tp
-    )
+    WITH judged (therapist_id, concordant) AS ({tp_sql})
     SELECT 'total' AS dimension, '' AS key, '' AS label, {measures} FROM judged
     UNION ALL
     SELECT 'therapist', CAST(therapist_id AS TEXT), MAX(u.first_name || ' ' || u.last_name),
            {measures}
     FROM judged LEFT JOIN {user_table} u ON u.id = judged.therapist_id GROUP BY therapist_id
     """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
-    return sql, [*tp_params, *sources, *ZONE_COVERS_PARAMS]
+    return sql, tp_params
 
 
 def _concordance_figures(row: dict) -> dict:

@@ -65,10 +65,12 @@ class Suggestion:
 
 def pain_map_before(*, session: TreatmentSession) -> list[Painful]:
     """Where the patient hurt right before `session`: the latest rating (score 1-10) of each
-    region and side, one query. A discarded draft's ratings are not the patient's record."""
+    region and side at or before its start (its own pre-session ratings are recorded at its
+    start), one query. A discarded draft's ratings are not the patient's record.
+    `sessions.summaries.trigger_point_concordance_refresh` reads the same in SQL."""
     latest = (
         PainScore.objects.filter(
-            Q(recorded_at__lte=session.started_at) | Q(session=session),
+            recorded_at__lte=session.started_at,
             patient_id=session.patient_id,
             source__in=PAIN_BEFORE_SOURCES,
             score__isnull=False,

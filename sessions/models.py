@@ -736,6 +736,10 @@ class TriggerPointVisit(models.Model):
     side = models.CharField(max_length=8, choices=Side.choices)
     released = models.BooleanField()
     visit = models.PositiveIntegerField()
+    # The muscle has an essential referral zone over a region the patient rated 1 or more in
+    # the pain map before the session (`sessions.atlas.pain_map_before`): the concordance
+    # report counts these.
+    concordant = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [models.Index(fields=["clinic", "started_at"], name="trigger_point_visit_period")]
