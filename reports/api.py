@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from clinic.audit import audit_read
 from clinic.models import Clinic
 from clinic.permissions import access_for
+from clinic.replica import ReplicaReads
 from clinic.rest import ManagesAClinic, ReadsClinical
 from clinic.selectors import clinic_resolve
 from clinic.shortcuts import or_404
@@ -57,9 +58,10 @@ def report_filters(request: StaffApiRequest) -> selectors.OutcomeFilters:
     )
 
 
-class ClinicReport(APIView):
+class ClinicReport(ReplicaReads, APIView):
     """GET a clinic-wide report: `report` is its selector, `serializer` the answer's shape (it
-    also turns the database's decimals into the documented numbers)."""
+    also turns the database's decimals into the documented numbers). Read from the replica
+    when there is one (clinic/replica.py)."""
 
     permission_classes = [ManagesAClinic]
     report: Callable[..., Any]
@@ -153,7 +155,7 @@ def clinical_patient(*, user: User, patient_id: int) -> Patient:
 # serializer's fields in JSON's types, and serializing hundreds of rows field by field cost more
 # than the rest of the request (issue 19). The serializers document the shape.
 @extend_schema(responses=PainPointSerializer(many=True))
-class PatientPainTrendView(APIView):
+class PatientPainTrendView(ReplicaReads, APIView):
     """Every rated pain score of a patient, oldest first: a series per region, side and source."""
 
     permission_classes = [ReadsClinical]
@@ -164,7 +166,7 @@ class PatientPainTrendView(APIView):
 
 
 @extend_schema(responses=MobilityPointSerializer(many=True))
-class PatientMobilityTrendView(APIView):
+class PatientMobilityTrendView(ReplicaReads, APIView):
     """Every range-of-motion measurement of a patient, in degrees and % of normal."""
 
     permission_classes = [ReadsClinical]

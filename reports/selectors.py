@@ -32,11 +32,12 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from clinic.models import Clinic
 from clinic.permissions import visible
+from clinic.replica import read_alias
 from clinic.types import User
 from patients.models import (
     ActivityProfile,
@@ -143,12 +144,15 @@ REPORT_WORK_MEM = "32MB"
 
 
 def run_report_sql(sql: str, params: list) -> tuple[list[str], list[tuple]]:
-    """Run one report statement; returns its column names and rows."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
+    """Run one report statement (on the replica in a report's scope: clinic/replica.py);
+    returns its column names and rows."""
+    alias = read_alias()
+    database = connections[alias]
+    if database.vendor != "postgresql":
+        with database.cursor() as cursor:
             cursor.execute(sql, params)
             return [col[0] for col in cursor.description], cursor.fetchall()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=alias), database.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         cursor.execute(sql, params)
         return [col[0] for col in cursor.description], cursor.fetchall()

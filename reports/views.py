@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Clinic, Role
+from clinic.replica import reads_from_replica
 from clinic.rest import managed_clinic_ids
 from clinic.selectors import clinic_resolve, clinics_of
 from clinic.types import StaffRequest
@@ -113,6 +114,7 @@ def _managed_clinic(request: StaffRequest) -> Clinic:
 
 
 @login_required
+@reads_from_replica
 def dashboard(request: StaffRequest):
     clinic = _managed_clinic(request)
     therapists = (
@@ -183,6 +185,7 @@ def dashboard(request: StaffRequest):
 
 
 @login_required
+@reads_from_replica
 def patient_progress(request: StaffRequest, patient_id: int):
     """A printable progress report of one patient for the clinical staff of their clinic (the
     chart's clinical rule; anyone else gets 404): pain, mobility, PSFS, trigger points and the

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After a write request, remembers the primary's WAL position for the user's next reports.
+    "clinic.replica.ReplicaPinMiddleware",
     "clinic.second_factor.SecondFactorMiddleware",
     "clinic.throttle.SignInThrottleMiddleware",
     "clinic.middleware.ClinicTimeZoneMiddleware",
@@ -98,6 +100,44 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 30}
     )
+# A PostgreSQL streaming replica (hot standby) for reports and exports (clinic/replica.py):
+# reads there only inside their views' scope, never writes; a replica that lags more than
+# DATABASE_REPLICA_MAX_LAG_SECONDS, is not streaming or is down is skipped for the primary. A
+# user's own writes are waited for: the cache (CACHE_URL, shared by every web node) keeps the
+# primary's WAL position after each of their write requests for DATABASE_REPLICA_PIN_SECONDS.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=10.0)
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=3600)
+# A replica that does not answer is given this long to connect, and then left alone by this
+# web process for DATABASE_REPLICA_RETRY_SECONDS (reports read the primary meanwhile), so a
+# replica that is down costs one slow request per process, not one per report.
+DATABASE_REPLICA_CONNECT_TIMEOUT = env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+DATABASE_REPLICA_RETRY_SECONDS = env.float("DATABASE_REPLICA_RETRY_SECONDS", default=30.0)
+if DATABASE_REPLICA_URL:
+    _replica = env.db_url_config(DATABASE_REPLICA_URL)
+    if not (
+        _replica["ENGINE"].endswith("postgresql")
+        and DATABASES["default"]["ENGINE"].endswith("postgresql")
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs PostgreSQL for both DATABASE_URL and the replica "
+            "(a streaming standby of the primary)."
+        )
+    _replica.setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    _replica.setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_REPLICA_CONNECT_TIMEOUT
+    # The test runner makes no database of its own for it: in tests it is the primary's.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+if (
+    DATABASE_REPLICA_MAX_LAG_SECONDS <= 0
+    or DATABASE_REPLICA_RETRY_SECONDS < 0
+    or min(DATABASE_REPLICA_PIN_SECONDS, DATABASE_REPLICA_CONNECT_TIMEOUT) < 1
+):
+    raise ImproperlyConfigured(
+        "DATABASE_REPLICA_MAX_LAG_SECONDS must be > 0, DATABASE_REPLICA_RETRY_SECONDS >= 0, "
+        "DATABASE_REPLICA_PIN_SECONDS and DATABASE_REPLICA_CONNECT_TIMEOUT >= 1."
+    )
+DATABASE_ROUTERS = ["clinic.replica.ReplicaRouter"]
 # A write service caught in a deadlock or serialization failure runs again, this many attempts
 # in all, pausing base * 2**(attempt-1) seconds (jittered); then the client gets 503 with
 # Retry-After (clinic/transactions.py).
