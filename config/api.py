@@ -19,6 +19,7 @@ router.register("intakes", patients_api.IntakeViewSet, basename="intake")
 router.register("pain-scores", patients_api.PainScoreViewSet, basename="pain-score")
 router.register("sessions", sessions_api.TreatmentSessionViewSet, basename="session")
 router.register("trigger-points", sessions_api.TriggerPointViewSet, basename="trigger-point")
+router.register("muscles", sessions_api.MuscleViewSet, basename="muscle")
 router.register("mobility", sessions_api.MobilityViewSet, basename="mobility")
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
 router.register("follow-ups", scheduling_api.FollowUpViewSet, basename="follow-up")
@@ -34,6 +35,7 @@ reports = [
         reports_api.TriggerPointReportView.as_view(),
         name="report-trigger-points",
     ),
+    path("concordance/", reports_api.ConcordanceView.as_view(), name="report-concordance"),
     path("check-in-curve/", reports_api.CheckInCurveView.as_view(), name="report-check-in-curve"),
     path("psfs/", reports_api.PsfsChangeView.as_view(), name="report-psfs"),
     path("rom/", reports_api.RomChangeView.as_view(), name="report-rom"),

@@ -37,11 +37,13 @@ from patients.models import (
 )
 from plans.models import Comparator, DischargeReason, PlanGoal, PlanOfCare
 from scheduling.models import Appointment, FollowUp, WorkingHours
+from sessions.atlas import expected_referral
 from sessions.models import (
     CheckIn,
     MobilityMeasurement,
     Movement,
     Muscle,
+    ReferralZone,
     Technique,
     TreatmentSession,
     TriggerPoint,
@@ -114,17 +116,26 @@ class DemoPlan:
 class _Catalogue:
     muscles: dict[str, Muscle]
     movements: dict[str, Movement]
+    # Each muscle's essential referral zones (region, side relation): the referral a demo
+    # patient reports when a point is pressed.
+    referrals: dict[str, list[tuple[str, str]]]
     # The region-specific indices shipped with the product (outcomes migration 0002).
     indices: list[Instrument] = field(default_factory=list)
 
     @classmethod
     def load(cls) -> "_Catalogue":
+        referrals: dict[str, list[tuple[str, str]]] = {}
+        for slug, region, relation in ReferralZone.objects.filter(essential=True).values_list(
+            "muscle__slug", "region", "side_relation"
+        ):
+            referrals.setdefault(slug, []).append((region, relation))
         return cls(
             muscles={m.slug: m for m in Muscle.objects.all()},
             movements={m.code: m for m in Movement.objects.all()},
             indices=list(
                 Instrument.objects.filter(clinic=None, code__in=DEMO_INDICES).order_by("code")
             ),
+            referrals=referrals,
         )
 
 
@@ -805,6 +816,12 @@ class _Course:
             tenderness=tenderness,
             pressure_pain_threshold=ppt,
             referral_pattern=REFERRALS.get(point.muscle.slug, ""),
+            # Recorded where the note describes a referral, as the atlas expects it.
+            referral_regions=expected_referral(
+                self.ctx.catalogue.referrals.get(point.muscle.slug, []), point.side
+            )
+            if point.muscle.slug in REFERRALS
+            else [],
             local_twitch_response=twitch,
             technique=technique,
             hold_seconds=_hold_seconds(rng, technique),

@@ -21,6 +21,7 @@ import datetime as dt
 import gc
 import io
 import itertools
+import json
 import math
 import operator
 import time
@@ -313,6 +314,8 @@ COPY_TYPES = frozenset(
         "FloatField",
         "ForeignKey",
         "IntegerField",
+        # Written as its JSON text, which PostgreSQL reads back as the same value (_copy).
+        "JSONField",
         "OneToOneField",
         "PositiveSmallIntegerField",
         "SlugField",
@@ -324,14 +327,14 @@ TEXT_TYPES = frozenset({"CharField", "SlugField", "TextField"})
 
 
 def _can_copy(model) -> bool:
-    """COPY on PostgreSQL for plain columns; anything else (a new JSON column, a database
-    default, a nullable text column) goes the `_insert` way."""
+    """COPY on PostgreSQL for plain columns (JSON as its text); anything else (a database
+    default, a nullable text or JSON column) goes the `_insert` way."""
     if connection.vendor != "postgresql":
         return False
     return all(
         f.get_internal_type() in COPY_TYPES
         and not f.has_db_default()
-        and not (f.null and f.get_internal_type() in TEXT_TYPES)
+        and not (f.null and f.get_internal_type() in TEXT_TYPES | {"JSONField"})
         for f in model._meta.concrete_fields
         if not f.primary_key
     )
@@ -362,13 +365,21 @@ def _copy(model, objects: list, *, with_ids: bool = False) -> None:
     plain = [f for f in fields if not f.is_relation]
     getter = operator.attrgetter(*(f.attname for f in plain))
     values = getter if len(plain) > 1 else lambda obj: (getter(obj),)
+    as_json = [i for i, f in enumerate(plain) if f.get_internal_type() == "JSONField"]
+
+    def row_of(obj) -> list:
+        row = list(values(obj))
+        for i in as_json:
+            row[i] = json.dumps(row[i])
+        return row
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for obj in objects:
         # Related rows were written just before and carry their ids now; this row's own
         # `<fk>_id` was set when they had none.
         related = [getattr(obj, name) for name in relations]
-        writer.writerow([None if r is None else r.pk for r in related] + list(values(obj)))
+        writer.writerow([None if r is None else r.pk for r in related] + row_of(obj))
     buffer.seek(0)
     quote = connection.ops.quote_name
     columns = [f for f in fields if f.is_relation] + plain

@@ -30,6 +30,7 @@ from .serializers import (
     ClinicOutcomesSerializer,
     InstrumentChangeSerializer,
     InstrumentPointSerializer,
+    ConcordanceSerializer,
     MobilityPointSerializer,
     MuscleSerializer,
     OperationsSerializer,
@@ -96,6 +97,16 @@ class TriggerPointReportView(ClinicReport):
     report = selectors.trigger_points_by_muscle
     serializer = MuscleSerializer
     many = True
+
+
+@extend_schema(parameters=[ReportQuerySerializer], responses=ConcordanceSerializer)
+class ConcordanceView(ClinicReport):
+    """Referral concordance: the share of the period's trigger points whose muscle refers (an
+    essential zone of the referral atlas) to a region the patient rated 1 or more before that
+    session, in total and by therapist."""
+
+    report = selectors.concordance
+    serializer = ConcordanceSerializer
 
 
 @extend_schema(parameters=[ReportQuerySerializer], responses=CheckInCurveSerializer)

@@ -351,6 +351,67 @@ def trigger_points_by_muscle(*, user: User, filters: OutcomeFilters) -> list[dic
     ]
 
 
+# -- referral concordance -------------------------------------------------------------------------
+
+
+def concordance_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
+    """How often the points found refer to where the patient hurts: of the period's trigger
+    points (`TriggerPointVisit`, muscle and side as corrected), the share whose muscle has an
+    essential referral zone over a region the patient rated 1 or more before that session
+    (`concordant`, kept with the points and the scores by
+    `sessions.summaries.trigger_point_concordance_refresh`). In total and by therapist."""
+    visits = visible(user, TriggerPointVisit).filter(
+        clinic=filters.clinic, started_at__gte=filters.start, started_at__lt=filters.end
+    )
+    if filters.cohort:
+        visits = visits.filter(patient__activity_profile=filters.cohort)
+    if filters.region:
+        visits = visits.filter(muscle__region=filters.region)
+    if filters.therapist_id:
+        visits = visits.filter(therapist_id=filters.therapist_id)
+    for condition in _patient_exists(filters, "patient", by_therapist=False):
+        visits = visits.filter(condition)
+    tp_sql, tp_params = _cte(visits, "therapist_id", "concordant")
+    user_table = cast(
+        "type[Model]", TreatmentSession._meta.get_field("therapist").related_model
+    )._meta.db_table
+    measures = """COUNT(*) AS points,
+        SUM(CASE WHEN concordant THEN 1 ELSE 0 END) AS concordant"""
+    sql = f"""
+    WITH judged (therapist_id, concordant) AS ({tp_sql})
+    SELECT 'total' AS dimension, '' AS key, '' AS label, {measures} FROM judged
+    UNION ALL
+    SELECT 'therapist', CAST(therapist_id AS TEXT), MAX(u.first_name || ' ' || u.last_name),
+           {measures}
+    FROM judged LEFT JOIN {user_table} u ON u.id = judged.therapist_id GROUP BY therapist_id
+    """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
+    return sql, tp_params
+
+
+def _concordance_figures(row: dict) -> dict:
+    points, concordant = row["points"] or 0, row["concordant"] or 0
+    return {
+        "points": points,
+        "concordant": concordant,
+        "share": _round(100 * concordant / points, 1) if points else None,
+    }
+
+
+def concordance(*, user: User, filters: OutcomeFilters) -> dict:
+    """The referral concordance of the period, in total and by therapist (most points first)."""
+    result: dict[str, Any] = {"total": None, "by_therapist": []}
+    for row in _fetch(*concordance_sql(user=user, filters=filters)):
+        figures = _concordance_figures(row)
+        if row["dimension"] == "total":
+            result["total"] = figures
+        else:
+            result["by_therapist"].append(
+                {"therapist": int(row["key"]), "name": (row["label"] or "").strip(), **figures}
+            )
+    result["by_therapist"].sort(key=lambda r: (-r["points"], r["name"]))
+    return result
+
+
 # -- the check-in curve ---------------------------------------------------------------------------
 
 

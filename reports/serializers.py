@@ -92,6 +92,25 @@ class MuscleSerializer(serializers.Serializer):
     mean_sessions_to_release = serializers.FloatField(allow_null=True)
 
 
+class ConcordanceFiguresSerializer(serializers.Serializer):
+    points = serializers.IntegerField(help_text="Trigger points recorded in the period.")
+    concordant = serializers.IntegerField(
+        help_text="Points whose muscle has an essential referral zone over a region the patient "
+        "rated 1 or more before that session."
+    )
+    share = serializers.FloatField(allow_null=True, help_text="concordant / points, in %.")
+
+
+class TherapistConcordanceSerializer(ConcordanceFiguresSerializer):
+    therapist = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ConcordanceSerializer(serializers.Serializer):
+    total = ConcordanceFiguresSerializer()
+    by_therapist = TherapistConcordanceSerializer(many=True)
+
+
 class CurvePointSerializer(serializers.Serializer):
     source = serializers.CharField()  # type: ignore[assignment]
     label = serializers.CharField()  # type: ignore[assignment]

@@ -78,6 +78,16 @@ TABLES = [
         ],
     },
     {
+        "key": "concordance",
+        "title": _("Referral concordance by therapist"),
+        "columns": [
+            ("name", _("Therapist")),
+            ("points", _("Points found")),
+            ("concordant", _("Referring to a painful region")),
+            ("share", _("Concordance %")),
+        ],
+    },
+    {
         "key": "rom",
         "title": _("Range of motion by movement"),
         "columns": [
@@ -119,7 +129,15 @@ def dashboard(request: StaffRequest):
         .order_by("last_name", "first_name")
     )
     today = timezone.localdate(timezone=clinic.zone)
-    reports = ("outcomes", "trigger-points", "check-in-curve", "psfs", "rom", "operations")
+    reports = (
+        "outcomes",
+        "trigger-points",
+        "check-in-curve",
+        "psfs",
+        "rom",
+        "operations",
+        "concordance",
+    )
     config = {
         "urls": {name: reverse(f"report-{name}") for name in reports},
         "patients": reverse("patient-list"),
@@ -144,6 +162,7 @@ def dashboard(request: StaffRequest):
             "ofAttended": str(_("of %(count)s attended")),
             "withinHours": str(_("cancelled within %(hours)s h")),
             "newReturning": str(_("%(new)s new, %(returning)s returning")),
+            "ofPoints": str(_("%(concordant)s of %(points)s points")),
         },
     }
     return render(

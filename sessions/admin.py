@@ -11,13 +11,22 @@ from .models import (
     MobilityMeasurement,
     Movement,
     Muscle,
+    ReferralZone,
     TreatmentSession,
     TriggerPoint,
 )
 
 
+class ReferralZoneInline(admin.TabularInline):
+    """The muscle's referral zones (the atlas), which a clinic may amend, citing its source."""
+
+    model = ReferralZone
+    extra = 0
+
+
 @admin.register(Muscle)
 class MuscleAdmin(admin.ModelAdmin):
+    inlines = [ReferralZoneInline]
     list_display = ["name", "region", "chart_view", "chart_x", "chart_y", "snomed_code"]
     list_filter = ["region", "chart_view"]
     search_fields = ["name"]

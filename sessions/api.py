@@ -13,9 +13,10 @@ from clinic.rest import AuditedReads, InstantFilter, ReadsClinical
 from clinic.types import StaffApiRequest
 from patients.models import Side
 
-from . import services
+from . import atlas, services
 from .models import (
     MobilityMeasurement,
+    Muscle,
     SignedRecordLocked,
     TreatmentSession,
     TriggerPoint,
@@ -24,6 +25,8 @@ from .selectors import percent_of_normal
 from .serializers import (
     AddendumSerializer,
     MobilitySerializer,
+    MuscleAtlasSerializer,
+    PalpationSuggestionsSerializer,
     SessionDraftSerializer,
     SessionSignSerializer,
     SessionStartSerializer,
@@ -131,6 +134,17 @@ class TreatmentSessionViewSet(
             raise SessionLocked() from exc
         return self._answer(session)
 
+    @extend_schema(responses=PalpationSuggestionsSerializer)
+    @action(detail=True, methods=["get"], url_path="palpation-suggestions")
+    def palpation_suggestions(self, request: StaffApiRequest, pk=None):
+        """ "Check these first": from the patient's latest pain ratings before the session
+        (intake, pre-session, check-in), the muscles whose referral zones cover the painful
+        regions, ranked by pain score and essential or spill-over zone, with why."""
+        session = self.get_object()
+        return Response(
+            PalpationSuggestionsSerializer(atlas.palpation_suggestions(session=session)).data
+        )
+
     @extend_schema(request=AddendumSerializer, responses={201: AddendumSerializer})
     @action(detail=True, methods=["post"])
     def addenda(self, request: StaffApiRequest, pk=None):
@@ -164,6 +178,19 @@ class TriggerPointViewSet(AuditedReads, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return visible(self.request.user, TriggerPoint).select_related("muscle")
+
+
+class MuscleViewSet(viewsets.ReadOnlyModelViewSet):
+    """The muscle catalogue with the referral atlas: each muscle's referral zones (region, side
+    relative to the point, essential or spill-over) and the published source. Shared by every
+    clinic; read by clinical staff."""
+
+    serializer_class = MuscleAtlasSerializer
+    permission_classes = [ReadsClinical]
+    lookup_field = "slug"
+    queryset = Muscle.objects.prefetch_related("referral_zones").order_by("name")
+    ordering = ["name"]
+    filterset_fields = ["region", "chart_view"]
 
 
 class MobilityFilter(django_filters.FilterSet):

@@ -43,6 +43,108 @@ class Muscle(models.Model):
         return self.name
 
 
+class SideRelation(models.TextChoices):
+    """Where a referral zone lies relative to the trigger point's side."""
+
+    SAME = "same", _("Same side")
+    OPPOSITE = "opposite", _("Opposite side")
+    BOTH = "both", _("Both sides")
+    MIDLINE = "midline", _("Midline")
+
+
+class ReferralZone(models.Model):
+    """One region a muscle's trigger points refer pain to (the referral atlas), essential (felt
+    in nearly every patient with an active point there) or spill-over (in some). Seeded from
+    the published Travell & Simons patterns (migration 0017, `source` cites the chapter), kept
+    in the database so a clinic can amend it in the admin."""
+
+    muscle = models.ForeignKey(Muscle, on_delete=models.PROTECT, related_name="referral_zones")
+    region = models.CharField(max_length=16, choices=BodyRegion.choices)
+    side_relation = models.CharField(max_length=8, choices=SideRelation.choices)
+    essential = models.BooleanField()
+    source = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["muscle", "-essential", "region"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["muscle", "region", "side_relation"], name="referral_zone_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(region__in=BodyRegion.values), name="referral_zone_region_ok"
+            ),
+            models.CheckConstraint(
+                condition=Q(side_relation__in=SideRelation.values),
+                name="referral_zone_side_relation_ok",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        kind = "essential" if self.essential else "spill-over"
+        return f"{self.muscle_id}: {self.region} ({self.side_relation}, {kind})"
+
+
+def zone_sides(relation: str, point_side: str) -> set[str]:
+    """The patient's sides a zone covers for a point on `point_side`. A point on both sides or
+    the midline, and a zone on both sides, cover either side; a midline zone covers the
+    midline, where the chart draws unpaired regions (head, neck, abdomen)."""
+    if relation == SideRelation.MIDLINE:
+        return {Side.MIDLINE}
+    if relation == SideRelation.BOTH or point_side not in (Side.LEFT, Side.RIGHT):
+        return {Side.LEFT, Side.RIGHT}
+    if relation == SideRelation.SAME:
+        return {point_side}
+    return {Side.RIGHT if point_side == Side.LEFT else Side.LEFT}
+
+
+def zone_covers(relation: str, point_side: str, pain_side: str) -> bool:
+    """Whether a zone covers a pain rating's side. A rating on both sides or the midline of a
+    region, and a midline zone, meet any side of that region: unpaired regions are rated on
+    the midline, and a patient may name a side of them anyway. `reports.selectors`' SQL
+    says the same (ZONE_COVERS_SQL)."""
+    if pain_side in (Side.BOTH, Side.MIDLINE) or relation == SideRelation.MIDLINE:
+        return True
+    return pain_side in zone_sides(relation, point_side)
+
+
+def referral_regions_valid(value) -> None:
+    """The regions a patient reports a point refers to: a list of {"region", "side"} on the
+    chart's vocabulary, each once."""
+    if not isinstance(value, list):
+        raise ValidationError(_("A list of regions, each with its side."))
+    seen = set()
+    for item in value:
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"region", "side"}
+            or item["region"] not in BodyRegion.values
+            or item["side"] not in Side.values
+        ):
+            raise ValidationError(
+                _("Each referral region is a body-chart region and a side."), code="invalid"
+            )
+        key = (item["region"], item["side"])
+        if key in seen:
+            raise ValidationError(_("A referral region is listed twice."), code="duplicate")
+        seen.add(key)
+    if len(value) > MAX_REFERRAL_REGIONS:
+        raise ValidationError(_("Too many referral regions."), code="max_length")
+
+
+def referral_regions_words(regions: list[dict]) -> str:
+    """ "Head; Jaw, right": regions and sides in words (a midline region needs no side)."""
+    labels = dict(BodyRegion.choices)
+    return "; ".join(
+        str(labels.get(r["region"], r["region"]))
+        + ("" if r["side"] == Side.MIDLINE else f", {SIDE_WORDS.get(r['side'], r['side'])}")
+        for r in regions
+    )
+
+
+# Every region on both sides and the midline: more cannot be distinct.
+MAX_REFERRAL_REGIONS = len(BodyRegion.values) * 3
+
+
 class Movement(models.Model):
     """A joint movement with its typical normal active range (AAOS/AMA), editable per clinic
     needs; a measurement is shown as degrees and % of this."""
@@ -325,6 +427,11 @@ class TriggerPoint(SessionPart):
         help_text=_("kg/cm²"),
     )
     referral_pattern = models.CharField(max_length=200, blank=True)
+    # Where the patient says the pressed point sends the pain, tapped on the chart: a list of
+    # {"region", "side"} (the free-text `referral_pattern` stays as a note).
+    referral_regions = models.JSONField(
+        default=list, blank=True, validators=[referral_regions_valid]
+    )
     local_twitch_response = models.BooleanField(default=False)
     technique = models.CharField(
         max_length=24, choices=Technique.choices, default=Technique.ISCHEMIC_COMPRESSION
@@ -383,6 +490,11 @@ class TriggerPoint(SessionPart):
             if c.pressure is not None:
                 values["pressure"] = c.pressure
         return values
+
+    @property
+    def referral_regions_shown(self) -> str:
+        """ "Head; Jaw, right": the referral the patient reported, in words."""
+        return referral_regions_words(self.referral_regions)
 
     @property
     def where(self) -> str:
@@ -625,6 +737,10 @@ class TriggerPointVisit(models.Model):
     side = models.CharField(max_length=8, choices=Side.choices)
     released = models.BooleanField()
     visit = models.PositiveIntegerField()
+    # The muscle has an essential referral zone over a region the patient rated 1 or more in
+    # the pain map before the session (`sessions.atlas.pain_map_before`): the concordance
+    # report counts these.
+    concordant = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         indexes = [models.Index(fields=["clinic", "started_at"], name="trigger_point_visit_period")]

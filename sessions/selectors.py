@@ -157,6 +157,7 @@ def trigger_point_history(*, patient: Patient) -> list[dict]:
             "kind",
             "released",
             "muscle_name",
+            "referral_regions",
             rating=F("c_tenderness"),
             started_at=F("session__started_at"),
             side_label=Case(

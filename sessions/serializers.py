@@ -12,14 +12,16 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from clinic.permissions import visible
-from patients.models import PainScore, Patient
+from patients.models import BodyRegion, PainScore, Patient, Side
 
 from .models import (
+    MAX_REFERRAL_REGIONS,
     Addendum,
     MobilityMeasurement,
     Movement,
     Muscle,
     PointCorrection,
+    ReferralZone,
     TreatmentSession,
     TriggerPoint,
 )
@@ -34,6 +36,7 @@ TRIGGER_POINT_FIELDS = [
     "tenderness",
     "pressure_pain_threshold",
     "referral_pattern",
+    "referral_regions",
     "local_twitch_response",
     "technique",
     "hold_seconds",
@@ -166,8 +169,19 @@ class DraftInput(_Serializer):
         }
 
 
+class ReferralRegionSerializer(serializers.Serializer):
+    """A region the patient says a pressed point sends the pain to, on the chart's vocabulary."""
+
+    region = serializers.ChoiceField(choices=BodyRegion.choices)
+    side = serializers.ChoiceField(choices=Side.choices)
+
+
 class TriggerPointItemSerializer(DraftInput, serializers.ModelSerializer):
     muscle = serializers.SlugRelatedField(slug_field="slug", queryset=Muscle.objects.all())
+    # The stubs lack `max_length`, which DRF's `many=True` passes to its ListSerializer.
+    referral_regions = ReferralRegionSerializer(  # type: ignore[call-arg]
+        many=True, required=False, max_length=MAX_REFERRAL_REGIONS
+    )
     pressure_pain_threshold = serializers.DecimalField(
         max_digits=4,
         decimal_places=2,
@@ -268,6 +282,7 @@ class TriggerPointSerializer(serializers.ModelSerializer):
         slug_field="slug", read_only=True
     )
     muscle_name = serializers.CharField(source="muscle.name", read_only=True)
+    referral_regions = ReferralRegionSerializer(many=True, read_only=True)
 
     class Meta:
         model = TriggerPoint
@@ -285,3 +300,54 @@ class MobilitySerializer(serializers.ModelSerializer):
         model = MobilityMeasurement
         fields = ["id", "patient", "session", *MOBILITY_FIELDS, "percent_of_normal"]
         read_only_fields = fields
+
+
+class ReferralZoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReferralZone
+        fields = ["region", "side_relation", "essential", "source"]
+        read_only_fields = fields
+
+
+class MuscleAtlasSerializer(serializers.ModelSerializer):
+    """A catalogued muscle with its referral zones (the atlas)."""
+
+    referral_zones = ReferralZoneSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Muscle
+        fields = ["slug", "name", "region", "chart_view", "snomed_code", "referral_zones"]
+        read_only_fields = fields
+
+
+class PainfulRegionSerializer(serializers.Serializer):
+    region = serializers.ChoiceField(choices=BodyRegion.choices)
+    side = serializers.ChoiceField(choices=Side.choices)
+    score = serializers.IntegerField(min_value=1, max_value=10)
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+class SuggestionReasonSerializer(PainfulRegionSerializer):
+    essential = serializers.BooleanField(
+        help_text="The painful region is in one of the muscle's essential zones (else spill-over)."
+    )
+
+
+class PalpationSuggestionSerializer(serializers.Serializer):
+    muscle = serializers.SlugField()
+    muscle_name = serializers.CharField()
+    side = serializers.ChoiceField(choices=Side.choices, help_text="The side to palpate.")
+    side_label = serializers.CharField()
+    score = serializers.FloatField(
+        help_text="Sum over the painful regions covered of the pain score times the zone's "
+        "weight (essential 1, spill-over PALPATION_SPILLOVER_WEIGHT)."
+    )
+    reasons = SuggestionReasonSerializer(many=True)
+    why = serializers.CharField()
+
+
+class PalpationSuggestionsSerializer(serializers.Serializer):
+    """ "Check these first": the pain map the session starts from and the muscles ranked."""
+
+    pain = PainfulRegionSerializer(many=True)
+    suggestions = PalpationSuggestionSerializer(many=True)

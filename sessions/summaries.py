@@ -10,7 +10,7 @@ from collections.abc import Collection
 
 from django.db import connection
 
-from patients.models import PainScore, PainSource, Patient
+from patients.models import PainScore, PainSource, Patient, Side
 from patients.summaries import (
     for_patients,
     pain_courses_refresh,
@@ -23,7 +23,9 @@ from .models import (
     MobilityCourse,
     MobilityMeasurement,
     PointCorrection,
+    ReferralZone,
     SessionPain,
+    SideRelation,
     TreatmentSession,
     TriggerPoint,
     TriggerPointVisit,
@@ -44,6 +46,8 @@ def summaries_refresh(*, patient_ids: Collection[int] | None) -> None:
     psfs_courses_refresh(patient_ids=patient_ids)
     _session_pain_refresh(patient_ids=patient_ids)
     _trigger_point_visits_refresh(patient_ids=patient_ids)
+    # Apart from the visits' rebuild, which migration 0014 runs before the atlas exists.
+    trigger_point_concordance_refresh(patient_ids=patient_ids)
     mobility_courses_refresh(patient_ids=patient_ids)
 
 
@@ -100,6 +104,57 @@ def _trigger_point_visits_refresh(*, patient_ids: Collection[int] | None) -> Non
     ) corrected
     """  # noqa: S608  # nosec B608 -- table names only; values are bound
     rebuild(table, patient_ids, sql, params)
+
+
+# sessions.models.zone_covers in SQL: whether a zone (`z.side_relation`) of a point on side
+# `v.side` covers a rating's side `h.side`. Its literals are bound (ZONE_COVERS_PARAMS).
+ZONE_COVERS_SQL = """(
+    h.side IN (%s, %s) OR z.side_relation IN (%s, %s) OR v.side NOT IN (%s, %s)
+    OR (z.side_relation = %s AND h.side = v.side)
+    OR (z.side_relation = %s AND h.side <> v.side)
+)"""
+ZONE_COVERS_PARAMS = [
+    *(Side.BOTH, Side.MIDLINE),
+    *(SideRelation.MIDLINE, SideRelation.BOTH),
+    *(Side.LEFT, Side.RIGHT),
+    SideRelation.SAME,
+    SideRelation.OPPOSITE,
+]
+
+
+def trigger_point_concordance_refresh(*, patient_ids: Collection[int] | None) -> None:
+    """Mark the visits of `patient_ids` whose muscle refers (an essential zone) to where the
+    patient hurt before the session. Each rating of a region and side holds from its time until
+    the next one of that region and side (ratings at one moment: the last written holds), as
+    `sessions.atlas.pain_map_before` reads the latest; intervals are matched, not every rating
+    sorted per session, so a full rebuild stays one pass over the scores."""
+    rated, rated_params = for_patients("s.patient_id", patient_ids)
+    visited, visited_params = for_patients("v.patient_id", patient_ids)
+    visits = TriggerPointVisit._meta.db_table
+    sources = [PainSource.INTAKE, PainSource.PRE_SESSION, PainSource.CHECK_IN]
+    sql = f"""
+    WITH rated AS (
+        SELECT s.patient_id, s.region, s.side, s.score, s.recorded_at AS valid_from,
+               LEAD(s.recorded_at) OVER (PARTITION BY s.patient_id, s.region, s.side
+                                         ORDER BY s.recorded_at, s.id) AS valid_to
+        FROM {PainScore._meta.db_table} s
+        LEFT JOIN {TreatmentSession._meta.db_table} rs ON rs.id = s.session_id
+        WHERE {rated} AND s.source IN (%s, %s, %s) AND s.score IS NOT NULL
+          AND rs.discarded_at IS NULL
+    ),
+    hurting AS (SELECT * FROM rated WHERE score >= 1)
+    UPDATE {visits} SET concordant = TRUE
+    WHERE trigger_point_id IN (
+        SELECT v.trigger_point_id FROM {visits} v
+        JOIN {ReferralZone._meta.db_table} z ON z.muscle_id = v.muscle_id AND z.essential
+        JOIN hurting h ON h.patient_id = v.patient_id AND h.region = z.region
+        WHERE {visited} AND h.valid_from <= v.started_at
+          AND (h.valid_to IS NULL OR h.valid_to > v.started_at)
+          AND {ZONE_COVERS_SQL}
+    )
+    """  # noqa: S608  # nosec B608 -- table names only; values are bound
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*rated_params, *sources, *visited_params, *ZONE_COVERS_PARAMS])
 
 
 def mobility_courses_refresh(*, patient_ids: Collection[int] | None) -> None:

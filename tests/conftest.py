@@ -115,7 +115,7 @@ def _catalogues_after_flush(request):
 
 
 def load_catalogues() -> None:
-    """The muscle and movement catalogues, unless they are there."""
+    """The muscle and movement catalogues and the referral atlas, unless they are there."""
     Muscle = apps.get_model("treatments", "Muscle")
     Movement = apps.get_model("treatments", "Movement")
     _load_shipped_instruments()
@@ -137,6 +137,8 @@ def load_catalogues() -> None:
                  max_degrees=maxima.MAX_DEGREES[code][1])
         for code, joint, name, normal, bilateral in catalogues.MOVEMENTS
     )  # fmt: skip
+    # The referral atlas as 0019 loads it.
+    importlib.import_module("sessions.migrations.0019_referral_atlas").load_atlas(apps, None)
 
 
 def _load_shipped_instruments() -> None:

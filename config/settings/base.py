@@ -293,6 +293,15 @@ REMINDER_RETRY_BASE_SECONDS = env.float("REMINDER_RETRY_BASE_SECONDS", default=6
 REMINDER_CLAIM_BATCH = env.int("REMINDER_CLAIM_BATCH", default=500)
 # Claimed rows go to workers this many per task (a task's own cost is paid once per chunk).
 REMINDER_SEND_CHUNK = env.int("REMINDER_SEND_CHUNK", default=20)
+# Palpation suggestions (sessions/atlas.py): a painful region in a muscle's spill-over zone
+# counts this much of one in its essential zone (essential zones are felt by nearly every
+# patient with an active point, spill-over zones by some); the recording page lists this many.
+PALPATION_SPILLOVER_WEIGHT = env.float("PALPATION_SPILLOVER_WEIGHT", default=0.5)
+PALPATION_SUGGESTIONS = env.int("PALPATION_SUGGESTIONS", default=5)
+if not 0 <= PALPATION_SPILLOVER_WEIGHT <= 1 or PALPATION_SUGGESTIONS < 1:
+    raise ImproperlyConfigured(
+        "PALPATION_SPILLOVER_WEIGHT must be 0-1 and PALPATION_SUGGESTIONS at least 1."
+    )
 # Links in messages (confirm/cancel, check-in) point here.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # SMS: "console" (development), "file" (one JSON file per message in SMS_FILE_DIR), "http" (a

@@ -22,7 +22,7 @@ from clinic.shortcuts import or_404
 from clinic.types import StaffRequest
 from patients.selectors import patient_get, red_flags_listed
 
-from .. import selectors, services
+from .. import atlas, selectors, services
 from ..forms import AddendumForm, SignForm
 from ..models import SignedRecordLocked, TreatmentSession
 from ..serializers import SessionDraftSerializer, draft_errors
@@ -98,6 +98,10 @@ def _recording_page(
             "previous_points": selectors.previous_points(previous=previous),
             "copy_forward": selectors.copy_forward(previous=previous),
             "sign_errors": sign_errors or {},
+            "atlas": atlas.atlas_for_page(),
+            "suggestions": atlas.palpation_suggestions(session=session),
+            "suggestions_url": reverse("session-palpation-suggestions", args=[session.pk]),
+            "atlas_strings": atlas.page_strings(),
             **selectors.recording_catalogues(clinic_id=session.patient.clinic_id),
         }
     elif session.trigger_points.all():

@@ -2,8 +2,9 @@
 // BodyChart.attach(root, {onPick, onMarker}) calls onPick({view, region, side, label, x, y, muscle})
 // when a region is clicked, tapped or activated with Enter/Space (x/y normalised 0-1 on that view;
 // `muscle` is the catalogue slug of the muscle under the finger, absent where the shape is no one
-// muscle or the chart is the patient's), and onMarker(key) when a marker is picked. It returns helpers to draw and clear markers and to mark
-// regions as selected.
+// muscle or the chart is the patient's), and onMarker(key) when a marker is picked. It returns
+// helpers to draw and clear markers, to mark regions as selected, and to highlight a muscle's
+// referral zones (essential or spill-over).
 (function () {
   "use strict";
   const SVG_NS = "http://www.w3.org/2000/svg";
@@ -101,7 +102,32 @@
         });
     }
 
-    return { addMarker, clearMarkers, setSelected };
+    // A muscle's referral zones: each {region, sides, essential} marks that region's shapes on
+    // the given sides (and a region drawn once, on the midline) as an essential or spill-over
+    // zone; an essential zone wins where both fall on one shape.
+    function clearZones() {
+      root.querySelectorAll(".region.zone-essential, .region.zone-spillover").forEach((shape) => {
+        shape.classList.remove("zone-essential", "zone-spillover");
+      });
+    }
+
+    function highlightZones(zones) {
+      clearZones();
+      zones.forEach(({ region, sides, essential }) => {
+        root.querySelectorAll(`.region[data-region="${region}"]`).forEach((shape) => {
+          const side = shape.dataset.side;
+          if (side !== "midline" && !sides.includes(side)) return;
+          if (essential) {
+            shape.classList.remove("zone-spillover");
+            shape.classList.add("zone-essential");
+          } else if (!shape.classList.contains("zone-essential")) {
+            shape.classList.add("zone-spillover");
+          }
+        });
+      });
+    }
+
+    return { addMarker, clearMarkers, setSelected, highlightZones, clearZones };
   }
 
   window.BodyChart = { attach };

@@ -97,8 +97,16 @@
     fillTable("utilisation", book.by_therapist);
   }
 
-  function render(outcomes, muscles, curve, psfs, rom, book) {
+  // The share of points whose muscle refers (an essential zone) to where the patient hurt.
+  function renderConcordance(concordance) {
+    kpi("concordance", show(concordance.total.share, " %"));
+    kpi("concordance_note", count(text.ofPoints, concordance.total));
+    fillTable("concordance", concordance.by_therapist);
+  }
+
+  function render(outcomes, muscles, curve, psfs, rom, book, concordance) {
     renderOperations(book);
+    renderConcordance(concordance);
     const total = outcomes.total;
     kpi("patients", show(total.patients));
     kpi("courses", text.courses + ": " + show(total.courses));
@@ -149,7 +157,7 @@
       // One report at a time: each is a whole-clinic aggregate, and five at once would only
       // compete for the same database CPU (and share one connection in the SQLite test server).
       const answers = [];
-      for (const name of ["outcomes", "trigger-points", "check-in-curve", "psfs", "rom", "operations"]) {
+      for (const name of ["outcomes", "trigger-points", "check-in-curve", "psfs", "rom", "operations", "concordance"]) {
         answers.push(await read(config.urls[name], qs));
         if (mine !== generation) return;
       }

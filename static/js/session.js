@@ -60,6 +60,10 @@
   function removeButton(row, label) {
     const b = el("button", { type: "button", class: "link remove", text: t("Remove"), "aria-label": label });
     b.addEventListener("click", () => {
+      if (row.referral) {
+        if (referralCard() === row) setTapping(row, false);
+        clearZonesOf(row);
+      }
       row.remove();
       refreshPoints();
       changed();
@@ -94,6 +98,12 @@
   const pointsEl = document.getElementById("points");
   const chart = window.BodyChart.attach(document.getElementById("body-map"), {
     onPick: (pick) => {
+      const tapping = referralCard();
+      if (tapping) {
+        toggleReferral(tapping, { region: pick.region, side: pick.side });
+        changed();
+        return;
+      }
       const guess = guessMuscle(pick);
       const card = addPoint({ ...guess, chart_view: pick.view, x: pick.x, y: pick.y });
       document.getElementById("map-pick").textContent = pick.label;
@@ -160,6 +170,7 @@
       number("tenderness", item.tenderness, t("Tenderness 0-10"), { min: "0", max: "10", inputmode: "numeric" }),
       number("pressure_pain_threshold", item.pressure_pain_threshold, t("Pressure-pain threshold (kg/cm²)"), { min: "0", max: "20", step: "0.01" }),
       text("referral_pattern", item.referral_pattern, t("Referral pattern")),
+      referralField(card, item.referral_regions || []),
       checkbox("local_twitch_response", item.local_twitch_response, t("Local twitch response")),
       select("technique", data.techniques, item.technique || "ischemic_compression", t("Technique")),
       hold,
@@ -175,10 +186,166 @@
       sound: () => document.getElementById("hold-sound").checked,
       onStop: changed,
     });
-    card.addEventListener("change", () => refreshPoints());
+    card.addEventListener("change", () => {
+      refreshPoints();
+      showZones(card);
+    });
+    card.addEventListener("focusin", () => showZones(card));
     pointsEl.appendChild(card);
     refreshPoints();
+    showZones(card);
     return card;
+  }
+
+  // --- the referral atlas: a point's zones on the chart, and the referral the patient reports --
+  const regionLabels = Object.fromEntries(data.regions);
+  const words = data.atlas_strings;
+  const sideWords = { left: words.left, right: words.right };
+  let zonesCard = null;
+
+  // Mirrors sessions.models.zone_sides: where a zone lies for a point on `pointSide`.
+  function zoneSides(relation, pointSide) {
+    if (relation === "midline") return ["midline"];
+    if (relation === "both" || (pointSide !== "left" && pointSide !== "right")) return ["left", "right"];
+    if (relation === "same") return [pointSide];
+    return [pointSide === "left" ? "right" : "left"];
+  }
+
+  // "Head" (a region drawn once), "Shoulder, right", "Upper arm, left and right".
+  function regionWords(region, sides) {
+    const label = regionLabels[region] || region;
+    const drawnOnce = document.querySelector(`#body-map .region[data-region="${region}"][data-side="midline"]`);
+    const paired = sides.filter((side) => sideWords[side]);
+    if (drawnOnce || !paired.length) return label;
+    return `${label}, ${paired.map((side) => sideWords[side]).join(` ${words.and} `)}`;
+  }
+
+  function showZones(card) {
+    zonesCard = card;
+    const slug = read(card, "muscle");
+    const side = read(card, "side");
+    const zones = (data.atlas[slug] || []).map((z) => ({
+      region: z.region, essential: z.essential, sides: zoneSides(z.side_relation, side),
+    }));
+    chart.highlightZones(zones);
+    const legend = document.getElementById("zone-legend");
+    const m = muscles[slug];
+    const zoneWords = (essential) => zones.filter((z) => z.essential === essential)
+      .map((z) => regionWords(z.region, z.sides)).join("; ") || "—";
+    document.getElementById("zone-title").textContent =
+      `${words.zonesOf} ${card.querySelector("legend").textContent}`;
+    document.getElementById("zone-essential").textContent = zoneWords(true);
+    document.getElementById("zone-spillover").textContent = zoneWords(false);
+    legend.hidden = !m;
+    document.getElementById("referral-hint").hidden = referralCard() !== card;
+  }
+
+  function clearZonesOf(card) {
+    if (zonesCard !== card) return;
+    zonesCard = null;
+    chart.clearZones();
+    document.getElementById("zone-legend").hidden = true;
+  }
+
+  function referralCard() {
+    return pointsEl.querySelector(".point .referral-toggle[aria-pressed='true']")?.closest(".point") || null;
+  }
+
+  function referralField(card, regions) {
+    card.referral = regions.map((r) => ({ region: r.region, side: r.side }));
+    const button = el("button", {
+      type: "button", class: "secondary referral-toggle", "aria-pressed": "false",
+      text: words.tap,
+    });
+    const list = el("span", { class: "referral-list", "aria-live": "polite" });
+    button.addEventListener("click", () => setTapping(card, button.getAttribute("aria-pressed") !== "true"));
+    const wrap = el("span", { class: "field referral-field" }, [
+      el("span", { class: "field-label", text: words.reported }), button, list,
+    ]);
+    card.referralList = list;
+    card.referralButton = button;
+    renderReferral(card);
+    return wrap;
+  }
+
+  function markReferral(card, selected) {
+    card.referral.forEach((r) => chart.setSelected(r.region, r.side, selected));
+  }
+
+  // One point at a time takes the chart's taps as its referral; tapping "Done" gives them back.
+  function setTapping(card, on) {
+    const current = referralCard();
+    if (current) {
+      current.referralButton.setAttribute("aria-pressed", "false");
+      current.referralButton.textContent = words.tap;
+      markReferral(current, false);
+    }
+    if (on) {
+      card.referralButton.setAttribute("aria-pressed", "true");
+      card.referralButton.textContent = words.done;
+      markReferral(card, true);
+    }
+    showZones(card);
+  }
+
+  function toggleReferral(card, pick) {
+    const at = card.referral.findIndex((r) => r.region === pick.region && r.side === pick.side);
+    if (at >= 0) card.referral.splice(at, 1);
+    else card.referral.push(pick);
+    chart.setSelected(pick.region, pick.side, at < 0);
+    renderReferral(card);
+  }
+
+  function renderReferral(card) {
+    card.referralList.textContent = card.referral.length
+      ? card.referral.map((r) => regionWords(r.region, [r.side])).join("; ")
+      : words.none;
+  }
+
+  // --- check these first -----------------------------------------------------------------------
+  const suggestionsEl = document.getElementById("suggestions");
+  function viewerLeft(view) {
+    return view === "front" ? "right" : "left";
+  }
+  function addSuggested(slug, side) {
+    const m = muscles[slug];
+    const x = side === viewerLeft(m.chart_view) ? m.chart_x : 1 - m.chart_x;
+    const card = addPoint({ muscle: slug, side, chart_view: m.chart_view, x, y: m.chart_y });
+    card.querySelector('[data-field="tenderness"]').focus();
+    changed();
+  }
+  function renderSuggestions(found) {
+    suggestionsEl.replaceChildren();
+    found.suggestions.forEach((s) => {
+      const sides = s.side === "both" ? ["left", "right"] : [s.side];
+      const buttons = sides.map((side) => {
+        const b = el("button", {
+          type: "button", class: "secondary small",
+          text: `${words.mark}: ${s.muscle_name}, ${sideWords[side]}`,
+        });
+        b.addEventListener("click", () => addSuggested(s.muscle, side));
+        return b;
+      });
+      suggestionsEl.appendChild(el("li", { class: "suggestion" }, [
+        el("strong", { class: "suggestion-name", text: `${s.muscle_name} — ${s.side_label}` }),
+        el("span", { class: "suggestion-why", text: s.why }),
+        el("span", { class: "suggestion-actions" }, buttons),
+      ]));
+    });
+    document.getElementById("suggestions-empty").hidden = found.suggestions.length > 0;
+  }
+  // The list follows the pain rated before the session: asked again after a save that changed it.
+  let suggestedFor = null;
+  async function refreshSuggestions(payload) {
+    const before = JSON.stringify(payload.pain.filter((p) => p.source === "pre_session"));
+    if (before === suggestedFor) return;
+    suggestedFor = before;
+    try {
+      renderSuggestions(await window.Clinic.getJson(data.suggestions_url));
+    } catch (error) {
+      // The list shown stays; the next save asks again.
+      suggestedFor = null;
+    }
   }
 
   function refreshPoints() {
@@ -254,7 +421,8 @@
         muscle: read(c, "muscle"), side: read(c, "side"), chart_view: c.dataset.view,
         x: Number(c.dataset.x), y: Number(c.dataset.y), kind: read(c, "kind"),
         tenderness: read(c, "tenderness"), pressure_pain_threshold: read(c, "pressure_pain_threshold"),
-        referral_pattern: read(c, "referral_pattern") || "", local_twitch_response: read(c, "local_twitch_response"),
+        referral_pattern: read(c, "referral_pattern") || "", referral_regions: c.referral,
+        local_twitch_response: read(c, "local_twitch_response"),
         technique: read(c, "technique"), hold_seconds: read(c, "hold_seconds"),
         repetitions: read(c, "repetitions"), pressure: read(c, "pressure"), released: read(c, "released"),
       })),
@@ -267,6 +435,8 @@
 
   function restore(state) {
     form.querySelectorAll(".pain-entry, .mobility-row").forEach((r) => r.remove());
+    chart.clearZones();
+    document.getElementById("zone-legend").hidden = true;
     pointsEl.replaceChildren();
     form.querySelectorAll(".soap [data-field]").forEach((input) => {
       const value = state[input.dataset.field];
@@ -352,6 +522,7 @@
         clearErrors();
         localStorage.removeItem(backupKey);
         setStatus(`${t("Saved")} ${new Date().toLocaleTimeString()}`, "ok");
+        refreshSuggestions(payload);
       } else if (answer.status === 400) {
         const general = showErrors(answer.data.errors || {});
         setStatus(`${t("Not saved: correct the highlighted fields.")} ${general.join(" ")}`, "bad");
@@ -473,6 +644,9 @@
       label: `${t("Last session")}: ${p.muscle_name} (${p.tenderness ?? "—"}/10${p.released ? ", " + t("released") : ""})`,
     });
   });
+
+  renderSuggestions(data.suggestions);
+  suggestedFor = JSON.stringify((data.state.pain || []).filter((p) => p.source === "pre_session"));
 
   // A copy newer than the server's draft holds changes that never reached it: put them back.
   const backup = JSON.parse(localStorage.getItem(backupKey) || "null");

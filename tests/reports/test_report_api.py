@@ -16,7 +16,15 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-CLINIC_REPORTS = ["outcomes", "trigger-points", "check-in-curve", "psfs", "rom", "instruments"]
+CLINIC_REPORTS = [
+    "outcomes",
+    "trigger-points",
+    "concordance",
+    "check-in-curve",
+    "psfs",
+    "rom",
+    "instruments",
+]
 DAY = dt.timedelta(days=1)
 
 
