@@ -28,9 +28,9 @@ from . import selectors
 from .serializers import (
     CheckInCurveSerializer,
     ClinicOutcomesSerializer,
+    ConcordanceSerializer,
     InstrumentChangeSerializer,
     InstrumentPointSerializer,
-    ConcordanceSerializer,
     MobilityPointSerializer,
     MuscleSerializer,
     OperationsSerializer,
