@@ -103,7 +103,7 @@ INSERT INTO {ReleaseForecast._meta.db_table}
     (clinic_id, level, muscle_id, kind, chronicity, points, released,
      q25, median, q75, p80, computed_at)
 SELECT %s, level, muscle_id, COALESCE(kind, ''), COALESCE(chronicity, ''), SUM(m), SUM(d),
-       {", ".join(f"MIN(t) FILTER (WHERE s <= {share} + {EPSILON})" for share in QUANTILES.values())},
+       {", ".join(f"MIN(t) FILTER (WHERE s <= {q} + {EPSILON})" for q in QUANTILES.values())},
        %s
 FROM curve
 GROUP BY level, muscle_id, kind, chronicity
@@ -205,12 +205,23 @@ def patient_point_forecasts(*, patient: Patient) -> list[PointForecast]:
         return [PointForecast(*row) for row in cursor.fetchall()]
 
 
-def clinic_forecasts(*, clinic_id: int, chronicity: str | None = None) -> list[dict]:
-    """The clinic's stored forecast rows (levels 3 only for `chronicity` when given), for the
-    recording page to answer a point as soon as it is placed, and for the API."""
+def clinic_forecasts(
+    *,
+    clinic_id: int,
+    chronicity: str | None = None,
+    muscle_id: int | None = None,
+    kind: str | None = None,
+) -> list[dict]:
+    """The clinic's stored forecast rows, for the recording page to answer a point as soon as
+    it is placed, and for the API. Each filter keeps the coarser rows that ignore it (a group
+    that is too thin falls back to them)."""
     rows = ReleaseForecast.objects.filter(clinic_id=clinic_id)
     if chronicity is not None:
         rows = rows.filter(Q(level__lt=3) | Q(chronicity=chronicity))
+    if kind is not None:
+        rows = rows.filter(Q(level__lt=2) | Q(kind=kind))
+    if muscle_id is not None:
+        rows = rows.filter(Q(level=0) | Q(muscle_id=muscle_id))
     return list(
         rows.values(
             "level",

@@ -21,6 +21,8 @@ from .models import (
     MobilityMeasurement,
     NoteRequirements,
     PointCorrection,
+    ReferenceThreshold,
+    SessionFactor,
     SignedRecordLocked,
     SoapTemplate,
     TreatmentSession,
@@ -107,6 +109,8 @@ def session_update(
     pain: list[dict] | None = None,
     trigger_points: list[dict] | None = None,
     mobility: list[dict] | None = None,
+    factors: list[str] | None = None,
+    reference_thresholds: list[dict] | None = None,
 ) -> TreatmentSession:
     """Save a draft. `fields` are the session's own columns (SOAP, start, duration); each list,
     when given, is the draft's whole set of that kind and replaces the previous one: the page
@@ -126,6 +130,18 @@ def session_update(
         trigger_points, lambda item: TriggerPoint(session=session, **item), "trigger_points", errors
     )
     measures = _built_rows(mobility, partial(_mobility_row, session), "mobility", errors)
+    found = _built_rows(
+        [{"factor": code} for code in factors or []],
+        lambda item: SessionFactor(session=session, **item),
+        "factors",
+        errors,
+    )
+    references = _built_rows(
+        reference_thresholds,
+        lambda item: ReferenceThreshold(session=session, **item),
+        "reference_thresholds",
+        errors,
+    )
     if errors:
         raise ValidationError(errors)
 
@@ -142,6 +158,13 @@ def session_update(
         summarised = summarised or replaced
     if summarised:
         summaries_refresh(patient_ids=[session.patient_id])
+    # No derived table reads the factors or the reference thresholds.
+    for given, existing, built in (
+        (factors, session.factors.all(), found),
+        (reference_thresholds, session.reference_thresholds.all(), references),
+    ):
+        if given is not None:
+            _rows_replaced(existing, built)
     audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=session, patient=session.patient)
     return session
 
@@ -241,6 +264,8 @@ def session_discard(*, session: TreatmentSession, user: User) -> TreatmentSessio
     session.pain_scores.filter(source__in=SESSION_PAIN_SOURCES).delete()
     session.trigger_points.all().delete()
     session.mobility.all().delete()
+    session.factors.all().delete()
+    session.reference_thresholds.all().delete()
     summaries_refresh(patient_ids=[session.patient_id])
     audit_record(action=AuditEvent.Action.DISCARD, actor=user, obj=session, patient=session.patient)
     return session

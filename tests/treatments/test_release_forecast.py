@@ -35,9 +35,7 @@ def followed_point(
     return patient
 
 
-def test_the_estimate_keeps_censored_points_at_risk_as_a_hand_computation_does(
-    clinic_a, therapist
-):
+def test_the_estimate_keeps_censored_points_at_risk_as_a_hand_computation_does(clinic_a, therapist):
     # Times: released at 1, 2, 3, 5; censored (unreleased) at 2 and 4.
     # t=1: at risk 6, 1 released -> S = 5/6 = 0.833
     # t=2: at risk 5, 1 released (the one censored at 2 still counts) -> S = 0.833 * 4/5 = 0.667
@@ -74,9 +72,7 @@ def test_a_curve_that_never_falls_far_enough_has_no_figure(clinic_a, therapist):
     assert (row.q25, row.median, row.p80) == (1, None, None)
 
 
-def test_groups_by_chronicity_at_intake_and_falls_back_when_a_group_is_thin(
-    clinic_a, therapist
-):
+def test_groups_by_chronicity_at_intake_and_falls_back_when_a_group_is_thin(clinic_a, therapist):
     TriggerPointSettings.objects.create(clinic=clinic_a, forecast_min_points=3)
     chronic = []
     for sessions in (2, 2, 4):
@@ -106,9 +102,7 @@ def test_groups_by_chronicity_at_intake_and_falls_back_when_a_group_is_thin(
     assert "too few" in thin.basis
 
 
-def test_a_point_unreleased_past_the_80th_percentile_is_flagged_not_responding(
-    clinic_a, therapist
-):
+def test_a_point_unreleased_past_the_80th_percentile_is_flagged_not_responding(clinic_a, therapist):
     TriggerPointSettings.objects.create(clinic=clinic_a, forecast_min_points=3)
     for _ in range(4):
         followed_point(clinic_a, therapist, sessions=2, released=True)
