@@ -47,8 +47,11 @@ class PptSeriesSerializer(serializers.Serializer):
 
 class PptComparisonSerializer(serializers.Serializer):
     muscle = serializers.SlugField()
+    muscle_name = serializers.CharField()
     side = serializers.ChoiceField(choices=Side.choices)
     latest = serializers.FloatField()
+    change_from_first = serializers.FloatField()
+    real_change_from_first = serializers.BooleanField()
     other_side_difference = serializers.FloatField(allow_null=True)
     other_side_real = serializers.BooleanField()
     reference_difference = serializers.FloatField(allow_null=True)

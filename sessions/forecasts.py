@@ -192,11 +192,13 @@ ORDER BY e.released_at IS NOT NULL, mu.name, e.side
 """  # noqa: S608  # nosec B608 -- table names only; values are bound
 
 
-def patient_point_forecasts(*, patient: Patient) -> list[PointForecast]:
+def patient_point_forecasts(
+    *, patient: Patient, settings: TriggerPointSettings | None = None
+) -> list[PointForecast]:
     """Each of the patient's followed points (muscle and side): sessions so far, the session it
     released at, and the finest forecast group with enough points (the clinic's setting);
     unreleased points first."""
-    settings = TriggerPointSettings.for_clinic(patient.clinic_id)
+    settings = settings or TriggerPointSettings.for_clinic(patient.clinic_id)
     with connection.cursor() as cursor:
         cursor.execute(
             _PATIENT,

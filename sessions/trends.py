@@ -7,16 +7,19 @@ from decimal import Decimal
 from itertools import groupby
 
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Subquery
 
-from patients.models import Patient
+from patients.models import BodyRegion, Patient, Side
 
 from .factors import LOADED_MUSCLES
+from .forecasts import patient_point_forecasts
 from .models import (
     Muscle,
+    PerpetuatingFactor,
     ReferenceThreshold,
     SessionFactor,
     SessionPain,
+    Technique,
     TreatmentSession,
     TriggerPoint,
     TriggerPointSettings,
@@ -63,12 +66,12 @@ ORDER BY c.site, mu.name, c.side, c.started_at, c.session_id
 """  # noqa: S608  # nosec B608 -- table names only; values are bound
 
 
-def ppt_trends(*, patient: Patient) -> dict:
+def ppt_trends(*, patient: Patient, settings: TriggerPointSettings | None = None) -> dict:
     """Every pressure-pain threshold of the patient: a series per muscle, side and site (a
     trigger point or the reference site), oldest first, each value with its change from the
     first and the previous one and whether that change is real (beyond the clinic's MDC); per
     muscle, the latest difference between sides and against the reference site."""
-    settings = TriggerPointSettings.for_clinic(patient.clinic_id)
+    settings = settings or TriggerPointSettings.for_clinic(patient.clinic_id)
     mdc = settings.minimal_detectable_change
     with connection.cursor() as cursor:
         cursor.execute(_PPT, {"patient": patient.pk, "mdc": mdc})
@@ -115,15 +118,19 @@ def _comparisons(series: list[dict], mdc: Decimal) -> list[dict]:
     for s in series:
         if s["site"] != "point":
             continue
-        value = s["values"][-1]["ppt"]
+        last = s["values"][-1]
+        value = last["ppt"]
         opposite = latest.get((s["muscle"], other.get(s["side"], ""), "point"))
         side_gap = None if opposite is None else round(value - opposite, 2)
         reference_gap = None if reference is None else round(value - reference, 2)
         compared.append(
             {
                 "muscle": s["muscle"],
+                "muscle_name": s["muscle_name"],
                 "side": s["side"],
                 "latest": value,
+                "change_from_first": last["change_from_first"],
+                "real_change_from_first": last["real_change_from_first"],
                 "other_side_difference": side_gap,
                 "other_side_real": is_real_change(side_gap, mdc),
                 "reference_difference": reference_gap,
@@ -178,26 +185,20 @@ def n_of_1(*, patient: Patient) -> list[dict]:
 
 def recorded_factors(*, patient: Patient) -> dict:
     """The perpetuating factors of the patient's latest session that recorded any, with the
-    muscles each loads, and which of the patient's points sit in a loaded muscle."""
-    latest = (
-        SessionFactor.objects.filter(
-            session__patient=patient, session__discarded_at__isnull=True
-        ).aggregate(latest=Max("session__started_at"))
-    )["latest"]
-    if latest is None:
-        return {"recorded_at": None, "factors": []}
-    codes = list(
-        SessionFactor.objects.filter(
-            session__patient=patient,
-            session__discarded_at__isnull=True,
-            session__started_at=latest,
-        )
-        .values_list("factor", flat=True)
+    muscles each loads (one query)."""
+    kept = SessionFactor.objects.filter(
+        session__patient=patient, session__discarded_at__isnull=True
+    )
+    latest = kept.order_by("-session__started_at").values("session__started_at")[:1]
+    rows = list(
+        kept.filter(session__started_at=Subquery(latest))
+        .values_list("factor", "session__started_at")
         .distinct()
+        .order_by("factor")
     )
     return {
-        "recorded_at": latest,
-        "factors": [{"factor": code, "muscles": list(LOADED_MUSCLES[code])} for code in codes],
+        "recorded_at": rows[0][1] if rows else None,
+        "factors": [{"factor": code, "muscles": list(LOADED_MUSCLES[code])} for code, _ in rows],
     }
 
 
@@ -208,3 +209,49 @@ def loaded_by(factors: list[str]) -> dict[str, list[str]]:
         for slug in LOADED_MUSCLES.get(code, ()):
             loaded.setdefault(slug, []).append(code)
     return loaded
+
+
+def chart_insights(*, patient: Patient) -> dict:
+    """What the chart's trigger-point trends section shows: the PPT series (drawn by
+    tp_trends.js), each point's forecast with the factors that load its muscle, the n-of-1
+    comparison and the factors recorded last, with their labels."""
+    factors = recorded_factors(patient=patient)
+    labels = dict(PerpetuatingFactor.choices)
+    loaded = loaded_by([f["factor"] for f in factors["factors"]])
+    settings = TriggerPointSettings.for_clinic(patient.clinic_id)
+    shown = {slug for f in factors["factors"] for slug in f["muscles"]}
+    names = dict(Muscle.objects.filter(slug__in=shown).values_list("slug", "name")) if shown else {}
+    sides = {k: str(v) for k, v in Side.choices}
+    kinds = dict(TriggerPoint.Kind.choices)
+    points = [
+        {
+            "point": point,
+            "side": sides.get(point.side, point.side),
+            "kind": kinds.get(point.kind, point.kind),
+            "loaded_by": [str(labels[code]) for code in loaded.get(point.muscle, [])],
+        }
+        for point in patient_point_forecasts(patient=patient, settings=settings)
+    ]
+    techniques = dict(Technique.choices)
+    regions = dict(BodyRegion.choices)
+    ppt = ppt_trends(patient=patient, settings=settings)
+    return {
+        "ppt": {**ppt, "sides": sides, "time_zone": patient.clinic.time_zone},
+        "comparisons": [{**c, "side": sides[c["side"]]} for c in ppt["comparisons"]],
+        "points": points,
+        "n_of_1": [
+            {**row, "region": regions[row["region"]], "technique": techniques[row["technique"]]}
+            for row in n_of_1(patient=patient)
+        ],
+        "min_sessions": MIN_SESSIONS_PER_TECHNIQUE,
+        "factors": {
+            "recorded_at": factors["recorded_at"],
+            "items": [
+                {
+                    "label": labels[f["factor"]],
+                    "muscles": [names.get(slug, slug) for slug in f["muscles"]],
+                }
+                for f in factors["factors"]
+            ],
+        },
+    }
