@@ -11,7 +11,14 @@ from clinic.types import StrOrPromise
 from patients.forms import rating_field
 from patients.models import BodyRegion, Side
 
-from .models import Addendum, Muscle, NoteRequirements, SoapTemplate
+from .models import (
+    Addendum,
+    FactorFollowUp,
+    Muscle,
+    NoteRequirements,
+    PerpetuatingFactor,
+    SoapTemplate,
+)
 
 
 class SignForm(forms.Form):
@@ -98,9 +105,18 @@ class CheckInForm(forms.Form):
         max_length=2000,
     )
 
-    def __init__(self, *args, regions: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args, regions: list[tuple[str, str]], factors: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.regions = regions
+        self.factors = list(factors)
+        # A short question per factor the therapist recorded (optional: the patient may skip).
+        for code in self.factors:
+            self.fields[f"factor_{code}"] = forms.ChoiceField(
+                label=PerpetuatingFactor(code).label,
+                choices=FactorFollowUp.Answer.choices,
+                widget=forms.RadioSelect,
+                required=False,
+            )
         for region, side in regions:
             label: StrOrPromise = BodyRegion(region).label
             if side != Side.MIDLINE:
@@ -114,6 +130,12 @@ class CheckInForm(forms.Form):
 
     def pain_fields(self):
         return [self[f"pain_{r}_{s}"] for r, s in self.regions]
+
+    def factor_answers(self) -> list[tuple[str, str]]:
+        return [(code, self.cleaned_data[f"factor_{code}"]) for code in self.factors]
+
+    def factor_fields(self):
+        return [self[f"factor_{code}"] for code in self.factors]
 
 
 class NoteRequirementsForm(forms.ModelForm):

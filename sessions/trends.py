@@ -7,12 +7,12 @@ from decimal import Decimal
 from itertools import groupby
 
 from django.db import connection
-from django.db.models import Subquery
+from django.db.models import Count, Q, Subquery
 
 from patients.models import BodyRegion, Patient, Side
 
 from .factors import LOADED_MUSCLES
-from .forecasts import patient_point_forecasts
+from .forecasts import LEVELS, clinic_forecasts, patient_chronicity, patient_point_forecasts
 from .models import (
     Muscle,
     PerpetuatingFactor,
@@ -27,6 +27,8 @@ from .models import (
 )
 
 MIN_SESSIONS_PER_TECHNIQUE = 3
+# Fischer (Pain 1987) measured the deltoid as the reference: rarely a trigger-point site.
+DEFAULT_REFERENCE_MUSCLE = "deltoid"
 
 
 def is_real_change(change: Decimal | float | None, mdc: Decimal) -> bool:
@@ -254,4 +256,46 @@ def chart_insights(*, patient: Patient) -> dict:
                 for f in factors["factors"]
             ],
         },
+    }
+
+
+def recording_insights(*, session: TreatmentSession) -> dict:
+    """What the recording page needs to answer a point as soon as it is placed: the clinic's
+    forecasts for the patient's chronicity, how many earlier sessions found each of the
+    patient's points (and whether it released), the factors with the muscles they load, and
+    the clinic's reference site."""
+    patient = session.patient
+    settings = TriggerPointSettings.for_clinic(patient.clinic_id)
+    chronicity = patient_chronicity(patient=patient)
+    earlier = (
+        TriggerPointVisit.objects.filter(
+            patient=patient,
+            started_at__lt=session.started_at,
+            session__discarded_at__isnull=True,
+        )
+        .values("muscle__slug", "side")
+        .annotate(
+            sessions=Count("session", distinct=True),
+            released=Count("pk", filter=Q(released=True)),
+        )
+        .order_by()
+    )
+    reference = settings.reference_muscle
+    return {
+        "forecasts": [
+            {
+                k: row[k]
+                for k in ("level", "muscle_slug", "kind", "points", "median", "q25", "q75", "p80")
+            }
+            for row in clinic_forecasts(clinic_id=patient.clinic_id, chronicity=chronicity)
+        ],
+        "forecast_min_points": settings.forecast_min_points,
+        "forecast_levels": {level: str(text) for level, text in LEVELS.items()},
+        "point_history": {
+            f"{row['muscle__slug']}|{row['side']}": [row["sessions"], row["released"] > 0]
+            for row in earlier
+        },
+        "factor_muscles": {code: list(slugs) for code, slugs in LOADED_MUSCLES.items()},
+        "factor_labels": {code: str(label) for code, label in PerpetuatingFactor.choices},
+        "reference_muscle": reference.slug if reference else DEFAULT_REFERENCE_MUSCLE,
     }
