@@ -102,7 +102,7 @@ class NOf1Serializer(serializers.Serializer):
 
 
 class NOf1AnswerSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     min_sessions = serializers.IntegerField()
     techniques = NOf1Serializer(many=True)
 

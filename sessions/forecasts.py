@@ -9,7 +9,9 @@ until then instead of being dropped, which would make points look faster than th
 The nightly job (`treatments.release_forecasts_refresh`) stores a few hundred rows per clinic in
 `ReleaseForecast`; pages and the API read those rows and the patient's own points in SQL."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -213,7 +215,7 @@ def clinic_forecasts(
     chronicity: str | None = None,
     muscle_id: int | None = None,
     kind: str | None = None,
-) -> list[dict]:
+) -> list[Mapping[str, Any]]:
     """The clinic's stored forecast rows, for the recording page to answer a point as soon as
     it is placed, and for the API. Each filter keeps the coarser rows that ignore it (a group
     that is too thin falls back to them)."""

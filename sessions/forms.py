@@ -2,6 +2,7 @@
 post-session check-in (the recording page's autosaved draft is read by
 sessions.serializers.SessionDraftSerializer, the API's schema)."""
 
+from collections.abc import Sequence
 from typing import cast
 
 from django import forms
@@ -105,7 +106,9 @@ class CheckInForm(forms.Form):
         max_length=2000,
     )
 
-    def __init__(self, *args, regions: list[tuple[str, str]], factors: list[str] = (), **kwargs):
+    def __init__(
+        self, *args, regions: list[tuple[str, str]], factors: Sequence[str] = (), **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.regions = regions
         self.factors = list(factors)

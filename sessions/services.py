@@ -159,12 +159,10 @@ def session_update(
     if summarised:
         summaries_refresh(patient_ids=[session.patient_id])
     # No derived table reads the factors or the reference thresholds.
-    for given, existing, built in (
-        (factors, session.factors.all(), found),
-        (reference_thresholds, session.reference_thresholds.all(), references),
-    ):
-        if given is not None:
-            _rows_replaced(existing, built)
+    if factors is not None:
+        _rows_replaced(session.factors.all(), found)
+    if reference_thresholds is not None:
+        _rows_replaced(session.reference_thresholds.all(), references)
     audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=session, patient=session.patient)
     return session
 

@@ -2,13 +2,16 @@
 factors and reference thresholds in the draft, and the scoped API."""
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from sessions.check_ins import check_in_issue
 from sessions.forecasts import release_forecasts_refresh
 from sessions.models import (
+    FactorFollowUp,
     Muscle,
     ReferenceThreshold,
     SessionFactor,
@@ -204,3 +207,48 @@ def test_the_schema_documents_the_trigger_point_trends(client, therapist):
         assert f"/api/v1/reports/patients/{{patient_id}}/{trend}/" in schema["paths"]
     assert "/api/v1/reports/release-forecasts/" in schema["paths"]
     assert "PptTrend" in schema["components"]["schemas"]
+
+
+def test_the_check_in_asks_about_the_factors_recorded_and_stores_the_answers(
+    client, patient, therapist
+):
+    session = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    PainScoreFactory(patient=patient, session=session, region="neck_back", side="right")
+    session_update(session=session, user=therapist, factors=["forward_head"])
+    _check_in, token = check_in_issue(session=session, actor_label="system")
+
+    page = client.get(f"/check-in/{token}/").content.decode()
+    assert 'name="factor_forward_head"' in page and "factor_prolonged_sitting" not in page
+
+    answer = client.post(
+        f"/check-in/{token}/",
+        {
+            "pain_neck_back_right": "3",
+            "soreness": "2",
+            "factor_forward_head": "sometimes",
+            # Not recorded in the session: ignored, never stored.
+            "factor_prolonged_sitting": "mostly",
+        },
+    )
+    assert answer.status_code == 302
+    assert list(FactorFollowUp.objects.values_list("factor", "answer")) == [
+        ("forward_head", "sometimes")
+    ]
+
+
+def test_the_recording_page_carries_the_forecasts_and_the_factor_catalogue(
+    client, patient, therapist
+):
+    _thresholds(patient, therapist, ["2.00", "2.10"])
+    release_forecasts_refresh(clinic_id=patient.clinic_id)
+    session = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    client.force_login(therapist)
+    page = client.get(f"/sessions/{session.pk}/").content.decode()
+    data = json.loads(
+        page.split('id="session-data" type="application/json">')[1].split("</script>")[0]
+    )
+    assert data["point_history"]["upper-trapezius|right"] == [2, False]
+    assert {f["level"] for f in data["forecasts"]} == {0, 1, 2, 3}
+    assert data["factor_muscles"]["forward_head"][0] == "upper-trapezius"
+    assert data["reference_muscle"] == "deltoid"
+    assert 'id="factors"' in page
