@@ -19,6 +19,7 @@ from .models import (
     NoteRequirements,
     PerpetuatingFactor,
     SoapTemplate,
+    TriggerPointSettings,
 )
 
 
@@ -145,6 +146,22 @@ class NoteRequirementsForm(forms.ModelForm):
     class Meta:
         model = NoteRequirements
         fields = ["soap_required", "pain_before_required", "pain_after_required"]
+
+
+class TriggerPointSettingsForm(forms.ModelForm):
+    class Meta:
+        model = TriggerPointSettings
+        fields = ["minimal_detectable_change", "reference_muscle", "forecast_min_points"]
+        help_texts = {
+            "minimal_detectable_change": _(
+                "A change in pressure-pain threshold smaller than this is measurement error "
+                "(0.45-0.62 kg/cm² on upper-trapezius points)."
+            ),
+            "reference_muscle": _("Empty: the deltoid, rarely a trigger-point site."),
+            "forecast_min_points": _(
+                "Below this many points a forecast group falls back to a coarser one."
+            ),
+        }
 
 
 class SoapTemplateForm(forms.ModelForm):

@@ -27,6 +27,7 @@ from .models import (
     SoapTemplate,
     TreatmentSession,
     TriggerPoint,
+    TriggerPointSettings,
 )
 from .selectors import open_draft
 from .signals import session_signed
@@ -353,6 +354,22 @@ def note_requirements_update(*, clinic: Clinic, actor: User, **values) -> NoteRe
         action=AuditEvent.Action.UPDATE, actor=actor, obj=requirements, clinic_id=clinic.pk
     )
     return requirements
+
+
+@retrying_atomic
+def trigger_point_settings_update(*, clinic: Clinic, actor: User, **values) -> TriggerPointSettings:
+    """A manager sets the clinic's minimal detectable change, reference site and the points a
+    forecast group needs (the forecasts follow at the next nightly rebuild)."""
+    _require_manager(actor, clinic.pk)
+    settings, _created = TriggerPointSettings.objects.select_for_update().get_or_create(
+        clinic=clinic
+    )
+    for name, value in values.items():
+        setattr(settings, name, value)
+    settings.full_clean()
+    settings.save()
+    audit_record(action=AuditEvent.Action.UPDATE, actor=actor, obj=settings, clinic_id=clinic.pk)
+    return settings
 
 
 @retrying_atomic

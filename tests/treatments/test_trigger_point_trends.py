@@ -252,3 +252,26 @@ def test_the_recording_page_carries_the_forecasts_and_the_factor_catalogue(
     assert data["factor_muscles"]["forward_head"][0] == "upper-trapezius"
     assert data["reference_muscle"] == "deltoid"
     assert 'id="factors"' in page
+
+
+def test_a_manager_sets_the_mdc_and_a_wrong_value_is_answered_on_the_field(
+    client, manager, clinic_a
+):
+    client.force_login(manager)
+    url = f"/sessions/settings/?clinic={clinic_a.slug}"
+    refused = client.post(url, {"trigger_points": "yes", "minimal_detectable_change": "-1"})
+    assert refused.status_code == 400
+    assert not TriggerPointSettings.objects.filter(clinic=clinic_a).exists()
+    saved = client.post(
+        url,
+        {
+            "trigger_points": "yes",
+            "minimal_detectable_change": "0.45",
+            "reference_muscle": Muscle.objects.get(slug="deltoid").pk,
+            "forecast_min_points": "12",
+        },
+    )
+    assert saved.status_code == 302
+    settings = TriggerPointSettings.for_clinic(clinic_a.pk)
+    assert settings.minimal_detectable_change == Decimal("0.45")
+    assert settings.forecast_min_points == 12
