@@ -6,6 +6,7 @@ room) first, so every database gives the same clear answer; on PostgreSQL the ex
 constraints (migration 0002) also refuse the one that slips between that look and the insert (two
 clerks at once), and that refusal becomes the same answer, never a 500."""
 
+import copy
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -212,11 +213,13 @@ def appointment_move(
     room: Room | None = None,
 ) -> Appointment:
     """A new time (and maybe therapist or room) for a booked appointment: its pending reminders
-    move, reminders already sent are armed again for the new time."""
+    move, reminders already sent are armed again for the new time, and the time it leaves goes
+    to the waitlist as a cancellation's does."""
     appointment = _locked(appointment)
     _require_staff(actor, appointment.clinic_id)
     if appointment.status != S.BOOKED:
         raise ValidationError({"starts_at": [_("Only a booked appointment can be moved.")]})
+    before = copy.copy(appointment)
     if therapist is not None and therapist.pk != appointment.therapist_id:
         require_treating(therapist, appointment.patient)
         appointment.therapist = therapist
@@ -229,6 +232,7 @@ def appointment_move(
     _save(appointment)
     reminders_sync(subject=appointment, moved=True)
     _audit(appointment, AuditEvent.Action.UPDATE, actor=actor)
+    waitlist_offer_freed_slot(appointment=before, kept=appointment, now=timezone.now())
     return appointment
 
 

@@ -304,20 +304,31 @@ def slot_offer_next(*, slot: FreedSlot, now: dt.datetime | None = None) -> list[
     return offers
 
 
-def waitlist_offer_freed_slot(*, appointment: Appointment, now: dt.datetime) -> FreedSlot | None:
-    """A cancelled appointment's time, if still to come, offered to the waitlist. Called in the
-    cancellation's transaction, so the offers commit (and are sent) only with it."""
-    if appointment.starts_at - now < MIN_OFFER:
-        return None
-    slot = FreedSlot.objects.create(
-        clinic_id=appointment.clinic_id,
-        therapist_id=appointment.therapist_id,
-        room_id=appointment.room_id,
-        starts_at=appointment.starts_at,
-        ends_at=appointment.ends_at,
-    )
-    slot_offer_next(slot=slot, now=now)
-    return slot
+def waitlist_offer_freed_slot(
+    *, appointment: Appointment, now: dt.datetime, kept: Appointment | None = None
+) -> list[FreedSlot]:
+    """The time an appointment gave up, if still to come, offered to the waitlist: all of it
+    when it was cancelled, or, when it moved (`kept` is the moved appointment), the part its
+    new time no longer covers on the same therapist's book. Called in the cancellation's or
+    the move's transaction, so the offers commit (and are sent) only with it."""
+    pieces = [(appointment.starts_at, appointment.ends_at)]
+    if kept is not None and kept.therapist_id == appointment.therapist_id:
+        start, end = appointment.starts_at, appointment.ends_at
+        pieces = [(start, min(end, kept.starts_at)), (max(start, kept.ends_at), end)]
+    slots = []
+    for starts_at, ends_at in pieces:
+        if ends_at <= starts_at or starts_at - now < MIN_OFFER:
+            continue
+        slot = FreedSlot.objects.create(
+            clinic_id=appointment.clinic_id,
+            therapist_id=appointment.therapist_id,
+            room_id=appointment.room_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
+        slot_offer_next(slot=slot, now=now)
+        slots.append(slot)
+    return slots
 
 
 def slot_offer_again(*, slot_id: int, now: dt.datetime | None = None) -> None:

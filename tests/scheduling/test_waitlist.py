@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from clinic.tokens import token_hash
 from scheduling import reminders
-from scheduling.appointments import appointment_book, appointment_set_status
+from scheduling.appointments import appointment_book, appointment_move, appointment_set_status
 from scheduling.models import Appointment, FreedSlot, Reminder, WaitlistEntry, WaitlistOffer
 from scheduling.offers import offer_for_link, waitlist_offer_accept, waitlist_offer_decline
 from scheduling.replies import follow_up_reply
@@ -246,6 +246,46 @@ def test_accepting_cancels_the_later_appointment_and_offers_that_time_in_turn(
     assert slot.offers.get(entry__patient=fay).status == Offer.TAKEN
     freed_again = FreedSlot.objects.get(starts_at=_at(5, 15))
     assert freed_again.offers.get().entry.patient == fay
+
+
+def test_moving_an_appointment_offers_the_time_it_leaves(
+    clinic_a, therapist, manager, front_desk, awake
+):
+    fay = _reachable(clinic_a, "Fay")
+    _wait(fay, front_desk, weekdays=range(7), duration_minutes=30)
+    leaving = _reachable(clinic_a, "Leaving")
+    booked = appointment_book(
+        patient=leaving,
+        therapist=therapist,
+        starts_at=_at(*SLOT),
+        duration_minutes=45,
+        actor=front_desk,
+    )
+
+    # Half an hour later: only 15:00-15:30 is left free, and Fay needs 30 minutes.
+    appointment_move(appointment=booked, starts_at=_at(3, 15, 30), actor=front_desk)
+    slot = FreedSlot.objects.get()
+    assert (slot.starts_at, slot.ends_at, slot.therapist) == (_at(3, 15), _at(3, 15, 30), therapist)
+    assert slot.offers.get().entry.patient == fay
+
+    # To another therapist: all of the old time leaves this therapist's book.
+    appointment_move(appointment=booked, starts_at=_at(4, 15), therapist=manager, actor=front_desk)
+    moved_away = FreedSlot.objects.get(starts_at=_at(3, 15, 30))
+    assert (moved_away.ends_at, moved_away.therapist) == (_at(3, 16, 15), therapist)
+
+
+def test_a_move_within_its_own_time_frees_nothing(clinic_a, therapist, front_desk, awake):
+    booked = appointment_book(
+        patient=_reachable(clinic_a, "Staying"),
+        therapist=therapist,
+        starts_at=_at(*SLOT),
+        duration_minutes=45,
+        actor=front_desk,
+    )
+    appointment_move(
+        appointment=booked, starts_at=_at(*SLOT), duration_minutes=60, actor=front_desk
+    )
+    assert not FreedSlot.objects.exists()
 
 
 def test_only_an_earlier_slot_is_offered_to_a_patient_with_an_appointment(
