@@ -111,7 +111,8 @@ def ppt_trends(*, patient: Patient, settings: TriggerPointSettings | None = None
 
 def _comparisons(series: list[dict], mdc: Decimal) -> list[dict]:
     """Per point series, its latest value against the same muscle's other side and the latest
-    reference value: a difference beyond the MDC marks local tenderness (Fischer 1987)."""
+    reference value (the lower one when both sides were measured): a difference beyond the MDC
+    marks local tenderness (Fischer 1987)."""
     latest = {(s["muscle"], s["side"], s["site"]): s["values"][-1]["ppt"] for s in series}
     references = [s["values"][-1]["ppt"] for s in series if s["site"] == "reference"]
     reference = min(references) if references else None
