@@ -36,7 +36,6 @@ from .models import (
     Movement,
     Muscle,
     PointCorrection,
-    ReferenceThreshold,
     SessionPain,
     SoapTemplate,
     Technique,
@@ -75,8 +74,6 @@ def session_parts(*, session: TreatmentSession) -> TreatmentSession:
                 ),
             ),
             Prefetch("mobility", MobilityMeasurement.objects.select_related("movement")),
-            "factors",
-            Prefetch("reference_thresholds", ReferenceThreshold.objects.select_related("muscle")),
             Prefetch(
                 "addenda",
                 Addendum.objects.select_related("author").prefetch_related(
