@@ -59,7 +59,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
-	$(VENV)/bin/bandit -q -r config clinic patients sessions scheduling reports interop demo scripts -x '*/migrations/*' -ll
+	$(VENV)/bin/bandit -q -r config clinic patients sessions scheduling outcomes plans reports interop demo scripts -x '*/migrations/*' -ll
 	$(VENV)/bin/mypy
 
 format: setup

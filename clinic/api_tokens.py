@@ -15,6 +15,10 @@ and an absolute expiry): the tokens page needs last use and addresses, which kno
 import hashlib
 import secrets
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import OuterRef
+from django.db.models.functions import JSONObject
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -29,7 +33,7 @@ from rest_framework.request import Request
 from .addresses import client_ip
 from .audit import audit_record
 from .models import ApiToken, AuditEvent, Membership
-from .permissions import access_for
+from .permissions import ACCESS_FIELDS, access_for, access_rows, remember_access
 from .transactions import retrying_atomic
 from .types import User
 
@@ -113,6 +117,23 @@ def api_tokens_revoke(*, user: User, reason: str, actor: User | None = None) -> 
     return len(tokens)
 
 
+def _token_with_access(digest: str) -> ApiToken | None:
+    """The token, its user and the user's memberships in one query on PostgreSQL (an array of
+    the membership rows beside the token's), so a small endpoint pays one lookup for who is
+    asking, not two (issue 19)."""
+    tokens = ApiToken.objects.select_related("user").filter(digest=digest)
+    if connection.vendor != "postgresql":
+        return tokens.first()  # access_for looks the memberships up itself
+    fields = {f"f{index}": name for index, name in enumerate(ACCESS_FIELDS)}
+    memberships = access_rows(Membership.objects.filter(user=OuterRef("user_id")))
+    token = tokens.annotate(
+        memberships=ArraySubquery(memberships.values(row=JSONObject(**fields)))
+    ).first()
+    if token is not None:
+        remember_access(token.user, [[row[key] for key in fields] for row in token.memberships])
+    return token
+
+
 class ApiTokenAuthentication(BaseAuthentication):
     keyword = "Token"
     failed = _("Invalid or expired token.")
@@ -127,7 +148,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             key = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(self.failed) from None
-        token = ApiToken.objects.select_related("user").filter(digest=_digest(key)).first()
+        token = _token_with_access(_digest(key))
         now = timezone.now()
         if token is None or not token.is_usable(now) or not token.user.is_active:
             raise exceptions.AuthenticationFailed(self.failed)

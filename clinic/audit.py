@@ -9,7 +9,9 @@
   short transaction of its own that holds no other lock. It then appends a signed checkpoint of
   the chain's head to AUDIT_ANCHOR_FILE and the `clinic.audit.anchor` log, outside the database.
 - `audit_verify` checks each row's HMAC, the chain, and the chain against its anchor, so rows
-  edited, forged, deleted, re-chained, truncated or cut from the tail are all named.
+  edited, forged, deleted, re-chained, truncated or cut from the tail are all named. A month
+  dropped past retention (clinic/partitions.py) leaves a keyed `AuditRetentionCut` naming the
+  links it took, and the walk crosses exactly those.
 
 The request's IP and id reach it through a context variable that `AuditContextMiddleware` sets,
 so services need no request argument."""
@@ -30,7 +32,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from .addresses import client_ip
-from .models import AuditChainLink, AuditEvent, audit_hmac
+from .models import AuditChainLink, AuditEvent, AuditRetentionCut, audit_hmac
 from .request_ids import request_id_for
 from .types import AnyUser, User
 
@@ -164,7 +166,7 @@ def audit_chain(*, full: bool = False) -> int:
             links = []
             for event in batch:
                 seq += 1
-                link = AuditChainLink(seq=seq, event=event, previous=previous)
+                link = AuditChainLink(seq=seq, event=event, event_at=event.at, previous=previous)
                 link.mac = previous = link.compute_mac()
                 links.append(link)
             AuditChainLink.objects.bulk_create(links)
@@ -213,11 +215,33 @@ def _checkpoints() -> tuple[dict[int, dict], list[str]]:
     return checkpoints, problems
 
 
+def _retention_cuts() -> tuple[dict[int, tuple[int, str]], list[str]]:
+    """The runs of links dropped with their months, by first `seq`: (last seq, last MAC); and
+    the cuts whose HMAC does not hold (forged, or edited to cover a deletion)."""
+    runs, problems = {}, []
+    for cut in AuditRetentionCut.objects.all():
+        if not hmac.compare_digest(cut.compute_mac(), cut.mac):
+            problems.append(f"audit retention cut of {cut.month:%Y-%m}: changed or forged")
+            continue
+        runs.update({first: (last, head) for first, last, head in cut.runs})
+    return runs, problems
+
+
+def _dropped_head(first: int, last: int, runs: dict[int, tuple[int, str]]) -> str | None:
+    """The MAC of link `last` when links `first`..`last` all went with dropped months."""
+    position, head = first, None
+    while position <= last and position in runs:
+        position, head = runs[position][0] + 1, runs[position][1]
+    return head if position == last + 1 else None
+
+
 def audit_verify() -> list[str]:
     """Link what is still unlinked, then walk every event and the whole chain; each problem
     names the row or link it was found at. An empty list means the trail is intact."""
     audit_chain(full=True)
     problems = []
+    dropped, cut_problems = _retention_cuts()
+    problems += cut_problems
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
         if not hmac.compare_digest(event.compute_mac(), event.mac):
             problems.append(
@@ -229,7 +253,11 @@ def audit_verify() -> list[str]:
     expected_seq, previous = 1, GENESIS
     links = AuditChainLink.objects.select_related("event").order_by("seq")
     for link in links.iterator(chunk_size=2000):
-        if link.seq != expected_seq:
+        if link.seq != expected_seq and (
+            head_mac := _dropped_head(expected_seq, link.seq - 1, dropped)
+        ):
+            previous = head_mac  # the links between went with months past retention
+        elif link.seq != expected_seq:
             problems.append(f"audit chain: links {expected_seq} to {link.seq - 1} were deleted")
         if link.previous != previous:
             problems.append(

@@ -6,9 +6,9 @@ DATABASE_APP_ROLE set, grants exactly this after every migration."""
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .models import AuditChainLink, AuditEvent, RecordVersion
+from .models import AuditChainLink, AuditEvent, AuditRetentionCut, RecordVersion
 
-APPEND_ONLY = (AuditEvent, AuditChainLink, RecordVersion)
+APPEND_ONLY = (AuditEvent, AuditChainLink, AuditRetentionCut, RecordVersion)
 
 
 def app_role_grant(connection: BaseDatabaseWrapper, role: str) -> None:
@@ -30,8 +30,20 @@ def app_role_grant(connection: BaseDatabaseWrapper, role: str) -> None:
             f"GRANT EXECUTE ON FUNCTION clinic_erase_patient(bigint) TO {app}",
             "GRANT EXECUTE ON FUNCTION "
             f"clinic_merge_patient_rows(regclass, text, bigint, bigint) TO {app}",
+            # The audit trail's months (clinic/partitions.py), run by beat as this role.
+            f"GRANT EXECUTE ON FUNCTION clinic_audit_partition_month(date) TO {app}",
+            f"GRANT EXECUTE ON FUNCTION clinic_audit_partition_drop(date, integer) TO {app}",
         ):
             cursor.execute(sql)
+        # The role reaches the audit trail through its partitioned tables only; the partitions
+        # made since the last migrate have no grant, and those made before lose theirs.
+        cursor.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits "
+            "WHERE inhparent IN (%s::regclass, %s::regclass)",
+            [AuditEvent._meta.db_table, AuditChainLink._meta.db_table],
+        )
+        for (partition,) in cursor.fetchall():
+            cursor.execute(f"REVOKE ALL ON {quote(partition)} FROM {app}")
 
 
 def grant_after_migrate(using: str = "default", **kwargs) -> None:

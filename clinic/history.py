@@ -19,6 +19,9 @@ HISTORY_TABLES = (
     "treatments_mobilitymeasurement",
     "treatments_addendum",
     "treatments_checkin",
+    "plans_planofcare",
+    "plans_plangoal",
+    "plans_reassessmentreminder",
 )
 # The format Django stores datetimes in on SQLite (UTC).
 NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"

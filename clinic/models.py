@@ -94,7 +94,11 @@ class AuditEvent(models.Model):
     Each row carries an HMAC of its content under `AUDIT_HMAC_KEY`, a key the database never
     holds, so a row edited or forged behind the application's back is named by `audit_verify`.
     Rows are inserted without any lock; `AuditChainLink` puts them in one keyed chain after
-    they commit (clinic/audit.py). On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE."""
+    they commit (clinic/audit.py). On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE.
+
+    On PostgreSQL the table is partitioned by month on `at` (migration 0016), so its primary key
+    and unique constraint include `at`; `clinic.partitions` creates months ahead and drops those
+    past retention. Django still treats `id` as the key: the identity sequence keeps it unique."""
 
     class Action(models.TextChoices):
         READ = "read", _("Read")
@@ -149,8 +153,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["patient_id", "at"], name="audit_patient_time"),
             models.Index(fields=["actor", "at"], name="audit_actor_time"),
         ]
-        # A constraint, not `unique=True`: that adds a pattern index no query uses.
-        constraints = [models.UniqueConstraint(fields=["mac"], name="audit_mac_once")]
+        # A constraint, not `unique=True`: that adds a pattern index no query uses. With `at`,
+        # because a partitioned table's unique keys hold its partition key; the MAC covers `at`,
+        # so a copied row is refused all the same.
+        constraints = [models.UniqueConstraint(fields=["mac", "at"], name="audit_mac_once")]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_type} {self.object_id}"
@@ -200,10 +206,18 @@ class AuditChainLink(models.Model):
     """The audit trail's order: link `seq` holds one event and an HMAC over the previous link's,
     so deleting, reordering or truncating rows breaks the chain, and without the key nobody can
     recompute it. Written by `audit_chain` after the events commit, which is why writers never
-    wait for one another; its head is also anchored outside the database (AUDIT_ANCHOR_FILE)."""
+    wait for one another; its head is also anchored outside the database (AUDIT_ANCHOR_FILE).
+
+    On PostgreSQL the links are partitioned by their event's month (`event_at`) like the events,
+    and point at them by (id, at), the events' key there: a month's links and events are dropped
+    together once past retention, the drop recorded in an `AuditRetentionCut`."""
 
     seq = models.BigIntegerField(primary_key=True)
-    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="chain_link")
+    # The constraint is made by migration 0016 on PostgreSQL, over (event_id, event_at).
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.PROTECT, related_name="chain_link", db_constraint=False
+    )
+    event_at = models.DateTimeField()
     previous = models.CharField(max_length=64)
     mac = models.CharField(max_length=64)
 
@@ -215,6 +229,33 @@ class AuditChainLink(models.Model):
 
     def compute_mac(self) -> str:
         return audit_hmac(f"{self.seq}|{self.event_id}|{self.event.mac}|{self.previous}")
+
+
+class AuditRetentionCut(models.Model):
+    """A month of the audit trail dropped past its retention (clinic/partitions.py): the chain
+    links it held, as runs of consecutive `seq` with the MAC of each run's last link, so
+    `audit_verify` walks over the gap they leave instead of naming it a deletion. Keyed like the
+    events; append-only; the owner's drop function refuses a month without one."""
+
+    month = models.DateField(unique=True)
+    at = models.DateTimeField()
+    events = models.BigIntegerField()
+    # [[first seq, last seq, MAC of the last], ...] in order.
+    runs = models.JSONField()
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["month"]
+
+    def __str__(self) -> str:
+        return f"Audit month {self.month:%Y-%m} dropped"
+
+    def payload(self) -> str:
+        runs = ";".join(f"{first}-{last}:{head}" for first, last, head in self.runs)
+        return f"cut|{self.month.isoformat()}|{self.at.isoformat()}|{self.events}|{runs}"
+
+    def compute_mac(self) -> str:
+        return audit_hmac(self.payload())
 
 
 class RecordVersion(models.Model):

@@ -11,6 +11,7 @@ every write that starts from a read. Only the managers' handling of the request 
 back (`restricted=True`): the chart, where a manager sees the request.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, cast
 
@@ -52,11 +53,23 @@ def access_for(user: AnyUser) -> Access:
     cached = getattr(user, "_clinic_access", None)
     if cached is not None:
         return cached
-    rows = list(
-        Membership.objects.filter(user=user, is_active=True)
-        .order_by("created_at", "id")
-        .values_list("clinic_id", "role", "clinic__time_zone")
-    )
+    rows = list(access_rows(Membership.objects.filter(user=user)).values_list(*ACCESS_FIELDS))
+    return remember_access(user, rows)
+
+
+# What `access_for` reads of a user's memberships, in its order; `access_rows` narrows any
+# membership queryset to them, so the API's token lookup can fetch them in its own query.
+ACCESS_FIELDS = ("clinic_id", "role", "clinic__time_zone")
+
+
+def access_rows(memberships: QuerySet) -> QuerySet:
+    return memberships.filter(is_active=True).order_by("created_at", "id")
+
+
+def remember_access(user: AnyUser, rows: Iterable[Sequence]) -> Access:
+    """The Access of `rows` (ACCESS_FIELDS of the user's active memberships, in order), kept on
+    the user: one lookup per request, however many selectors run."""
+    rows = list(rows)
     access = Access(
         clinic_ids=frozenset(clinic_id for clinic_id, _, _ in rows),
         clinical_clinic_ids=frozenset(cid for cid, role, _ in rows if role in CLINICAL_ROLES),
@@ -64,8 +77,8 @@ def access_for(user: AnyUser) -> Access:
         registering_clinic_ids=frozenset(cid for cid, role, _ in rows if role in REGISTERING_ROLES),
         time_zone=rows[0][2] if rows else None,
     )
-    # One query per request, however many selectors run (an attribute the stubs do not know).
-    user._clinic_access = access  # type: ignore[attr-defined]
+    # An attribute the stubs do not know.
+    user._clinic_access = access  # type: ignore[union-attr]
     return access
 
 

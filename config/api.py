@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from clinic.api import IsStaffMember, SignOutView, TokenView
 from clinic.middleware import allows_inline_styles
 from patients import api as patients_api
+from plans import api as plans_api
 from reports import api as reports_api
 from reports import trigger_point_api
 from scheduling import api as scheduling_api
@@ -23,6 +24,8 @@ router.register("mobility", sessions_api.MobilityViewSet, basename="mobility")
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
 router.register("follow-ups", scheduling_api.FollowUpViewSet, basename="follow-up")
 router.register("reminders", scheduling_api.ReminderViewSet, basename="reminder")
+router.register("plans", plans_api.PlanOfCareViewSet, basename="plan")
+router.register("plan-goals", plans_api.PlanGoalViewSet, basename="plan-goal")
 router.register("waitlist", scheduling_api.WaitlistEntryViewSet, basename="waitlist-entry")
 
 reports = [
@@ -35,11 +38,17 @@ reports = [
     path("check-in-curve/", reports_api.CheckInCurveView.as_view(), name="report-check-in-curve"),
     path("psfs/", reports_api.PsfsChangeView.as_view(), name="report-psfs"),
     path("rom/", reports_api.RomChangeView.as_view(), name="report-rom"),
+    path("instruments/", reports_api.InstrumentChangeView.as_view(), name="report-instruments"),
     path("operations/", reports_api.OperationsView.as_view(), name="report-operations"),
     path(
         "patients/<int:patient_id>/pain-trend/",
         reports_api.PatientPainTrendView.as_view(),
         name="report-pain-trend",
+    ),
+    path(
+        "patients/<int:patient_id>/instrument-trend/",
+        reports_api.PatientInstrumentTrendView.as_view(),
+        name="report-instrument-trend",
     ),
     path(
         "patients/<int:patient_id>/mobility-trend/",

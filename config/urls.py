@@ -28,6 +28,8 @@ urlpatterns = [
     path("", include("patients.urls")),
     path("", include("sessions.urls")),
     path("", include("scheduling.urls")),
+    path("", include("outcomes.urls")),
+    path("", include("plans.urls")),
     path("api/", include("config.api")),
     path("dashboard/", include("reports.urls")),
 ]

@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 
 from clinic.models import Clinic, Membership
 from clinic.types import User
+from outcomes.models import Direction, Instrument, InstrumentResponse, ItemAnswer, Occasion
 from patients.models import (
     BodyRegion,
     Channel,
@@ -34,6 +35,7 @@ from patients.models import (
     RedFlag,
     Side,
 )
+from plans.models import Comparator, DischargeReason, PlanGoal, PlanOfCare
 from scheduling.models import Appointment, FollowUp, WorkingHours
 from sessions.models import (
     CheckIn,
@@ -94,6 +96,10 @@ class PatientPlan:
     check_ins: list[CheckIn] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
     appointments: list[Appointment] = field(default_factory=list)
+    plans: list[PlanOfCare] = field(default_factory=list)
+    goals: list[PlanGoal] = field(default_factory=list)
+    instrument_responses: list[InstrumentResponse] = field(default_factory=list)
+    item_answers: list[ItemAnswer] = field(default_factory=list)
 
 
 @dataclass
@@ -113,12 +119,17 @@ class DemoPlan:
 class _Catalogue:
     muscles: dict[str, Muscle]
     movements: dict[str, Movement]
+    # The region-specific indices shipped with the product (outcomes migration 0002).
+    indices: list[Instrument] = field(default_factory=list)
 
     @classmethod
     def load(cls) -> "_Catalogue":
         return cls(
             muscles={m.slug: m for m in Muscle.objects.all()},
             movements={m.code: m for m in Movement.objects.all()},
+            indices=list(
+                Instrument.objects.filter(clinic=None, code__in=DEMO_INDICES).order_by("code")
+            ),
         )
 
 
@@ -347,6 +358,8 @@ def _plan_patient(
         course.plan_session(k, offset)
         course.plan_visit(k, offset)
     course.plan_follow_up()
+    # Drawn last, so every figure planned before it is the same as without plans of care.
+    course.plan_of_care()
     return course.out
 
 
@@ -458,6 +471,7 @@ def _plan_dates(rng: random.Random, today: dt.date, weeks, zone) -> _Dates:
     return _Dates(offsets=offsets, slot=slot, zone=zone)
 
 
+DEMO_INDICES = ("ndi", "lefs")
 PSFS_GAIN = {
     "improving": lambda rng: rng.uniform(2.5, 5),
     "plateau": lambda rng: rng.uniform(-0.5, 1.2),
@@ -598,6 +612,49 @@ class _Course:
         self.psfs_start = [rng.randint(2, 6) for _ in self.activities]
         self.psfs_end = [s + PSFS_GAIN[self.trajectory](rng) for s in self.psfs_start]
         self.psfs(0.0, submitted, None, PainSource.INTAKE)
+        self.indices(0.0, submitted, None, Occasion.INTAKE)
+
+    def indices(self, t: float, when: dt.datetime, session, occasion: str) -> None:
+        """The region-specific index the intake's regions call for (neck: NDI, lower limb:
+        LEFS), answered item by item along the course's trajectory and scored by its rule. Its
+        own generator (seeded from the patient), so the draws of everything else stay as they
+        were before the indices existed."""
+        regions = {region for region, _side in self.problem.regions}
+        patient = self.patient
+        who = f"{patient.first_name}-{patient.last_name}-{patient.date_of_birth}"
+        rng = random.Random(f"indices-{who}")
+        # Disability as a share of the scale: it eases as the pain does (`drop`).
+        start = rng.uniform(0.3, 0.6)
+        end = min(0.95, max(0.03, start * (1 - self.problem.drop)))
+        level = start + (end - start) * _progress_curve(t)
+        noise = random.Random(f"indices-{who}-{when.isoformat()}")
+        for instrument in self.ctx.catalogue.indices:
+            if not regions.intersection(instrument.regions):
+                continue
+            higher_better = instrument.direction == Direction.HIGHER_BETTER
+            answers = {}
+            for item in instrument.items:
+                values = sorted(o["value"] for o in item["options"])
+                share = 1 - level if higher_better else level
+                raw = share * values[-1] + noise.gauss(0, 0.6)
+                answers[item["key"]] = min(values[-1], max(values[0], round(raw)))
+            response = InstrumentResponse(
+                patient=self.patient,
+                instrument=instrument,
+                session=session,
+                taken_at=when,
+                occasion=occasion,
+                language=self.patient.preferred_language or "en",
+                total=instrument.score(answers),
+                answered=len(answers),
+                entered_by=session.therapist if session is not None else None,
+                created_at=when,
+            )
+            self.out.instrument_responses.append(response)
+            self.out.item_answers += [
+                ItemAnswer(response=response, item=key, value=value)
+                for key, value in answers.items()
+            ]
 
     def psfs(self, t: float, when: dt.datetime, session, source) -> None:
         rng = self.rng
@@ -668,6 +725,8 @@ class _Course:
         rom_note = self.session_mobility(session, t, started)
         if k % 3 == 2 or k == total - 1:
             self.psfs(t, started, session, PainSource.PRE_SESSION)
+            occasion = Occasion.DISCHARGE if k == total - 1 else Occasion.INTERVAL
+            self.indices(t, started, session, occasion)
         self.session_check_in(session, t, offset, ended, signed)
         # The note, written last: it quotes what was found.
         _write_note(
@@ -946,6 +1005,79 @@ class _Course:
                 return True
         return False
 
+    def plan_of_care(self) -> None:
+        """The plan written after the first session's assessment and signed then: a pain goal
+        for the worst region, a range-of-motion goal and a PSFS goal, targets set from where
+        the patient started. A course that ended a while ago may have been discharged, with
+        the outcome summary the service computes."""
+        rng, sessions, problem = self.rng, self.out.sessions, self.problem
+        first, last = sessions[0], sessions[-1]
+        opened = first.started_at + dt.timedelta(minutes=first.duration_minutes)
+        weeks = len(sessions) + rng.randint(0, 2)
+        zone = self.dates.zone
+        plan = PlanOfCare(
+            patient=self.patient, therapist=self.therapist, version=1,
+            status=PlanOfCare.Status.ACTIVE, complaint=problem.complaint.chief,
+            regions=list(dict.fromkeys(region for region, _ in problem.regions)),
+            sessions_per_week=1, weeks=weeks,
+            reassess_on=(opened + dt.timedelta(weeks=max(2, weeks // 2))).astimezone(zone).date(),
+            opened_at=opened, signed_at=opened, signed_by=self.therapist,
+            created_at=opened, updated_at=opened,
+        )  # fmt: skip
+        region, region_side = problem.regions[0]
+        goals = [
+            PlanGoal(plan=plan, position=1, kind=PlanGoal.Kind.PAIN, region=region,
+                     side=region_side, comparator=Comparator.AT_MOST,
+                     target=Decimal(min(3, max(0, round(problem.base[0]) - 3))))
+        ]  # fmt: skip
+        if self.measures:
+            movement, rom_side, _method, start, _end = self.measures[0]
+            aim = min(movement.normal_degrees, round(movement.normal_degrees * (start + 0.2)))
+            goals.append(
+                PlanGoal(plan=plan, position=2, kind=PlanGoal.Kind.ROM, movement=movement,
+                         side=rom_side, comparator=Comparator.AT_LEAST, target=Decimal(aim))
+            )  # fmt: skip
+        goals.append(
+            PlanGoal(plan=plan, position=len(goals) + 1, kind=PlanGoal.Kind.PSFS,
+                     activity=self.activities[0], comparator=Comparator.AT_LEAST,
+                     target=Decimal(min(10, self.psfs_start[0] + 3)))
+        )  # fmt: skip
+        ended = last.started_at + dt.timedelta(minutes=last.duration_minutes, hours=1)
+        if self.dates.offsets[-1] >= DISCHARGED_AFTER_DAYS and rng.random() < DISCHARGE_ODDS:
+            plan.status = PlanOfCare.Status.DISCHARGED
+            plan.discharged_at, plan.discharged_by = ended, self.therapist
+            plan.updated_at = ended
+            plan.outcome_summary = [
+                _goal_outcome(goal, self.readings(goal), opened, ended) for goal in goals
+            ]
+            every_goal_met = all(entry["met"] for entry in plan.outcome_summary)
+            plan.discharge_reason = (
+                DischargeReason.GOALS_MET if every_goal_met else DISCHARGE_REASONS[self.trajectory]
+            )
+        self.out.plans.append(plan)
+        self.out.goals += goals
+
+    def readings(self, goal: PlanGoal) -> list[tuple]:
+        """(time, value, usable as latest) of the goal's measure in this course."""
+        if goal.kind == PlanGoal.Kind.PAIN:
+            return [
+                (s.recorded_at, s.score, s.source in LATEST_PAIN)
+                for s in self.out.pain_scores
+                if (s.region, s.side) == (goal.region, goal.side)
+                and s.score is not None and s.source in BASELINE_PAIN
+            ]  # fmt: skip
+        if goal.kind == PlanGoal.Kind.ROM:
+            return [
+                (m.measured_at, m.degrees, True)
+                for m in self.out.mobility
+                if m.movement is goal.movement and m.side == goal.side
+            ]
+        return [
+            (f.recorded_at, f.score, True)
+            for f in self.out.functional_scores
+            if f.activity.casefold() == goal.activity.casefold()
+        ]
+
     def plan_follow_up(self) -> None:
         """Booked by the last session's therapist when the note was signed: most next visits on
         the book directly, the rest as follow-ups (booking requests, calls, check-ins)."""
@@ -969,6 +1101,45 @@ class _Course:
                 updated_at=last.signed_at,
             )
         )
+
+
+# A course that ended at least this many days ago may have been discharged; its reason follows
+# how it went.
+DISCHARGED_AFTER_DAYS = 7
+DISCHARGE_ODDS = 0.6
+DISCHARGE_REASONS = {
+    # Better, though not every goal met: the patient felt well enough to stop.
+    "improving": DischargeReason.PATIENT_CHOICE,
+    "plateau": DischargeReason.PLATEAU,
+    "worse": DischargeReason.REFERRED,
+}
+# Readings a goal's baseline and latest may come from (plans.selectors): never the pain right
+# after a session.
+BASELINE_PAIN = {PainSource.INTAKE, PainSource.PRE_SESSION, PainSource.CHECK_IN}
+LATEST_PAIN = {PainSource.PRE_SESSION, PainSource.CHECK_IN}
+
+
+def _goal_outcome(goal: PlanGoal, readings: list[tuple], opened, ended) -> dict:
+    """A goal's outcome at discharge as `plans.selectors.goal_progress` reads it from the
+    database: `readings` are (time, value, usable as latest) of the goal's measure."""
+    readings = sorted(readings, key=lambda r: r[0])
+    before = [r for r in readings if r[0] <= opened]
+    base: tuple | None = before[-1] if before else (readings[0] if readings else None)
+    later = [r for r in readings if base and base[0] < r[0] <= ended and r[2]]
+    latest = later[-1] if later else None
+    current = latest[1] if latest else (base[1] if base else None)
+    met = current is not None and (
+        current <= goal.target if goal.comparator == Comparator.AT_MOST else current >= goal.target
+    )
+    return {
+        "goal": goal.pk, "label": goal.label, "kind": goal.kind, "comparator": goal.comparator,
+        "target": float(goal.target),
+        "baseline": base[1] if base else None,
+        "baseline_at": base[0].isoformat() if base else None,
+        "latest": latest[1] if latest else None,
+        "latest_at": latest[0].isoformat() if latest else None,
+        "met": met,
+    }  # fmt: skip
 
 
 def _red_flags(rng: random.Random, born: dt.date) -> tuple[list[dict], str]:

@@ -37,7 +37,9 @@ from django.db.models.sql import InsertQuery
 
 from clinic.db_statistics import statistics_refresh
 from clinic.models import Clinic, Membership
+from outcomes.models import InstrumentResponse, ItemAnswer
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
+from plans.models import PlanGoal, PlanOfCare
 from scheduling.models import Appointment, FollowUp, Reminder, ReminderPolicy, WorkingHours
 from scheduling.reminders import policy_for, reminders_planned
 from sessions.forecasts import release_forecasts_refresh
@@ -141,6 +143,10 @@ WRITE_ORDER = (
     ("check-ins", CheckIn, lambda p: p.check_ins),
     ("follow-ups", FollowUp, lambda p: p.follow_ups),
     ("appointments", Appointment, lambda p: p.appointments),
+    ("plans of care", PlanOfCare, lambda p: p.plans),
+    ("plan goals", PlanGoal, lambda p: p.goals),
+    ("questionnaires", InstrumentResponse, lambda p: p.instrument_responses),
+    ("questionnaire answers", ItemAnswer, lambda p: p.item_answers),
 )
 # Derived, as the services derive them: reminder rows with their follow-ups, per chunk; the
 # reports' rows once at the end.
@@ -239,11 +245,26 @@ def _write_staff(demo: DemoPlan, password: str) -> dict[int, ReminderPolicy]:
 def _write_chunk(chunk: list[PatientPlan], tally: _Tally, policies) -> None:
     for label, model, rows_of in WRITE_ORDER:
         tally.write(label, model, [obj for p in chunk for obj in rows_of(p)])
+    _outcomes_linked(chunk)
     booked: list[Appointment | FollowUp] = [
         *(f for p in chunk for f in p.follow_ups),
         *(a for p in chunk for a in p.appointments if a.status == Appointment.Status.BOOKED),
     ]
     tally.write(REMINDERS, Reminder, _reminders_booked(booked, policies))
+
+
+def _outcomes_linked(chunk: list[PatientPlan]) -> None:
+    """A discharged plan's outcome summary names each goal by id, as `plan_discharge` writes
+    it: the planner lists the goals in the summary's order, the writer has just given them ids."""
+    discharged = []
+    for course in chunk:
+        for episode in course.plans:
+            if episode.outcome_summary:
+                goals = [goal for goal in course.goals if goal.plan is episode]
+                for entry, goal in zip(episode.outcome_summary, goals, strict=True):
+                    entry["goal"] = goal.pk
+                discharged.append(episode)
+    PlanOfCare.objects.bulk_update(discharged, ["outcome_summary"])
 
 
 def _reminders_booked(booked: list[Appointment | FollowUp], policies) -> list[Reminder]:
@@ -286,7 +307,9 @@ def _insert(model, objects: list) -> None:
 
 # Nothing points at these rows, so the database numbers them as they are copied in; rows that
 # others point at (patients, sessions) are copied with ids taken from their sequence first.
-COPIED = frozenset({PainScore, FunctionalScore, TriggerPoint, MobilityMeasurement, CheckIn})
+COPIED = frozenset(
+    {PainScore, FunctionalScore, TriggerPoint, MobilityMeasurement, CheckIn, ItemAnswer}
+)
 # Types whose str() PostgreSQL reads back as the same value.
 COPY_TYPES = frozenset(
     {
@@ -393,6 +416,10 @@ SIGNED_LOCKED = (
     "patients_painscore",
     "treatments_sessionfactor",
     "treatments_referencethreshold",
+    # A signed plan and its goals (plans migration 0002): the goals are written after their
+    # plan, and a discharged plan's outcome summary names them once they have ids.
+    "plans_planofcare",
+    "plans_plangoal",
 )
 
 

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 
 from clinic.models import Clinic
 from clinic.spreadsheet import csv_lines
+from outcomes.selectors import PSFS, instrument_scores
 from patients.imports import PATIENT_COLUMNS
 from patients.models import PainScore, PainSource
 from sessions.models import Addendum, Muscle, TriggerPoint
@@ -30,8 +31,11 @@ RESOURCE_TYPES = (
     "Patient",
     "Encounter",
     "Procedure",
+    "Questionnaire",
     "Observation",
     "QuestionnaireResponse",
+    "Goal",
+    "CarePlan",
 )
 
 
@@ -84,6 +88,18 @@ def _observations(clinic: Clinic, zone) -> Iterator[dict]:
         yield fhir.rom_observation(measurement, zone=zone)
     for score in _per_patient_chunk(clinic, selectors.functional_scores_of):
         yield fhir.psfs_observation(score, zone=zone)
+    for response in _per_patient_chunk(clinic, selectors.instrument_responses_of):
+        total = fhir.instrument_total_observation(response, zone=zone)
+        if total is not None:
+            yield total
+    for patient_ids in selectors.clinic_patient_id_chunks(clinic=clinic, size=PATIENTS_PER_CHUNK):
+        for row in instrument_scores(patient_ids=patient_ids, codes=[PSFS]):
+            yield fhir.psfs_total_observation(row, zone=zone)
+
+
+def _questionnaires(clinic: Clinic, zone) -> Iterator[dict]:
+    for instrument in selectors.clinic_instruments(clinic=clinic):
+        yield fhir.instrument_questionnaire(instrument)
 
 
 def _intake_responses(clinic: Clinic, zone) -> Iterator[dict]:
@@ -94,6 +110,19 @@ def _intake_responses(clinic: Clinic, zone) -> Iterator[dict]:
         psfs = selectors.group_intake_psfs(intakes, patient.intake_psfs)  # type: ignore[attr-defined]
         for intake in intakes:
             yield fhir.intake_response(intake, psfs.get(intake.pk, []), zone=zone)
+    for response in _per_patient_chunk(clinic, selectors.instrument_responses_of):
+        yield fhir.instrument_response(response, zone=zone)
+
+
+def _goals(clinic: Clinic, zone) -> Iterator[dict]:
+    for plan in _per_patient_chunk(clinic, selectors.plans_of):
+        for row in plan.goals.all():
+            yield fhir.goal(row, plan, zone=zone)
+
+
+def _care_plans(clinic: Clinic, zone) -> Iterator[dict]:
+    for plan in _per_patient_chunk(clinic, selectors.plans_of):
+        yield fhir.care_plan(plan, plan.goals.all(), zone=zone)
 
 
 _RESOURCES = {
@@ -102,8 +131,11 @@ _RESOURCES = {
     "Patient": _patients,
     "Encounter": _encounters,
     "Procedure": _procedures,
+    "Questionnaire": _questionnaires,
     "Observation": _observations,
     "QuestionnaireResponse": _intake_responses,
+    "Goal": _goals,
+    "CarePlan": _care_plans,
 }
 
 

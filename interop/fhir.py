@@ -35,6 +35,7 @@ from patients.models import (
     RedFlag,
     Side,
 )
+from plans.models import DischargeReason, PlanGoal, PlanOfCare
 from sessions.models import (
     Addendum,
     MobilityMeasurement,
@@ -59,6 +60,7 @@ MOVEMENT = LOCAL + "movement"
 TECHNIQUE = LOCAL + "technique"
 PAIN_SOURCE = LOCAL + "pain-source"
 INSTRUMENT = LOCAL + "instrument"
+GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 EXT_LATERALITY = LOCAL + "laterality"
 EXT_TRIGGER_POINT = LOCAL + "trigger-point"
 QUESTIONNAIRE_INTAKE = LOCAL + "Questionnaire/intake"
@@ -642,6 +644,308 @@ def intake_response(
     return resource
 
 
+# A plan's status as a CarePlan's: a version replaced by a later one is revoked (its
+# replacement says `replaces`), a discharged episode is completed.
+CARE_PLAN_STATUS = {
+    PlanOfCare.Status.DRAFT: "draft",
+    PlanOfCare.Status.ACTIVE: "active",
+    PlanOfCare.Status.SUPERSEDED: "revoked",
+    PlanOfCare.Status.DISCHARGED: "completed",
+}
+GOAL_LIFECYCLE = {
+    PlanOfCare.Status.DRAFT: "proposed",
+    PlanOfCare.Status.ACTIVE: "active",
+    PlanOfCare.Status.SUPERSEDED: "cancelled",
+    PlanOfCare.Status.DISCHARGED: "completed",
+}
+
+
+def _goal_measure(goal: PlanGoal) -> dict:
+    """What the goal's target is measured by: LOINC for pain (domain.md), the clinic's own
+    codes for a movement, PSFS and the indices (no LOINC code is known for NDI or PSFS)."""
+    if goal.kind == PlanGoal.Kind.PAIN:
+        return PAIN_CODE
+    if goal.kind == PlanGoal.Kind.ROM and goal.movement is not None:
+        movement = goal.movement
+        name = f"{movement.joint} {movement.name.lower()}"
+        return {"coding": [{"system": MOVEMENT, "code": movement.code, "display": name}],
+                "text": f"{name} range of motion"}  # fmt: skip
+    if goal.kind == PlanGoal.Kind.INSTRUMENT and goal.instrument is not None:
+        instrument = goal.instrument
+        return {"coding": [{"system": INSTRUMENT, "code": instrument.code,
+                            "version": instrument.version, "display": instrument.name_en}],
+                "text": f"{instrument.name_en} total"}  # fmt: skip
+    return {"coding": [{"system": INSTRUMENT, "code": "psfs", "display": "PSFS"}],
+            "text": f"PSFS: {goal.activity}"}  # fmt: skip
+
+
+def _goal_quantity(goal: PlanGoal) -> dict:
+    value = float(goal.target)
+    if goal.kind == PlanGoal.Kind.ROM:
+        return {"value": value, "unit": "deg", "system": UCUM, "code": "deg"}
+    return {"value": value, "unit": "{score}", "system": UCUM, "code": "{score}"}
+
+
+def goal(row: PlanGoal, plan: PlanOfCare, *, zone: ZoneInfo) -> dict:
+    """One goal of a plan: its measure and target as a range open on one side ("pain <= 2" is
+    a high of 2); achieved or not as the plan's outcome summary recorded it at discharge."""
+    bound = "high" if row.comparator == "lte" else "low"
+    resource = {
+        "resourceType": "Goal",
+        "id": f"goal-{row.pk}",
+        "lifecycleStatus": GOAL_LIFECYCLE[PlanOfCare.Status(plan.status)],
+        "description": {"text": row.label},
+        "subject": {"reference": f"Patient/{plan.patient_id}"},
+        "startDate": plan.opened_at.astimezone(zone).date().isoformat(),
+        "expressedBy": {"reference": f"Practitioner/{plan.therapist_id}"},
+        "target": [{"measure": _goal_measure(row), "detailRange": {bound: _goal_quantity(row)}}],
+    }
+    summary = {entry.get("goal"): entry for entry in plan.outcome_summary or []}
+    if row.pk in summary:
+        achieved = summary[row.pk].get("met")
+        code = "achieved" if achieved else "not-achieved"
+        resource["achievementStatus"] = {"coding": [{"system": GOAL_ACHIEVEMENT, "code": code}]}
+    elif plan.status == PlanOfCare.Status.ACTIVE:
+        resource["achievementStatus"] = {
+            "coding": [{"system": GOAL_ACHIEVEMENT, "code": "in-progress"}]
+        }
+    return resource
+
+
+def care_plan(plan: PlanOfCare, goals: Iterable[PlanGoal], *, zone: ZoneInfo) -> dict:
+    """A plan of care (one version): the complaint, the planned course (sessions a week for so
+    many weeks), the re-assessment date, its goals, and the discharge with its reason."""
+    period = {"start": instant(plan.opened_at, zone)}
+    if plan.discharged_at:
+        period["end"] = instant(plan.discharged_at, zone)
+    resource = {
+        "resourceType": "CarePlan",
+        "id": f"careplan-{plan.pk}",
+        "status": CARE_PLAN_STATUS[PlanOfCare.Status(plan.status)],
+        "intent": "plan",
+        "title": f"Plan of care, version {plan.version}",
+        "description": plan.complaint,
+        "subject": {"reference": f"Patient/{plan.patient_id}"},
+        "period": period,
+        "created": instant(plan.created_at, zone),
+        "author": {"reference": f"Practitioner/{plan.therapist_id}"},
+        "goal": [{"reference": f"Goal/goal-{row.pk}"} for row in goals],
+        "activity": [
+            {
+                "detail": {
+                    "kind": "ServiceRequest",
+                    "code": {"text": "Neuromuscular massage therapy"},
+                    "status": "completed" if plan.discharged_at else "in-progress",
+                    "scheduledTiming": {
+                        "repeat": {
+                            "frequency": plan.sessions_per_week,
+                            "period": 1,
+                            "periodUnit": "wk",
+                            "boundsDuration": {"value": plan.weeks, "unit": "wk",
+                                               "system": UCUM, "code": "wk"},
+                        }
+                    },
+                }
+            },
+            {
+                "detail": {
+                    "kind": "Appointment",
+                    "code": {"text": "Re-assessment"},
+                    "status": "not-started" if plan.status == "active" else "stopped",
+                    "scheduledString": plan.reassess_on.isoformat(),
+                }
+            },
+        ],
+    }  # fmt: skip
+    notes: list[dict] = []
+    if plan.regions:
+        regions = ", ".join(label(BodyRegion, code) for code in plan.regions)
+        notes.append({"text": f"Body regions: {regions}"})
+    if plan.previous_id:
+        resource["replaces"] = [{"reference": f"CarePlan/careplan-{plan.previous_id}"}]
+    if plan.signed_at:
+        notes.append(
+            {"text": f"Signed {instant(plan.signed_at, zone)}",
+             "authorReference": {"reference": f"Practitioner/{plan.signed_by_id}"}}
+        )  # fmt: skip
+    if plan.revision_reason:
+        notes.append({"text": f"Why this version: {plan.revision_reason}"})
+    if plan.discharge_reason:
+        text = f"Discharged: {label(DischargeReason, plan.discharge_reason)}"
+        if plan.discharge_note:
+            text += f". {plan.discharge_note}"
+        notes.append({"text": text})
+    if notes:
+        resource["note"] = notes
+    return resource
+
+
+# -- outcome instruments (issue 16) ---------------------------------------------------------------
+# Each instrument version is a Questionnaire (its items and options as loaded, in English, the
+# licence decision as its copyright); each response a QuestionnaireResponse and, when its rule
+# gave a score, an Observation of the total derived from it. No LOINC code is known for NDI,
+# LEFS or PSFS (domain.md): totals carry the clinic's own code (`<code>-<version>-total`), or
+# the LOINC code a loaded definition names (`"loinc"`, e.g. ODI 97909-6).
+QUESTIONNAIRE_INSTRUMENT = LOCAL + "Questionnaire/"
+INSTRUMENT_ANSWER = LOCAL + "instrument-answer"
+
+
+def instrument_canonical(instrument) -> str:
+    return f"{QUESTIONNAIRE_INSTRUMENT}{instrument.code}|{instrument.version}"
+
+
+def instrument_questionnaire(instrument) -> dict:
+    items: list[dict] = [
+        {
+            "linkId": item["key"],
+            "text": item["text"]["en"],
+            "type": "choice",
+            "answerOption": [
+                {
+                    "valueCoding": {
+                        "system": INSTRUMENT_ANSWER,
+                        "code": str(option["value"]),
+                        "display": option["text"]["en"],
+                    }
+                }
+                for option in item["options"]
+            ],
+        }
+        for item in instrument.items
+    ]
+    if instrument.activities is not None:
+        items = [
+            {
+                "linkId": "activities",
+                "text": "Activities the patient names",
+                "type": "group",
+                "repeats": True,
+                "item": [
+                    {"linkId": "activities.activity", "text": PSFS_ACTIVITY, "type": "string"},
+                    {"linkId": "activities.score", "text": PSFS_SCORE, "type": "integer"},
+                ],
+            }
+        ]
+    return {
+        "resourceType": "Questionnaire",
+        "id": f"instrument-{instrument.pk}",
+        "url": QUESTIONNAIRE_INSTRUMENT + instrument.code,
+        "version": instrument.version,
+        "name": instrument.code.replace("-", "_").upper(),
+        "title": instrument.name_en,
+        "status": "active",
+        "subjectType": ["Patient"],
+        "copyright": instrument.licence,
+        "description": instrument.source,
+        "item": items,
+    }
+
+
+def instrument_response(response, *, zone: ZoneInfo) -> dict:
+    """One questionnaire as answered, item by item (an item left out is absent)."""
+    options = {
+        item["key"]: {o["value"]: o["text"]["en"] for o in item["options"]}
+        for item in response.instrument.items
+    }
+    resource: dict = {
+        "resourceType": "QuestionnaireResponse",
+        "id": f"instrument-response-{response.pk}",
+        "questionnaire": instrument_canonical(response.instrument),
+        "status": "completed",
+        "subject": {"reference": f"Patient/{response.patient_id}"},
+        "authored": instant(response.taken_at, zone),
+        "source": {"reference": f"Patient/{response.patient_id}"},
+    }
+    answers = [
+        {
+            "linkId": answer.item,
+            "answer": [
+                {
+                    "valueCoding": {
+                        "system": INSTRUMENT_ANSWER,
+                        "code": str(answer.value),
+                        "display": options.get(answer.item, {}).get(
+                            answer.value, str(answer.value)
+                        ),
+                    }
+                }
+            ],
+        }
+        for answer in response.answers.all()
+    ]
+    if answers:
+        resource["item"] = answers
+    if response.session_id:
+        resource["encounter"] = {"reference": f"Encounter/{response.session_id}"}
+    return resource
+
+
+def _total_code(code: str, version: str, name: str, loinc: str | None) -> dict:
+    coding = [{"system": INSTRUMENT, "code": f"{code}-{version}-total", "display": f"{name} total"}]
+    if loinc:
+        coding.insert(0, {"system": LOINC, "code": loinc})
+    return {"coding": coding, "text": f"{name} ({version}) total score"}
+
+
+def _total(resource_id: str, *, patient_id: int, taken_at, score, code: dict, zone) -> dict:
+    return {
+        "resourceType": "Observation",
+        "id": resource_id,
+        "status": "final",
+        "category": [_category("survey")],
+        "code": code,
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "effectiveDateTime": instant(taken_at, zone),
+        "performer": [{"reference": f"Patient/{patient_id}"}],
+        "valueQuantity": {
+            "value": float(score),
+            "unit": "{score}",
+            "system": UCUM,
+            "code": "{score}",
+        },
+    }
+
+
+def instrument_total_observation(response, *, zone: ZoneInfo) -> dict | None:
+    """The total the instrument's own rule gave; None when too few items were answered."""
+    if response.total is None:
+        return None
+    instrument = response.instrument
+    resource = _total(
+        f"instrument-total-{response.pk}",
+        patient_id=response.patient_id,
+        taken_at=response.taken_at,
+        score=response.total,
+        code=_total_code(
+            instrument.code,
+            instrument.version,
+            instrument.name_en,
+            instrument.definition.get("loinc"),
+        ),  # fmt: skip
+        zone=zone,
+    )
+    resource["derivedFrom"] = [
+        {"reference": f"QuestionnaireResponse/instrument-response-{response.pk}"}
+    ]
+    if response.session_id:
+        resource["encounter"] = {"reference": f"Encounter/{response.session_id}"}
+    return resource
+
+
+def psfs_total_observation(row, *, zone: ZoneInfo) -> dict:
+    """A PSFS rating's mean (an `outcomes.selectors.InstrumentScore`): its items are the PSFS
+    Observations at the same moment."""
+    stamp = int(row.taken_at.timestamp() * 1_000_000)
+    return _total(
+        f"total-psfs-{row.patient_id}-{stamp}",
+        patient_id=row.patient_id,
+        taken_at=row.taken_at,
+        score=row.score,
+        code=_total_code(row.code, row.version, "Patient-Specific Functional Scale", None),
+        zone=zone,
+    )
+
+
 def bundle(resources: Iterable[dict], *, base: str, timestamp: dt.datetime, zone: ZoneInfo) -> dict:
     """A `collection` Bundle. Each entry's fullUrl is `<base>/<type>/<id>`, so the relative
     references between the resources resolve inside the bundle."""
@@ -680,4 +984,16 @@ def patient_bundle(record, *, base: str, timestamp: dt.datetime) -> dict:
         intake_response(intake, record.intake_psfs.get(intake.pk, []), zone=zone)
         for intake in record.intakes
     ]
+    for plan in record.plans:
+        goals = plan.goals.all()
+        resources += [goal(row, plan, zone=zone) for row in goals]
+        resources.append(care_plan(plan, goals, zone=zone))
+    instruments = {r.instrument_id: r.instrument for r in record.instrument_responses}
+    resources += [instrument_questionnaire(i) for i in instruments.values()]
+    for response in record.instrument_responses:
+        resources.append(instrument_response(response, zone=zone))
+        total = instrument_total_observation(response, zone=zone)
+        if total is not None:
+            resources.append(total)
+    resources += [psfs_total_observation(row, zone=zone) for row in record.psfs_totals]
     return bundle(resources, base=base, timestamp=timestamp, zone=zone)

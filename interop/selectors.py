@@ -10,7 +10,10 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from clinic.models import CLINICAL_ROLES, Clinic
 from clinic.permissions import access_for, unrestricted, visible
 from clinic.types import User
+from outcomes.models import Instrument, InstrumentResponse, ItemAnswer
+from outcomes.selectors import PSFS, InstrumentScore, instrument_scores
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, PainSource, Patient
+from plans.models import PlanGoal, PlanOfCare
 from sessions.models import Addendum, MobilityMeasurement, TreatmentSession, TriggerPoint
 
 
@@ -25,11 +28,18 @@ class PatientRecord:
     functional_scores: list[FunctionalScore]
     intakes: list[IntakeSubmission]
     intake_psfs: dict[int, list[FunctionalScore]] = field(default_factory=dict)
+    plans: list[PlanOfCare] = field(default_factory=list)
+    instrument_responses: list[InstrumentResponse] = field(default_factory=list)
+    psfs_totals: list[InstrumentScore] = field(default_factory=list)
 
     @property
     def practitioners(self) -> list:
         """The therapists and addenda authors the record references, once each."""
         people = {}
+        for plan in self.plans:
+            people[plan.therapist_id] = plan.therapist
+            if plan.signed_by is not None:
+                people[plan.signed_by.pk] = plan.signed_by
         for session in self.sessions:
             people[session.therapist_id] = session.therapist
             for addendum in session.addenda.all():
@@ -73,7 +83,8 @@ def patient_record(*, user: User, patient_id: int) -> PatientRecord:
         patient=patient,
         pain_scores=list(patient.pain_scores.order_by("recorded_at", "pk")),
         sessions=list(
-            patient.sessions.select_related("therapist")
+            patient.sessions.filter(discarded_at__isnull=True)
+            .select_related("therapist")
             .prefetch_related(
                 Prefetch(
                     "trigger_points",
@@ -87,7 +98,26 @@ def patient_record(*, user: User, patient_id: int) -> PatientRecord:
         functional_scores=functional_scores,
         intakes=intakes,
         intake_psfs=group_intake_psfs(intakes, intake_scores),
+        plans=list(plans_of([patient.pk]).select_related("therapist", "signed_by")),
+        instrument_responses=list(instrument_responses_of([patient.pk])),
+        psfs_totals=instrument_scores(patient_ids=[patient.pk], codes=[PSFS]),
     )
+
+
+def instrument_responses_of(patient_ids: list[int]) -> QuerySet[InstrumentResponse]:
+    return (
+        InstrumentResponse.objects.filter(patient_id__in=patient_ids)
+        .select_related("instrument")
+        .prefetch_related(Prefetch("answers", ItemAnswer.objects.order_by("pk")))
+        .order_by("patient_id", "taken_at", "pk")
+    )
+
+
+def clinic_instruments(*, clinic: Clinic) -> QuerySet[Instrument]:
+    """The instrument versions the clinic's patients answered, for the Questionnaire export."""
+    return Instrument.objects.filter(
+        Exists(InstrumentResponse.objects.filter(instrument=OuterRef("pk"), patient__clinic=clinic))
+    ).order_by("code", "version")
 
 
 def clinic_patients(*, clinic: Clinic) -> QuerySet[Patient]:
@@ -110,7 +140,10 @@ def clinic_practitioners(*, clinic: Clinic) -> QuerySet:
     patients or wrote an addendum to their notes: every Practitioner the other resources
     reference. Front desk clerks are staff, not practitioners."""
     treated = TreatmentSession.objects.filter(
-        unrestricted(TreatmentSession), therapist=OuterRef("pk"), patient__clinic=clinic
+        unrestricted(TreatmentSession),
+        therapist=OuterRef("pk"),
+        patient__clinic=clinic,
+        discarded_at__isnull=True,
     )
     amended = Addendum.objects.filter(
         unrestricted(Addendum), author=OuterRef("pk"), session__patient__clinic=clinic
@@ -129,9 +162,10 @@ def clinic_practitioners(*, clinic: Clinic) -> QuerySet:
 
 
 def sessions_of(patient_ids: list[int]) -> QuerySet[TreatmentSession]:
-    return TreatmentSession.objects.filter(patient_id__in=patient_ids).order_by(
-        "patient_id", "started_at", "pk"
-    )
+    # A discarded draft was started by mistake: no encounter took place, nothing to export.
+    return TreatmentSession.objects.filter(
+        patient_id__in=patient_ids, discarded_at__isnull=True
+    ).order_by("patient_id", "started_at", "pk")
 
 
 def pain_scores_of(patient_ids: list[int]) -> QuerySet[PainScore]:
@@ -172,4 +206,20 @@ def clinic_patients_with_intakes(*, clinic: Clinic) -> QuerySet[Patient]:
             ),
             to_attr="intake_psfs",
         ),
+    )
+
+
+def plans_of(patient_ids: list[int]) -> QuerySet[PlanOfCare]:
+    """Every version of the patients' plans of care, with their goals and what they measure."""
+    return (
+        PlanOfCare.objects.filter(patient_id__in=patient_ids)
+        .prefetch_related(
+            Prefetch(
+                "goals",
+                PlanGoal.objects.select_related("movement", "instrument").order_by(
+                    "position", "pk"
+                ),
+            )
+        )
+        .order_by("patient_id", "opened_at", "version", "pk")
     )

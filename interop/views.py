@@ -1,5 +1,6 @@
 """FHIR and CSV endpoints under /api/v1/. DRF views for its authentication (session or token)
-and error answers; the bodies are FHIR JSON, NDJSON or CSV written by interop.fhir/exports."""
+and error answers; the bodies are FHIR JSON, NDJSON or CSV written by interop.fhir/exports.
+Exports read from the replica when there is one (clinic/replica.py), streams included."""
 
 import json
 
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 
 from clinic.audit import audit_record
 from clinic.models import AuditEvent, Clinic
+from clinic.replica import ReplicaReads
 from clinic.selectors import clinic_resolve
 from clinic.shortcuts import or_404
 from clinic.types import StaffApiRequest
@@ -49,7 +51,7 @@ def _download(
     return response
 
 
-class PatientBundleView(APIView):
+class PatientBundleView(ReplicaReads, APIView):
     """GET /api/v1/patients/<id>/fhir/: the patient's record as a FHIR R4 collection Bundle."""
 
     @extend_schema(
@@ -81,7 +83,7 @@ class IntakeQuestionnaireView(APIView):
         return _fhir_response(fhir.intake_questionnaire())
 
 
-class BulkExportView(APIView):
+class BulkExportView(ReplicaReads, APIView):
     """GET /api/v1/fhir/export/<type>.ndjson: every resource of one type in the manager's
     clinic, streamed as NDJSON."""
 
@@ -109,7 +111,7 @@ class BulkExportView(APIView):
         )
 
 
-class CsvExportView(APIView):
+class CsvExportView(ReplicaReads, APIView):
     """GET /api/v1/export/patients.csv and sessions.csv for the manager's clinic, streamed."""
 
     writers = {"patients": exports.patients_csv, "sessions": exports.sessions_csv}

@@ -38,7 +38,7 @@ from .models import (
     date_of_birth_problem,
 )
 from .selectors import patient_duplicates_of
-from .signals import patient_merged
+from .signals import intake_linked, patient_merged, patient_merging
 from .summaries import pain_courses_refresh, psfs_courses_refresh
 
 
@@ -248,6 +248,7 @@ def patient_merge(*, actor: User, survivor: Patient, merged: Patient) -> Patient
         raise ValidationError({"duplicate": [_("The records belong to different clinics.")]})
     if any(p.is_merged or p.is_restricted for p in (survivor, merged)):
         raise ValidationError({"duplicate": [_("A merged or restricted record cannot be merged.")]})
+    patient_merging.send(sender=Patient, survivor=survivor, merged=merged, actor=actor)
     merged.merged_into = survivor
     merged.merged_at = timezone.now()
     merged.save(update_fields=["merged_into", "merged_at", "updated_at"])
@@ -509,6 +510,7 @@ def intake_link(*, intake_id: int, user: User, patient: Patient | None = None) -
     submission.reviewed_at = timezone.now()
     submission.save(update_fields=["patient", "status", "reviewed_by", "reviewed_at", "updated_at"])
     audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=submission, patient=patient)
+    intake_linked.send(sender=Patient, patient=patient, actor=user)
     return patient
 
 

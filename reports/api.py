@@ -14,10 +14,12 @@ from rest_framework.views import APIView
 from clinic.audit import audit_read
 from clinic.models import Clinic
 from clinic.permissions import access_for
+from clinic.replica import ReplicaReads
 from clinic.rest import ManagesAClinic, ReadsClinical
 from clinic.selectors import clinic_resolve
 from clinic.shortcuts import or_404
 from clinic.types import StaffApiRequest, User
+from outcomes.selectors import instrument_scores
 from patients.models import Patient
 from patients.selectors import pain_trend, patient_get
 from sessions.selectors import mobility_trend
@@ -26,6 +28,8 @@ from . import selectors
 from .serializers import (
     CheckInCurveSerializer,
     ClinicOutcomesSerializer,
+    InstrumentChangeSerializer,
+    InstrumentPointSerializer,
     MobilityPointSerializer,
     MuscleSerializer,
     OperationsSerializer,
@@ -56,9 +60,10 @@ def report_filters(request: StaffApiRequest) -> selectors.OutcomeFilters:
     )
 
 
-class ClinicReport(APIView):
+class ClinicReport(ReplicaReads, APIView):
     """GET a clinic-wide report: `report` is its selector, `serializer` the answer's shape (it
-    also turns the database's decimals into the documented numbers)."""
+    also turns the database's decimals into the documented numbers). Read from the replica
+    when there is one (clinic/replica.py)."""
 
     permission_classes = [ManagesAClinic]
     report: Callable[..., Any]
@@ -109,6 +114,17 @@ class PsfsChangeView(ClinicReport):
     serializer = PsfsChangeSerializer
 
 
+@extend_schema(parameters=[ReportQuerySerializer], responses=InstrumentChangeSerializer(many=True))
+class InstrumentChangeView(ClinicReport):
+    """Outcome instruments (NDI, LEFS, PSFS, a clinic's own), per version: first against latest
+    score per patient, change, % change and responders by the instrument's MCID, in total and by
+    therapist, cohort and pain region."""
+
+    report = selectors.instrument_change
+    serializer = InstrumentChangeSerializer
+    many = True
+
+
 @extend_schema(parameters=[ReportQuerySerializer], responses=RomChangeSerializer(many=True))
 class RomChangeView(ClinicReport):
     """Range of motion per movement: first and latest, degrees and % of normal."""
@@ -142,7 +158,7 @@ def clinical_patient(*, user: User, patient_id: int) -> Patient:
 # serializer's fields in JSON's types, and serializing hundreds of rows field by field cost more
 # than the rest of the request (issue 19). The serializers document the shape.
 @extend_schema(responses=PainPointSerializer(many=True))
-class PatientPainTrendView(APIView):
+class PatientPainTrendView(ReplicaReads, APIView):
     """Every rated pain score of a patient, oldest first: a series per region, side and source."""
 
     permission_classes = [ReadsClinical]
@@ -153,7 +169,7 @@ class PatientPainTrendView(APIView):
 
 
 @extend_schema(responses=MobilityPointSerializer(many=True))
-class PatientMobilityTrendView(APIView):
+class PatientMobilityTrendView(ReplicaReads, APIView):
     """Every range-of-motion measurement of a patient, in degrees and % of normal."""
 
     permission_classes = [ReadsClinical]
@@ -161,3 +177,16 @@ class PatientMobilityTrendView(APIView):
     def get(self, request: StaffApiRequest, patient_id: int):
         patient = clinical_patient(user=request.user, patient_id=patient_id)
         return Response(list(mobility_trend(patient=patient)))
+
+
+@extend_schema(responses=InstrumentPointSerializer(many=True))
+class PatientInstrumentTrendView(APIView):
+    """Every scored questionnaire of a patient (NDI, LEFS, PSFS means, a clinic's own), oldest
+    first, with each instrument's direction and MCID."""
+
+    permission_classes = [ReadsClinical]
+
+    def get(self, request: StaffApiRequest, patient_id: int):
+        patient = clinical_patient(user=request.user, patient_id=patient_id)
+        rows = instrument_scores(patient_ids=[patient.pk])
+        return Response(InstrumentPointSerializer([r._asdict() for r in rows], many=True).data)

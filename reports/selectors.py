@@ -32,17 +32,22 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db import connection, connections, transaction
+from django.db.models import Avg, Exists, Model, OuterRef, Q, QuerySet
 
 from clinic.models import Clinic
 from clinic.permissions import visible
+from clinic.replica import read_alias
 from clinic.types import User
+from outcomes.models import Direction, Instrument, InstrumentResponse
+from outcomes.selectors import PSFS, PSFS_VERSIONS
 from patients.models import (
     ActivityProfile,
+    FunctionalScore,
     IntakeSubmission,
     PainCourse,
     PainSource,
+    Patient,
     PsfsCourse,
 )
 from scheduling.hours import working_intervals
@@ -96,7 +101,9 @@ def _patient_exists(filters: OutcomeFilters, patient_ref: str, *, by_therapist: 
         exists.append(
             Exists(
                 TreatmentSession.objects.filter(
-                    patient=OuterRef(patient_ref), therapist_id=filters.therapist_id
+                    patient=OuterRef(patient_ref),
+                    therapist_id=filters.therapist_id,
+                    discarded_at__isnull=True,
                 )
             )
         )
@@ -143,12 +150,15 @@ REPORT_WORK_MEM = "32MB"
 
 
 def run_report_sql(sql: str, params: list) -> tuple[list[str], list[tuple]]:
-    """Run one report statement; returns its column names and rows."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
+    """Run one report statement (on the replica in a report's scope: clinic/replica.py);
+    returns its column names and rows."""
+    alias = read_alias()
+    database = connections[alias]
+    if database.vendor != "postgresql":
+        with database.cursor() as cursor:
             cursor.execute(sql, params)
             return [col[0] for col in cursor.description], cursor.fetchall()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=alias), database.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         cursor.execute(sql, params)
         return [col[0] for col in cursor.description], cursor.fetchall()
@@ -215,7 +225,7 @@ def clinic_outcomes_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, li
     firsts AS MATERIALIZED (
         SELECT d.patient_id,
                (SELECT s.therapist_id FROM {session_table} s WHERE s.patient_id = d.patient_id
-                ORDER BY s.started_at, s.id LIMIT 1) AS therapist_id
+                AND s.discarded_at IS NULL ORDER BY s.started_at, s.id LIMIT 1) AS therapist_id
         FROM (SELECT DISTINCT patient_id FROM picked) d
     ),
     courses AS (
@@ -430,6 +440,155 @@ def psfs_change(*, user: User, filters: OutcomeFilters) -> dict:
         "improved_rate": _round(100 * row["improved"] / patients, 1) if patients else None,
         "min_points": settings.CLINIC_PSFS_MIN_POINTS,
     }
+
+
+# -- outcome instruments (NDI, LEFS, a clinic's own, PSFS) -----------------------------------------
+#
+# Per instrument version (never pooled across versions): each patient's first scored response
+# in the period (baseline) against their most recent one since (latest). `improvement` reads the
+# instrument's direction (higher better: latest - baseline; higher worse: baseline - latest); a
+# *responder* improved by at least the instrument's MCID; % change is the improvement over the
+# baseline (a baseline of 0 has none). PSFS ratings are the mean of the activities rated at one
+# moment, as `outcomes.selectors.instrument_scores` reads them. Broken down by therapist (every
+# therapist the patient had a session with), cohort (activity profile) and pain region (every
+# region the patient has a pain course in): a patient may count under several.
+
+BREAKDOWNS = ("total", "therapist", "cohort", "region")
+
+
+def _instrument_scores_sql(user: User, filters: OutcomeFilters) -> tuple[str, list]:
+    """(patient_id, instrument_id, taken_at, score) of every scored response the user may see,
+    PSFS ratings included, for the clinic's patients matching the filters."""
+    responses = visible(user, InstrumentResponse).filter(
+        patient__clinic=filters.clinic, total__isnull=False
+    )
+    ratings = visible(user, FunctionalScore).filter(patient__clinic=filters.clinic)
+    conditions = _patient_exists(filters, "patient", by_therapist=True)
+    if filters.region:
+        conditions.append(
+            Exists(PainCourse.objects.filter(patient=OuterRef("patient"), region=filters.region))
+        )
+    for condition in conditions:
+        responses = responses.filter(condition)
+        ratings = ratings.filter(condition)
+    if filters.cohort:
+        responses = responses.filter(patient__activity_profile=filters.cohort)
+        ratings = ratings.filter(patient__activity_profile=filters.cohort)
+    responses_sql, responses_params = _cte(
+        responses, "patient_id", "instrument_id", "taken_at", "total"
+    )
+    ratings_sql, ratings_params = _cte(
+        ratings.values("patient_id", "recorded_at", "instrument").annotate(mean=Avg("score")),
+        "patient_id",
+        "recorded_at",
+        "instrument",
+        "mean",
+    )
+    instruments = Instrument._meta.db_table
+    sql = f"""
+    SELECT patient_id, instrument_id, taken_at, total AS score FROM ({responses_sql}) r
+    UNION ALL
+    SELECT p.patient_id, i.id, p.recorded_at, p.mean
+    FROM ({ratings_sql}) p (patient_id, recorded_at, instrument, mean)
+    JOIN {instruments} i ON i.clinic_id IS NULL AND i.code = %s
+     AND i.version = CASE p.instrument WHEN %s THEN %s ELSE %s END
+    """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
+    return sql, [
+        *responses_params,
+        *ratings_params,
+        PSFS,
+        FunctionalScore.Instrument.PSFS_2.value,
+        PSFS_VERSIONS[FunctionalScore.Instrument.PSFS_2],
+        PSFS_VERSIONS[FunctionalScore.Instrument.PSFS],
+    ]
+
+
+def instrument_change_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, list]:
+    scores_sql, scores_params = _instrument_scores_sql(user, filters)
+    instruments = Instrument._meta.db_table
+    patients = Patient._meta.db_table
+    sessions = TreatmentSession._meta.db_table
+    courses = PainCourse._meta.db_table
+    figures = """COUNT(*) AS patients, AVG(s.baseline) AS mean_baseline,
+           AVG(s.latest) AS mean_latest, AVG(s.latest - s.baseline) AS mean_change,
+           AVG(CASE WHEN s.baseline <> 0 THEN 100.0 * (s.latest - s.baseline) / s.baseline END)
+             AS mean_percent_change,
+           SUM(CASE WHEN s.improvement >= s.mcid THEN 1 ELSE 0 END) AS responders"""
+    group = "s.code, s.version, s.direction, s.mcid, s.name"
+    sql = f"""
+    WITH scores AS ({scores_sql}),
+    ranked AS (
+      SELECT patient_id, instrument_id, taken_at, score,
+             ROW_NUMBER() OVER w_first AS first_n, ROW_NUMBER() OVER w_last AS last_n,
+             COUNT(*) OVER (PARTITION BY patient_id, instrument_id) AS taken
+      FROM scores
+      WINDOW w_first AS (PARTITION BY patient_id, instrument_id ORDER BY taken_at, score),
+             w_last AS (PARTITION BY patient_id, instrument_id ORDER BY taken_at DESC, score)
+    ),
+    scored AS (
+      SELECT f.patient_id, i.code, i.version, i.direction, i.mcid, i.name_en AS name,
+             f.score AS baseline, l.score AS latest,
+             CASE WHEN i.direction = %s THEN l.score - f.score ELSE f.score - l.score END
+               AS improvement
+      FROM ranked f
+      JOIN ranked l ON l.patient_id = f.patient_id AND l.instrument_id = f.instrument_id
+       AND l.last_n = 1
+      JOIN {instruments} i ON i.id = f.instrument_id
+      WHERE f.first_n = 1 AND f.taken > 1 AND f.taken_at >= %s AND f.taken_at < %s
+    )
+    SELECT 'total' AS breakdown, NULL AS key, {group}, {figures}
+    FROM scored s GROUP BY {group}
+    UNION ALL
+    SELECT 'therapist', t.therapist_id::text, {group}, {figures}
+    FROM scored s JOIN (SELECT DISTINCT patient_id, therapist_id FROM {sessions}
+                        WHERE discarded_at IS NULL) t ON t.patient_id = s.patient_id
+    GROUP BY t.therapist_id, {group}
+    UNION ALL
+    SELECT 'cohort', p.activity_profile, {group}, {figures}
+    FROM scored s JOIN {patients} p ON p.id = s.patient_id
+    GROUP BY p.activity_profile, {group}
+    UNION ALL
+    SELECT 'region', c.region, {group}, {figures}
+    FROM scored s JOIN (SELECT DISTINCT patient_id, region FROM {courses}) c
+      ON c.patient_id = s.patient_id
+    GROUP BY c.region, {group}
+    ORDER BY 3, 4, 1, 2
+    """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
+    return sql, [*scores_params, Direction.HIGHER_BETTER.value, filters.start, filters.end]
+
+
+def instrument_change(*, user: User, filters: OutcomeFilters) -> list[dict]:
+    """One entry per instrument version: its figures in total and per therapist, cohort and
+    region (one query)."""
+    report: dict[tuple[str, str], dict] = {}
+    for row in _fetch(*instrument_change_sql(user=user, filters=filters)):
+        key = (row["code"], row["version"])
+        entry = report.setdefault(
+            key,
+            {
+                "code": row["code"],
+                "version": row["version"],
+                "name": row["name"],
+                "direction": row["direction"],
+                "mcid": _round(row["mcid"]),
+                **{name: [] for name in BREAKDOWNS[1:]},
+            },
+        )
+        patients = row["patients"]
+        figures = {
+            "patients": patients,
+            "mean_baseline": _round(row["mean_baseline"]),
+            "mean_latest": _round(row["mean_latest"]),
+            "mean_change": _round(row["mean_change"]),
+            "mean_percent_change": _round(row["mean_percent_change"], 1),
+            "responders": row["responders"] or 0,
+            "responder_rate": _round(100 * (row["responders"] or 0) / patients, 1),
+        }
+        if row["breakdown"] == "total":
+            entry["total"] = figures
+        else:
+            entry[row["breakdown"]].append({"key": row["key"], **figures})
+    return list(report.values())
 
 
 # -- range of motion ------------------------------------------------------------------------------

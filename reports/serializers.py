@@ -114,6 +114,35 @@ class PsfsChangeSerializer(serializers.Serializer):
     min_points = serializers.IntegerField()
 
 
+class InstrumentFiguresSerializer(serializers.Serializer):
+    patients = serializers.IntegerField()
+    mean_baseline = serializers.FloatField(allow_null=True)
+    mean_latest = serializers.FloatField(allow_null=True)
+    mean_change = serializers.FloatField(allow_null=True, help_text="latest - baseline")
+    mean_percent_change = serializers.FloatField(
+        allow_null=True,
+        help_text="mean of 100 x (latest - baseline) / baseline; baseline 0 left out",
+    )
+    responders = serializers.IntegerField(help_text="improved by at least the MCID")
+    responder_rate = serializers.FloatField(allow_null=True)
+
+
+class InstrumentGroupSerializer(InstrumentFiguresSerializer):
+    key = serializers.CharField(help_text="therapist id, cohort or body region")
+
+
+class InstrumentChangeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    version = serializers.CharField()
+    name = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["higher_better", "higher_worse"])
+    mcid = serializers.FloatField()
+    total = InstrumentFiguresSerializer()
+    therapist = InstrumentGroupSerializer(many=True)
+    cohort = InstrumentGroupSerializer(many=True)
+    region = InstrumentGroupSerializer(many=True)
+
+
 class RomChangeSerializer(serializers.Serializer):
     movement = serializers.CharField()
     joint = serializers.CharField()
@@ -135,6 +164,15 @@ class PainPointSerializer(serializers.Serializer):
     side = serializers.CharField()
     score = serializers.IntegerField()
     session_id = serializers.IntegerField(allow_null=True)
+
+
+class InstrumentPointSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    version = serializers.CharField()
+    taken_at = serializers.DateTimeField()
+    score = serializers.DecimalField(max_digits=7, decimal_places=2)
+    direction = serializers.ChoiceField(choices=["higher_better", "higher_worse"])
+    mcid = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
 class MobilityPointSerializer(serializers.Serializer):

@@ -14,11 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Clinic, Role
+from clinic.replica import reads_from_replica
 from clinic.rest import managed_clinic_ids
 from clinic.selectors import clinic_resolve, clinics_of
 from clinic.types import StaffRequest
 from patients.models import ActivityProfile, BodyRegion, DurationCategory, PainSource, Side
 from patients.selectors import psfs_ratings
+from plans import selectors as plans_selectors
 from sessions.selectors import session_pain_curve, trigger_point_history
 
 from .api import clinical_patient
@@ -103,6 +105,7 @@ def _managed_clinic(request: StaffRequest) -> Clinic:
 
 
 @login_required
+@reads_from_replica
 def dashboard(request: StaffRequest):
     clinic = _managed_clinic(request)
     therapists = (
@@ -164,6 +167,7 @@ def dashboard(request: StaffRequest):
 
 
 @login_required
+@reads_from_replica
 def patient_progress(request: StaffRequest, patient_id: int):
     """A printable progress report of one patient for the clinical staff of their clinic (the
     chart's clinical rule; anyone else gets 404): pain, mobility, PSFS, trigger points and the
@@ -187,5 +191,6 @@ def patient_progress(request: StaffRequest, patient_id: int):
             "psfs": psfs_ratings(patient=patient),
             "trigger_points": trigger_point_history(patient=patient),
             "curve": session_pain_curve(patient=patient),
+            **plans_selectors.plan_summary(user=request.user, patient=patient),
         },
     )

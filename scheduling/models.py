@@ -25,6 +25,8 @@ class FollowUp(models.Model):
         APPOINTMENT = "appointment", _("Appointment")
         CHECK_IN = "check_in", _("Check-in")
         CALL = "call", _("Phone call")
+        # A questionnaire the patient fills from a link (outcomes: NDI, LEFS, PSFS, ...).
+        OUTCOME = "outcome", _("Questionnaire")
 
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
@@ -450,6 +452,7 @@ class Reminder(models.Model):
         BEFORE_48H = "before_48h", _("Early reminder")
         BEFORE_2H = "before_2h", _("Late reminder")
         CHECK_IN_REQUEST = "check_in_request", _("Check-in request")
+        QUESTIONNAIRE_REQUEST = "questionnaire", _("Questionnaire request")
         # A freed slot offered to a waitlisted patient, and the news that someone took it first.
         SLOT_OFFER = "slot_offer", _("Earlier slot offered")
         SLOT_TAKEN = "slot_taken", _("Earlier slot taken")

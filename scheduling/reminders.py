@@ -131,6 +131,11 @@ def reminder_schedule(
         if in_quiet_hours(send_at, policy=policy, zone=zone):
             send_at = quiet_hours_end_after(send_at, policy=policy, zone=zone)
         times[Reminder.Kind.CHECK_IN_REQUEST] = send_at
+    elif subject.kind == FollowUp.Kind.OUTCOME:
+        send_at = subject.due_at
+        if in_quiet_hours(send_at, policy=policy, zone=zone):
+            send_at = quiet_hours_end_after(send_at, policy=policy, zone=zone)
+        times[Reminder.Kind.QUESTIONNAIRE_REQUEST] = send_at
     channels_ = reachable_channels(patient=subject.patient, policy=policy)
     return {(c, kind): at for c in channels_ for kind, at in times.items()}
 
@@ -448,6 +453,13 @@ def _check_in_link_token(row: Reminder) -> str:
     return raw
 
 
+def questionnaire_link_token(follow_up_id: int) -> str:
+    """The raw token of a questionnaire's link (outcomes keeps only its hash, on the request
+    that names this follow-up). Derived, not drawn, so the email and the text message, and a
+    message sent again after a crash, carry the one link the patient has."""
+    return salted_hmac("reminders.questionnaire", f"questionnaire-{follow_up_id}").hexdigest()
+
+
 def _compose(row: Reminder) -> channels.OutgoingMessage:
     about = row.subject
     patient = row.patient
@@ -456,6 +468,9 @@ def _compose(row: Reminder) -> channels.OutgoingMessage:
     if row.kind == Reminder.Kind.CHECK_IN_REQUEST:
         template = "check_in"
         context["link"] = f"{settings.SITE_URL}/check-in/{_check_in_link_token(row)}/"
+    elif row.kind == Reminder.Kind.QUESTIONNAIRE_REQUEST:
+        template = "questionnaire"
+        context["link"] = f"{settings.SITE_URL}/questionnaire/{questionnaire_link_token(about.pk)}/"
     elif row.kind == Reminder.Kind.SLOT_TAKEN:
         template = "slot_taken"
     elif row.kind == Reminder.Kind.SLOT_OFFER:

@@ -279,6 +279,8 @@ def main() -> None:
         ("check-in-curve", selectors.check_in_curve_sql),
         ("psfs", selectors.psfs_change_sql),
         ("rom", selectors.rom_change_sql),
+        # Outcome instruments (issue 16): the demo seeds NDI/LEFS responses and PSFS ratings.
+        ("instruments", selectors.instrument_change_sql),
     ]
     cases = [
         (f"/api/v1/reports/{name}/", build(user=manager, filters=filters))
@@ -379,10 +381,11 @@ def main() -> None:
 
 
 def _clinical_models():
+    from outcomes.models import InstrumentResponse
     from patients.models import PainScore
     from sessions.models import MobilityMeasurement, TreatmentSession, TriggerPoint
 
-    return (TreatmentSession, PainScore, TriggerPoint, MobilityMeasurement)
+    return (TreatmentSession, PainScore, TriggerPoint, MobilityMeasurement, InstrumentResponse)
 
 
 if __name__ == "__main__":

@@ -121,11 +121,12 @@ class TreatmentSession(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [
-            # A patient's sessions in time; the therapist is in the index, so the outcome
-            # report finds who first treated each patient without reading the sessions.
+            # A patient's sessions in time; the therapist and the discard are in the index, so
+            # the outcome report finds who first treated each patient (discarded drafts left
+            # out) without reading the sessions.
             models.Index(
                 fields=["patient", "started_at", "id"],
-                include=["therapist"],
+                include=["therapist", "discarded_at"],
                 name="session_patient_time",
             ),
             models.Index(fields=["therapist", "started_at"], name="session_therapist_time"),

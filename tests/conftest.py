@@ -118,14 +118,18 @@ def load_catalogues() -> None:
     """The muscle and movement catalogues, unless they are there."""
     Muscle = apps.get_model("treatments", "Muscle")
     Movement = apps.get_model("treatments", "Movement")
+    _load_shipped_instruments()
     if Muscle.objects.exists():
         return
-    # The catalogues as migrations 0002 and 0012 leave them (0013 adds each movement's maximum).
+    # The catalogues as migrations 0002 and 0012 leave them (0013 adds each movement's maximum,
+    # 0017 moves muscles' chart spots onto the anatomical chart).
     catalogues = importlib.import_module("sessions.migrations.0002_muscle_and_movement_catalogues")
     maxima = importlib.import_module("sessions.migrations.0013_recording_as_therapists_expect")
+    spots = importlib.import_module("sessions.migrations.0017_muscle_spots_on_the_anatomical_chart")
     Muscle.objects.bulk_create(
-        Muscle(name=name, slug=slugify(name), region=region, chart_view=view, chart_x=x,
-               chart_y=y, snomed_code=snomed)
+        Muscle(name=name, slug=slugify(name), region=region, chart_view=view,
+               chart_x=spots.SPOTS.get(name, (0, 0, x, y))[2],
+               chart_y=spots.SPOTS.get(name, (0, 0, x, y))[3], snomed_code=snomed)
         for name, region, view, x, y, snomed in catalogues.MUSCLES
     )  # fmt: skip
     Movement.objects.bulk_create(
@@ -133,6 +137,13 @@ def load_catalogues() -> None:
                  max_degrees=maxima.MAX_DEGREES[code][1])
         for code, joint, name, normal, bilateral in catalogues.MOVEMENTS
     )  # fmt: skip
+
+
+def _load_shipped_instruments() -> None:
+    """The instruments shipped by outcomes migration 0002, unless they are there."""
+    Instrument = apps.get_model("outcomes", "Instrument")
+    if not Instrument.objects.filter(clinic__isnull=True).exists():
+        importlib.import_module("outcomes.migrations.0002_shipped_instruments").forwards(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "patients",
     "sessions.apps.TreatmentsConfig",
     "scheduling",
+    "outcomes",
+    "plans",
     "interop",
     "reports",
     "demo",
@@ -57,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After a write request, remembers the primary's WAL position for the user's next reports.
+    "clinic.replica.ReplicaPinMiddleware",
     "clinic.second_factor.SecondFactorMiddleware",
     "clinic.throttle.SignInThrottleMiddleware",
     "clinic.middleware.ClinicTimeZoneMiddleware",
@@ -98,6 +102,44 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 30}
     )
+# A PostgreSQL streaming replica (hot standby) for reports and exports (clinic/replica.py):
+# reads there only inside their views' scope, never writes; a replica that lags more than
+# DATABASE_REPLICA_MAX_LAG_SECONDS, is not streaming or is down is skipped for the primary. A
+# user's own writes are waited for: the cache (CACHE_URL, shared by every web node) keeps the
+# primary's WAL position after each of their write requests for DATABASE_REPLICA_PIN_SECONDS.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=10.0)
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=3600)
+# A replica that does not answer is given this long to connect, and then left alone by this
+# web process for DATABASE_REPLICA_RETRY_SECONDS (reports read the primary meanwhile), so a
+# replica that is down costs one slow request per process, not one per report.
+DATABASE_REPLICA_CONNECT_TIMEOUT = env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+DATABASE_REPLICA_RETRY_SECONDS = env.float("DATABASE_REPLICA_RETRY_SECONDS", default=30.0)
+if DATABASE_REPLICA_URL:
+    _replica = env.db_url_config(DATABASE_REPLICA_URL)
+    if not (
+        _replica["ENGINE"].endswith("postgresql")
+        and DATABASES["default"]["ENGINE"].endswith("postgresql")
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL needs PostgreSQL for both DATABASE_URL and the replica "
+            "(a streaming standby of the primary)."
+        )
+    _replica.setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    _replica.setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_REPLICA_CONNECT_TIMEOUT
+    # The test runner makes no database of its own for it: in tests it is the primary's.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+if (
+    DATABASE_REPLICA_MAX_LAG_SECONDS <= 0
+    or DATABASE_REPLICA_RETRY_SECONDS < 0
+    or min(DATABASE_REPLICA_PIN_SECONDS, DATABASE_REPLICA_CONNECT_TIMEOUT) < 1
+):
+    raise ImproperlyConfigured(
+        "DATABASE_REPLICA_MAX_LAG_SECONDS must be > 0, DATABASE_REPLICA_RETRY_SECONDS >= 0, "
+        "DATABASE_REPLICA_PIN_SECONDS and DATABASE_REPLICA_CONNECT_TIMEOUT >= 1."
+    )
+DATABASE_ROUTERS = ["clinic.replica.ReplicaRouter"]
 # A write service caught in a deadlock or serialization failure runs again, this many attempts
 # in all, pausing base * 2**(attempt-1) seconds (jittered); then the client gets 503 with
 # Retry-After (clinic/transactions.py).
@@ -234,6 +276,9 @@ REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=15.0)
 WAITLIST_OFFER_COUNT = env.int("WAITLIST_OFFER_COUNT", default=3)
 WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=120)
 WAITLIST_EXPIRY_SECONDS = env.float("WAITLIST_EXPIRY_SECONDS", default=60.0)
+# How often beat looks for plans of care whose re-assessment is due (plans/reminders.py): the
+# therapist is told once per plan and due date, however often it runs.
+REASSESSMENT_REMIND_SECONDS = env.float("REASSESSMENT_REMIND_SECONDS", default=900.0)
 # A worker renews the lease of the rows it is sending (a heartbeat, at least every third of this);
 # a row whose heartbeat stopped this long ago (its worker died) is handed out again. It must
 # outlast one provider call: see the check below.
@@ -281,6 +326,17 @@ if REMINDER_SENDING_TIMEOUT_SECONDS < REMINDER_LEASE_SECONDS:
 # chain's head to AUDIT_ANCHOR_FILE (and the `clinic.audit.anchor` log), outside the database.
 AUDIT_CHAIN_SECONDS = env.float("AUDIT_CHAIN_SECONDS", default=10.0)
 AUDIT_ANCHOR_FILE = Path(env.str("AUDIT_ANCHOR_FILE", default=str(VAR_DIR / "audit-anchor.log")))
+# The audit trail's months on PostgreSQL (clinic/partitions.py): made this many months ahead,
+# and a month dropped once wholly older than AUDIT_RETENTION_MONTHS. That retention is a floor
+# under the clinics' own: the longest `Clinic.retention_years` wins, and a month that names a
+# patient whose record is still kept (records are kept years after the *last* visit) is never
+# dropped, so the trail never ends inside a record's retention.
+AUDIT_PARTITION_MONTHS_AHEAD = env.int("AUDIT_PARTITION_MONTHS_AHEAD", default=3)
+AUDIT_RETENTION_MONTHS = env.int("AUDIT_RETENTION_MONTHS", default=120)
+if AUDIT_PARTITION_MONTHS_AHEAD < 1:
+    raise ImproperlyConfigured("AUDIT_PARTITION_MONTHS_AHEAD must be at least 1.")
+if AUDIT_RETENTION_MONTHS < 12:
+    raise ImproperlyConfigured("AUDIT_RETENTION_MONTHS must be at least 12.")
 # PostgreSQL with two roles (README, Security): the role the application connects as. When set,
 # `migrate` (run as the owner role) grants it what it needs and nothing more.
 DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="")
@@ -297,11 +353,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": AUDIT_CHAIN_SECONDS,
         "options": {"expires": AUDIT_CHAIN_SECONDS},
     },
+    # The audit trail's months ahead made, and those past retention dropped.
+    "audit-partitions": {"task": "clinic.audit_partitions", "schedule": 24 * 3600},
     # Waitlist offers past their time; their slot goes to the next in line.
     "waitlist-offers-expire": {
         "task": "scheduling.waitlist_offers_expire",
         "schedule": WAITLIST_EXPIRY_SECONDS,
         "options": {"expires": WAITLIST_EXPIRY_SECONDS},
+    },
+    "plans-reassessments-remind": {
+        "task": "plans.reassessments_remind",
+        "schedule": REASSESSMENT_REMIND_SECONDS,
+        "options": {"expires": REASSESSMENT_REMIND_SECONDS},
     },
     # Records whose retention period after an erasure request has ended (scheduling/erasure.py).
     "patients-erase-due": {"task": "treatments.patients_erase_due", "schedule": 24 * 3600},

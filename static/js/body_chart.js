@@ -1,7 +1,8 @@
 // The front/back body chart (templates/components/body_chart.html), made interactive.
-// BodyChart.attach(root, {onPick, onMarker}) calls onPick({view, region, side, label, x, y}) when a
-// region is clicked, tapped or activated with Enter/Space (x/y normalised 0-1 on that view), and
-// onMarker(key) when a marker is picked. It returns helpers to draw and clear markers and to mark
+// BodyChart.attach(root, {onPick, onMarker}) calls onPick({view, region, side, label, x, y, muscle})
+// when a region is clicked, tapped or activated with Enter/Space (x/y normalised 0-1 on that view;
+// `muscle` is the catalogue slug of the muscle under the finger, absent where the shape is no one
+// muscle or the chart is the patient's), and onMarker(key) when a marker is picked. It returns helpers to draw and clear markers and to mark
 // regions as selected.
 (function () {
   "use strict";
@@ -17,10 +18,9 @@
     return { x: clamp(local.x / box.width), y: clamp(local.y / box.height) };
   }
 
-  function centre(svg, shape) {
-    const b = shape.getBBox();
-    const box = svg.viewBox.baseVal;
-    return { x: (b.x + b.width / 2) / box.width, y: (b.y + b.height / 2) / box.height };
+  // Where a keyboard pick lands: the point inside the shape the chart gives (data-x/data-y).
+  function centre(shape) {
+    return { x: Number(shape.dataset.x), y: Number(shape.dataset.y) };
   }
 
   function attach(root, { onPick = () => {}, onMarker = () => {} } = {}) {
@@ -35,6 +35,7 @@
           label: shape.dataset.label,
           x: Math.round(xy.x * 1000) / 1000,
           y: Math.round(xy.y * 1000) / 1000,
+          ...(shape.dataset.muscle ? { muscle: shape.dataset.muscle } : {}),
         });
       svg.addEventListener("click", (event) => {
         const marker = event.target.closest(".marker");
@@ -49,9 +50,19 @@
         if (!marker && !shape) return;
         event.preventDefault();
         if (marker) onMarker(marker.dataset.key);
-        else pick(shape, centre(svg, shape));
+        else pick(shape, centre(shape));
       });
     });
+
+    // A larger chart: one view as wide as the column (phones always get it, from the stylesheet).
+    const zoom = root.querySelector(".body-chart__zoom");
+    if (zoom) {
+      zoom.hidden = false;
+      zoom.addEventListener("click", () => {
+        const zoomed = root.classList.toggle("body-chart--zoomed");
+        zoom.setAttribute("aria-pressed", zoomed ? "true" : "false");
+      });
+    }
 
     function addMarker({ key, view, x, y, label = "", className = "" }) {
       const svg = views[view];

@@ -96,6 +96,7 @@
     onPick: (pick) => {
       const guess = guessMuscle(pick);
       const card = addPoint({ ...guess, chart_view: pick.view, x: pick.x, y: pick.y });
+      document.getElementById("map-pick").textContent = pick.label;
       card.querySelector('[data-field="tenderness"]').focus();
       changed();
     },
@@ -120,9 +121,13 @@
     return x < 0.5 ? viewerLeft : viewerLeft === "right" ? "left" : "right";
   }
 
-  // The nearest catalogued muscle on that view (each muscle sits on both halves, mirrored),
-  // preferring muscles of the region that was clicked; the therapist corrects it if needed.
-  function guessMuscle({ view, region, x, y }) {
+  // The muscle under the finger when the chart names one (and the side of the shape, unless it
+  // is a midline region); otherwise the nearest catalogued muscle on that view (each muscle sits
+  // on both halves, mirrored), preferring muscles of the region that was clicked. The therapist
+  // corrects it if needed.
+  function guessMuscle({ view, region, side, muscle, x, y }) {
+    const bodySide = side === "left" || side === "right" ? side : sideAt(view, x);
+    if (muscle && muscles[muscle]) return { muscle, side: bodySide };
     let best = null;
     data.muscles.forEach((m) => {
       if (m.chart_view !== view) return;
@@ -130,7 +135,7 @@
       const score = m.region === region ? d * 0.5 : d;
       if (!best || score < best.score) best = { score, slug: m.slug };
     });
-    return { muscle: best ? best.slug : data.muscles[0].slug, side: sideAt(view, x) };
+    return { muscle: best ? best.slug : data.muscles[0].slug, side: bodySide };
   }
 
   function addPoint(item) {

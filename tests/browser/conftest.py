@@ -98,3 +98,18 @@ def _leave_and_let_the_server_finish(page, *, within: float = 10) -> None:
             if cursor.fetchone()[0]:
                 quiet_since = time.monotonic()
             time.sleep(0.05)
+
+
+def tap_shape(shape, *, touch: bool = False) -> None:
+    """Click (or with `touch`, tap) a body-chart outline where a finger would: at the point
+    inside it the chart gives (data-x/data-y, 0-1 on the view), not its box's centre, which a
+    crescent does not cover."""
+    svg = shape.locator("xpath=ancestor::*[local-name()='svg'][1]")
+    svg.scroll_into_view_if_needed()
+    box = svg.bounding_box()
+    x, y = float(shape.get_attribute("data-x")), float(shape.get_attribute("data-y"))
+    at = {"x": x * box["width"], "y": y * box["height"]}
+    if touch:
+        svg.tap(position=at)
+    else:
+        svg.click(position=at)

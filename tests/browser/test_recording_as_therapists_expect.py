@@ -13,7 +13,7 @@ from sessions.models import Movement, SoapTemplate, TreatmentSession
 from sessions.services import session_sign, session_start, session_update
 from tests.factories import TriggerPointFactory
 
-from .conftest import sign_in
+from .conftest import sign_in, tap_shape
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTEFACTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -39,9 +39,11 @@ def _saved(page):
 
 
 def _place(page, region, side, view="back"):
-    page.locator(
-        f'svg[data-view="{view}"] .region[data-region="{region}"][data-side="{side}"]'
-    ).click()
+    tap_shape(
+        page.locator(
+            f'svg[data-view="{view}"] .region[data-region="{region}"][data-side="{side}"]'
+        ).first
+    )
     return page.locator(".point").last
 
 

@@ -12,7 +12,7 @@ from demo.catalogue import DEMO_PASSWORD
 from patients.models import PainScore, Patient
 from sessions.models import TreatmentSession
 
-from .conftest import sign_in
+from .conftest import sign_in, tap_shape
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTEFACTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -69,7 +69,7 @@ def test_a_therapist_records_signs_and_corrects_a_session_and_front_desk_cannot_
     _add_pain(page, "pre_session", "neck_back", 7)
     back = page.locator('svg[data-view="back"]')
     for region, side in (("neck_back", "midline"), ("shoulder", "left"), ("upper_back", "right")):
-        back.locator(f'.region[data-region="{region}"][data-side="{side}"]').click()
+        tap_shape(back.locator(f'.region[data-region="{region}"][data-side="{side}"]').first)
         page.locator(".point").last.get_by_label("Tenderness 0-10").fill("6")
     expect(page.locator(".point")).to_have_count(3)
     first = page.locator(".point").first
@@ -162,9 +162,11 @@ def test_out_of_range_values_are_marked_per_field_and_kept_as_typed(
     sign_in(page, live_server, "therapist", DEMO_PASSWORD)
     session_id = _start_session(page, live_server, demo_patient)
     pain = _add_pain(page, "pre_session", "lower_back", 11)
-    page.locator(
-        'svg[data-view="back"] .region[data-region="lower_back"][data-side="left"]'
-    ).click()
+    tap_shape(
+        page.locator(
+            'svg[data-view="back"] .region[data-region="lower_back"][data-side="left"]'
+        ).first
+    )
     point = page.locator(".point").last
     point.get_by_label("Tenderness 0-10").fill("5")
     point.get_by_label("Hold (seconds)").fill("-5")

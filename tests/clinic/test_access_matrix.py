@@ -19,6 +19,7 @@ from django.utils import timezone
 from clinic.api_tokens import api_token_issue
 from clinic.models import AuditEvent, Role
 from clinic.tokens import token_new
+from outcomes.models import Instrument, QuestionnaireRequest
 from patients.models import IntakeInvitation, IntakeSubmission
 from scheduling.models import FreedSlot, Reminder, WaitlistEntry, WaitlistOffer
 from sessions.check_ins import check_in_issue
@@ -119,6 +120,14 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
         goals="goals-marker",
     )
     _, check_in_raw = check_in_issue(session=session, actor_label="system")
+    questionnaire_raw, questionnaire_hash = token_new()
+    QuestionnaireRequest.objects.create(
+        patient=patient,
+        instrument=Instrument.objects.get(clinic=None, code="ndi"),
+        occasion="interval",
+        token_hash=questionnaire_hash,
+        expires_at=now + dt.timedelta(days=7),
+    )
     token, _ = api_token_issue(user=therapist)
     # The erasure request restricts its patient from every later route: another patient's.
     erasable = PatientFactory(
@@ -142,6 +151,7 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
         "therapist_id": therapist.pk,
         "intake_token": intake_raw,
         "check_in_token": check_in_raw,
+        "questionnaire_token": questionnaire_raw,
         "reply_token": reply_raw,
         "waitlist_entry": entry.pk,
         "offer_reminder": offer_reminder.pk,
@@ -222,6 +232,10 @@ MATRIX = {
     "follow_up_plan": ("post", "/sessions/{session}/follow-up", CLINICAL_A),
     "check_in_thanks": ("get", "/check-in/thanks/", ALL_OK),
     "check_in": ("get", "/check-in/{check_in_token}/", ALL_OK),
+    "session_outcomes": ("get", "/sessions/{session}/outcomes/", CLINICAL_A),
+    "questionnaire_send": ("post", "/sessions/{session}/outcomes/send", CLINICAL_A),
+    "questionnaire_thanks": ("get", "/questionnaire/thanks/", ALL_OK),
+    "questionnaire": ("get", "/questionnaire/{questionnaire_token}/", ALL_OK),
     "book_day": ("get", "/book/", STAFF),
     "book_week": ("get", "/book/week/", STAFF),
     "working_hours": ("get", "/book/hours/", ("login", "403", "403", "ok", "403")),
@@ -305,6 +319,10 @@ MATRIX = {
     "report-psfs": ("get", "/api/v1/reports/psfs/", API_MANAGER),
     "report-rom": ("get", "/api/v1/reports/rom/", API_MANAGER),
     "report-operations": ("get", "/api/v1/reports/operations/", API_MANAGER),
+    "report-instruments": ("get", "/api/v1/reports/instruments/", API_MANAGER),
+    "report-instrument-trend": (
+        "get", "/api/v1/reports/patients/{patient}/instrument-trend/", API_CLINICAL_A,
+    ),
     "report-pain-trend": (
         "get", "/api/v1/reports/patients/{patient}/pain-trend/", API_CLINICAL_A,
     ),
@@ -323,6 +341,7 @@ FORGED_LINKS = (
     "/follow-ups/reply/{forged}/",
     "/waitlist/join/{forged}/",
     "/waitlist/offer/{forged}/",
+    "/questionnaire/{forged}/",
 )
 
 
@@ -454,6 +473,8 @@ AUDITED = (
     "waitlist-entry-detail",
     "report-pain-trend",
     "report-mobility-trend",
+    "session_outcomes",
+    "report-instrument-trend",
 )
 
 

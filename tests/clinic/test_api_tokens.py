@@ -11,12 +11,14 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from clinic.api_tokens import api_token_issue
 from clinic.models import ApiToken, AuditEvent, Membership, Role, TOTPDevice
+from tests.api_client import api_as
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -275,3 +277,24 @@ def test_a_password_alone_does_not_open_the_api_docs(therapist):
     browser.post(reverse("login"), {"username": "alice", "password": PASSWORD})
     assert browser.get("/api/schema/").status_code == 403
     assert browser.get("/api/docs/").status_code in (302, 403)
+
+
+@pytest.mark.postgres
+def test_a_token_request_looks_up_the_token_its_user_and_their_clinics_in_one_query(
+    therapist, patient
+):
+    """Issue 19: the trends' cost beside the request floor was mostly lookups. On PostgreSQL
+    the token, its user and the user's memberships come in one query; no second lookup of the
+    memberships follows, and the answer still depends on them (a stranger gets 404)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("one query with an array subquery is PostgreSQL's")
+    api = api_as(therapist)
+    url = f"/api/v1/reports/patients/{patient.pk}/pain-trend/"
+    api.get(url)  # the token's last use is written at most once a minute: not in the count
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(url).status_code == 200
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert sum('FROM "clinic_apitoken"' in sql for sql in statements) == 1
+    assert not [sql for sql in statements if sql.startswith('SELECT "clinic_membership"')]
+    # token (with memberships), the patient in scope, its audit row, the trend
+    assert len(statements) == 4, statements

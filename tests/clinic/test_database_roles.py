@@ -236,3 +236,54 @@ def _as_app_merging(app, sql, params):
             cursor.execute(sql, params)
         finally:
             app.rollback()
+
+
+def test_every_month_of_the_audit_trail_is_append_only_for_the_application_role(app_db, therapist):
+    audit_record(action="read", actor=therapist)
+    audit_chain()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent IN "
+            "('clinic_auditevent'::regclass, 'clinic_auditchainlink'::regclass)"
+        )
+        partitions = [name for (name,) in cursor.fetchall()]
+    assert "clinic_auditevent_default" in partitions and len(partitions) >= 10
+    for partition in partitions:
+        _refused(
+            app_db,
+            (f"DELETE FROM {partition}", None),  # noqa: S608 (a partition's name from pg_inherits)
+            (f"UPDATE {partition} SET mac = mac", None),  # noqa: S608
+            (f"TRUNCATE {partition} CASCADE", None),
+            (f"DROP TABLE {partition}", None),
+            (f"ALTER TABLE {partition} DISABLE TRIGGER USER", None),
+        )
+    _refused(
+        app_db,
+        (f"ALTER TABLE clinic_auditevent DETACH PARTITION {partitions[0]}", None),
+        ("DELETE FROM clinic_auditretentioncut", None),
+        # This month, a floor of 0 asked for: inside the clinics' retention all the same.
+        ("SELECT clinic_audit_partition_drop(date_trunc('month', now())::date, 0)", None),
+    )
+    # What beat does as this role: make months ahead, through the owner's function.
+    with app_db.cursor() as cursor:
+        cursor.execute("SELECT clinic_audit_partition_month(date '2040-01-01')")
+        cursor.execute("SELECT clinic_audit_partition_month(date '2040-01-01')")
+        assert cursor.fetchone() == (False,)
+    app_db.commit()
+    assert AuditEvent.objects.count() >= 2 and audit_verify() == []
+
+
+def test_the_application_role_cannot_fake_a_retention_cut_with_a_temporary_table(app_db):
+    """The owner's drop function checks the real cut table, not a caller's stand-in."""
+    with app_db.cursor() as cursor:
+        cursor.execute("SELECT clinic_audit_partition_month(date '2001-01-01')")
+        app_db.commit()
+        cursor.execute("CREATE TEMP TABLE clinic_auditretentioncut (month date)")
+        cursor.execute("INSERT INTO clinic_auditretentioncut VALUES (date '2001-01-01')")
+        cursor.execute("CREATE TEMP TABLE patients_patient (id bigint)")
+        with pytest.raises(REFUSED, match="no retention cut recorded"):
+            cursor.execute("SELECT clinic_audit_partition_drop(date '2001-01-01', 0)")
+    app_db.rollback()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('clinic_auditevent_p2001_01') IS NOT NULL")
+        assert cursor.fetchone() == (True,)

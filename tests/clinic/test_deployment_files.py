@@ -7,7 +7,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_docker_compose_names_the_services():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    assert set(compose["services"]) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert set(compose["services"]) == {
+        "postgres",
+        "postgres-replica",
+        "redis",
+        "migrate",
+        "web",
+        "worker",
+        "beat",
+    }
     web = compose["services"]["web"]
     assert "gunicorn" in web["command"]
     assert compose["services"]["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
@@ -64,3 +72,29 @@ def test_env_example_lists_every_variable_the_settings_read():
     example = (ROOT / ".env.example").read_text()
     missing = {name for name in read if not re.search(rf"^#? ?{name}=", example, re.M)}
     assert not missing, f".env.example does not mention {sorted(missing)}"
+
+
+def test_docker_compose_runs_a_streaming_replica_the_web_nodes_read_reports_from():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    replica = services["postgres-replica"]
+    script = replica["command"][-1]
+    assert "pg_basebackup -h postgres -U replicator" in script and " -R " in script
+    assert "hot_standby=on" in script
+    assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "pgreplica:/var/lib/postgresql/data" in replica["volumes"]
+    # The web nodes read reports there as the application's role (replication copies roles);
+    # they do not wait for it (clinic/replica.py reads the primary until it streams).
+    url = services["web"]["environment"]["DATABASE_REPLICA_URL"]
+    assert url.startswith("postgres://clinic_app:") and "@postgres-replica:5432/clinic" in url
+    assert "postgres-replica" not in services["web"]["depends_on"]
+    for name in ("worker", "beat"):
+        assert "DATABASE_REPLICA_URL" not in services[name]["environment"]
+    assert (
+        services["web"]["environment"]["DATABASE_URL"]
+        == (services["worker"]["environment"]["DATABASE_URL"])
+    )
+    init = (ROOT / "deploy" / "postgres" / "20-replication.sh").read_text()
+    assert "CREATE ROLE replicator WITH REPLICATION LOGIN" in init
+    assert "host replication replicator all scram-sha-256" in init
+    assert "REPLICATION_PASSWORD" in services["postgres"]["environment"]

@@ -46,6 +46,7 @@ NOT_WRITES = {
     "reminder_for_reply": "a read",
     "answer_token": "computes a token",
     "message_key": "computes a key",
+    "questionnaire_link_token": "computes a token",
     "in_quiet_hours": "arithmetic",
     "quiet_hours_end_after": "arithmetic",
     "quiet_hours_start_before": "arithmetic",

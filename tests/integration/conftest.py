@@ -1,10 +1,13 @@
 """Helpers for tests that start real processes: Celery workers, `make run`."""
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -40,6 +43,21 @@ def stop(process: subprocess.Popen, *, timeout: float = 30) -> None:
             raise AssertionError("process group did not stop on Ctrl-C") from None
 
 
+def stop_server(process: subprocess.Popen, *, timeout: float = 60) -> None:
+    """Stop a server's process group: SIGTERM (a graceful stop), SIGKILL after `timeout`. Never
+    raises: tests that use it are about what the servers did, not how fast a loaded machine
+    shuts them down, and every process must be gone whatever happened before."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 def send_ping(*, cwd: Path, env: dict) -> str:
     """Send clinic.ping from a separate producer process; returns the marker to wait for."""
     marker = uuid.uuid4().hex
@@ -66,3 +84,30 @@ def database_url() -> str:
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
     host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
     return f"postgres://{db['USER']}{password}@{host}/{db['NAME']}"
+
+
+def start_gunicorn(env: dict, *, log: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """gunicorn (gunicorn.conf.py: gthread) on a free loopback port with `env`, its access and
+    error log in `log`; returns the process and its base URL once /healthz answers."""
+    port = free_port()
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-c", "gunicorn.conf.py",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--access-logfile", "-",
+    ]  # fmt: skip
+    output = open(log, "a")  # noqa: SIM115 (closed with the process)
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, start_new_session=True, stdout=output, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if server.poll() is not None:
+            raise AssertionError(f"gunicorn exited:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2):  # noqa: S310
+                return True
+        except OSError:
+            return False
+
+    wait_for(answers, timeout=60, what="gunicorn to answer /healthz", interval=0.3)
+    return server, base

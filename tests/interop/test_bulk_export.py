@@ -7,7 +7,9 @@ from django.urls import reverse
 
 from clinic.models import Clinic, Membership, Role
 from interop.exports import RESOURCE_TYPES
+from outcomes.models import InstrumentResponse
 from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patient
+from plans.models import PlanGoal, PlanOfCare
 from sessions.models import MobilityMeasurement, TreatmentSession
 from tests.factories import ClinicFactory, MembershipFactory
 from tests.interop.fhir_helpers import empty_elements, parse, references
@@ -49,6 +51,7 @@ def test_a_manager_exports_every_resource_type_as_valid_ndjson_whose_references_
             assert set(references(resource)) <= ids
 
     patients = Patient.objects.filter(clinic=clinic)
+    responses = InstrumentResponse.objects.filter(patient__clinic=clinic)
     assert len(exported["Organization"]) == 1
     frontdesk = Membership.objects.get(clinic=clinic, role=Role.FRONT_DESK).user_id
     assert str(frontdesk) not in {p["id"] for p in exported["Practitioner"]}
@@ -59,10 +62,21 @@ def test_a_manager_exports_every_resource_type_as_valid_ndjson_whose_references_
         PainScore.objects.filter(patient__clinic=clinic).count()
         + MobilityMeasurement.objects.filter(patient__clinic=clinic).count()
         + FunctionalScore.objects.filter(patient__clinic=clinic).count()
+        # an index's total when its rule scored it; a PSFS rating's mean per moment
+        + responses.filter(total__isnull=False).count()
+        + FunctionalScore.objects.filter(patient__clinic=clinic)
+        .values("patient_id", "recorded_at", "instrument")
+        .distinct()
+        .count()
     )
     assert len(exported["Observation"]) == observations
     intakes = IntakeSubmission.objects.filter(clinic=clinic).exclude(status="in_progress")
-    assert len(exported["QuestionnaireResponse"]) == intakes.count()
+    assert len(exported["QuestionnaireResponse"]) == intakes.count() + responses.count()
+    answered = responses.values("instrument").distinct().count()
+    assert len(exported["Questionnaire"]) == answered
+    plans = PlanOfCare.objects.filter(patient__clinic=clinic)
+    assert len(exported["CarePlan"]) == plans.count() > 0
+    assert len(exported["Goal"]) == PlanGoal.objects.filter(plan__in=plans).count()
 
 
 def test_the_export_holds_only_the_managers_clinic(client, demo):

@@ -11,7 +11,14 @@ from interop.exports import SESSION_COLUMNS
 from patients.imports import PATIENT_COLUMNS, patients_import
 from patients.models import PainScore, Patient
 from sessions.models import TreatmentSession
-from tests.factories import ClinicFactory, PatientFactory
+from sessions.services import session_discard
+from tests.factories import (
+    ClinicFactory,
+    MembershipFactory,
+    PatientFactory,
+    TreatmentSessionFactory,
+)
+from tests.interop.test_bulk_export import export as export_ndjson
 
 
 @pytest.fixture
@@ -100,3 +107,25 @@ def test_the_command_writes_the_csv(demo, tmp_path, monkeypatch):
     call_command("export_csv", "sessions", "--clinic", clinic.slug, "--output", str(path))
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == TreatmentSession.objects.filter(patient__clinic=clinic).count()
+
+
+def test_a_discarded_draft_is_in_no_export_and_makes_nobody_a_practitioner(
+    client, manager, therapist, clinic_a, patient
+):
+    kept = TreatmentSessionFactory(patient=patient, therapist=therapist)
+    # A colleague started a draft by mistake and discarded it: no encounter took place.
+    colleague = MembershipFactory(clinic=clinic_a, role=Role.THERAPIST).user
+    mistake = TreatmentSessionFactory(patient=patient, therapist=colleague)
+    session_discard(session=mistake, user=colleague)
+    Membership.objects.filter(user=colleague).delete()  # and has since left the clinic
+    client.force_login(manager)
+
+    assert [int(row["id"]) for row in download(client, "sessions")] == [kept.pk]
+    encounters = export_ndjson(client, "Encounter")
+    assert [e["id"] for e in encounters] == [str(kept.pk)]
+    practitioners = {p["id"] for p in export_ndjson(client, "Practitioner")}
+    assert str(therapist.pk) in practitioners and str(colleague.pk) not in practitioners
+    client.force_login(therapist)
+    bundle = client.get(reverse("patient_fhir_bundle", args=[patient.pk])).json()
+    kinds = [entry["resource"]["resourceType"] for entry in bundle["entry"]]
+    assert kinds.count("Encounter") == 1

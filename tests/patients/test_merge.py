@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AuditEvent, RecordVersion
+from outcomes.models import Instrument
+from outcomes.services import questionnaire_schedule, response_record
 from patients.models import FunctionalScore, IntakeInvitation, IntakeSubmission, Patient
 from patients.selectors import patient_list
 from patients.services import _patient_references, patient_merge
@@ -33,6 +35,7 @@ from tests.factories import (
     TreatmentSessionFactory,
     TriggerPointFactory,
 )
+from tests.plans.helpers import signed_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +75,11 @@ def _everything_of(patient, therapist, front_desk):
         clinic=patient.clinic, patient=patient, until=now.date(), appointment=booked
     )
     PatientFactory(clinic=patient.clinic, merged_into=patient)  # an earlier merge's tombstone
+    ndi = Instrument.objects.get(clinic=None, code="ndi")
+    response_record(actor=therapist, patient=patient, instrument=ndi, answers={"1": 2})
+    questionnaire_schedule(patient=patient, instrument=ndi, occasion="interval", actor=therapist)
+    # A signed plan of care (and its goal, under the plan's lock): moved by the owner's function.
+    signed_plan(patient=patient, therapist=therapist)
     from sessions.summaries import summaries_refresh
 
     summaries_refresh(patient_ids=[patient.pk])

@@ -10,6 +10,7 @@ from django.utils import translation
 from django.utils.translation import trans_real
 from django.utils.translation.template import templatize
 
+from outcomes.forms import PsfsForm
 from patients.forms import STEPS, ConsentForm, GoalsForm, PainMapForm, RedFlagForm
 from patients.models import BodyRegion, Side
 from sessions.forms import CheckInForm
@@ -27,6 +28,8 @@ PATIENT_TEMPLATES = [
     "patients/email/intake_invitation_subject.txt",
     "treatments/check_in.html",
     "treatments/check_in_thanks.html",
+    "outcomes/questionnaire.html",
+    "outcomes/_psfs_fields.html",
     "scheduling/follow_up_reply.html",
     "scheduling/waitlist_join.html",
     "scheduling/waitlist_offer.html",
@@ -51,10 +54,13 @@ def _form_messages() -> set[str]:
         found |= {str(label) for _value, label in BodyRegion.choices + Side.choices}
         step_forms = [step.form_class() for step in STEPS if step.form_class]
         check_in = CheckInForm(regions=[])
-        for form in [*step_forms, check_in]:
+        psfs = PsfsForm(activities=["Putting on socks"])
+        for form in [*step_forms, check_in, psfs]:
             for name, field in form.fields.items():
-                # A pain-map label joins a region and a side, each checked on its own.
-                label = "" if name.startswith("pain_") else str(field.label)
+                # A pain-map label joins a region and a side, each checked on its own; a PSFS
+                # rating's label is the activity the patient named.
+                own = name.startswith(("pain_", "rating_"))
+                label = "" if own else str(field.label)
                 found |= {label, str(field.help_text or "")}
                 found |= {str(m) for m in field.error_messages.values() if "%(" not in str(m)}
                 if isinstance(field, forms.ChoiceField):

@@ -103,8 +103,8 @@ def test_the_progress_report_and_the_print_view_run_a_fixed_number_of_queries(
             TriggerPointFactory(session=session)
             PainScoreFactory(patient=patient, session=session, recorded_at=session.started_at)
         # session, user, access, the patient, its audit row, PSFS, points, curve, the page's
-        # navigation
-        with django_assert_max_num_queries(10):
+        # navigation; the plan of care (none here: one query; with a plan, two more)
+        with django_assert_max_num_queries(11):
             assert client.get(f"/dashboard/patients/{patient.pk}/").status_code == 200
     session_sign(session=session, user=therapist)
     # the session, its pain, points, corrections, mobility and addenda (one query each), the

@@ -15,6 +15,7 @@ from reports.selectors import (
     trigger_points_by_muscle,
 )
 from sessions.models import Movement, Muscle
+from sessions.services import session_discard
 from tests.factories import (
     MembershipFactory,
     PainScoreFactory,
@@ -125,6 +126,26 @@ def test_outcomes_by_month_therapist_and_cohort(clinic_a, manager, therapist):
     assert only_athletes["total"]["patients"] == 1
     by_second = clinic_outcomes(user=manager, filters=_period(clinic_a, therapist_id=second.pk))
     assert by_second["total"]["mean_change"] == 0.0
+
+
+def test_a_discarded_draft_neither_makes_its_therapist_the_first_nor_puts_them_in_the_filter(
+    clinic_a, manager, therapist
+):
+    second = MembershipFactory(clinic=clinic_a, role=Role.THERAPIST).user
+    now = timezone.now()
+    person = _course(clinic_a, 8, 2, start=now - 20 * DAY)
+    # A draft started by mistake by `second`, before the therapist's real first session.
+    mistake = TreatmentSessionFactory(patient=person, therapist=second, started_at=now - 19 * DAY)
+    session_discard(session=mistake, user=second)
+    TreatmentSessionFactory(patient=person, therapist=therapist, started_at=now - 18 * DAY)
+
+    outcomes = clinic_outcomes(user=manager, filters=_period(clinic_a))
+
+    assert [(row["therapist"], row["courses"]) for row in outcomes["by_therapist"]] == [
+        (therapist.pk, 1)
+    ]
+    by_second = clinic_outcomes(user=manager, filters=_period(clinic_a, therapist_id=second.pk))
+    assert by_second["total"]["courses"] == 0
 
 
 def test_outcomes_filter_by_region_and_leave_out_courses_started_before_the_period(

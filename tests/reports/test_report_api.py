@@ -16,7 +16,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-CLINIC_REPORTS = ["outcomes", "trigger-points", "check-in-curve", "psfs", "rom"]
+CLINIC_REPORTS = ["outcomes", "trigger-points", "check-in-curve", "psfs", "rom", "instruments"]
 DAY = dt.timedelta(days=1)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from clinic.models import Clinic
+from clinic.replica import ReadScope, replica_reads
 from interop.exports import patients_csv, sessions_csv
 
 WRITERS = {"patients": patients_csv, "sessions": sessions_csv}
@@ -26,10 +27,12 @@ class Command(BaseCommand):
             clinic_row = Clinic.objects.get(slug=clinic)
         except Clinic.DoesNotExist as exc:
             raise CommandError(f"No clinic with slug {clinic!r}.") from exc
-        blocks = WRITERS[table](clinic=clinic_row)
-        if output is None:
-            for block in blocks:
-                self.stdout.write(block, ending="")
-            return
-        with output.open("w", encoding="utf-8", newline="") as out:
-            out.writelines(blocks)
+        # From the replica when there is one, as the export endpoints (clinic/replica.py).
+        with replica_reads(ReadScope()):
+            blocks = WRITERS[table](clinic=clinic_row)
+            if output is None:
+                for block in blocks:
+                    self.stdout.write(block, ending="")
+                return
+            with output.open("w", encoding="utf-8", newline="") as out:
+                out.writelines(blocks)

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from clinic.models import Clinic
+from clinic.replica import ReadScope, replica_reads
 from interop.exports import RESOURCE_TYPES, ndjson
 
 
@@ -32,7 +33,12 @@ class Command(BaseCommand):
         except Clinic.DoesNotExist as exc:
             raise CommandError(f"No clinic with slug {clinic!r}.") from exc
         output.mkdir(parents=True, exist_ok=True)
-        for resource_type in types or RESOURCE_TYPES:
+        # From the replica when there is one, as the export endpoints (clinic/replica.py).
+        with replica_reads(ReadScope()):
+            self._export(clinic_row, output, types or RESOURCE_TYPES)
+
+    def _export(self, clinic_row, output, types):
+        for resource_type in types:
             started = time.perf_counter()
             path = output / f"{resource_type}.ndjson"
             lines = 0

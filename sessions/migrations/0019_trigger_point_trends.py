@@ -1,7 +1,7 @@
 """Trigger-point trends (issue 17): reference-site thresholds and perpetuating factors, parts of
 the note and locked with it by PostgreSQL like the trigger points (0008); the check-in's answers
 about the factors; a clinic's settings; the derived release forecasts. Patient erasure
-(clinic_erase_patient, built from scheduling 0006's text so the two cannot drift) deletes the
+(clinic_erase_patient, built from plans 0002's text so the two cannot drift) deletes the
 new rows before the check-ins and sessions they belong to."""
 
 import importlib
@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import migrations, models
 
 
-LAST = importlib.import_module("scheduling.migrations.0006_erasure_of_the_waitlist")
+LAST = importlib.import_module("plans.migrations.0002_plans_locked_and_erased")
 CHECK_INS = """        ['treatments_checkin', of_sessions],
 """
 POINTS = """        ['treatments_triggerpoint', of_sessions],
@@ -67,8 +67,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clinic', '0015_audit_event_indexes_it_uses'),
-        ('treatments', '0016_session_patient_time_covers_therapist'),
-        ('scheduling', '0006_erasure_of_the_waitlist'),
+        ('treatments', '0018_session_patient_time_covers_discarded'),
+        ('plans', '0002_plans_locked_and_erased'),
     ]
 
     operations = [
