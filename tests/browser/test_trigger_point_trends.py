@@ -72,9 +72,7 @@ def test_a_point_placed_is_answered_with_its_forecast_and_the_factor_loading_it(
     expect(page.locator("#session-form[data-ready]")).to_have_count(1)
     session_id = int(page.url.rstrip("/").split("/")[-1])
 
-    page.locator(
-        'svg[data-view="back"] .region[data-region="neck_back"][data-side="midline"]'
-    ).click()
+    page.locator('svg[data-view="back"] .region[data-muscle="upper-trapezius"]').first.click()
     point = page.locator(".point").last
     point.get_by_label("Muscle").select_option("upper-trapezius")
     point.get_by_label("Side").select_option("right")
