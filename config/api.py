@@ -10,6 +10,7 @@ from clinic.middleware import allows_inline_styles
 from patients import api as patients_api
 from plans import api as plans_api
 from reports import api as reports_api
+from reports import trigger_point_api
 from scheduling import api as scheduling_api
 from sessions import api as sessions_api
 
@@ -55,6 +56,26 @@ reports = [
         "patients/<int:patient_id>/mobility-trend/",
         reports_api.PatientMobilityTrendView.as_view(),
         name="report-mobility-trend",
+    ),
+    path(
+        "patients/<int:patient_id>/ppt-trend/",
+        trigger_point_api.PatientPptTrendView.as_view(),
+        name="report-ppt-trend",
+    ),
+    path(
+        "patients/<int:patient_id>/release-forecasts/",
+        trigger_point_api.PatientReleaseForecastView.as_view(),
+        name="report-release-forecasts",
+    ),
+    path(
+        "patients/<int:patient_id>/n-of-1/",
+        trigger_point_api.PatientNOf1View.as_view(),
+        name="report-n-of-1",
+    ),
+    path(
+        "release-forecasts/",
+        trigger_point_api.ClinicReleaseForecastView.as_view(),
+        name="report-release-forecast-table",
     ),
 ]
 

@@ -332,3 +332,21 @@ SETBACKS = (
     "a long drive", "moving house", "a tournament weekend", "extra shifts", "a deadline week",
     "a heavy training block", "a bad night's sleep", "a cold",
 )  # fmt: skip
+
+# Perpetuating factors a therapist commonly finds with a complaint in each region (the muscles
+# each loads are in sessions.factors); the demo records one or two of them per patient.
+FACTORS_BY_REGION: dict[str, tuple[str, ...]] = {
+    "neck_back": ("forward_head", "phone_cradling", "poor_sleep_posture"),
+    "neck_front": ("forward_head", "poor_sleep_posture"),
+    "head": ("forward_head", "jaw_clenching"),
+    "jaw": ("jaw_clenching",),
+    "shoulder": ("rounded_shoulders", "repetitive_overhead_work"),
+    "upper_back": ("rounded_shoulders", "forward_head"),
+    "forearm": ("keyboard_mouse",),
+    "wrist_hand": ("keyboard_mouse",),
+    "elbow": ("keyboard_mouse", "repetitive_overhead_work"),
+    "lower_back": ("prolonged_sitting", "anterior_pelvic_tilt", "leg_length_difference"),
+    "buttock": ("prolonged_sitting", "leg_length_difference"),
+    "hip": ("leg_length_difference", "anterior_pelvic_tilt"),
+    "thigh_back": ("prolonged_sitting",),
+}

@@ -43,7 +43,9 @@ from sessions.models import (
     MobilityMeasurement,
     Movement,
     Muscle,
+    ReferenceThreshold,
     ReferralZone,
+    SessionFactor,
     Technique,
     TreatmentSession,
     TriggerPoint,
@@ -58,6 +60,7 @@ from .catalogue import (
     DEFAULT_WEEKS_MAX,
     DEFAULT_WEEKS_MIN,
     EVERYDAY_MEDICATIONS,
+    FACTORS_BY_REGION,
     FIRST_NAMES_EN,
     FIRST_NAMES_ES,
     LAST_NAMES_EN,
@@ -89,6 +92,8 @@ class PatientPlan:
     pain_scores: list[PainScore] = field(default_factory=list)
     functional_scores: list[FunctionalScore] = field(default_factory=list)
     trigger_points: list[TriggerPoint] = field(default_factory=list)
+    factors: list[SessionFactor] = field(default_factory=list)
+    reference_thresholds: list[ReferenceThreshold] = field(default_factory=list)
     mobility: list[MobilityMeasurement] = field(default_factory=list)
     check_ins: list[CheckIn] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
@@ -684,6 +689,17 @@ class _Course:
         rng, problem = self.rng, self.problem
         self.points = _trigger_points(rng, problem.complaint, problem.regions, self.ctx.catalogue)
         self.uses_algometer = rng.random() < 0.4
+        # Drawn from their own stream, so the rest of the demo stays as it was before factors.
+        own = random.Random(f"factors:{self.patient.last_name}:{self.patient.date_of_birth}")
+        candidates = sorted(
+            {
+                code
+                for region, _side in problem.regions
+                for code in FACTORS_BY_REGION.get(region, ())
+            }
+        )
+        self.factors = own.sample(candidates, min(len(candidates), own.randint(1, 2)))
+        self.reference_rng = own
         measures = _movements(rng, problem.complaint, problem.side, self.ctx.catalogue)
         end = ROM_END[self.trajectory]
         self.measures = [(m, s, method, start, end(rng, start)) for m, s, method, start in measures]
@@ -716,6 +732,7 @@ class _Course:
         self.out.sessions.append(session)
         pre_scores = self.session_pain(session, t, started, ended)
         recorded, released, twitch = self.session_points(session, t)
+        self.session_factors(session, k)
         rom_note = self.session_mobility(session, t, started)
         if k % 3 == 2 or k == total - 1:
             self.psfs(t, started, session, PainSource.PRE_SESSION)
@@ -794,6 +811,27 @@ class _Course:
             # Hysteresis, so a point does not flip state on noise alone.
             point.active = point.tenderness >= 4.5 if point.active else point.tenderness >= 6
         return recorded, released_count, twitch_muscle
+
+    def session_factors(self, session, k: int) -> None:
+        """Perpetuating factors at the first session and re-assessed every fourth; with an
+        algometer, the deltoid measured on both sides as the reference site."""
+        if k % 4 == 0:
+            self.out.factors += [
+                SessionFactor(session=session, factor=code) for code in self.factors
+            ]
+        if self.uses_algometer:
+            deltoid = self.ctx.catalogue.muscles["deltoid"]
+            self.out.reference_thresholds += [
+                ReferenceThreshold(
+                    session=session,
+                    muscle=deltoid,
+                    side=side,
+                    pressure_pain_threshold=Decimal(
+                        f"{3.9 + self.reference_rng.gauss(0, 0.2):.2f}"
+                    ),
+                )
+                for side in ("left", "right")
+            ]
 
     def trigger_point(self, session, point: _Point, t: float) -> TriggerPoint:
         rng = self.rng

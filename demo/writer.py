@@ -43,9 +43,12 @@ from patients.models import FunctionalScore, IntakeSubmission, PainScore, Patien
 from plans.models import PlanGoal, PlanOfCare
 from scheduling.models import Appointment, FollowUp, Reminder, ReminderPolicy, WorkingHours
 from scheduling.reminders import policy_for, reminders_planned
+from sessions.forecasts import release_forecasts_refresh
 from sessions.models import (
     CheckIn,
     MobilityMeasurement,
+    ReferenceThreshold,
+    SessionFactor,
     TreatmentSession,
     TriggerPoint,
 )
@@ -135,6 +138,8 @@ WRITE_ORDER = (
     ("pain scores", PainScore, lambda p: p.pain_scores),
     ("PSFS scores", FunctionalScore, lambda p: p.functional_scores),
     ("trigger points", TriggerPoint, lambda p: p.trigger_points),
+    ("factors", SessionFactor, lambda p: p.factors),
+    ("reference PPT", ReferenceThreshold, lambda p: p.reference_thresholds),
     ("mobility", MobilityMeasurement, lambda p: p.mobility),
     ("check-ins", CheckIn, lambda p: p.check_ins),
     ("follow-ups", FollowUp, lambda p: p.follow_ups),
@@ -210,6 +215,10 @@ def seed(
         # One set-based rebuild of the reports' derived rows, not one per patient.
         summaries_refresh(patient_ids=None)
         say(f"Report summaries ({time.monotonic() - began:.1f} s)")
+        # The nightly job's sessions-to-release forecasts, so the chart shows them at once.
+        for clinic in demo.clinics.values():
+            release_forecasts_refresh(clinic_id=clinic.pk)
+        say(f"Release forecasts ({time.monotonic() - began:.1f} s)")
         say(f"Committing ({time.monotonic() - began:.1f} s)")
     say(f"Committed ({time.monotonic() - began:.1f} s)")
     statistics_refresh()  # no plan on empty statistics
@@ -416,6 +425,8 @@ SIGNED_LOCKED = (
     "treatments_mobilitymeasurement",
     "treatments_addendum",
     "patients_painscore",
+    "treatments_sessionfactor",
+    "treatments_referencethreshold",
     # A signed plan and its goals (plans migration 0002): the goals are written after their
     # plan, and a discharged plan's outcome summary names them once they have ids.
     "plans_planofcare",

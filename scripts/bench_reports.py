@@ -41,6 +41,8 @@ WORKERS = os.environ.get("BENCH_WORKERS", "2")
 TARGET_P95_MS, TARGET_RATIO = 100, 1.5
 TARGET_FLOOR_TIMES = 3  # a small endpoint's p50 against the request floor's
 TARGET_SEED_SECONDS = 60
+# The nightly sessions-to-release forecast job for the bench clinic (sessions/forecasts.py).
+TARGET_FORECAST_SECONDS = 10
 THERAPISTS = int(os.environ.get("BENCH_THERAPISTS", "10"))
 APPOINTMENT_DAYS = int(os.environ.get("BENCH_APPOINTMENT_DAYS", "365"))
 
@@ -310,6 +312,17 @@ def main() -> None:
         f"gunicorn with {WORKERS} workers\n"
     )
 
+    from sessions.forecasts import release_forecasts_refresh
+
+    began = time.monotonic()
+    forecast_rows = release_forecasts_refresh(clinic_id=clinic.pk)
+    spent = time.monotonic() - began
+    print(
+        f"Release forecasts (the nightly job): {forecast_rows:,} rows in {spent:.2f} s; "
+        f"<= {TARGET_FORECAST_SECONDS} s: "
+        f"{verdict(spent <= TARGET_FORECAST_SECONDS, 'release forecasts')}\n"
+    )
+
     port = free_port()
     server = start_gunicorn(port, WORKERS)
     try:
@@ -348,6 +361,16 @@ def main() -> None:
         api50, api95 = percentiles(time_endpoint(f"http://127.0.0.1:{port}{path}", token))
         met = verdict(api95 <= TARGET_P95_MS, path)
         print(f"{path:48} {api50:6.1f}ms {api95:6.1f}ms  p95 <= {TARGET_P95_MS} ms: {met}")
+        # The trigger-point trends of a patient: a few statements each, against the floor.
+        for trend in ("ppt-trend", "release-forecasts", "n-of-1"):
+            path = f"/api/v1/reports/patients/{patient.pk}/{trend}/"
+            api50, api95 = percentiles(time_endpoint(f"http://127.0.0.1:{port}{path}", token))
+            times = api50 / floor50
+            met = verdict(times <= TARGET_FLOOR_TIMES, path)
+            print(
+                f"{path:48} {api50:6.1f}ms {api95:6.1f}ms  p50 {times:.1f}x floor "
+                f"(<= {TARGET_FLOOR_TIMES}x): {met}"
+            )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

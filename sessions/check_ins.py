@@ -14,7 +14,7 @@ from clinic.types import User
 from patients.models import BodyRegion, PainScore, PainSource
 from patients.selectors import MAX_TOKEN_LENGTH
 
-from .models import CheckIn, TreatmentSession
+from .models import CheckIn, FactorFollowUp, SessionFactor, TreatmentSession
 from .summaries import summaries_refresh
 
 CHECK_IN_VALID_FOR = dt.timedelta(days=3)
@@ -75,12 +75,27 @@ def check_in_regions(*, check_in: CheckIn) -> list[tuple[str, str]]:
     return sorted(set(rated), key=lambda pair: (order[pair[0]], pair[1]))
 
 
+def check_in_factors(*, check_in: CheckIn) -> list[str]:
+    """The perpetuating factors recorded in the session, which the check-in asks about."""
+    return list(
+        SessionFactor.objects.filter(session_id=check_in.session_id)
+        .order_by("factor")
+        .values_list("factor", flat=True)
+    )
+
+
 @retrying_atomic
 def check_in_complete(
-    *, check_in: CheckIn, pain: list[tuple[str, str, int]], soreness: int, unexpected: str = ""
+    *,
+    check_in: CheckIn,
+    pain: list[tuple[str, str, int]],
+    soreness: int,
+    unexpected: str = "",
+    factors: list[tuple[str, str]] | None = None,
 ) -> CheckIn:
     """Store the patient's answer: today's pain per treated region as `check_in` pain scores,
-    soreness and anything unexpected. A check-in is answered once."""
+    soreness, anything unexpected and, per factor recorded in the session they answered
+    about, whether they changed it. A check-in is answered once."""
     check_in = CheckIn.objects.select_for_update().select_related("session").get(pk=check_in.pk)
     if not _is_open(check_in):
         raise LinkUnavailable
@@ -106,6 +121,15 @@ def check_in_complete(
     check_in.completed_at = now
     check_in.full_clean()
     check_in.save(update_fields=["soreness", "unexpected", "completed_at"])
+    recorded = set(check_in_factors(check_in=check_in))
+    answers = [
+        FactorFollowUp(check_in=check_in, factor=code, answer=answer)
+        for code, answer in factors or []
+        if code in recorded and answer
+    ]
+    for answer in answers:
+        answer.full_clean()
+    FactorFollowUp.objects.bulk_create(answers)
     audit_record(
         action=AuditEvent.Action.CREATE,
         actor_label="patient-link",

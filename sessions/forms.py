@@ -2,6 +2,7 @@
 post-session check-in (the recording page's autosaved draft is read by
 sessions.serializers.SessionDraftSerializer, the API's schema)."""
 
+from collections.abc import Sequence
 from typing import cast
 
 from django import forms
@@ -11,7 +12,15 @@ from clinic.types import StrOrPromise
 from patients.forms import rating_field
 from patients.models import BodyRegion, Side
 
-from .models import Addendum, Muscle, NoteRequirements, SoapTemplate
+from .models import (
+    Addendum,
+    FactorFollowUp,
+    Muscle,
+    NoteRequirements,
+    PerpetuatingFactor,
+    SoapTemplate,
+    TriggerPointSettings,
+)
 
 
 class SignForm(forms.Form):
@@ -98,9 +107,20 @@ class CheckInForm(forms.Form):
         max_length=2000,
     )
 
-    def __init__(self, *args, regions: list[tuple[str, str]], **kwargs):
+    def __init__(
+        self, *args, regions: list[tuple[str, str]], factors: Sequence[str] = (), **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.regions = regions
+        self.factors = list(factors)
+        # A short question per factor the therapist recorded (optional: the patient may skip).
+        for code in self.factors:
+            self.fields[f"factor_{code}"] = forms.ChoiceField(
+                label=PerpetuatingFactor(code).label,
+                choices=FactorFollowUp.Answer.choices,
+                widget=forms.RadioSelect,
+                required=False,
+            )
         for region, side in regions:
             label: StrOrPromise = BodyRegion(region).label
             if side != Side.MIDLINE:
@@ -115,11 +135,33 @@ class CheckInForm(forms.Form):
     def pain_fields(self):
         return [self[f"pain_{r}_{s}"] for r, s in self.regions]
 
+    def factor_answers(self) -> list[tuple[str, str]]:
+        return [(code, self.cleaned_data[f"factor_{code}"]) for code in self.factors]
+
+    def factor_fields(self):
+        return [self[f"factor_{code}"] for code in self.factors]
+
 
 class NoteRequirementsForm(forms.ModelForm):
     class Meta:
         model = NoteRequirements
         fields = ["soap_required", "pain_before_required", "pain_after_required"]
+
+
+class TriggerPointSettingsForm(forms.ModelForm):
+    class Meta:
+        model = TriggerPointSettings
+        fields = ["minimal_detectable_change", "reference_muscle", "forecast_min_points"]
+        help_texts = {
+            "minimal_detectable_change": _(
+                "A change in pressure-pain threshold smaller than this is measurement error "
+                "(0.45-0.62 kg/cm² on upper-trapezius points)."
+            ),
+            "reference_muscle": _("Empty: the deltoid, rarely a trigger-point site."),
+            "forecast_min_points": _(
+                "Below this many points a forecast group falls back to a coarser one."
+            ),
+        }
 
 
 class SoapTemplateForm(forms.ModelForm):

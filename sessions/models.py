@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -796,3 +798,184 @@ class MobilityCourse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.movement_id} {self.first}° -> {self.latest}°"
+
+
+class PerpetuatingFactor(models.TextChoices):
+    """Postural, work and sleep findings that keep muscles loaded and their trigger points
+    active (Travell & Simons, vol. 1 ch. 4 "Perpetuating factors"; the muscles each loads are in
+    `sessions.factors.LOADED_MUSCLES`)."""
+
+    FORWARD_HEAD = "forward_head", _("Forward head posture")
+    ROUNDED_SHOULDERS = "rounded_shoulders", _("Rounded shoulders")
+    ANTERIOR_PELVIC_TILT = "anterior_pelvic_tilt", _("Anterior pelvic tilt")
+    LEG_LENGTH_DIFFERENCE = "leg_length_difference", _("Leg-length difference")
+    PROLONGED_SITTING = "prolonged_sitting", _("Prolonged sitting")
+    REPETITIVE_OVERHEAD_WORK = "repetitive_overhead_work", _("Repetitive overhead work")
+    POOR_SLEEP_POSTURE = "poor_sleep_posture", _("Poor sleep posture")
+    PHONE_CRADLING = "phone_cradling", _("Phone held between ear and shoulder")
+    KEYBOARD_MOUSE = "keyboard_mouse", _("Long keyboard and mouse work")
+    JAW_CLENCHING = "jaw_clenching", _("Jaw clenching or grinding")
+
+
+class SessionFactor(SessionPart):
+    """A perpetuating factor found in this session (part of the note, locked with it)."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="factors")
+    factor = models.CharField(max_length=32, choices=PerpetuatingFactor.choices)
+
+    class Meta:
+        ordering = ["session", "factor"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "factor"], name="session_factor_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.get_factor_display()
+
+
+class ReferenceThreshold(SessionPart):
+    """A pressure-pain threshold measured at a reference site (no trigger point: Fischer used
+    the deltoid), so a point's threshold can be read against the patient's own baseline."""
+
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, related_name="reference_thresholds"
+    )
+    muscle = models.ForeignKey(Muscle, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    pressure_pain_threshold = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        validators=[MinValueValidator(0.01), MaxValueValidator(20)],
+        help_text=_("kg/cm²"),
+    )
+
+    class Meta:
+        ordering = ["session", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "muscle", "side"], name="reference_threshold_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(pressure_pain_threshold__gt=0, pressure_pain_threshold__lte=20),
+                name="reference_threshold_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reference threshold {self.pressure_pain_threshold} kg/cm²"
+
+
+class FactorFollowUp(models.Model):
+    """The patient's answer at the check-in about a factor recorded in the session: did they
+    manage to change it since?"""
+
+    clinic_lookup = "check_in__session__patient__clinic"
+    is_clinical = True
+
+    class Answer(models.TextChoices):
+        MOSTLY = "mostly", _("Mostly avoided or corrected")
+        SOMETIMES = "sometimes", _("Sometimes")
+        NOT_YET = "not_yet", _("Not yet")
+
+    check_in = models.ForeignKey(CheckIn, on_delete=models.PROTECT, related_name="factor_answers")
+    factor = models.CharField(max_length=32, choices=PerpetuatingFactor.choices)
+    answer = models.CharField(max_length=10, choices=Answer.choices)
+
+    class Meta:
+        ordering = ["check_in", "factor"]
+        constraints = [
+            models.UniqueConstraint(fields=["check_in", "factor"], name="factor_follow_up_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.factor}: {self.answer}"
+
+
+class TriggerPointSettings(models.Model):
+    """A clinic's trigger-point analysis settings; a clinic without a row has the defaults
+    (`for_clinic`)."""
+
+    clinic = models.OneToOneField(
+        "clinic.Clinic", on_delete=models.CASCADE, related_name="trigger_point_settings"
+    )
+    # domain.md: MDC 0.45-0.62 kg/cm² on upper-trapezius points; a smaller change is noise.
+    minimal_detectable_change = models.DecimalField(
+        _("minimal detectable change (kg/cm²)"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.60"),
+        validators=[MinValueValidator(Decimal("0.05")), MaxValueValidator(Decimal("5"))],
+    )
+    reference_muscle = models.ForeignKey(
+        Muscle,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reference site"),
+    )
+    # Below this many followed points a forecast group is too thin: a coarser group answers.
+    forecast_min_points = models.PositiveSmallIntegerField(
+        _("points a forecast group needs"),
+        default=10,
+        validators=[MinValueValidator(3), MaxValueValidator(500)],
+    )
+
+    class Meta:
+        verbose_name_plural = "trigger-point settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minimal_detectable_change__gt=0), name="tp_settings_mdc_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(forecast_min_points__gte=3), name="tp_settings_min_points"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Trigger-point settings of clinic {self.clinic_id}"
+
+    @classmethod
+    def for_clinic(cls, clinic_id: int) -> "TriggerPointSettings":
+        return cls.objects.select_related("reference_muscle").filter(
+            clinic_id=clinic_id
+        ).first() or cls(clinic_id=clinic_id)
+
+
+class ReleaseForecast(models.Model):
+    """Derived, never edited: a clinic's Kaplan-Meier estimate of the sessions a trigger point
+    needs until it releases, per group. `level` 3 is muscle + kind + chronicity, 2 muscle +
+    kind, 1 muscle, 0 every point of the clinic; the dimensions a level does not use are empty.
+    Rebuilt by `sessions.forecasts` (a nightly job), so a page reads one row."""
+
+    clinic_lookup = "clinic"
+    is_clinical = True
+    is_derived = True
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    muscle = models.ForeignKey(Muscle, on_delete=models.CASCADE, null=True, related_name="+")
+    kind = models.CharField(max_length=6, blank=True)
+    # A patients.DurationCategory, "unknown" without an intake, "" when the level ignores it.
+    chronicity = models.CharField(max_length=8, blank=True)
+    points = models.PositiveIntegerField()
+    released = models.PositiveIntegerField()
+    # Sessions until release at which the estimated share still unreleased falls to 75 %,
+    # 50 %, 25 % and 20 %; empty when the curve never falls that low (too many censored).
+    q25 = models.PositiveSmallIntegerField(null=True)
+    median = models.PositiveSmallIntegerField(null=True)
+    q75 = models.PositiveSmallIntegerField(null=True)
+    p80 = models.PositiveSmallIntegerField(null=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "level", "muscle", "kind", "chronicity"],
+                name="release_forecast_once",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Release forecast level {self.level}: median {self.median}"

@@ -20,7 +20,9 @@ from .models import (
     MobilityMeasurement,
     Movement,
     Muscle,
+    PerpetuatingFactor,
     PointCorrection,
+    ReferenceThreshold,
     ReferralZone,
     TreatmentSession,
     TriggerPoint,
@@ -225,7 +227,45 @@ class SessionPainItemSerializer(DraftInput, serializers.ModelSerializer):
         return attrs
 
 
-DRAFT_LISTS = {"pain": "pain_scores", "trigger_points": "trigger_points", "mobility": "mobility"}
+class FactorListField(serializers.ListField):
+    """The perpetuating factors found in the session, by code, each once (the order kept)."""
+
+    child = serializers.ChoiceField(choices=PerpetuatingFactor.choices)
+    max_length = len(PerpetuatingFactor.choices)
+
+    def to_internal_value(self, data):
+        return list(dict.fromkeys(super().to_internal_value(data)))
+
+    def to_representation(self, data):
+        # The session's `factors` are its SessionFactor rows.
+        rows = data.all() if hasattr(data, "all") else data
+        return [getattr(row, "factor", row) for row in rows]
+
+
+class ReferenceThresholdItemSerializer(DraftInput, serializers.ModelSerializer):
+    """A pressure-pain threshold at a reference site (no trigger point), in kg/cm²."""
+
+    muscle = serializers.SlugRelatedField(slug_field="slug", queryset=Muscle.objects.all())
+    pressure_pain_threshold = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("20"),
+        help_text="kg/cm²",
+    )
+
+    class Meta:
+        model = ReferenceThreshold
+        fields = ["muscle", "side", "pressure_pain_threshold"]
+
+
+DRAFT_LISTS = {
+    "pain": "pain_scores",
+    "trigger_points": "trigger_points",
+    "mobility": "mobility",
+    "factors": "factors",
+    "reference_thresholds": "reference_thresholds",
+}
 
 
 class SessionDraftSerializer(DraftInput, serializers.Serializer):
@@ -250,6 +290,18 @@ class SessionDraftSerializer(DraftInput, serializers.Serializer):
         many=True, required=False, max_length=MAX_DRAFT_ITEMS
     )
     mobility = MobilityItemSerializer(many=True, required=False, max_length=MAX_DRAFT_ITEMS)  # type: ignore[call-arg]
+    factors = FactorListField(required=False)
+    reference_thresholds = ReferenceThresholdItemSerializer(  # type: ignore[call-arg]
+        many=True, required=False, max_length=MAX_DRAFT_ITEMS
+    )
+
+    def validate_reference_thresholds(self, value: list[dict]) -> list[dict]:
+        sites = [(item["muscle"].pk, item["side"]) for item in value]
+        if len(set(sites)) < len(sites):
+            raise serializers.ValidationError(
+                _("Each reference site and side is measured once per session.")
+            )
+        return value
 
     def service_arguments(self) -> dict:
         """The keyword arguments of `services.session_update` (besides session and user)."""

@@ -21,10 +21,13 @@ from .models import (
     MobilityMeasurement,
     NoteRequirements,
     PointCorrection,
+    ReferenceThreshold,
+    SessionFactor,
     SignedRecordLocked,
     SoapTemplate,
     TreatmentSession,
     TriggerPoint,
+    TriggerPointSettings,
 )
 from .selectors import open_draft
 from .signals import session_signed
@@ -107,6 +110,8 @@ def session_update(
     pain: list[dict] | None = None,
     trigger_points: list[dict] | None = None,
     mobility: list[dict] | None = None,
+    factors: list[str] | None = None,
+    reference_thresholds: list[dict] | None = None,
 ) -> TreatmentSession:
     """Save a draft. `fields` are the session's own columns (SOAP, start, duration); each list,
     when given, is the draft's whole set of that kind and replaces the previous one: the page
@@ -126,6 +131,18 @@ def session_update(
         trigger_points, lambda item: TriggerPoint(session=session, **item), "trigger_points", errors
     )
     measures = _built_rows(mobility, partial(_mobility_row, session), "mobility", errors)
+    found = _built_rows(
+        [{"factor": code} for code in factors or []],
+        lambda item: SessionFactor(session=session, **item),
+        "factors",
+        errors,
+    )
+    references = _built_rows(
+        reference_thresholds,
+        lambda item: ReferenceThreshold(session=session, **item),
+        "reference_thresholds",
+        errors,
+    )
     if errors:
         raise ValidationError(errors)
 
@@ -142,6 +159,11 @@ def session_update(
         summarised = summarised or replaced
     if summarised:
         summaries_refresh(patient_ids=[session.patient_id])
+    # No derived table reads the factors or the reference thresholds.
+    if factors is not None:
+        _rows_replaced(session.factors.all(), found)
+    if reference_thresholds is not None:
+        _rows_replaced(session.reference_thresholds.all(), references)
     audit_record(action=AuditEvent.Action.UPDATE, actor=user, obj=session, patient=session.patient)
     return session
 
@@ -241,6 +263,8 @@ def session_discard(*, session: TreatmentSession, user: User) -> TreatmentSessio
     session.pain_scores.filter(source__in=SESSION_PAIN_SOURCES).delete()
     session.trigger_points.all().delete()
     session.mobility.all().delete()
+    session.factors.all().delete()
+    session.reference_thresholds.all().delete()
     summaries_refresh(patient_ids=[session.patient_id])
     audit_record(action=AuditEvent.Action.DISCARD, actor=user, obj=session, patient=session.patient)
     return session
@@ -330,6 +354,22 @@ def note_requirements_update(*, clinic: Clinic, actor: User, **values) -> NoteRe
         action=AuditEvent.Action.UPDATE, actor=actor, obj=requirements, clinic_id=clinic.pk
     )
     return requirements
+
+
+@retrying_atomic
+def trigger_point_settings_update(*, clinic: Clinic, actor: User, **values) -> TriggerPointSettings:
+    """A manager sets the clinic's minimal detectable change, reference site and the points a
+    forecast group needs (the forecasts follow at the next nightly rebuild)."""
+    _require_manager(actor, clinic.pk)
+    settings, _created = TriggerPointSettings.objects.select_for_update().get_or_create(
+        clinic=clinic
+    )
+    for name, value in values.items():
+        setattr(settings, name, value)
+    settings.full_clean()
+    settings.save()
+    audit_record(action=AuditEvent.Action.UPDATE, actor=actor, obj=settings, clinic_id=clinic.pk)
+    return settings
 
 
 @retrying_atomic

@@ -377,6 +377,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Records whose retention period after an erasure request has ended (scheduling/erasure.py).
     "patients-erase-due": {"task": "treatments.patients_erase_due", "schedule": 24 * 3600},
+    # The sessions-to-release forecasts from each clinic's point history (sessions/forecasts.py):
+    # a day's new points barely move them, and a page reads the stored rows.
+    "release-forecasts-refresh": {
+        "task": "treatments.release_forecasts_refresh",
+        "schedule": 24 * 3600,
+        "options": {"expires": 3600},
+    },
 }
 
 REST_FRAMEWORK = {

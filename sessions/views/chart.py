@@ -17,7 +17,7 @@ from patients.selectors import (
     red_flags_listed,
 )
 
-from .. import selectors
+from .. import selectors, trends
 
 
 @login_required
@@ -47,5 +47,6 @@ def patient_chart(request: StaffRequest, pk: int):
             "sessions": selectors.timeline_page(patient=patient, page=request.GET.get("page")),
             "trigger_points": selectors.trigger_point_history(patient=patient),
             "chart_data": selectors.patient_chart_data(patient=patient),
+            "tp_trends": trends.chart_insights(patient=patient),
         }
     return render(request, "treatments/patient_chart.html", context)

@@ -10,7 +10,12 @@ from django.views.decorators.http import require_http_methods
 from clinic.links import LinkUnavailable, link_language, link_lookup, link_unavailable
 from clinic.transactions import DatabaseBusy
 
-from ..check_ins import check_in_complete, check_in_open, check_in_regions
+from ..check_ins import (
+    check_in_complete,
+    check_in_factors,
+    check_in_open,
+    check_in_regions,
+)
 from ..forms import CheckInForm
 
 
@@ -28,7 +33,11 @@ def check_in(request: HttpRequest, token: str):
 
 def _check_in_page(request: HttpRequest, found):
     patient = found.session.patient
-    form = CheckInForm(request.POST or None, regions=check_in_regions(check_in=found))
+    form = CheckInForm(
+        request.POST or None,
+        regions=check_in_regions(check_in=found),
+        factors=check_in_factors(check_in=found),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             check_in_complete(
@@ -36,6 +45,7 @@ def _check_in_page(request: HttpRequest, found):
                 pain=form.pain(),
                 soreness=form.cleaned_data["soreness"],
                 unexpected=form.cleaned_data["unexpected"],
+                factors=form.factor_answers(),
             )
         except LinkUnavailable:
             return link_unavailable(request)

@@ -22,7 +22,7 @@ from clinic.shortcuts import or_404
 from clinic.types import StaffRequest
 from patients.selectors import patient_get, red_flags_listed
 
-from .. import atlas, selectors, services
+from .. import atlas, selectors, services, trends
 from ..forms import AddendumForm, SignForm
 from ..models import SignedRecordLocked, TreatmentSession
 from ..serializers import SessionDraftSerializer, draft_errors
@@ -103,6 +103,7 @@ def _recording_page(
             "suggestions_url": reverse("session-palpation-suggestions", args=[session.pk]),
             "atlas_strings": atlas.page_strings(),
             **selectors.recording_catalogues(clinic_id=session.patient.clinic_id),
+            **trends.recording_insights(session=session),
         }
     elif session.trigger_points.all():
         context["record_points"] = selectors.record_points(session=session)

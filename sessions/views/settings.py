@@ -19,8 +19,8 @@ from clinic.shortcuts import or_404
 from clinic.types import StaffRequest
 
 from .. import selectors, services
-from ..forms import NoteRequirementsForm, SoapTemplateForm
-from ..models import NoteRequirements
+from ..forms import NoteRequirementsForm, SoapTemplateForm, TriggerPointSettingsForm
+from ..models import NoteRequirements, TriggerPointSettings
 
 
 def _settings_url(clinic: Clinic) -> str:
@@ -37,7 +37,13 @@ def _managed_clinic(request: StaffRequest) -> Clinic:
 
 
 def _page(
-    request: StaffRequest, clinic: Clinic, *, requirements_form=None, template_form=None, status=200
+    request: StaffRequest,
+    clinic: Clinic,
+    *,
+    requirements_form=None,
+    template_form=None,
+    points_form=None,
+    status=200,
 ):
     return render(
         request,
@@ -48,6 +54,8 @@ def _page(
             "requirements_form": requirements_form
             or NoteRequirementsForm(instance=NoteRequirements.for_clinic(clinic.pk)),
             "template_form": template_form or SoapTemplateForm(),
+            "points_form": points_form
+            or TriggerPointSettingsForm(instance=TriggerPointSettings.for_clinic(clinic.pk)),
             "templates": selectors.soap_templates(clinic_id=clinic.pk),
         },
         status=status,
@@ -70,6 +78,15 @@ def recording_settings(request: StaffRequest):
             messages.success(request, _("What a note needs before signing is saved."))
             return redirect(_settings_url(clinic))
         return _page(request, clinic, requirements_form=form, status=400)
+    if "trigger_points" in request.POST:
+        points_form = TriggerPointSettingsForm(request.POST)
+        if points_form.is_valid():
+            services.trigger_point_settings_update(
+                clinic=clinic, actor=request.user, **points_form.cleaned_data
+            )
+            messages.success(request, _("The trigger-point settings are saved."))
+            return redirect(_settings_url(clinic))
+        return _page(request, clinic, points_form=points_form, status=400)
     template_form = SoapTemplateForm(request.POST)
     if template_form.is_valid():
         try:

@@ -356,12 +356,71 @@
       const side = data.sides.find(([v]) => v === read(card, "side"));
       const label = `${i + 1}. ${m ? m.name : ""} — ${side ? side[1] : ""}`;
       card.querySelector("legend").textContent = label;
+      pointInsight(card);
       chart.addMarker({
         key: card.dataset.key, view: card.dataset.view, x: Number(card.dataset.x), y: Number(card.dataset.y),
         label, className: "current",
       });
     });
     document.getElementById("points-empty").hidden = cards.length > 0;
+  }
+
+  // --- perpetuating factors, the reference site and forecasts (issue 17) -----------------------
+  const factorsEl = document.getElementById("factors");
+  Object.entries(data.factor_labels).forEach(([code, label]) => {
+    const box = checkbox("factors", false, label);
+    box.querySelector("input").value = code;
+    factorsEl.appendChild(box);
+  });
+  const checkedFactors = () => [...factorsEl.querySelectorAll("input:checked")].map((i) => i.value);
+  factorsEl.addEventListener("change", () => refreshPoints());
+  const referenceEl = document.getElementById("reference-thresholds");
+  function addReference(side) {
+    const sideName = (data.sides.find(([v]) => v === side) || [side, side])[1];
+    const name = (muscles[data.reference_muscle] || {}).name || data.reference_muscle;
+    const field = number("pressure_pain_threshold", null, `${name}, ${sideName} (kg/cm²)`, { min: "0", max: "20", step: "0.01" });
+    field.classList.add("reference-row");
+    field.dataset.side = side;
+    field.dataset.muscle = data.reference_muscle;
+    referenceEl.appendChild(field);
+  }
+  ["left", "right"].forEach(addReference);
+  const referenceRows = () => [...referenceEl.querySelectorAll(".reference-row")].filter((r) => read(r, "pressure_pain_threshold") !== null);
+
+  // The clinic's forecast for a point as soon as it is placed: the finest group (muscle, kind,
+  // the patient's chronicity) with enough points, and "not responding" once the point is still
+  // unreleased after as many sessions as 80 % of comparable points needed.
+  function forecastFor(muscle, kind) {
+    const rows = data.forecasts.filter((f) => f.points >= data.forecast_min_points && (
+      f.level === 0 || (f.muscle_slug === muscle && (f.level === 1 || (f.kind === kind)))));
+    rows.sort((a, b) => b.level - a.level);
+    return rows[0] || null;
+  }
+  function pointInsight(card) {
+    const muscle = read(card, "muscle");
+    const [before, releasedBefore] = data.point_history[`${muscle}|${read(card, "side")}`] || [0, false];
+    const sessions = before + 1;
+    const lines = [];
+    const f = forecastFor(muscle, read(card, "kind"));
+    let flag = false;
+    if (!f) {
+      lines.push(t("Sessions to release: not enough history in this clinic yet."));
+    } else {
+      const range = f.q25 ? ` (${f.q25}–${f.q75 || "?"})` : "";
+      const median = f.median ? `${t("median")} ${f.median}${range}` : t("median not reached");
+      lines.push(`${t("Sessions to release")}: ${median} · ${t("this is session")} ${sessions} · ${t("based on")} ${data.forecast_levels[f.level]}, ${f.points} ${t("points")}`);
+      flag = !releasedBefore && !read(card, "released") && f.p80 !== null && sessions >= f.p80;
+      if (flag) lines.push(`${t("Not responding: still unreleased after")} ${sessions} ${t("sessions (80 % of comparable points had released). Re-assess, or consider referral.")}`);
+    }
+    const loading = checkedFactors().filter((code) => (data.factor_muscles[code] || []).includes(muscle));
+    if (loading.length) lines.push(`${t("Kept loaded by")}: ${loading.map((c) => data.factor_labels[c]).join(", ")}`);
+    let box = card.querySelector(".point-insight");
+    if (!box) {
+      box = el("p", { class: "point-insight muted", "aria-live": "polite" });
+      card.querySelector(".point-grid").insertAdjacentElement("beforebegin", box);
+    }
+    box.classList.toggle("flag-bad", flag);
+    box.replaceChildren(...lines.flatMap((line, i) => (i ? [el("br"), document.createTextNode(line)] : [document.createTextNode(line)])));
   }
 
   // --- range of motion -------------------------------------------------------------------------
@@ -401,7 +460,7 @@
   }
 
   // --- state: collect, restore -----------------------------------------------------------------
-  let sentRows = { pain: [], trigger_points: [], mobility: [] };
+  let sentRows = { pain: [], trigger_points: [], mobility: [], reference_thresholds: [] };
 
   function collect() {
     const rows = {
@@ -409,6 +468,7 @@
         a.dataset.source === b.dataset.source ? 0 : a.dataset.source === "pre_session" ? -1 : 1),
       trigger_points: [...pointsEl.querySelectorAll(".point")],
       mobility: [...mobilityBody.querySelectorAll(".mobility-row")],
+      reference_thresholds: referenceRows(),
     };
     const payload = {};
     form.querySelectorAll(".soap [data-field]").forEach((input) => { payload[input.dataset.field] = input.value; });
@@ -429,6 +489,10 @@
       mobility: rows.mobility.map((r) => ({
         movement: read(r, "movement"), side: read(r, "side"), degrees: read(r, "degrees"), method: read(r, "method"),
       })),
+      factors: checkedFactors(),
+      reference_thresholds: rows.reference_thresholds.map((r) => ({
+        muscle: r.dataset.muscle, side: r.dataset.side, pressure_pain_threshold: read(r, "pressure_pain_threshold"),
+      })),
     });
     return { payload, rows };
   }
@@ -445,6 +509,15 @@
     (state.pain || []).forEach((p) => addPain(p.source, p));
     (state.trigger_points || []).forEach((p) => addPoint(p));
     (state.mobility || []).forEach((m) => addMobility(m));
+    const found = new Set(state.factors || []);
+    factorsEl.querySelectorAll("input").forEach((i) => { i.checked = found.has(i.value); });
+    referenceEl.querySelectorAll(".reference-row input").forEach((i) => { i.value = ""; });
+    (state.reference_thresholds || []).forEach((r) => {
+      if (!referenceEl.querySelector(`.reference-row[data-side="${r.side}"]`)) addReference(r.side);
+      const row = referenceEl.querySelector(`.reference-row[data-side="${r.side}"]`);
+      row.dataset.muscle = r.muscle;
+      row.querySelector("input").value = r.pressure_pain_threshold ?? "";
+    });
     refreshPoints();
   }
 

@@ -147,8 +147,10 @@ def test_every_scoped_model_knows_its_patient(world):
 
     scoped = [model for model in apps.get_models() if hasattr(model, "clinic_lookup")]
     without = {model._meta.label for model in scoped if patient_path(model) is None}
-    # A clinic's settings and its book's frame: rooms, therapists' hours, freed time.
+    # A clinic's settings and its book's frame: rooms, therapists' hours, freed time; and its
+    # release forecasts, figures over all its points (no patient's row).
     assert without == {
+        "treatments.ReleaseForecast",
         "scheduling.FreedSlot",
         "scheduling.ReminderPolicy",
         "scheduling.Room",
