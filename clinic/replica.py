@@ -44,7 +44,7 @@ REPLICA = "replica"
 # The tables reports and exports read in bulk. The rest (auth, sessions, clinic: memberships,
 # tokens, sign-in guards, the audit trail) decides who may read and records that they did: it
 # must be current, and it is small.
-REPLICATED_APPS = frozenset({"patients", "treatments", "scheduling"})
+REPLICATED_APPS = frozenset({"patients", "treatments", "scheduling", "outcomes", "plans"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # The replica's view of itself, in one round trip: a standby with a live WAL receiver, whether
 # it has replayed up to the given primary position, and its lag (0 when it has replayed all it

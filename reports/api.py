@@ -191,7 +191,7 @@ class PatientMobilityTrendView(ReplicaReads, APIView):
 
 
 @extend_schema(responses=InstrumentPointSerializer(many=True))
-class PatientInstrumentTrendView(APIView):
+class PatientInstrumentTrendView(ReplicaReads, APIView):
     """Every scored questionnaire of a patient (NDI, LEFS, PSFS means, a clinic's own), oldest
     first, with each instrument's direction and MCID."""
 

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from clinic.models import Clinic
 from clinic.permissions import access_for
+from clinic.replica import ReplicaReads
 from clinic.rest import ReadsClinical
 from clinic.selectors import clinic_resolve
 from clinic.types import StaffApiRequest
@@ -131,7 +132,7 @@ class ClinicForecastSerializer(serializers.Serializer):
 
 
 @extend_schema(responses=PptTrendSerializer)
-class PatientPptTrendView(APIView):
+class PatientPptTrendView(ReplicaReads, APIView):
     """Pressure-pain thresholds per point (muscle and side) over sessions, with the reference
     site; each change marked real only beyond the clinic's minimal detectable change."""
 
@@ -143,7 +144,7 @@ class PatientPptTrendView(APIView):
 
 
 @extend_schema(responses=PointForecastSerializer(many=True))
-class PatientReleaseForecastView(APIView):
+class PatientReleaseForecastView(ReplicaReads, APIView):
     """Each of the patient's points with its sessions-to-release forecast (Kaplan-Meier over
     the clinic's own history) and the "not responding" flag."""
 
@@ -156,7 +157,7 @@ class PatientReleaseForecastView(APIView):
 
 
 @extend_schema(responses=NOf1AnswerSerializer)
-class PatientNOf1View(APIView):
+class PatientNOf1View(ReplicaReads, APIView):
     """What works for this patient: check-in relief per technique and region, for techniques
     used in at least three sessions on the region. An n-of-1 comparison, not a trial."""
 
@@ -173,7 +174,7 @@ class PatientNOf1View(APIView):
 
 
 @extend_schema(parameters=[ForecastQuerySerializer], responses=ClinicForecastSerializer(many=True))
-class ClinicReleaseForecastView(APIView):
+class ClinicReleaseForecastView(ReplicaReads, APIView):
     """A clinic's stored sessions-to-release forecasts (rebuilt nightly), finest groups first."""
 
     permission_classes = [ReadsClinical]

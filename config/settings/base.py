@@ -423,6 +423,10 @@ SPECTACULAR_SETTINGS = {
         "AppointmentKindEnum": "scheduling.models.Appointment.Kind",
         "AppointmentStatusEnum": "scheduling.models.Appointment.Status",
         "ChannelEnum": "patients.models.Channel",
+        "BodyRegionEnum": "patients.models.BodyRegion",
+        "DischargeReasonEnum": "plans.models.DischargeReason",
+        "PlanStatusEnum": "plans.models.PlanOfCare.Status",
+        "PlanGoalKindEnum": "plans.models.PlanGoal.Kind",
     },
     "DESCRIPTION": "Records and outcome reports. Authenticate with a token "
     "(`Authorization: Token <key>`) or a signed-in session.",

@@ -80,7 +80,7 @@ def test_a_long_history_is_a_small_page_with_a_paged_timeline(
     client, therapist, patient, long_history, django_assert_max_num_queries
 ):
     client.force_login(therapist)
-    with django_assert_max_num_queries(19):  # as for two sessions (test_session_pages)
+    with django_assert_max_num_queries(21):  # as for two sessions (test_session_pages)
         response = _chart(client, patient)
     html = response.content.decode()
 
