@@ -70,34 +70,41 @@ def instrument_scores(
     if not ids:
         return []
     wanted = sorted(set(codes)) if codes is not None else None
-    code_filter = "" if wanted is None else "AND i.code = ANY(%s)"
-    psfs_filter = "" if wanted is None or PSFS in wanted else "AND FALSE"
+    # IN with one placeholder a value: both PostgreSQL and SQLite run it (= ANY is PostgreSQL's).
+    in_ids = ", ".join(["%s"] * len(ids))
+    if wanted is None:
+        code_filter = ""
+    elif wanted:
+        code_filter = f"AND i.code IN ({', '.join(['%s'] * len(wanted))})"
+    else:
+        code_filter = "AND 1 = 0"
+    psfs_filter = "" if wanted is None or PSFS in wanted else "AND 1 = 0"
     responses = InstrumentResponse._meta.db_table
     instruments = Instrument._meta.db_table
     scores = FunctionalScore._meta.db_table
     sql = f"""
     SELECT r.patient_id, i.code, i.version, r.taken_at, r.total, i.direction, i.mcid
     FROM {responses} r JOIN {instruments} i ON i.id = r.instrument_id
-    WHERE r.patient_id = ANY(%s) AND r.total IS NOT NULL {code_filter}
+    WHERE r.patient_id IN ({in_ids}) AND r.total IS NOT NULL {code_filter}
     UNION ALL
     SELECT s.patient_id, i.code, i.version, s.recorded_at, ROUND(AVG(s.score), 2),
            i.direction, i.mcid
     FROM {scores} s JOIN {instruments} i
       ON i.clinic_id IS NULL AND i.code = %s
      AND i.version = CASE s.instrument WHEN %s THEN %s ELSE %s END
-    WHERE s.patient_id = ANY(%s) {psfs_filter}
+    WHERE s.patient_id IN ({in_ids}) {psfs_filter}
     GROUP BY s.patient_id, i.code, i.version, s.recorded_at, i.direction, i.mcid
     ORDER BY 4, 1, 2, 3
     """  # noqa: S608  # nosec B608 -- table names from the models; values are bound
-    params: list = [ids]
-    if wanted is not None:
-        params.append(wanted)
+    params: list = [*ids]
+    if wanted:
+        params += wanted
     params += [
         PSFS,
         FunctionalScore.Instrument.PSFS_2.value,
         PSFS_VERSIONS[FunctionalScore.Instrument.PSFS_2],
         PSFS_VERSIONS[FunctionalScore.Instrument.PSFS],
-        ids,
+        *ids,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -121,10 +128,13 @@ def psfs_activities(*, patient: Patient) -> list[str]:
     rows = (
         FunctionalScore.objects.filter(patient=patient)
         .order_by("item", "-recorded_at")
-        .distinct("item")
         .values_list("item", "activity")
     )
-    return [activity for _, activity in rows]
+    # The latest activity of each item (the first of its rows here); portable, unlike DISTINCT ON.
+    latest: dict[int, str] = {}
+    for item, activity in rows:
+        latest.setdefault(item, activity)
+    return list(latest.values())
 
 
 def intake_instruments(*, patient: Patient) -> list[Instrument]:

@@ -550,7 +550,7 @@ def _instrument_scores_sql(user: User, filters: OutcomeFilters) -> tuple[str, li
     SELECT patient_id, instrument_id, taken_at, total AS score FROM ({responses_sql}) r
     UNION ALL
     SELECT p.patient_id, i.id, p.recorded_at, p.mean
-    FROM ({ratings_sql}) p (patient_id, recorded_at, instrument, mean)
+    FROM ({ratings_sql}) p
     JOIN {instruments} i ON i.clinic_id IS NULL AND i.code = %s
      AND i.version = CASE p.instrument WHEN %s THEN %s ELSE %s END
     """  # noqa: S608  # nosec B608 -- only compiled ORM SQL and table names; values are bound
@@ -600,7 +600,7 @@ def instrument_change_sql(*, user: User, filters: OutcomeFilters) -> tuple[str, 
     SELECT 'total' AS breakdown, NULL AS key, {group}, {figures}
     FROM scored s GROUP BY {group}
     UNION ALL
-    SELECT 'therapist', t.therapist_id::text, {group}, {figures}
+    SELECT 'therapist', CAST(t.therapist_id AS TEXT), {group}, {figures}
     FROM scored s JOIN (SELECT DISTINCT patient_id, therapist_id FROM {sessions}
                         WHERE discarded_at IS NULL) t ON t.patient_id = s.patient_id
     GROUP BY t.therapist_id, {group}

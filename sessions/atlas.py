@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from patients.body_chart import UNPAIRED
@@ -76,8 +77,15 @@ def pain_map_before(*, session: TreatmentSession) -> list[Painful]:
             score__isnull=False,
         )
         .filter(Q(session__isnull=True) | Q(session__discarded_at__isnull=True))
-        .order_by("region", "side", "-recorded_at", "-id")
-        .distinct("region", "side")
+        .annotate(
+            newest=Window(
+                RowNumber(),
+                partition_by=[F("region"), F("side")],
+                order_by=[F("recorded_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(newest=1)
+        .order_by("region", "side")
         .values_list("region", "side", "score")
     )
     return [

@@ -55,17 +55,19 @@ _FOLLOWED = f"""
     ),
     followed AS (
         SELECT patient_id, muscle_id, side,
-               CASE WHEN BOOL_OR(kind = 'active') FILTER (WHERE visit = 1)
+               CASE WHEN MAX(CASE WHEN visit = 1 AND kind = 'active' THEN 1 ELSE 0 END) = 1
                     THEN 'active' ELSE 'latent' END AS kind,
-               MIN(visit) FILTER (WHERE released) AS released_at,
+               MIN(CASE WHEN released THEN visit END) AS released_at,
                MAX(visit) AS last_visit
         FROM ranked GROUP BY patient_id, muscle_id, side
     ),
     chronicity AS (
-        SELECT DISTINCT ON (patient_id) patient_id, duration_category
-        FROM {IntakeSubmission._meta.db_table}
-        WHERE submitted_at IS NOT NULL AND duration_category <> ''
-        ORDER BY patient_id, submitted_at
+        SELECT patient_id, duration_category
+        FROM (SELECT patient_id, duration_category,
+                     ROW_NUMBER() OVER (PARTITION BY patient_id ORDER BY submitted_at) AS n
+              FROM {IntakeSubmission._meta.db_table}
+              WHERE submitted_at IS NOT NULL AND duration_category <> '') first_intake
+        WHERE n = 1
     ),
     episodes AS (
         SELECT f.patient_id, f.muscle_id, f.side, f.kind, f.released_at, f.last_visit,
@@ -114,7 +116,12 @@ GROUP BY level, muscle_id, kind, chronicity
 
 @transaction.atomic
 def release_forecasts_refresh(*, clinic_id: int) -> int:
-    """Rebuild the clinic's forecasts from its point history; the number of rows stored."""
+    """Rebuild the clinic's forecasts from its point history; the number of rows stored.
+
+    The estimate is one PostgreSQL statement (grouping sets, FILTER): on the
+    embedded SQLite default nothing is stored and the pages say no forecast is available yet."""
+    if connection.vendor != "postgresql":
+        return 0
     # One rebuild of a clinic at a time: the second waits and then replaces the first's rows.
     Clinic.objects.select_for_update().filter(pk=clinic_id).values_list("pk").first()
     ReleaseForecast.objects.filter(clinic_id=clinic_id).delete()
@@ -175,21 +182,23 @@ class PointForecast:
 
 
 _PATIENT = f"""
-WITH {_FOLLOWED.format(patients="v.patient_id = %s")}
+WITH {_FOLLOWED.format(patients="v.patient_id = %s")},
+    answering AS (
+        SELECT e.muscle_id, e.side, r.level, r.points, r.median, r.q25, r.q75, r.p80,
+               ROW_NUMBER() OVER (PARTITION BY e.muscle_id, e.side ORDER BY r.level DESC) AS n
+        FROM episodes e
+        JOIN {ReleaseForecast._meta.db_table} r
+          ON r.clinic_id = %s AND r.points >= %s
+         AND (r.level = 0
+              OR (r.muscle_id = e.muscle_id
+                  AND (r.level = 1
+                       OR (r.kind = e.kind AND (r.level = 2 OR r.chronicity = e.chronicity)))))
+    )
 SELECT mu.slug, mu.name, e.side, e.kind, e.chronicity, e.last_visit, e.released_at,
        f.level, f.points, f.median, f.q25, f.q75, f.p80
 FROM episodes e
 JOIN treatments_muscle mu ON mu.id = e.muscle_id
-LEFT JOIN LATERAL (
-    SELECT level, points, median, q25, q75, p80
-    FROM {ReleaseForecast._meta.db_table} r
-    WHERE r.clinic_id = %s AND r.points >= %s
-      AND (r.level = 0
-           OR (r.muscle_id = e.muscle_id
-               AND (r.level = 1
-                    OR (r.kind = e.kind AND (r.level = 2 OR r.chronicity = e.chronicity)))))
-    ORDER BY r.level DESC LIMIT 1
-) f ON TRUE
+LEFT JOIN answering f ON f.muscle_id = e.muscle_id AND f.side = e.side AND f.n = 1
 ORDER BY e.released_at IS NOT NULL, mu.name, e.side
 """  # noqa: S608  # nosec B608 -- table names only; values are bound
 

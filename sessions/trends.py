@@ -61,7 +61,7 @@ changed AS (
     WINDOW series AS (PARTITION BY muscle_id, side, site ORDER BY started_at, session_id)
 )
 SELECT mu.slug, mu.name, c.side, c.site, c.session_id,
-       EXTRACT(EPOCH FROM c.started_at)::bigint, c.ppt, c.from_first, c.from_previous,
+       {{epoch}}, c.ppt, c.from_first, c.from_previous,
        ABS(c.from_first) > %(mdc)s, ABS(c.from_previous) > %(mdc)s
 FROM changed c JOIN {Muscle._meta.db_table} mu ON mu.id = c.muscle_id
 ORDER BY c.site, mu.name, c.side, c.started_at, c.session_id
@@ -75,8 +75,14 @@ def ppt_trends(*, patient: Patient, settings: TriggerPointSettings | None = None
     muscle, the latest difference between sides and against the reference site."""
     settings = settings or TriggerPointSettings.for_clinic(patient.clinic_id)
     mdc = settings.minimal_detectable_change
+    if connection.vendor == "postgresql":
+        sql, bound_mdc = _PPT.format(epoch="EXTRACT(EPOCH FROM c.started_at)::bigint"), mdc
+    else:
+        # SQLite binds a Decimal as text, which never compares as a number: bind a float.
+        sql = _PPT.format(epoch="CAST(strftime('%%s', c.started_at) AS INTEGER)")
+        bound_mdc = float(mdc)
     with connection.cursor() as cursor:
-        cursor.execute(_PPT, {"patient": patient.pk, "mdc": mdc})
+        cursor.execute(sql, {"patient": patient.pk, "mdc": bound_mdc})
         rows = cursor.fetchall()
     series = []
     for (slug, name, side, site), values in groupby(rows, key=lambda row: row[:4]):
@@ -93,7 +99,7 @@ def ppt_trends(*, patient: Patient, settings: TriggerPointSettings | None = None
                         "ppt": float(row[6]),
                         "change_from_first": float(row[7]),
                         "change_from_previous": None if row[8] is None else float(row[8]),
-                        "real_change_from_first": row[9],
+                        "real_change_from_first": bool(row[9]),
                         "real_change_from_previous": bool(row[10]),
                     }
                     for row in values
