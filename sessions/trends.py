@@ -75,8 +75,9 @@ def ppt_trends(*, patient: Patient, settings: TriggerPointSettings | None = None
     muscle, the latest difference between sides and against the reference site."""
     settings = settings or TriggerPointSettings.for_clinic(patient.clinic_id)
     mdc = settings.minimal_detectable_change
+    bound_mdc: Decimal | float = mdc
     if connection.vendor == "postgresql":
-        sql, bound_mdc = _PPT.format(epoch="EXTRACT(EPOCH FROM c.started_at)::bigint"), mdc
+        sql = _PPT.format(epoch="EXTRACT(EPOCH FROM c.started_at)::bigint")
     else:
         # SQLite binds a Decimal as text, which never compares as a number: bind a float.
         sql = _PPT.format(epoch="CAST(strftime('%%s', c.started_at) AS INTEGER)")
