@@ -21,9 +21,10 @@ from clinic.models import AuditEvent, Role
 from clinic.tokens import token_new
 from outcomes.models import Instrument, QuestionnaireRequest
 from patients.models import IntakeInvitation, IntakeSubmission
+from plans.services import plan_create, plan_sign
 from scheduling.models import FreedSlot, Reminder, WaitlistEntry, WaitlistOffer
 from sessions.check_ins import check_in_issue
-from sessions.models import MobilityMeasurement, Movement, SoapTemplate
+from sessions.models import MobilityMeasurement, Movement, Muscle, SoapTemplate
 from tests.factories import (
     AppointmentFactory,
     FollowUpFactory,
@@ -134,7 +135,24 @@ def world(clinic_a, therapist, front_desk, manager, stranger, patient):
         clinic=clinic_a, first_name="Eve", last_name="Erasable", email="eve@clinic.test"
     )
     template = SoapTemplate.objects.create(clinic=clinic_a, name="Neck", plan="Weekly.")
+    # A signed plan of care: every POST below without data is refused or asks again, unchanged.
+    plan = plan_sign(
+        plan=plan_create(
+            patient=patient,
+            actor=therapist,
+            goals=[{"kind": "pain", "region": "lower_back", "side": "both", "target": 2}],
+            complaint="Low back pain after long drives.",
+            regions=["lower_back"],
+            sessions_per_week=1,
+            weeks=6,
+            reassess_on=timezone.localdate() + dt.timedelta(weeks=3),
+        ),
+        actor=therapist,
+    )
     return {
+        "plan": plan.pk,
+        "plan_goal": plan.goals.get().pk,
+        "muscle": Muscle.objects.order_by("name").first().slug,
         "patient": patient.pk,
         "erasable": erasable.pk,
         "soap_template": template.pk,
@@ -329,6 +347,39 @@ MATRIX = {
     "report-mobility-trend": (
         "get", "/api/v1/reports/patients/{patient}/mobility-trend/", API_CLINICAL_A,
     ),
+    "report-concordance": ("get", "/api/v1/reports/concordance/", API_MANAGER),
+    "report-ppt-trend": ("get", "/api/v1/reports/patients/{patient}/ppt-trend/", API_CLINICAL_A),
+    "report-release-forecasts": (
+        "get", "/api/v1/reports/patients/{patient}/release-forecasts/", API_CLINICAL_A,
+    ),
+    "report-n-of-1": ("get", "/api/v1/reports/patients/{patient}/n-of-1/", API_CLINICAL_A),
+    "report-release-forecast-table": (  # the caller's own clinic's forecasts
+        "get", "/api/v1/reports/release-forecasts/", API_CLINICAL,
+    ),
+    "session-palpation-suggestions": (
+        "get", "/api/v1/sessions/{session}/palpation-suggestions/", API_CLINICAL_A,
+    ),
+    # The muscle catalogue and its referral atlas: shared by every clinic, for clinical staff.
+    "muscle-list": ("get", "/api/v1/muscles/", API_CLINICAL),
+    "muscle-detail": ("get", "/api/v1/muscles/{muscle}/", API_CLINICAL),
+    # Plans of care: clinical staff of the patient's clinic. The world's plan is signed, so the
+    # POSTs (no data) are refused by the service or the form and answer the plan page (or 409,
+    # 400 in the API): the caller reached the view.
+    "plan_new": ("get", "/patients/{patient}/plan/new/", CLINICAL_A),
+    "plan_detail": ("get", "/plans/{plan}/", CLINICAL_A),
+    "plan_edit": ("get", "/plans/{plan}/edit/", CLINICAL_A),
+    "plan_sign": ("post", "/plans/{plan}/sign", CLINICAL_A),
+    "plan_revise": ("post", "/plans/{plan}/revise", CLINICAL_A),
+    "plan_discharge": ("post", "/plans/{plan}/discharge", CLINICAL_A),
+    "plan_discard": ("post", "/plans/{plan}/discard", CLINICAL_A),
+    "plan-list": ("get", "/api/v1/plans/", API_CLINICAL),
+    "plan-detail": ("get", "/api/v1/plans/{plan}/", API_CLINICAL_A),
+    "plan-sign": ("post", "/api/v1/plans/{plan}/sign/", API_CLINICAL_A),
+    "plan-revise": ("post", "/api/v1/plans/{plan}/revise/", API_CLINICAL_A),
+    "plan-discharge": ("post", "/api/v1/plans/{plan}/discharge/", API_CLINICAL_A),
+    "plan-discard": ("post", "/api/v1/plans/{plan}/discard/", API_CLINICAL_A),
+    "plan-goal-list": ("get", "/api/v1/plan-goals/", API_CLINICAL),
+    "plan-goal-detail": ("get", "/api/v1/plan-goals/{plan_goal}/", API_CLINICAL_A),
     "dashboard": ("get", "/dashboard/", ("login", "403", "403", "ok", "403")),
     "patient-progress": ("get", "/dashboard/patients/{patient}/", CLINICAL_A),
     "csv_export": ("get", "/api/v1/export/patients.csv", ("denied", "404", "404", "ok", "404")),
@@ -475,6 +526,15 @@ AUDITED = (
     "report-mobility-trend",
     "session_outcomes",
     "report-instrument-trend",
+    "report-ppt-trend",
+    "report-release-forecasts",
+    "report-n-of-1",
+    "session-palpation-suggestions",
+    "plan_detail",
+    "plan-list",
+    "plan-detail",
+    "plan-goal-list",
+    "plan-goal-detail",
 )
 
 

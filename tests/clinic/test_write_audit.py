@@ -14,6 +14,7 @@ from django.utils import timezone
 from clinic.models import AuditEvent
 from patients import imports, services
 from patients.models import IntakeInvitation, IntakeSubmission, Patient
+from plans import services as plan_services
 from scheduling import appointments, erasure, follow_ups, reminders, replies, working_hours
 from scheduling.models import FollowUp, Reminder
 from sessions import check_ins
@@ -36,6 +37,7 @@ MODULES = (
     "scheduling.appointments",
     "scheduling.hours",
     "scheduling.working_hours",
+    "plans.services",
 )
 
 # Public functions of those modules that write nothing of a patient's, and why.
@@ -62,6 +64,7 @@ NOT_WRITES = {
     "working_intervals": "a read",
     "free_slots": "a read",
     "check_in_regions": "a read",
+    "check_in_factors": "a read",
     # Called only inside the audited writes above, in their transaction.
     "reminders_sync": "part of each audited follow-up write",
     # Delivery machinery: the reminder row itself records every attempt, its lease and result;
@@ -191,6 +194,65 @@ def _soap_template_delete(c):
     template = SoapTemplate.objects.create(clinic=c["clinic"], name="Old")
     session_services.soap_template_delete(template=template, actor=c["manager"])
     return {"actor": c["manager"]}, None
+
+
+def _trigger_point_settings_update(c):
+    session_services.trigger_point_settings_update(
+        clinic=c["clinic"], actor=c["manager"], forecast_min_points=12
+    )
+    return {"actor": c["manager"]}, None
+
+
+def _draft_plan(c):
+    return plan_services.plan_create(
+        patient=c["patient"],
+        actor=c["therapist"],
+        goals=[{"kind": "pain", "region": "lower_back", "side": "both", "target": 2}],
+        complaint="Low back pain after long drives.",
+        regions=["lower_back"],
+        sessions_per_week=1,
+        weeks=6,
+        reassess_on=timezone.localdate() + dt.timedelta(weeks=3),
+    )
+
+
+def _active_plan(c):
+    return plan_services.plan_sign(plan=_draft_plan(c), actor=c["therapist"])
+
+
+def _plan_create(c):
+    _draft_plan(c)
+    return {"actor": c["therapist"]}, c["patient"].pk
+
+
+def _plan_update(c):
+    plan = _draft_plan(c)
+    return _then(c, lambda: plan_services.plan_update(plan=plan, actor=c["therapist"], weeks=8))
+
+
+def _plan_sign(c):
+    plan = _draft_plan(c)
+    return _then(c, lambda: plan_services.plan_sign(plan=plan, actor=c["therapist"]))
+
+
+def _plan_revise(c):
+    plan = _active_plan(c)
+    return _then(
+        c, lambda: plan_services.plan_revise(plan=plan, actor=c["therapist"], reason="Plateau.")
+    )
+
+
+def _plan_discard(c):
+    plan = _draft_plan(c)
+    return _then(c, lambda: plan_services.plan_discard(plan=plan, actor=c["therapist"]))
+
+
+def _plan_discharge(c):
+    plan = _active_plan(c)
+    return _then(
+        c,
+        lambda: plan_services.plan_discharge(plan=plan, actor=c["therapist"], reason="goals_met"),
+    )
 
 
 def _addendum_add(c):
@@ -382,6 +444,13 @@ WRITES = {
     "note_requirements_update": _note_requirements_update,
     "soap_template_save": _soap_template_save,
     "soap_template_delete": _soap_template_delete,
+    "trigger_point_settings_update": _trigger_point_settings_update,
+    "plan_create": _plan_create,
+    "plan_update": _plan_update,
+    "plan_sign": _plan_sign,
+    "plan_revise": _plan_revise,
+    "plan_discard": _plan_discard,
+    "plan_discharge": _plan_discharge,
     "addendum_add": _addendum_add,
     "follow_up_create": _follow_up_create,
     "follow_up_plan_check_in": _follow_up_plan_check_in,
