@@ -24,12 +24,6 @@ from clinic.partitions import (
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite keeps one plain audit table")
-
-
 def _event_at(at, **fields) -> AuditEvent:
     event = AuditEvent(
         at=at, action="read", actor_label="test", nonce=secrets.token_hex(16), **fields
